@@ -1,0 +1,23 @@
+"""Alembic environment for the shared ``public`` schema.
+
+Run through ``dienynas db upgrade`` (or ``dienynas db revision --chain public``), which passes
+an open connection in ``config.attributes["connection"]``.
+"""
+
+from alembic import context
+
+import accounts.models  # noqa: F401  (registers the shared tables)
+import tenants.models  # noqa: F401
+from dienynas.database import PublicModel
+
+config = context.config
+connection = config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=PublicModel.metadata,
+    version_table_schema="public",
+    include_schemas=False,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,93 @@
+"""Login, logout, password change and the school switcher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from accounts import services
+from accounts.models import Account
+from dienynas.errors import ServiceError
+from dienynas.extensions import db, login_manager
+from dienynas.i18n import SESSION_KEY
+from dienynas.urls import safe_next
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+@login_manager.user_loader
+def load_account(session_id: str) -> Account | None:
+    """Sessions carry the account id and a fingerprint of its password hash, so changing the
+    password logs out every other session of the account."""
+    account_id = session_id.partition(".")[0]
+    if not account_id.isdigit():
+        return None
+    account = db.session.get(Account, int(account_id))
+    if account is None or account.get_id() != session_id:
+        return None
+    return account
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    error = None
+    if request.method == "POST":
+        account = services.authenticate(
+            db.session, request.form.get("login", ""), request.form.get("password", "")
+        )
+        if account is None:
+            error = _("Wrong login or password.")
+        else:
+            db.session.commit()
+            chosen_locale = session.get(SESSION_KEY)
+            session.clear()  # a fresh session on login (fixation guard)
+            if chosen_locale:
+                session[SESSION_KEY] = chosen_locale
+            login_user(account)
+            return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
+    status = 400 if error else 200
+    return render_template("accounts/login.html", error=error, login=request.form.get("login", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    """The school switcher: the schools where the account holds a role."""
+    schools = services.schools_of(current_user)
+    if len(schools) == 1 and not current_user.is_operator:
+        return redirect(url_for("school.home", slug=schools[0].slug))
+    return render_template("accounts/home.html", schools=schools)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    error = None
+    if request.method == "POST":
+        try:
+            services.change_password(
+                db.session,
+                current_user,
+                request.form.get("current", ""),
+                request.form.get("password", ""),
+                request.form.get("repeat", ""),
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session id carries the new password's fingerprint
+            flash(_("Your password has been changed."), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
+    return render_template("accounts/change_password.html", error=error), (400 if error else 200)

@@ -1,0 +1,249 @@
+"""Accounts, passwords, per-school roles and the permission checks built on them.
+
+Permission checks live here, not in templates: a view asks ``require_role`` before it acts.
+Services only flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import Account, Role, SchoolGrant
+from dienynas.config import SUPPORTED_LOCALES
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from tenants.models import School, SchoolStatus
+
+#: Argon2id with the library's RFC 9106 "low memory" profile (64 MiB, 3 passes).
+_hasher = PasswordHasher()
+
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")
+MIN_PASSWORD_LENGTH = 10
+#: Passwords people choose first; refused whatever their length.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678901",
+        "123456789012",
+        "0987654321",
+        "qwertyuiop",
+        "slaptazodis",
+        "slaptažodis",
+        "slaptazodis1",
+        "password12",
+        "password123",
+        "qwerty1234",
+        "qwerty12345",
+        "1q2w3e4r5t",
+        "aaaaaaaaaa",
+        "iloveyou12",
+        "dienynas123",
+        "mokykla123",
+    }
+)
+#: Letters that cannot be mistaken for one another on a printed slip.
+_OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(account: Account, password: str) -> bool:
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
+def generate_one_time_password(length: int = 12) -> str:
+    return "".join(secrets.choice(_OTP_ALPHABET) for _ in range(length))
+
+
+def check_password_strength(password: str, login: str = "") -> None:
+    """Raise ServiceError(field="password") for a password that is too weak."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
+        raise ServiceError(
+            _("This password is too easy to guess; choose another."), field="password"
+        )
+    if login and login.lower() in lowered:
+        raise ServiceError(_("The password must not contain the login."), field="password")
+
+
+def validate_new_account(session: Session, login: str, name: str, email: str | None, locale: str | None) -> None:
+    if not LOGIN_RE.match(login):
+        raise ServiceError(
+            _(
+                "The login must be 3 to 64 lowercase Latin letters, digits, dots, hyphens or "
+                "underscores, starting and ending with a letter or digit."
+            ),
+            field="login",
+        )
+    if not (name or "").strip():
+        raise ServiceError(_("Enter the person's name."), field="name")
+    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        raise ServiceError(_("“%(email)s” is not an e-mail address.", email=email), field="email")
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise ServiceError(
+            _("The language must be one of: %(choices)s.", choices=", ".join(SUPPORTED_LOCALES)),
+            field="locale",
+        )
+    if session.scalar(select(Account.id).where(Account.login == login)) is not None:
+        raise ServiceError(_("The login “%(login)s” is taken.", login=login), field="login")
+
+
+def create_account(
+    session: Session,
+    *,
+    login: str,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    locale: str | None = None,
+    password: str | None = None,
+) -> tuple[Account, str | None]:
+    """Create an account. Without ``password`` a one-time password is generated, returned once
+    (it is never stored in clear) and must be changed at first login."""
+    login = (login or "").strip().lower()
+    email = (email or "").strip() or None
+    validate_new_account(session, login, name, email, locale)
+    one_time = None
+    if password is None:
+        one_time = password = generate_one_time_password()
+    else:
+        check_password_strength(password, login)
+    account = Account(
+        login=login,
+        name=name.strip(),
+        email=email,
+        phone=(phone or "").strip() or None,
+        locale=locale,
+        password_hash=hash_password(password),
+        must_change_password=one_time is not None,
+        is_operator=False,
+        is_enabled=True,
+    )
+    session.add(account)
+    session.flush()
+    return account, one_time
+
+
+def get_account(session: Session, login: str) -> Account:
+    account = session.scalar(select(Account).where(Account.login == (login or "").strip().lower()))
+    if account is None:
+        raise NotFound(_("There is no account with the login “%(login)s”.", login=login))
+    return account
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ServiceError(
+            _(
+                "Unknown role “%(role)s”. Roles: %(choices)s.",
+                role=value,
+                choices=", ".join(r.value for r in Role),
+            ),
+            field="role",
+        ) from None
+
+
+def grant_role(session: Session, account: Account, school: School, role: Role) -> SchoolGrant:
+    """Grant ``role`` in ``school`` (idempotent)."""
+    for grant in account.grants:
+        if grant.school_id == school.id and grant.role == role:
+            return grant
+    grant = SchoolGrant(account=account, school_id=school.id, role=role.value)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def grant_operator(session: Session, account: Account) -> None:
+    account.is_operator = True
+    session.flush()
+
+
+def authenticate(session: Session, login: str, password: str) -> Account | None:
+    """The enabled account with this login and password, or None (the same answer whether the
+    login or the password was wrong)."""
+    account = session.scalar(select(Account).where(Account.login == (login or "").strip().lower()))
+    if account is None:
+        _hasher.hash(password or "")  # spend the same time as a real check
+        return None
+    if not verify_password(account, password or "") or not account.is_enabled:
+        return None
+    account.last_login_at = datetime.now(UTC)
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    session.flush()
+    return account
+
+
+def change_password(session: Session, account: Account, current: str, new: str, repeat: str) -> None:
+    if not verify_password(account, current):
+        raise ServiceError(_("The current password is wrong."), field="current")
+    if new != repeat:
+        raise ServiceError(_("The two new passwords differ."), field="repeat")
+    if new == current:
+        raise ServiceError(_("Choose a password you have not used here."), field="password")
+    check_password_strength(new, account.login)
+    account.password_hash = hash_password(new)
+    account.must_change_password = False
+    session.flush()
+
+
+def set_preferred_locale(session: Session, account: Account, locale: str | None) -> None:
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise ServiceError(_("Unknown language."), field="locale")
+    account.locale = locale
+    session.flush()
+
+
+def roles_in_school(account: Account, school: School) -> set[Role]:
+    return {Role(g.role) for g in account.grants if g.school_id == school.id}
+
+
+def schools_of(account: Account) -> list[School]:
+    """The schools where the account holds a role and which it may enter (not suspended)."""
+    schools = {g.school_id: g.school for g in account.grants}
+    return sorted(
+        (s for s in schools.values() if s.status == SchoolStatus.ACTIVE), key=lambda s: s.name
+    )
+
+
+def require_member(account: Account, school: School) -> set[Role]:
+    """The account's roles in the school; PermissionDenied when it has none."""
+    held = roles_in_school(account, school)
+    if not held:
+        raise PermissionDenied(_("You have no role in this school."))
+    return held
+
+
+def require_role(account: Account, school: School, *allowed: Role) -> Role:
+    """PermissionDenied unless the account holds one of ``allowed`` in the school."""
+    held = roles_in_school(account, school) & set(allowed)
+    if not held:
+        raise PermissionDenied(_("You do not have the right to do this in this school."))
+    return next(iter(held))
+
+
+def require_operator(account: Account) -> None:
+    if not getattr(account, "is_operator", False):
+        raise PermissionDenied(_("Only the municipality's operators may do this."))
+

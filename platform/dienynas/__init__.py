@@ -1,0 +1,1 @@
+"""Dienynas app shell: app factory, configuration, extensions, CLI, languages and jobs."""

@@ -1,0 +1,50 @@
+"""Languages: the locale chain and the language switcher.
+
+The chain (DESIGN.md 6): the account's preference, then the choice made in this session, then
+the school's default language, then the browser's Accept-Language, then Lithuanian.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import g, has_request_context, request, session
+from flask_babel import force_locale
+from flask_login import current_user
+
+from dienynas.config import DEFAULT_LOCALE, SUPPORTED_LOCALES
+
+SESSION_KEY = "locale"
+
+#: Each language named in itself, for the switcher.
+LANGUAGE_NAMES = {"lt": "Lietuvių", "ru": "Русский", "pl": "Polski", "en": "English"}
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return terminal_locale()
+    account_locale = getattr(current_user, "locale", None) if current_user else None
+    if account_locale in SUPPORTED_LOCALES:
+        return account_locale
+    if session.get(SESSION_KEY) in SUPPORTED_LOCALES:
+        return session[SESSION_KEY]
+    school = g.get("school")
+    if school is not None and school.default_locale in SUPPORTED_LOCALES:
+        return school.default_locale
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def terminal_locale() -> str:
+    """For CLI commands and logs: the terminal's language when supported, else English.
+    (Jobs that write to people use :func:`in_locale` with the recipient's language.)"""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            language = value.split("_")[0].split(".")[0].lower()
+            return language if language in SUPPORTED_LOCALES else "en"
+    return "en"
+
+
+def in_locale(locale: str | None):
+    """Render in someone else's language (a recipient's), e.g. ``with in_locale("ru"): ...``."""
+    return force_locale(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)

@@ -1,0 +1,62 @@
+"""Binding a database transaction to one school.
+
+Every transaction of a session bound to a school starts with one round trip::
+
+    SELECT set_config('search_path', '<school schema>', true), set_config('role', '<school role>', true)
+
+Both settings are transaction-local, so a pooled connection (or PgBouncer in transaction mode)
+never carries a school into the next transaction. Because the role is the school's own role,
+a query that names another school's schema fails with "permission denied" even when the
+application code is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+BIND_SQL = text(
+    "SELECT set_config('search_path', :schema, true), set_config('role', :role, true)"
+)
+_INFO_KEY = "dienynas.school_binding"
+
+
+class SchoolBinding(NamedTuple):
+    school_id: int
+    schema: str
+    role: str
+
+
+def bind_connection(connection: Connection, binding: SchoolBinding) -> None:
+    """Bind the connection's current transaction to the school."""
+    connection.execute(BIND_SQL, {"schema": binding.schema, "role": binding.role})
+
+
+def bind_session(session: Session, binding: SchoolBinding) -> None:
+    """Bind this and every following transaction of ``session`` to the school.
+
+    If a transaction is already open (the registry lookup that found the school), it is bound
+    at once; later transactions are bound as they begin.
+    """
+    session.info[_INFO_KEY] = binding
+    if session.in_transaction():
+        bind_connection(session.connection(), binding)
+
+
+def session_binding(session: Session) -> SchoolBinding | None:
+    return session.info.get(_INFO_KEY)
+
+
+def unbind_session(session: Session) -> None:
+    """Forget the school for the following transactions (the current one stays bound)."""
+    session.info.pop(_INFO_KEY, None)
+
+
+@event.listens_for(Session, "after_begin")
+def _bind_new_transaction(session: Session, transaction, connection: Connection) -> None:
+    binding = session.info.get(_INFO_KEY)
+    if binding is not None:
+        bind_connection(connection, binding)

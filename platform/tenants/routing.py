@@ -1,0 +1,72 @@
+"""School-scoped routing: every school page lives under ``/s/<slug>/``.
+
+A feature's school pages use ``SchoolBlueprint`` instead of ``Blueprint``. Before the view runs,
+the school is resolved from the URL (unknown: 404; suspended or being set up: a clear page),
+the database session is bound to the school (tenants.binding), and the user must be logged in
+and hold a role in that school (403 otherwise). ``g.school`` and ``g.school_roles`` are set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, render_template
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from dienynas.extensions import db, login_manager
+from tenants.models import School, SchoolStatus
+from tenants.services import bind_to_school
+
+
+class SchoolUnavailable(HTTPException):
+    """The school exists but its pages are closed (suspended, archived, being set up)."""
+
+    def __init__(self, school: School) -> None:
+        self.school = school
+        self.code = 503 if school.status == SchoolStatus.PROVISIONING else 403
+        super().__init__()
+
+    def get_response(self, environ=None, scope=None):
+        from flask import make_response
+
+        body = render_template("tenants/unavailable.html", school=self.school)
+        return make_response(body, self.code)
+
+
+def _resolve_school(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values is None or "slug" not in values:
+        abort(404)
+    slug = values.pop("slug")
+    school = db.session.scalar(select(School).where(School.slug == slug.lower()))
+    if school is None:
+        abort(404)
+    g.school = school
+    if school.status != SchoolStatus.ACTIVE:
+        raise SchoolUnavailable(school)
+    bind_to_school(db.session, school)
+
+
+def _require_member():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    from accounts.services import require_member
+
+    g.school_roles = require_member(current_user, g.school)
+    return None
+
+
+def _add_slug(endpoint: str, values: dict[str, Any]) -> None:
+    if "slug" not in values and g.get("school") is not None:
+        values["slug"] = g.school.slug
+
+
+class SchoolBlueprint(Blueprint):
+    def __init__(self, name: str, import_name: str, **kwargs: Any) -> None:
+        kwargs.setdefault("url_prefix", "/s/<slug>")
+        kwargs.setdefault("template_folder", "templates")
+        super().__init__(name, import_name, **kwargs)
+        self.url_value_preprocessor(_resolve_school)
+        self.url_defaults(_add_slug)
+        self.before_request(_require_member)
