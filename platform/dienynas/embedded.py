@@ -10,6 +10,7 @@ them exits, so the web server, the worker, the scheduler and the CLI share them;
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -28,8 +29,12 @@ def postgres_url(instance_path: Path, database: str = EMBEDDED_DATABASE) -> str:
 
     The database is created when missing.
     """
+    runtime_dir = instance_path / "run"  # pgserver asks platformdirs for a private runtime dir
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
     import pgserver  # imported lazily: only needed when no DATABASE_URL is given
 
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     server = pgserver.get_server(instance_path / "postgres", cleanup_mode=None)
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:

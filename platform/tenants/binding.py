@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 BIND_SQL = text(
     "SELECT set_config('search_path', :schema, true), set_config('role', :role, true)"
@@ -35,24 +35,29 @@ def bind_connection(connection: Connection, binding: SchoolBinding) -> None:
     connection.execute(BIND_SQL, {"schema": binding.schema, "role": binding.role})
 
 
-def bind_session(session: Session, binding: SchoolBinding) -> None:
+def _real(session: Session | scoped_session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
+def bind_session(session: Session | scoped_session, binding: SchoolBinding) -> None:
     """Bind this and every following transaction of ``session`` to the school.
 
     If a transaction is already open (the registry lookup that found the school), it is bound
     at once; later transactions are bound as they begin.
     """
+    session = _real(session)
     session.info[_INFO_KEY] = binding
     if session.in_transaction():
         bind_connection(session.connection(), binding)
 
 
-def session_binding(session: Session) -> SchoolBinding | None:
-    return session.info.get(_INFO_KEY)
+def session_binding(session: Session | scoped_session) -> SchoolBinding | None:
+    return _real(session).info.get(_INFO_KEY)
 
 
-def unbind_session(session: Session) -> None:
+def unbind_session(session: Session | scoped_session) -> None:
     """Forget the school for the following transactions (the current one stays bound)."""
-    session.info.pop(_INFO_KEY, None)
+    _real(session).info.pop(_INFO_KEY, None)
 
 
 @event.listens_for(Session, "after_begin")

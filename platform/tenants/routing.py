@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from dienynas.errors import PermissionDenied
 from dienynas.extensions import db, login_manager
 from tenants.models import School, SchoolStatus
 from tenants.services import bind_to_school
@@ -53,7 +54,11 @@ def _require_member():
         return login_manager.unauthorized()
     from accounts.services import require_member
 
-    g.school_roles = require_member(current_user, g.school)
+    try:
+        g.school_roles = require_member(current_user, g.school)
+    except PermissionDenied:
+        g.pop("school")  # an outsider's error page shows nothing of the school
+        raise
     return None
 
 
