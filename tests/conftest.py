@@ -193,6 +193,15 @@ def db_session(app: Flask, world: World) -> Iterator[Session]:
         connection.close()
 
 
+@pytest.fixture(autouse=True)
+def empty_queues(request) -> None:
+    """Each test starts with empty job queues (the Redis test database is flushed)."""
+    if "app" in request.fixturenames:
+        from dienynas.jobs import redis_connection
+
+        redis_connection(request.getfixturevalue("app")).flushdb()
+
+
 @pytest.fixture
 def client(app: Flask, db_session: Session) -> FlaskClient:
     return app.test_client()

@@ -21,6 +21,8 @@ from typing import Any
 import redis
 from flask import Flask, current_app, has_app_context
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from dienynas.database import db
 
@@ -47,9 +49,25 @@ def queue(name: str = "default", app: Flask | None = None) -> Queue:
 
 
 def enqueue(func: Callable[..., Any] | str, *args: Any, job_id: str | None = None, **kwargs: Any):
-    """Enqueue a job (ids only). A ``job_id`` makes the enqueue idempotent while the job is
-    known to Redis."""
-    return queue().enqueue(func, *args, job_id=job_id, retry=DEFAULT_RETRY, **kwargs)
+    """Enqueue a job (ids only). With a ``job_id``, a job of that id still waiting or running
+    is not enqueued again (the job must be idempotent anyway: delivery is at-least-once)."""
+    q = queue()
+    if job_id is not None:
+        try:
+            existing = Job.fetch(job_id, connection=q.connection)
+        except NoSuchJobError:
+            existing = None
+        if existing is not None and existing.get_status(refresh=False) in _PENDING:
+            return existing
+    return q.enqueue(func, *args, job_id=job_id, retry=DEFAULT_RETRY, **kwargs)
+
+
+_PENDING = {
+    JobStatus.QUEUED,
+    JobStatus.STARTED,
+    JobStatus.DEFERRED,
+    JobStatus.SCHEDULED,
+}
 
 
 _process_app: Flask | None = None
@@ -129,17 +147,18 @@ def run_scheduler(app: Flask, *, tick_seconds: float = 5.0, max_ticks: int | Non
     schedulers (or a restart) never enqueue the same slot twice."""
     connection = redis_connection(app)
     q = queue(app=app)
+    lock_seconds = max(2, int(tick_seconds * 3))
     ticks = 0
     while max_ticks is None or ticks < max_ticks:
         ticks += 1
-        if connection.set(SCHEDULER_LOCK, os.getpid(), nx=True, ex=int(tick_seconds * 3)) or (
+        if connection.set(SCHEDULER_LOCK, os.getpid(), nx=True, ex=lock_seconds) or (
             connection.get(SCHEDULER_LOCK) == str(os.getpid()).encode()
         ):
-            connection.expire(SCHEDULER_LOCK, int(tick_seconds * 3))
+            connection.expire(SCHEDULER_LOCK, lock_seconds)
             now = int(time.time())
             for job in PERIODIC:
                 slot = now // job.every_seconds
-                job_id = f"periodic:{job.name}:{slot}"
+                job_id = f"periodic-{job.name}-{slot}"
                 if connection.set(f"dienynas:slot:{job_id}", 1, nx=True, ex=job.every_seconds * 2):
                     q.enqueue(job.func, job_id=job_id, retry=DEFAULT_RETRY)
                     log.info("enqueued %s", job_id)

@@ -78,9 +78,15 @@ def migrate_school_connection(
     config.attributes["connection"] = connection
     config.attributes["schema"] = binding.schema
     bind_connection(connection, binding)
-    current = connection.execute(
-        text(f'SELECT version_num FROM "{binding.schema}".alembic_version')
+    version_table = f'"{binding.schema}".alembic_version'
+    has_version_table = connection.execute(
+        text("SELECT to_regclass(:t) IS NOT NULL"), {"t": version_table}
     ).scalar()
+    current = (
+        connection.execute(text(f"SELECT version_num FROM {version_table}")).scalar()
+        if has_version_table
+        else None
+    )
     script = script_directory("school")
     target = script.get_current_head() if revision == "head" else revision
     if current != target:

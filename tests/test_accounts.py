@@ -1,0 +1,130 @@
+"""Login, logout, password rules, forced password change, CSRF, session cookies."""
+
+import re
+
+from sqlalchemy import select
+
+from accounts.models import Account
+from accounts.services import create_account, verify_password
+from conftest import TEST_PASSWORD, csrf_token, login, post_form
+
+
+def test_password_is_stored_as_argon2id(db_session, world):
+    account = db_session.scalar(select(Account).where(Account.login == "admin.a"))
+    assert account.password_hash.startswith("$argon2id$")
+    assert TEST_PASSWORD not in account.password_hash
+    assert verify_password(account, TEST_PASSWORD)
+    assert not verify_password(account, TEST_PASSWORD + "x")
+
+
+def test_login_and_logout(client, world):
+    response = login(client, "teacher.a")
+    assert response.status_code == 302
+    assert client.get("/s/school-a/").status_code == 200
+    token = csrf_token(client, "/s/school-a/")
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/s/school-a/").status_code == 302
+
+
+def test_wrong_password_is_refused_with_a_localised_message(client, world):
+    response = client.get("/login", headers={"Accept-Language": "lt"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login",
+        data={"login": "teacher.a", "password": "wrong-password", "csrf_token": token},
+        headers={"Accept-Language": "lt"},
+    )
+    assert response.status_code == 400
+    assert "Neteisingas prisijungimo vardas arba slaptažodis" in response.get_data(as_text=True)
+    assert client.get("/s/school-a/").status_code == 302
+
+
+def test_unknown_login_gets_the_same_answer_as_a_wrong_password(client, world):
+    wrong_password = post_form(client, "/login", {"login": "teacher.a", "password": "nope-nope-nope"})
+    unknown_login = post_form(client, "/login", {"login": "nobody.here", "password": "nope-nope-nope"})
+    assert wrong_password.status_code == unknown_login.status_code == 400
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    assert strip(wrong_password) == strip(unknown_login)
+
+
+def test_post_without_csrf_token_is_refused(client, world):
+    response = client.post("/login", data={"login": "teacher.a", "password": TEST_PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/s/school-a/").status_code == 302  # not logged in
+
+
+def test_session_cookie_is_httponly_and_samesite(app, client, world):
+    response = login(client, "teacher.a")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # Production default: Secure (the tests run over plain http, so they turn it off).
+    from dienynas import config
+
+    assert config.load({"DATABASE_URL": "postgresql://x@localhost/y", "REDIS_URL": "redis://localhost/0"}, check_services=False)["SESSION_COOKIE_SECURE"] is True
+
+
+def test_open_redirect_after_login_is_refused(client, world):
+    token = csrf_token(client)
+    response = client.post(
+        "/login?next=https://evil.example/", data={"login": "teacher.a", "password": TEST_PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_one_time_password_forces_a_new_password(client, db_session, world):
+    account, one_time = create_account(db_session, login="new.teacher", name="Naujas Mokytojas")
+    from accounts.models import Role
+    from accounts.services import grant_role
+
+    grant_role(db_session, account, world.school_a, Role.TEACHER)
+    db_session.commit()
+    assert one_time and len(one_time) >= 12
+    login(client, "new.teacher", one_time)
+    response = client.get("/s/school-a/")
+    assert response.status_code == 302 and "/account/password" in response.headers["Location"]
+
+    weak = post_form(
+        client,
+        "/account/password",
+        {"current": one_time, "password": "short", "repeat": "short"},
+        headers={"Accept-Language": "en"},
+    )
+    assert weak.status_code == 400
+    assert "at least 10 characters" in weak.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Account, account.id).must_change_password is True  # nothing saved
+
+    good = post_form(
+        client,
+        "/account/password",
+        {"current": one_time, "password": "my-own-long-secret", "repeat": "my-own-long-secret"},
+    )
+    assert good.status_code == 302
+    assert client.get("/s/school-a/").status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Account, account.id).must_change_password is False
+
+
+def test_changing_the_password_logs_out_other_sessions(app, client, db_session, world):
+    create_account(db_session, login="two.devices", name="Du Įrenginiai", password="first-long-secret")
+    db_session.commit()
+    other_device = app.test_client()
+    login(client, "two.devices", "first-long-secret")
+    login(other_device, "two.devices", "first-long-secret")
+    assert other_device.get("/").status_code == 200
+    post_form(
+        client,
+        "/account/password",
+        {"current": "first-long-secret", "password": "second-long-secret", "repeat": "second-long-secret"},
+    )
+    assert client.get("/").status_code == 200
+    assert other_device.get("/").status_code == 302  # back to the login page
+
+
+def test_disabled_account_cannot_log_in(client, db_session, world):
+    account, _ = create_account(db_session, login="left.school", name="Išėjęs", password="a-long-password-1")
+    account.is_enabled = False
+    db_session.commit()
+    response = login(client, "left.school", "a-long-password-1")
+    assert response.status_code == 400

@@ -1,0 +1,89 @@
+"""The municipality console and the health check."""
+
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from conftest import login, post_form
+from dienynas.jobs import queue
+from tenants.models import School
+
+
+def test_console_is_for_operators_only(client, world):
+    login(client, "admin.a")
+    assert client.get("/municipality/schools").status_code == 403
+    response = client.post("/municipality/schools/school-b/suspend")
+    assert response.status_code in (400, 403)  # no CSRF token, and not an operator anyway
+
+
+def test_console_lists_schools(client, world):
+    login(client, "operator.test")
+    page = client.get("/municipality/schools", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Alpha progimnazija" in page and "Бета гимназия" in page
+
+
+def test_operator_suspends_and_resumes_a_school(client, db_session, world):
+    login(client, "operator.test")
+    response = post_form(client, "/municipality/schools/school-b/suspend", {}, form_page="/municipality/schools")
+    assert response.status_code == 302
+    assert db_session.scalar(select(School.status).where(School.slug == "school-b")) == "suspended"
+    guardian = client.application.test_client()
+    login(guardian, "guardian.both")
+    assert guardian.get("/s/school-b/").status_code == 403
+    post_form(client, "/municipality/schools/school-b/resume", {}, form_page="/municipality/schools")
+    assert db_session.scalar(select(School.status).where(School.slug == "school-b")) == "active"
+    assert guardian.get("/s/school-b/").status_code == 200
+
+
+def test_creating_a_school_registers_it_and_a_job_builds_it(app, client, db_session, world):
+    login(client, "operator.test")
+    response = post_form(
+        client,
+        "/municipality/schools",
+        {"slug": "naujoji-mokykla", "name": "Naujoji mokykla", "locale": "pl"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 302
+    school = db_session.scalar(select(School).where(School.slug == "naujoji-mokykla"))
+    assert school.status == "provisioning" and school.schema_version is None
+
+    login(client2 := app.test_client(), "guardian.both")
+    assert client2.get("/s/naujoji-mokykla/").status_code in (403, 503)
+
+    # The web request built nothing; the RQ job does.
+    jobs = queue().jobs
+    assert [j.func_name for j in jobs] == ["tenants.tasks.provision_school"]
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+    db_session.expire_all()
+    school = db_session.scalar(select(School).where(School.slug == "naujoji-mokykla"))
+    assert school.status == "active" and school.schema_version is not None
+
+
+def test_creating_a_school_with_bad_input_shows_the_error_and_saves_nothing(client, db_session, world):
+    login(client, "operator.test")
+    response = post_form(
+        client,
+        "/municipality/schools",
+        {"slug": "school-a", "name": "Copy", "locale": "lt"},
+        form_page="/municipality/schools",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+    assert db_session.scalar(select(School.name).where(School.slug == "school-a")) == "Alpha progimnazija"
+    assert queue().count == 0
+
+
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_reports_redis_down(app, client, monkeypatch):
+    import redis
+
+    broken = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setitem(app.extensions, "dienynas_redis", {"client": broken})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["redis"].startswith("error") and response.json["database"] == "ok"
