@@ -87,7 +87,7 @@ def change_password():
             error = exc
         else:
             db.session.commit()
-            login_user(current_user)  # the session id carries the new password's fingerprint
+            login_user(current_user._get_current_object())  # the session id carries the new password's fingerprint
             flash(_("Your password has been changed."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/change_password.html", error=error), (400 if error else 200)
