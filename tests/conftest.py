@@ -45,7 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 def _test_database_url() -> URL:
     if url := os.environ.get("TEST_DATABASE_URL"):
         return config.sqlalchemy_url(url)
-    base = os.environ.get("DATABASE_URL") or embedded.postgres_url(config.instance_path(), "postgres")
+    base = os.environ.get("DATABASE_URL") or embedded.postgres_url(
+        config.instance_path(), "postgres"
+    )
     return config.sqlalchemy_url(base).set(database="dienynas_test")
 
 
@@ -64,7 +66,8 @@ def _recreate_database(url: URL) -> None:
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
         stale_roles = conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (prefix.replace("_", r"\_") + "%",)
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
+            (prefix.replace("_", r"\_") + "%",),
         ).fetchall()
         for (role,) in stale_roles:
             conn.execute(f'DROP ROLE IF EXISTS "{role}"')
@@ -121,14 +124,18 @@ def app() -> Iterator[Flask]:
 
 
 def _account(login: str, name: str, locale: str | None = None) -> Account:
-    account, _ = create_account(db.session, login=login, name=name, locale=locale, password=TEST_PASSWORD)
+    account, _ = create_account(
+        db.session, login=login, name=name, locale=locale, password=TEST_PASSWORD
+    )
     return account
 
 
 @pytest.fixture(scope="session")
 def world(app: Flask) -> World:
     with app.app_context():
-        school_a = create_school(db.session, slug="school-a", name="Alpha progimnazija", locale="lt")
+        school_a = create_school(
+            db.session, slug="school-a", name="Alpha progimnazija", locale="lt"
+        )
         school_b = create_school(db.session, slug="school-b", name="Бета гимназия", locale="ru")
         admin_a = _account("admin.a", "Aldona Administratorė")
         teacher_a = _account("teacher.a", "Tomas Mokytojas")
@@ -144,7 +151,9 @@ def world(app: Flask) -> World:
             from datetime import date
 
             bind_to_school(db.session, school)
-            create_year(db.session, name=name, starts_on=date(2026, 9, 1), ends_on=date(2027, 8, 31))
+            create_year(
+                db.session, name=name, starts_on=date(2026, 9, 1), ends_on=date(2027, 8, 31)
+            )
             unbind_session(db.session)
             db.session.commit()
         result = World(school_a, school_b, admin_a, teacher_a, guardian_both, operator)
@@ -181,7 +190,11 @@ def db_session(app: Flask, world: World) -> Iterator[Session]:
     outer = connection.begin()
     original = db.session
     db.session = db._make_scoped_session(
-        {"class_": _ConnectionSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+        {
+            "class_": _ConnectionSession,
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+        }
     )
 
     try:
@@ -216,7 +229,9 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-def post_form(client: FlaskClient, path: str, data: dict, *, form_page: str | None = None, **kwargs):
+def post_form(
+    client: FlaskClient, path: str, data: dict, *, form_page: str | None = None, **kwargs
+):
     """POST like a browser: with the CSRF token of the page holding the form."""
     token = csrf_token(client, form_page or path)
     return client.post(path, data={**data, "csrf_token": token}, **kwargs)

@@ -28,7 +28,9 @@ def test_login_and_logout(client, world):
 
 def test_wrong_password_is_refused_with_a_localised_message(client, world):
     response = client.get("/login", headers={"Accept-Language": "lt"})
-    token = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(
+        1
+    )
     response = client.post(
         "/login",
         data={"login": "teacher.a", "password": "wrong-password", "csrf_token": token},
@@ -40,8 +42,12 @@ def test_wrong_password_is_refused_with_a_localised_message(client, world):
 
 
 def test_unknown_login_gets_the_same_answer_as_a_wrong_password(client, world):
-    wrong_password = post_form(client, "/login", {"login": "teacher.a", "password": "nope-nope-nope"})
-    unknown_login = post_form(client, "/login", {"login": "nobody.here", "password": "nope-nope-nope"})
+    wrong_password = post_form(
+        client, "/login", {"login": "teacher.a", "password": "nope-nope-nope"}
+    )
+    unknown_login = post_form(
+        client, "/login", {"login": "nobody.here", "password": "nope-nope-nope"}
+    )
     assert wrong_password.status_code == unknown_login.status_code == 400
     strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
     assert strip(wrong_password) == strip(unknown_login)
@@ -60,13 +66,20 @@ def test_session_cookie_is_httponly_and_samesite(app, client, world):
     # Production default: Secure (the tests run over plain http, so they turn it off).
     from dienynas import config
 
-    assert config.load({"DATABASE_URL": "postgresql://x@localhost/y", "REDIS_URL": "redis://localhost/0"}, check_services=False)["SESSION_COOKIE_SECURE"] is True
+    assert (
+        config.load(
+            {"DATABASE_URL": "postgresql://x@localhost/y", "REDIS_URL": "redis://localhost/0"},
+            check_services=False,
+        )["SESSION_COOKIE_SECURE"]
+        is True
+    )
 
 
 def test_open_redirect_after_login_is_refused(client, world):
     token = csrf_token(client)
     response = client.post(
-        "/login?next=https://evil.example/", data={"login": "teacher.a", "password": TEST_PASSWORD, "csrf_token": token}
+        "/login?next=https://evil.example/",
+        data={"login": "teacher.a", "password": TEST_PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 302
     assert "evil.example" not in response.headers["Location"]
@@ -107,7 +120,9 @@ def test_one_time_password_forces_a_new_password(client, db_session, world):
 
 
 def test_changing_the_password_logs_out_other_sessions(app, client, db_session, world):
-    create_account(db_session, login="two.devices", name="Du Įrenginiai", password="first-long-secret")
+    create_account(
+        db_session, login="two.devices", name="Du Įrenginiai", password="first-long-secret"
+    )
     db_session.commit()
     other_device = app.test_client()
     login(client, "two.devices", "first-long-secret")
@@ -116,14 +131,20 @@ def test_changing_the_password_logs_out_other_sessions(app, client, db_session, 
     post_form(
         client,
         "/account/password",
-        {"current": "first-long-secret", "password": "second-long-secret", "repeat": "second-long-secret"},
+        {
+            "current": "first-long-secret",
+            "password": "second-long-secret",
+            "repeat": "second-long-secret",
+        },
     )
     assert client.get("/").status_code == 200
     assert other_device.get("/").status_code == 302  # back to the login page
 
 
 def test_disabled_account_cannot_log_in(client, db_session, world):
-    account, _ = create_account(db_session, login="left.school", name="Išėjęs", password="a-long-password-1")
+    account, _ = create_account(
+        db_session, login="left.school", name="Išėjęs", password="a-long-password-1"
+    )
     account.is_enabled = False
     db_session.commit()
     response = login(client, "left.school", "a-long-password-1")

@@ -35,15 +35,30 @@ def counts(session) -> tuple[int, int, int]:
 
 
 def test_schools_create_list_suspend_resume(run, db_session):
-    result = run("schools", "create", "--slug", "zirmunu-gimnazija", "--name", "Žirmūnų gimnazija", "--locale", "lt")
+    result = run(
+        "schools",
+        "create",
+        "--slug",
+        "zirmunu-gimnazija",
+        "--name",
+        "Žirmūnų gimnazija",
+        "--locale",
+        "lt",
+    )
     assert result.exit_code == 0, result.output
     listed = json.loads(run("schools", "list", "--json").output)
     school = next(s for s in listed if s["slug"] == "zirmunu-gimnazija")
     assert school["status"] == "active" and school["name"] == "Žirmūnų gimnazija"
     assert run("schools", "suspend", "zirmunu-gimnazija").exit_code == 0
-    assert db_session.scalar(select(School.status).where(School.slug == "zirmunu-gimnazija")) == "suspended"
+    assert (
+        db_session.scalar(select(School.status).where(School.slug == "zirmunu-gimnazija"))
+        == "suspended"
+    )
     assert run("schools", "resume", "zirmunu-gimnazija").exit_code == 0
-    assert db_session.scalar(select(School.status).where(School.slug == "zirmunu-gimnazija")) == "active"
+    assert (
+        db_session.scalar(select(School.status).where(School.slug == "zirmunu-gimnazija"))
+        == "active"
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,7 +86,16 @@ def test_schools_suspend_unknown_school(run):
 
 
 def test_accounts_create_with_one_time_password(run, db_session):
-    result = run("accounts", "create", "--login", "Ona.Onaite", "--name", "Ona Onaitė", "--email", "ona@example.lt")
+    result = run(
+        "accounts",
+        "create",
+        "--login",
+        "Ona.Onaite",
+        "--name",
+        "Ona Onaitė",
+        "--email",
+        "ona@example.lt",
+    )
     assert result.exit_code == 0, result.output
     assert "one-time password" in result.output
     one_time = result.output.strip().split()[-1]
@@ -83,7 +107,18 @@ def test_accounts_create_with_one_time_password(run, db_session):
 
 
 def test_accounts_create_with_password_from_stdin(run, db_session):
-    result = run("accounts", "create", "--login", "jonas", "--name", "Jonas", "--locale", "ru", "--password-stdin", input="a-good-long-secret\n")
+    result = run(
+        "accounts",
+        "create",
+        "--login",
+        "jonas",
+        "--name",
+        "Jonas",
+        "--locale",
+        "ru",
+        "--password-stdin",
+        input="a-good-long-secret\n",
+    )
     assert result.exit_code == 0, result.output
     assert "one-time" not in result.output
     account = db_session.scalar(select(Account).where(Account.login == "jonas"))
@@ -93,12 +128,28 @@ def test_accounts_create_with_password_from_stdin(run, db_session):
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["--login", "weak.one", "--name", "W", "--password-stdin"], "short\n", "at least 10 characters"),
-        (["--login", "weak.two", "--name", "W", "--password-stdin"], "1234567890\n", "too easy to guess"),
-        (["--login", "weak.three", "--name", "W", "--password-stdin"], "weak.three-secret\n", "must not contain the login"),
+        (
+            ["--login", "weak.one", "--name", "W", "--password-stdin"],
+            "short\n",
+            "at least 10 characters",
+        ),
+        (
+            ["--login", "weak.two", "--name", "W", "--password-stdin"],
+            "1234567890\n",
+            "too easy to guess",
+        ),
+        (
+            ["--login", "weak.three", "--name", "W", "--password-stdin"],
+            "weak.three-secret\n",
+            "must not contain the login",
+        ),
         (["--login", "admin.a", "--name", "Dup"], None, "is taken"),
         (["--login", "x", "--name", "Short"], None, "login must be"),
-        (["--login", "ok.login", "--name", "E", "--email", "not-an-email"], None, "is not an e-mail address"),
+        (
+            ["--login", "ok.login", "--name", "E", "--email", "not-an-email"],
+            None,
+            "is not an e-mail address",
+        ),
         (["--login", "ok.login", "--name", "L", "--locale", "xx"], None, "language must be one of"),
     ],
 )
@@ -111,9 +162,42 @@ def test_accounts_create_bad_input_creates_nothing(run, db_session, args, stdin,
 
 
 def test_accounts_grant_and_operator(run, db_session):
-    run("accounts", "create", "--login", "new.head", "--name", "N", "--password-stdin", input="a-good-long-secret\n")
-    assert run("accounts", "grant", "--login", "new.head", "--school", "school-a", "--role", "class_head").exit_code == 0
-    assert run("accounts", "grant", "--login", "new.head", "--school", "school-a", "--role", "class_head").exit_code == 0  # idempotent
+    run(
+        "accounts",
+        "create",
+        "--login",
+        "new.head",
+        "--name",
+        "N",
+        "--password-stdin",
+        input="a-good-long-secret\n",
+    )
+    assert (
+        run(
+            "accounts",
+            "grant",
+            "--login",
+            "new.head",
+            "--school",
+            "school-a",
+            "--role",
+            "class_head",
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(
+            "accounts",
+            "grant",
+            "--login",
+            "new.head",
+            "--school",
+            "school-a",
+            "--role",
+            "class_head",
+        ).exit_code
+        == 0
+    )  # idempotent
     roles = db_session.scalars(
         select(SchoolGrant.role).join(Account).where(Account.login == "new.head")
     ).all()
@@ -150,11 +234,17 @@ def _env(**overrides: str) -> dict[str, str]:
 
 
 def test_console_script_runs_against_the_given_database(app):
-    url = app.config["SQLALCHEMY_DATABASE_URI"].set(drivername="postgresql").render_as_string(hide_password=False)
+    url = (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
     result = subprocess.run(
         [DIENYNAS, "schools", "list", "--json"],
         env=_env(DATABASE_URL=url, REDIS_URL=app.config["REDIS_URL"]),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert {"school-a", "school-b"} <= {s["slug"] for s in json.loads(result.stdout)}
@@ -165,16 +255,30 @@ def test_console_script_runs_against_the_given_database(app):
     [
         ("mysql://root@localhost/x", None, "must point to PostgreSQL"),
         ("not a url at all", None, "not a valid database URL"),
-        ("postgresql://nobody@127.0.0.1:1/dienynas", None, "Cannot reach PostgreSQL at 127.0.0.1:1"),
+        (
+            "postgresql://nobody@127.0.0.1:1/dienynas",
+            None,
+            "Cannot reach PostgreSQL at 127.0.0.1:1",
+        ),
         (None, "redis://127.0.0.1:1/0", "Cannot reach Redis"),
     ],
 )
-def test_bad_configuration_fails_at_start_with_a_clear_message(app, database_url, redis_url, message):
-    good_db = app.config["SQLALCHEMY_DATABASE_URI"].set(drivername="postgresql").render_as_string(hide_password=False)
+def test_bad_configuration_fails_at_start_with_a_clear_message(
+    app, database_url, redis_url, message
+):
+    good_db = (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
     result = subprocess.run(
         [DIENYNAS, "schools", "list"],
-        env=_env(DATABASE_URL=database_url or good_db, REDIS_URL=redis_url or app.config["REDIS_URL"]),
-        capture_output=True, text=True, timeout=60,
+        env=_env(
+            DATABASE_URL=database_url or good_db, REDIS_URL=redis_url or app.config["REDIS_URL"]
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert message in result.stderr

@@ -17,19 +17,25 @@ def test_console_is_for_operators_only(client, world):
 
 def test_console_lists_schools(client, world):
     login(client, "operator.test")
-    page = client.get("/municipality/schools", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get("/municipality/schools", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Alpha progimnazija" in page and "Бета гимназия" in page
 
 
 def test_operator_suspends_and_resumes_a_school(client, db_session, world):
     login(client, "operator.test")
-    response = post_form(client, "/municipality/schools/school-b/suspend", {}, form_page="/municipality/schools")
+    response = post_form(
+        client, "/municipality/schools/school-b/suspend", {}, form_page="/municipality/schools"
+    )
     assert response.status_code == 302
     assert db_session.scalar(select(School.status).where(School.slug == "school-b")) == "suspended"
     guardian = client.application.test_client()
     login(guardian, "guardian.both")
     assert guardian.get("/s/school-b/").status_code == 403
-    post_form(client, "/municipality/schools/school-b/resume", {}, form_page="/municipality/schools")
+    post_form(
+        client, "/municipality/schools/school-b/resume", {}, form_page="/municipality/schools"
+    )
     assert db_session.scalar(select(School.status).where(School.slug == "school-b")) == "active"
     assert guardian.get("/s/school-b/").status_code == 200
 
@@ -58,7 +64,9 @@ def test_creating_a_school_registers_it_and_a_job_builds_it(app, client, db_sess
     assert school.status == "active" and school.schema_version is not None
 
 
-def test_creating_a_school_with_bad_input_shows_the_error_and_saves_nothing(client, db_session, world):
+def test_creating_a_school_with_bad_input_shows_the_error_and_saves_nothing(
+    client, db_session, world
+):
     login(client, "operator.test")
     response = post_form(
         client,
@@ -69,7 +77,10 @@ def test_creating_a_school_with_bad_input_shows_the_error_and_saves_nothing(clie
     )
     assert response.status_code == 400
     assert "already exists" in response.get_data(as_text=True)
-    assert db_session.scalar(select(School.name).where(School.slug == "school-a")) == "Alpha progimnazija"
+    assert (
+        db_session.scalar(select(School.name).where(School.slug == "school-a"))
+        == "Alpha progimnazija"
+    )
     assert queue().count == 0
 
 

@@ -19,7 +19,9 @@ DIENYNAS = str(Path(sys.executable).parent / "dienynas")
 
 def test_worker_process_provisions_a_registered_school(app, fresh_engine):
     with Session(fresh_engine) as session:
-        school = register_school(session, slug="by-the-worker", name="Darbininko mokykla", locale="lt")
+        school = register_school(
+            session, slug="by-the-worker", name="Darbininko mokykla", locale="lt"
+        )
         session.commit()
         school_id, schema, role = school.id, school.schema_name, school.role_name
     try:
@@ -27,16 +29,25 @@ def test_worker_process_provisions_a_registered_school(app, fresh_engine):
         enqueue_provisioning(school_id)  # enqueued twice (same job id): built once
         assert queue().count == 1
         env = dict(os.environ)
-        env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"].render_as_string(hide_password=False)
+        env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"].render_as_string(
+            hide_password=False
+        )
         env["REDIS_URL"] = app.config["REDIS_URL"]
-        result = subprocess.run([DIENYNAS, "worker", "--burst"], env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [DIENYNAS, "worker", "--burst"], env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         with Session(fresh_engine) as session:
             provisioned = session.get(School, school_id)
             assert provisioned.status == "active" and provisioned.schema_version
-            tables = session.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"), {"s": schema}
-            ).scalars().all()
+            tables = (
+                session.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"),
+                    {"s": schema},
+                )
+                .scalars()
+                .all()
+            )
             assert "school_years" in tables and "alembic_version" in tables
     finally:
         with fresh_engine.begin() as conn:

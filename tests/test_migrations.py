@@ -23,13 +23,16 @@ def schema_shape(connection, schema: str) -> dict:
             "WHERE table_schema = :s"
         ),
         "constraints": rows(
-            "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"
+            "SELECT c.conrelid::regclass::text, c.conname, c.contype, "
+            "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"
         ),
-        "indexes": rows("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :s"),
+        "indexes": rows(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :s"
+        ),
         "sequences": rows(
-            "SELECT sequence_name, data_type, start_value, increment FROM information_schema.sequences "
-            "WHERE sequence_schema = :s"
+            "SELECT sequence_name, data_type, start_value, increment "
+            "FROM information_schema.sequences WHERE sequence_schema = :s"
         ),
         "owners": rows(
             "SELECT c.relname, c.relkind, r.rolname FROM pg_class c "
@@ -52,7 +55,9 @@ def test_provisioned_school_equals_school_built_by_every_migration(db_session):
     fast = schema_shape(connection, provisioned.schema_name)
     # owners differ only by the role's name
     built["owners"] = [(n, k, o.replace(role, "<role>")) for n, k, o in built["owners"]]
-    fast["owners"] = [(n, k, o.replace(provisioned.role_name, "<role>")) for n, k, o in fast["owners"]]
+    fast["owners"] = [
+        (n, k, o.replace(provisioned.role_name, "<role>")) for n, k, o in fast["owners"]
+    ]
     assert built["columns"], "the migrations built no tables"
     assert fast == built
 
@@ -87,7 +92,9 @@ def test_upgrade_migrates_only_schools_behind_and_resumes(fresh_engine, world):
         report = migrations.upgrade_schools(fresh_engine, processes=1)
         assert report.migrated == ["school-b"] and report.failed == {}
         with fresh_engine.connect() as conn:
-            versions = dict(conn.execute(text("SELECT slug, schema_version FROM public.schools")).all())
+            versions = dict(
+                conn.execute(text("SELECT slug, schema_version FROM public.schools")).all()
+            )
         assert versions["school-b"] == head
         assert set(versions.values()) == {head}
     finally:

@@ -78,15 +78,26 @@ def test_school_role_is_nologin_and_owns_only_its_schema(db_session, world):
         {"r": world.school_a.role_name},
     ).one()
     assert row == (False, False)
-    owned = connection.execute(
-        text("SELECT nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = :r"),
-        {"r": world.school_a.role_name},
-    ).scalars().all()
+    owned = (
+        connection.execute(
+            text(
+                "SELECT nspname FROM pg_namespace n "
+                "JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = :r"
+            ),
+            {"r": world.school_a.role_name},
+        )
+        .scalars()
+        .all()
+    )
     assert owned == [world.school_a.schema_name]
-    tables_owner = connection.execute(
-        text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = :s"),
-        {"s": world.school_a.schema_name},
-    ).scalars().all()
+    tables_owner = (
+        connection.execute(
+            text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = :s"),
+            {"s": world.school_a.schema_name},
+        )
+        .scalars()
+        .all()
+    )
     assert tables_owner == [world.school_a.role_name]
 
 
@@ -171,7 +182,9 @@ def test_guardian_with_children_in_two_schools_switches_between_them(client, wor
     assert client.get("/s/school-a/").status_code == 200
 
 
-def test_school_page_is_bound_to_its_school_in_the_database(client, world, db_session, count_queries):
+def test_school_page_is_bound_to_its_school_in_the_database(
+    client, world, db_session, count_queries
+):
     login(client, "teacher.a")
     with count_queries() as queries:
         response = client.get("/s/school-a/")
@@ -179,4 +192,3 @@ def test_school_page_is_bound_to_its_school_in_the_database(client, world, db_se
     binds = [q for q in queries if "set_config('search_path'" in q]
     assert binds, "the request never bound its transaction to the school"
     assert len(queries) <= 5, "\n".join(queries)
-

@@ -49,7 +49,9 @@ def login():
             login_user(account)
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
     status = 400 if error else 200
-    return render_template("accounts/login.html", error=error, login=request.form.get("login", "")), status
+    return render_template(
+        "accounts/login.html", error=error, login=request.form.get("login", "")
+    ), status
 
 
 @bp.post("/logout")
@@ -87,7 +89,9 @@ def change_password():
             error = exc
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # the session id carries the new password's fingerprint
+            login_user(
+                current_user._get_current_object()
+            )  # the session id carries the new password's fingerprint
             flash(_("Your password has been changed."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/change_password.html", error=error), (400 if error else 200)

@@ -24,13 +24,24 @@ accounts_cli = click.Group("accounts", help="Accounts and the roles they hold in
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create_account(
-    login: str, name: str, email: str | None, phone: str | None, locale: str | None, password_stdin: bool
+    login: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    locale: str | None,
+    password_stdin: bool,
 ) -> None:
     """Create an account. Without --password-stdin a one-time password is printed once."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     with committing():
         account, one_time = services.create_account(
-            db.session, login=login, name=name, email=email, phone=phone, locale=locale, password=password
+            db.session,
+            login=login,
+            name=name,
+            email=email,
+            phone=phone,
+            locale=locale,
+            password=password,
         )
     click.echo(f"created {account.login}")
     if one_time:

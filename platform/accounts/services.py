@@ -84,7 +84,9 @@ def check_password_strength(password: str, login: str = "") -> None:
         raise ServiceError(_("The password must not contain the login."), field="password")
 
 
-def validate_new_account(session: Session, login: str, name: str, email: str | None, locale: str | None) -> None:
+def validate_new_account(
+    session: Session, login: str, name: str, email: str | None, locale: str | None
+) -> None:
     if not LOGIN_RE.match(login):
         raise ServiceError(
             _(
@@ -195,7 +197,9 @@ def authenticate(session: Session, login: str, password: str) -> Account | None:
     return account
 
 
-def change_password(session: Session, account: Account, current: str, new: str, repeat: str) -> None:
+def change_password(
+    session: Session, account: Account, current: str, new: str, repeat: str
+) -> None:
     if not verify_password(account, current):
         raise ServiceError(_("The current password is wrong."), field="current")
     if new != repeat:
@@ -246,4 +250,3 @@ def require_role(account: Account, school: School, *allowed: Role) -> Role:
 def require_operator(account: Account) -> None:
     if not getattr(account, "is_operator", False):
         raise PermissionDenied(_("Only the municipality's operators may do this."))
-

@@ -34,7 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool 
     app.config.update(config.load(overrides, check_services=check_services))
     app.static_folder = "static"
     app.add_url_rule("/static/<path:filename>", "static", app.send_static_file)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     db.init_app(app)
     csrf.init_app(app)

@@ -48,5 +48,3 @@ def set_language():
             set_preferred_locale(db.session, current_user, locale)
             db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("accounts.home"))
-
-

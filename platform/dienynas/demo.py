@@ -18,9 +18,9 @@ from accounts.services import grant_role, hash_password
 from dienynas.clitools import committing
 from dienynas.extensions import db
 from school.services import create_year
+from tenants.binding import unbind_session
 from tenants.models import School
 from tenants.services import bind_to_school, create_school
-from tenants.binding import unbind_session
 
 DEMO_PASSWORD = "demo-Dienynas-2026"
 OPERATOR_LOGIN = "operator"
@@ -42,8 +42,28 @@ SCHOOLS = (
         "berzu",
         "Vilniaus Beržų progimnazija",
         "lt",
-        ("Ugnė", "Jonas", "Austėja", "Matas", "Emilija", "Lukas", "Gabija", "Dominykas", "Kamilė", "Nojus"),
-        ("Kazlauskas", "Petrauskaitė", "Jankauskas", "Stankevičiūtė", "Vasiliauskas", "Žukauskaitė", "Butkus", "Paulauskaitė"),
+        (
+            "Ugnė",
+            "Jonas",
+            "Austėja",
+            "Matas",
+            "Emilija",
+            "Lukas",
+            "Gabija",
+            "Dominykas",
+            "Kamilė",
+            "Nojus",
+        ),
+        (
+            "Kazlauskas",
+            "Petrauskaitė",
+            "Jankauskas",
+            "Stankevičiūtė",
+            "Vasiliauskas",
+            "Žukauskaitė",
+            "Butkus",
+            "Paulauskaitė",
+        ),
     ),
     DemoSchool(
         "raduga",
@@ -58,10 +78,30 @@ SCHOOLS = (
         "kasztan",
         "Szkoła Średnia „Kasztanowa” w Wilnie",
         "pl",
-        ("Zofia", "Jan", "Maja", "Antoni", "Julia", "Franciszek", "Lena", "Stanisław", "Hanna", "Wiktor"),
-        ("Nowak", "Kowalska", "Wiśniewski", "Wójcik", "Kamiński", "Lewandowska", "Zieliński", "Szymańska"),
+        (
+            "Zofia",
+            "Jan",
+            "Maja",
+            "Antoni",
+            "Julia",
+            "Franciszek",
+            "Lena",
+            "Stanisław",
+            "Hanna",
+            "Wiktor",
+        ),
+        (
+            "Nowak",
+            "Kowalska",
+            "Wiśniewski",
+            "Wójcik",
+            "Kamiński",
+            "Lewandowska",
+            "Zieliński",
+            "Szymańska",
+        ),
     ),
-)  # fmt: skip
+)
 
 GUARDIAN_LOCALES = {"lt": ("lt", "lt", "en"), "ru": ("ru", "ru", "lt"), "pl": ("pl", "pl", "lt")}
 
@@ -69,7 +109,9 @@ demo_cli = click.Group("demo", help="The demo municipality.")
 
 
 @demo_cli.command("seed")
-@click.option("--schools", "school_count", default=3, show_default=True, type=click.IntRange(1, 200))
+@click.option(
+    "--schools", "school_count", default=3, show_default=True, type=click.IntRange(1, 200)
+)
 @click.option("--students-per-school", default=20, show_default=True, type=click.IntRange(0, 2000))
 @click.option("--if-empty", is_flag=True, help="Do nothing when a school already exists.")
 @with_appcontext
@@ -127,7 +169,9 @@ def seed_demo(*, school_count: int = 3, students_per_school: int = 20, seed: int
         school = db.session.scalar(select(School).where(School.slug == slug))
         if school is None:
             school = create_school(
-                db.session, slug=slug, name=template.name + (f" {suffix[1:]}" if suffix else ""),
+                db.session,
+                slug=slug,
+                name=template.name + (f" {suffix[1:]}" if suffix else ""),
                 locale=template.locale,
             )
         created.append(school)
@@ -178,12 +222,19 @@ def seed_demo(*, school_count: int = 3, students_per_school: int = 20, seed: int
 def _print_logins() -> None:
     schools = db.session.scalars(select(School).order_by(School.id)).all()
     click.echo("")
-    click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
     click.echo(f"  municipality operator: {OPERATOR_LOGIN}")
-    click.echo("  teacher in two schools: teacher.shared; parent with children in two schools: parent.shared")
+    click.echo(
+        "  teacher in two schools: teacher.shared; "
+        "parent with children in two schools: parent.shared"
+    )
     for school in schools:
         short = next(
-            (t.short + school.slug[len(t.slug):].replace("-", "") for t in SCHOOLS if school.slug.startswith(t.slug)),
+            (
+                t.short + school.slug[len(t.slug) :].replace("-", "")
+                for t in SCHOOLS
+                if school.slug.startswith(t.slug)
+            ),
             None,
         )
         if short is None:

@@ -2,7 +2,8 @@
 
 Every transaction of a session bound to a school starts with one round trip::
 
-    SELECT set_config('search_path', '<school schema>', true), set_config('role', '<school role>', true)
+    SELECT set_config('search_path', '<school schema>', true),
+           set_config('role', '<school role>', true)
 
 Both settings are transaction-local, so a pooled connection (or PgBouncer in transaction mode)
 never carries a school into the next transaction. Because the role is the school's own role,
@@ -18,9 +19,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
-BIND_SQL = text(
-    "SELECT set_config('search_path', :schema, true), set_config('role', :role, true)"
-)
+BIND_SQL = text("SELECT set_config('search_path', :schema, true), set_config('role', :role, true)")
 _INFO_KEY = "dienynas.school_binding"
 
 

@@ -60,7 +60,10 @@ def create_school():
     except redis.RedisError:
         # The scheduler's sweep (tenants.tasks.resume_provisioning) will pick it up.
         log.warning("could not enqueue provisioning of %s; the sweep will retry", school.slug)
-    flash(_("The school “%(name)s” is being set up; it opens in a minute.", name=school.name), "success")
+    flash(
+        _("The school “%(name)s” is being set up; it opens in a minute.", name=school.name),
+        "success",
+    )
     return redirect(url_for("municipality.schools"))
 
 

@@ -209,8 +209,7 @@ def upgrade_schools(
         max_workers=processes, initializer=_init_worker, initargs=(engine.url,)
     ) as pool:
         futures = {
-            pool.submit(_migrate_in_worker, school, target, lock_timeout): school
-            for school in todo
+            pool.submit(_migrate_in_worker, school, target, lock_timeout): school for school in todo
         }
         for future in as_completed(futures):
             error = future.exception()

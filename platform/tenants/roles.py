@@ -63,7 +63,9 @@ def create_school_role_and_schema(
     group = ensure_group_role(connection)
     connection.execute(text(f"GRANT {_quote(group)} TO {_quote(role)}"))
     connection.execute(text(f"GRANT {_quote(role)} TO CURRENT_USER"))
-    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)} AUTHORIZATION {_quote(role)}"))
+    connection.execute(
+        text(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)} AUTHORIZATION {_quote(role)}")
+    )
     # Nobody else may even look into the schema.
     connection.execute(text(f"REVOKE ALL ON SCHEMA {_quote(schema)} FROM PUBLIC"))
 

@@ -150,4 +150,3 @@ def list_schools(session: Session) -> list[School]:
 def bind_to_school(session: Session, school: School) -> None:
     """Bind the session's transactions to the school (see tenants.binding)."""
     bind_session(session, binding_for(school))
-

@@ -97,7 +97,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_school_grants")),
         sa.UniqueConstraint(
-            "account_id", "school_id", "role", name=op.f("uq_school_grants_account_id_school_id_role")
+            "account_id",
+            "school_id",
+            "role",
+            name=op.f("uq_school_grants_account_id_school_id_role"),
         ),
         schema="public",
     )

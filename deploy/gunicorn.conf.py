@@ -1,0 +1,16 @@
+"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py dienynas.wsgi:app`."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("DIENYNAS_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("DIENYNAS_WORKERS", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("DIENYNAS_THREADS", 4))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
