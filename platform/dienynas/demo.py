@@ -119,9 +119,9 @@ def seed(school_count: int, students_per_school: int, if_empty: bool) -> None:
     """Create demo schools, staff, students and guardians."""
     if if_empty and db.session.scalar(select(func.count(School.id))):
         click.echo("demo: the database already has schools; nothing seeded")
-        return
-    with committing():
-        seed_demo(school_count=school_count, students_per_school=students_per_school)
+    else:
+        with committing():
+            seed_demo(school_count=school_count, students_per_school=students_per_school)
     _print_logins()
 
 

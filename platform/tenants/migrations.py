@@ -16,9 +16,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL, Connection, Engine
@@ -95,12 +97,21 @@ def migrate_school_connection(
         is_ancestor = current is None or any(
             r.revision == current for r in script.iterate_revisions(target, "base")
         )
-        if is_ancestor:
-            command.upgrade(config, target)
-        else:
-            command.downgrade(config, target)
+        _run_school_env(config, script, target, upgrade=is_ancestor)
     reset_role(connection)
     return target
+
+
+def _run_school_env(config: Config, script: ScriptDirectory, target: str, *, upgrade: bool) -> None:
+    """``command.upgrade`` / ``command.downgrade`` to ``target``, but with the cached script
+    directory: the commands build a new one each time, importing every revision file again,
+    i.e. once per school (bench/provision.py --filler-revisions shows the cost)."""
+
+    def steps(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs(target, rev) if upgrade else script._downgrade_revs(target, rev)
+
+    with EnvironmentContext(config, script, fn=steps, destination_rev=target):
+        script.run_env()
 
 
 @dataclass(frozen=True)
