@@ -32,7 +32,6 @@ browser:
 run: setup
 	$(BIN)/dienynas db upgrade
 	$(BIN)/dienynas demo seed --if-empty
-	$(BIN)/dienynas demo logins
 	$(BIN)/dienynas serve --insecure-cookies
 
 test: setup browser
