@@ -18,6 +18,7 @@ context.configure(
     version_table_schema="public",
     include_schemas=False,
     compare_type=True,
+    include_object=lambda obj, name, type_, reflected, compare_to: name != "alembic_version",
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -6,7 +6,7 @@ role), so revisions use unqualified table names and create objects owned by the 
 
 from alembic import context
 
-import school.models  # noqa: F401  (registers the school tables)
+import school.models  # noqa: F401  (registers every school table)
 from dienynas.database import SchoolModel
 
 config = context.config
@@ -16,6 +16,7 @@ context.configure(
     target_metadata=SchoolModel.metadata,
     version_table_schema=config.attributes["schema"],
     compare_type=True,
+    include_object=lambda obj, name, type_, reflected, compare_to: name != "alembic_version",
 )
 with context.begin_transaction():
     context.run_migrations()

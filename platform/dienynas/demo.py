@@ -17,7 +17,7 @@ from accounts.models import Account, Role
 from accounts.services import grant_role, hash_password
 from dienynas.clitools import committing
 from dienynas.extensions import db
-from school.services import create_year
+from school.calendar.services import create_year
 from tenants.binding import unbind_session
 from tenants.models import School
 from tenants.services import bind_to_school, create_school

@@ -8,7 +8,7 @@ from flask import g, render_template
 
 from accounts.models import ROLE_LABELS, Role
 from dienynas.extensions import db
-from school.services import current_year
+from school.calendar.services import current_year
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("school", __name__)

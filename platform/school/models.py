@@ -1,20 +1,29 @@
-"""Tables that live in every school's own schema (no schema is declared here)."""
+"""Every table of a school's schema, imported in one place so that ``SchoolModel.metadata`` is
+complete wherever a schema is built (provisioning, migrations, tests)."""
 
-from __future__ import annotations
+from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.curriculum.models import AssessmentKind, GradeScale, Subject
+from school.people.models import Guardianship, Person, StaffRight, Student
+from school.timetable.models import TimetableEntry
 
-from datetime import date
-
-from sqlalchemy import BigInteger, CheckConstraint, Date, String
-from sqlalchemy.orm import Mapped, mapped_column
-
-from dienynas.database import SchoolModel
-
-
-class SchoolYear(SchoolModel):
-    __tablename__ = "school_years"
-    __table_args__ = (CheckConstraint("ends_on > starts_on", name="ends_after_start"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    name: Mapped[str] = mapped_column(String(20), unique=True)  # e.g. "2026–2027"
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)
+__all__ = [
+    "AssessmentKind",
+    "BellPeriod",
+    "BellSchedule",
+    "GradeScale",
+    "Group",
+    "GroupStudent",
+    "GroupTeacher",
+    "Guardianship",
+    "Holiday",
+    "Person",
+    "Room",
+    "SchoolClass",
+    "SchoolYear",
+    "StaffRight",
+    "Student",
+    "Subject",
+    "Term",
+    "TimetableEntry",
+]

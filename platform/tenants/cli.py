@@ -125,6 +125,16 @@ def upgrade(processes: int | None, lock_timeout: str, public_only: bool) -> None
         )
 
 
+@db_cli.command("revision")
+@click.option("--chain", type=click.Choice(["public", "school"]), required=True)
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True, help="Compare the models with the migrated schema.")
+@with_appcontext
+def revision(chain: str, message: str, autogenerate: bool) -> None:
+    """Create a migration revision (for developers)."""
+    migrations.new_revision(db.engine, chain, message, autogenerate=autogenerate)
+
+
 @db_cli.command("current")
 @with_appcontext
 def current() -> None:

@@ -226,3 +226,28 @@ def upgrade_schools(
             error = future.exception()
             record(futures[future], error)  # type: ignore[arg-type]
     return report
+
+
+SCRATCH_SCHEMA = "school_revision_scratch"
+
+
+def new_revision(engine: Engine, chain: str, message: str, *, autogenerate: bool) -> None:
+    """Write a new revision file for ``chain``. With ``autogenerate`` the models are compared
+    with a schema built by the chain's migrations (for ``school``: a scratch schema, built and
+    thrown away in one rolled-back transaction)."""
+    from tenants.roles import create_school_role_and_schema, role_prefix
+
+    config = alembic_config(chain)
+    with engine.connect() as connection, connection.begin() as transaction:
+        config.attributes["connection"] = connection
+        if chain == "school":
+            role = role_prefix(connection) + SCRATCH_SCHEMA
+            binding = SchoolBinding(0, SCRATCH_SCHEMA, role)
+            create_school_role_and_schema(
+                connection, role=role, schema=SCRATCH_SCHEMA, can_login=False
+            )
+            migrate_school_connection(connection, binding)
+            bind_connection(connection, binding)
+            config.attributes["schema"] = SCRATCH_SCHEMA
+        command.revision(config, message=message, autogenerate=autogenerate)
+        transaction.rollback()

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dienynas.config import SUPPORTED_LOCALES
+import school.models  # noqa: F401  (every school table, for create_all)
 from dienynas.database import SchoolModel
 from dienynas.errors import NotFound, ServiceError
 from tenants import roles

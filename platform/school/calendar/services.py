@@ -1,4 +1,4 @@
-"""Rules of the school's structure. Run inside a transaction bound to the school."""
+"""Rules of the school calendar. Run inside a transaction bound to the school."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dienynas.errors import ServiceError
-from school.models import SchoolYear
+from school.calendar.models import SchoolYear
 
 
 def current_year(session: Session, today: date) -> SchoolYear | None:
