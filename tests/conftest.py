@@ -32,7 +32,7 @@ from accounts.services import create_account, grant_role
 from dienynas import config, embedded
 from dienynas.app import create_app
 from dienynas.database import db
-from school.services import create_year
+from school.calendar.services import create_year
 from tenants import migrations
 from tenants.binding import session_binding, unbind_session
 from tenants.models import School
@@ -204,6 +204,19 @@ def db_session(app: Flask, world: World) -> Iterator[Session]:
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def in_school_a(db_session: Session, world: World) -> Session:
+    """The test's session bound to school A (for calling school services directly)."""
+    bind_to_school(db_session, world.school_a)
+    return db_session
+
+
+@pytest.fixture
+def in_school_b(db_session: Session, world: World) -> Session:
+    bind_to_school(db_session, world.school_b)
+    return db_session
 
 
 @pytest.fixture(autouse=True)

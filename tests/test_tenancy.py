@@ -193,3 +193,15 @@ def test_school_page_is_bound_to_its_school_in_the_database(
     binds = [q for q in queries if "set_config('search_path'" in q]
     assert binds, "the request never bound its transaction to the school"
     assert len(queries) <= 5, "\n".join(queries)
+
+
+def test_new_school_starts_with_standard_scales_and_kinds_in_its_language(db_session):
+    from school.curriculum.models import AssessmentKind, GradeScale
+
+    school = create_school(db_session, slug="rusu-mokykla", name="Школа", locale="ru")
+    bind_session(db_session, binding_for(school))
+    scales = {s.code: (s.min_value, s.max_value) for s in db_session.scalars(select(GradeScale))}
+    assert scales == {"ten_point": (1, 10), "pass_fail": (None, None), "five_point": (2, 5)}
+    test_kind = db_session.scalar(select(AssessmentKind).where(AssessmentKind.code == "test"))
+    assert test_kind.name == "Контрольная работа"
+    assert test_kind.name_in("lt") == "Kontrolinis darbas"

@@ -17,7 +17,17 @@ from dienynas.extensions import babel, csrf, db, login_manager
 from dienynas.i18n import LANGUAGE_NAMES, select_locale
 
 #: Feature packages; each may have blueprint.py (``bp``), tasks.py and cli.py.
-FEATURES = ("dienynas", "tenants", "accounts", "school")
+FEATURES = (
+    "dienynas",
+    "tenants",
+    "accounts",
+    "school",
+    "school.calendar",
+    "school.curriculum",
+    "school.classes",
+    "school.timetable",
+    "school.people",
+)
 
 #: Endpoints a user who must change the password may still reach.
 _OPEN_WHEN_PASSWORD_EXPIRED = {

@@ -9,6 +9,7 @@ from flask import g, render_template
 from accounts.models import ROLE_LABELS, Role
 from dienynas.extensions import db
 from school.calendar.services import current_year
+from school.menu import items_for
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("school", __name__)
@@ -23,4 +24,5 @@ def home():
         school=g.school,
         roles=[ROLE_LABELS[r] for r in roles],
         year=current_year(db.session, date.today()),
+        menu=items_for(g.school_roles),
     )

@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from dienynas.config import SUPPORTED_LOCALES
 import school.models  # noqa: F401  (every school table, for create_all)
+from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import SchoolModel
 from dienynas.errors import NotFound, ServiceError
+from school.defaults import install_defaults
 from tenants import roles
 from tenants.binding import SchoolBinding, bind_connection, bind_session
 from tenants.migrations import school_head
@@ -99,6 +100,7 @@ def provision_school(session: Session, school_id: int) -> School:
     )
     bind_connection(connection, binding_for(school))
     SchoolModel.metadata.create_all(connection)
+    install_defaults(session, school.default_locale)
     head = school_head()
     version_table = f'"{school.schema_name}".alembic_version'
     connection.execute(
