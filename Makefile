@@ -24,7 +24,7 @@ translations: $(STAMP)
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l -k ngettext:1,2 \
 		--no-location --sort-output --omit-header -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header --no-location
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 browser:
 	@scripts/install-browser.sh

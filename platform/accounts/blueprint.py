@@ -94,4 +94,6 @@ def change_password():
             )  # the session id carries the new password's fingerprint
             flash(_("Your password has been changed."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
-    return render_template("accounts/change_password.html", error=error), (400 if error else 200)
+    return render_template(
+        "accounts/change_password.html", error=error, min_length=services.MIN_PASSWORD_LENGTH
+    ), (400 if error else 200)

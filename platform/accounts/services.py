@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -72,7 +73,11 @@ def check_password_strength(password: str, login: str = "") -> None:
     """Raise ServiceError(field="password") for a password that is too weak."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(
-            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            ngettext(
+                "The password must be at least %(num)d character long.",
+                "The password must be at least %(num)d characters long.",
+                MIN_PASSWORD_LENGTH,
+            ),
             field="password",
         )
     lowered = password.lower()
