@@ -149,3 +149,35 @@ def test_disabled_account_cannot_log_in(client, db_session, world):
     db_session.commit()
     response = login(client, "left.school", "a-long-password-1")
     assert response.status_code == 400
+
+
+def test_repeated_failed_logins_are_throttled(client, world):
+    from accounts.services import LOGIN_FAILURES_PER_LOGIN
+
+    for _attempt in range(LOGIN_FAILURES_PER_LOGIN):
+        assert (
+            post_form(
+                client, "/login", {"login": "teacher.a", "password": "guess-guess"}
+            ).status_code
+            == 400
+        )
+    blocked = post_form(
+        client,
+        "/login",
+        {"login": "teacher.a", "password": TEST_PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    assert client.get("/s/school-a/").status_code == 302  # even the right password waits
+    # another login from the same address is not locked out by these failures
+    assert login(client, "admin.a").status_code == 302
+
+
+def test_login_works_when_redis_is_down(app, client, world, monkeypatch):
+    import redis
+
+    broken = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setitem(app.extensions, "dienynas_redis", {"client": broken})
+    assert login(client, "teacher.a").status_code == 302
+    assert client.get("/s/school-a/").status_code == 200

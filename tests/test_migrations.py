@@ -103,3 +103,25 @@ def test_upgrade_migrates_only_schools_behind_and_resumes(fresh_engine, world):
                 text("UPDATE public.schools SET schema_version = :h WHERE id = :id"),
                 {"h": head, "id": world.school_b.id},
             )
+
+
+def test_school_at_a_revision_the_code_does_not_know_is_reported_clearly(fresh_engine, world):
+    head = migrations.school_head()
+    schema = world.school_b.schema_name
+    try:
+        with fresh_engine.begin() as conn:
+            conn.execute(text(f"UPDATE {schema}.alembic_version SET version_num = 'from_future'"))
+            conn.execute(
+                text("UPDATE public.schools SET schema_version = 'from_future' WHERE id = :id"),
+                {"id": world.school_b.id},
+            )
+        report = migrations.upgrade_schools(fresh_engine, processes=2)
+        assert report.migrated == []
+        assert "does not know" in report.failed["school-b"]
+    finally:
+        with fresh_engine.begin() as conn:
+            conn.execute(text(f"UPDATE {schema}.alembic_version SET version_num = :h"), {"h": head})
+            conn.execute(
+                text("UPDATE public.schools SET schema_version = :h WHERE id = :id"),
+                {"h": head, "id": world.school_b.id},
+            )

@@ -11,6 +11,7 @@ from accounts.models import Account
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
 from dienynas.i18n import SESSION_KEY
+from dienynas.jobs import redis_connection
 from dienynas.urls import safe_next
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -35,12 +36,17 @@ def login():
         return redirect(url_for("accounts.home"))
     error = None
     if request.method == "POST":
-        account = services.authenticate(
-            db.session, request.form.get("login", ""), request.form.get("password", "")
-        )
+        login_name, address = request.form.get("login", ""), request.remote_addr or "-"
+        redis_client = redis_connection()
+        if services.login_throttled(redis_client, login_name, address):
+            error = _("Too many failed attempts. Wait 15 minutes and try again.")
+            return render_template("accounts/login.html", error=error, login=login_name), 429
+        account = services.authenticate(db.session, login_name, request.form.get("password", ""))
         if account is None:
+            services.record_login_failure(redis_client, login_name, address)
             error = _("Wrong login or password.")
         else:
+            services.clear_login_failures(redis_client, login_name, address)
             db.session.commit()
             chosen_locale = session.get(SESSION_KEY)
             session.clear()  # a fresh session on login (fixation guard)

@@ -6,6 +6,8 @@ Services only flush; the caller commits.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import secrets
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +24,8 @@ from accounts.models import Account, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from tenants.models import School, SchoolStatus
+
+log = logging.getLogger(__name__)
 
 #: Argon2id with the library's RFC 9106 "low memory" profile (64 MiB, 3 passes).
 _hasher = PasswordHasher()
@@ -255,3 +260,44 @@ def require_role(account: Account, school: School, *allowed: Role) -> Role:
 def require_operator(account: Account) -> None:
     if not getattr(account, "is_operator", False):
         raise PermissionDenied(_("Only the municipality's operators may do this."))
+
+
+#: Failed logins allowed per (login, address) and per address in the window.
+LOGIN_FAILURES_PER_LOGIN = 10
+LOGIN_FAILURES_PER_ADDRESS = 100
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+
+def _failure_keys(login: str, address: str) -> tuple[str, str]:
+    login = (login or "").strip().lower()
+    return f"dienynas:login-failures:{address}:{login}", f"dienynas:login-failures:{address}"
+
+
+def login_throttled(redis_client, login: str, address: str) -> bool:
+    """True when too many logins failed lately from this address (for this login or in all).
+    When Redis does not answer, logging in stays possible (availability over throttling)."""
+    per_login, per_address = _failure_keys(login, address)
+    try:
+        counts = redis_client.mget(per_login, per_address)
+    except (RedisError, OSError):
+        log.warning("login throttling unavailable: Redis does not answer")
+        return False
+    return int(counts[0] or 0) >= LOGIN_FAILURES_PER_LOGIN or (
+        int(counts[1] or 0) >= LOGIN_FAILURES_PER_ADDRESS
+    )
+
+
+def record_login_failure(redis_client, login: str, address: str) -> None:
+    try:
+        with redis_client.pipeline() as pipe:
+            for key in _failure_keys(login, address):
+                pipe.incr(key)
+                pipe.expire(key, LOGIN_FAILURE_WINDOW_SECONDS)
+            pipe.execute()
+    except (RedisError, OSError):
+        log.warning("could not record a failed login: Redis does not answer")
+
+
+def clear_login_failures(redis_client, login: str, address: str) -> None:
+    with contextlib.suppress(RedisError, OSError):  # else the counter expires by itself
+        redis_client.delete(_failure_keys(login, address)[0])

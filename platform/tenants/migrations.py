@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -94,12 +95,24 @@ def migrate_school_connection(
     if current != target:
         if script.get_revision(target) is None:
             raise ValueError(f"unknown school revision {target!r}")
+        if current is not None and _known_revision(script, current) is False:
+            raise ValueError(
+                f"schema {binding.schema} is at revision {current!r}, which this code does not "
+                "know (was a newer release rolled back?); deploy that release's migrations first"
+            )
         is_ancestor = current is None or any(
             r.revision == current for r in script.iterate_revisions(target, "base")
         )
         _run_school_env(config, script, target, upgrade=is_ancestor)
     reset_role(connection)
     return target
+
+
+def _known_revision(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for unknown or malformed ids
+        return False
 
 
 def _run_school_env(config: Config, script: ScriptDirectory, target: str, *, upgrade: bool) -> None:
@@ -216,8 +229,12 @@ def upgrade_schools(
             else:
                 record(school, None)
         return report
+    # "spawn": a worker must not inherit the parent's open database connections.
     with ProcessPoolExecutor(
-        max_workers=processes, initializer=_init_worker, initargs=(engine.url,)
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(engine.url,),
     ) as pool:
         futures = {
             pool.submit(_migrate_in_worker, school, target, lock_timeout): school for school in todo
