@@ -1,11 +1,28 @@
-"""Rules of subjects, grade scales and assessment kinds."""
+"""Rules of subjects, grade scales and assessment kinds.
+
+Run inside a transaction bound to the school. Services validate, raise ``ServiceError`` naming
+the field at fault and only flush; the request commits once.
+
+Names: a subject's or an assessment kind's ``name`` is its name in the school's own language;
+``name_translations`` holds the names in the other languages (never the school's own, so that a
+rename cannot leave a stale copy behind).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+from collections.abc import Mapping
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, pgettext
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from school.curriculum.models import AssessmentKind, GradeScale
+from dienynas.config import SUPPORTED_LOCALES
+from dienynas.errors import NotFound, ServiceError
+from school.classes.models import Group
+from school.curriculum.models import AssessmentKind, GradeScale, Subject
 
 DEFAULT_SCALES = (
     ("ten_point", "numeric", 1, 10),
@@ -27,6 +44,19 @@ DEFAULT_KINDS = {
                   "en": "Classwork"},
 }  # fmt: skip
 
+SCALE_LABELS = {
+    "ten_point": _l("10-point scale, 1 to 10"),
+    "pass_fail": _l("pass/fail"),
+    "five_point": _l("5-point scale, 2 to 5"),
+}
+#: The values a pass/fail grade is stored as.
+PASSED, FAILED = "passed", "failed"
+
+SUBJECT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
+KIND_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+SUBJECT_NAME_MAX = 120
+KIND_NAME_MAX = 80
+
 
 def install_default_scales_and_kinds(session: Session, locale: str) -> None:
     """Idempotent: adds what is missing. Kinds are named in the school's language ``locale``."""
@@ -42,4 +72,332 @@ def install_default_scales_and_kinds(session: Session, locale: str) -> None:
                     code=code, name=names.get(locale, names["lt"]), name_translations=names
                 )
             )
+    session.flush()
+
+
+# --- names in four languages -------------------------------------------------------------------
+
+
+def names_of(item: Subject | AssessmentKind, school_locale: str) -> dict[str, str]:
+    """The item's name per language as the edit form shows it (``name_<locale>`` fields)."""
+    names = {loc: item.name_translations.get(loc, "") for loc in SUPPORTED_LOCALES}
+    names[school_locale] = item.name
+    return names
+
+
+def _clean_names(
+    names: Mapping[str, str | None], school_locale: str, max_length: int
+) -> tuple[str, dict[str, str]]:
+    """The name in the school's language and the translations into the other languages."""
+    cleaned = {loc: (names.get(loc) or "").strip() for loc in SUPPORTED_LOCALES}
+    if not cleaned[school_locale]:
+        raise ServiceError(
+            _("Enter the name in the school's language."), field=f"name_{school_locale}"
+        )
+    for loc, value in cleaned.items():
+        if len(value) > max_length:
+            raise ServiceError(
+                ngettext(
+                    "The name may be at most %(num)d character long.",
+                    "The name may be at most %(num)d characters long.",
+                    max_length,
+                ),
+                field=f"name_{loc}",
+            )
+    translations = {loc: v for loc, v in cleaned.items() if v and loc != school_locale}
+    return cleaned[school_locale], translations
+
+
+# --- grade scales -----------------------------------------------------------------------------
+
+
+def scale_label(scale: GradeScale) -> str:
+    label = SCALE_LABELS.get(scale.code)
+    if label is not None:
+        return str(label)
+    if scale.kind == "numeric":
+        return f"{scale.min_value}–{scale.max_value}"
+    return scale.code
+
+
+def list_scales(session: Session) -> list[tuple[GradeScale, int]]:
+    """Every scale with the number of subjects graded on it (one query)."""
+    used = select(Subject.scale_id, func.count().label("n")).group_by(Subject.scale_id).subquery()
+    rows = session.execute(
+        select(GradeScale, func.coalesce(used.c.n, 0))
+        .outerjoin(used, used.c.scale_id == GradeScale.id)
+        .order_by(GradeScale.id)
+    )
+    return [(scale, count) for scale, count in rows]
+
+
+def active_scales(session: Session) -> list[GradeScale]:
+    return list(
+        session.scalars(select(GradeScale).where(GradeScale.is_active).order_by(GradeScale.id))
+    )
+
+
+def get_scale(session: Session, scale_id: int) -> GradeScale:
+    scale = session.get(GradeScale, scale_id)
+    if scale is None:
+        raise NotFound(_("There is no such grade scale."))
+    return scale
+
+
+def set_scale_active(session: Session, scale: GradeScale, active: bool) -> None:
+    """Enable or disable a scale for new subjects; a scale a subject uses stays enabled."""
+    if not active:
+        used_by = list(
+            session.scalars(
+                select(Subject.name).where(Subject.scale_id == scale.id).order_by(Subject.name)
+            )
+        )
+        if used_by:
+            shown = ", ".join(used_by[:5]) + (", …" if len(used_by) > 5 else "")
+            raise ServiceError(
+                ngettext(
+                    "The scale “%(scale)s” cannot be disabled: %(num)d subject is graded on it "
+                    "(%(subjects)s). Give it another scale first.",
+                    "The scale “%(scale)s” cannot be disabled: %(num)d subjects are graded on "
+                    "it (%(subjects)s). Give them another scale first.",
+                    len(used_by),
+                    scale=scale_label(scale),
+                    subjects=shown,
+                ),
+            )
+    scale.is_active = active
+    session.flush()
+
+
+def pass_fail_label(value: str) -> str:
+    if value == PASSED:
+        return pgettext("grade", "passed")
+    return pgettext("grade", "failed")
+
+
+def validate_grade(scale: GradeScale, value: str | int) -> str:
+    """The grade as it is stored: a whole number in ``min..max`` as text ("7"), or ``"passed"``
+    / ``"failed"`` on the pass/fail scale (the codes, or their labels in the current language).
+    Raises ServiceError(field="value") for anything else."""
+    text = str(value).strip()
+    if scale.kind == "pass_fail":
+        lowered = text.lower()
+        for code in (PASSED, FAILED):
+            if lowered in (code, pass_fail_label(code).lower()):
+                return code
+        raise ServiceError(
+            _(
+                "On the pass/fail scale the grade is “%(passed)s” or “%(failed)s”.",
+                passed=pass_fail_label(PASSED),
+                failed=pass_fail_label(FAILED),
+            ),
+            field="value",
+        )
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or not scale.min_value <= number <= scale.max_value:
+        raise ServiceError(
+            _(
+                "The grade must be a whole number from %(min)d to %(max)d.",
+                min=scale.min_value,
+                max=scale.max_value,
+            ),
+            field="value",
+        )
+    return str(number)
+
+
+def grade_label(scale: GradeScale, value: str) -> str:
+    """How a stored grade is shown to the reader (pass/fail translated, numbers as they are)."""
+    if scale.kind == "pass_fail":
+        return pass_fail_label(value)
+    return value
+
+
+# --- subjects ---------------------------------------------------------------------------------
+
+
+def list_subjects(session: Session) -> list[Subject]:
+    """Active subjects first, then by name (the scale comes joined)."""
+    return list(session.scalars(select(Subject).order_by(Subject.is_active.desc(), Subject.name)))
+
+
+def active_subjects(session: Session) -> list[Subject]:
+    return list(session.scalars(select(Subject).where(Subject.is_active).order_by(Subject.name)))
+
+
+def get_subject(session: Session, subject_id: int) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(_("There is no such subject."))
+    return subject
+
+
+def _clean_subject_code(session: Session, code: str, subject: Subject | None) -> str:
+    code = (code or "").strip().upper()
+    if not code:
+        raise ServiceError(_("Enter the subject's code, e.g. MAT."), field="code")
+    if not SUBJECT_CODE_RE.match(code):
+        raise ServiceError(
+            _(
+                "The subject's code may hold only Latin letters, digits and hyphens, no spaces, "
+                "at most 20 characters, e.g. MAT or LT-K."
+            ),
+            field="code",
+        )
+    query = select(Subject.name).where(Subject.code == code)
+    if subject is not None:
+        query = query.where(Subject.id != subject.id)
+    taken_by = session.scalar(query)
+    if taken_by is not None:
+        raise ServiceError(
+            _(
+                "The code “%(code)s” is already used by the subject “%(name)s”.",
+                code=code,
+                name=taken_by,
+            ),
+            field="code",
+        )
+    return code
+
+
+def _chosen_scale(session: Session, scale_id: str | int | None, subject: Subject | None) -> int:
+    try:
+        scale = session.get(GradeScale, int(scale_id)) if scale_id else None
+    except ValueError:
+        scale = None
+    if scale is None:
+        raise ServiceError(_("Choose the grade scale."), field="scale")
+    keeps_own = subject is not None and subject.scale_id == scale.id
+    if not scale.is_active and not keeps_own:
+        raise ServiceError(
+            _("The scale “%(scale)s” is disabled in this school.", scale=scale_label(scale)),
+            field="scale",
+        )
+    return scale.id
+
+
+def create_subject(
+    session: Session,
+    *,
+    school_locale: str,
+    code: str,
+    names: Mapping[str, str | None],
+    scale_id: str | int | None,
+) -> Subject:
+    """``names`` maps a locale to the subject's name in it; the school's own is required."""
+    code = _clean_subject_code(session, code, None)
+    name, translations = _clean_names(names, school_locale, SUBJECT_NAME_MAX)
+    subject = Subject(
+        code=code,
+        name=name,
+        name_translations=translations,
+        scale_id=_chosen_scale(session, scale_id, None),
+        is_active=True,
+    )
+    session.add(subject)
+    session.flush()
+    return subject
+
+
+def update_subject(
+    session: Session,
+    subject: Subject,
+    *,
+    school_locale: str,
+    code: str,
+    names: Mapping[str, str | None],
+    scale_id: str | int | None,
+) -> None:
+    code = _clean_subject_code(session, code, subject)
+    name, translations = _clean_names(names, school_locale, SUBJECT_NAME_MAX)
+    scale = _chosen_scale(session, scale_id, subject)
+    subject.code, subject.name, subject.name_translations = code, name, translations
+    subject.scale_id = scale
+    session.flush()
+    session.expire(subject, ["scale"])
+
+
+def set_subject_active(session: Session, subject: Subject, active: bool) -> None:
+    """A deactivated subject keeps its groups and grades but is not offered for new groups."""
+    subject.is_active = active
+    session.flush()
+
+
+def delete_subject(session: Session, subject: Subject) -> None:
+    """Only a subject no group uses (a mistake); one that was taught is deactivated instead."""
+    groups = session.scalar(select(func.count()).where(Group.subject_id == subject.id))
+    if groups:
+        raise ServiceError(
+            ngettext(
+                "The subject “%(name)s” is taught in %(num)d group; deactivate it instead.",
+                "The subject “%(name)s” is taught in %(num)d groups; deactivate it instead.",
+                groups,
+                name=subject.name,
+            )
+        )
+    session.delete(subject)
+    session.flush()
+
+
+# --- assessment kinds ---------------------------------------------------------------------------
+
+
+def list_kinds(session: Session) -> list[AssessmentKind]:
+    return list(
+        session.scalars(
+            select(AssessmentKind).order_by(AssessmentKind.is_active.desc(), AssessmentKind.name)
+        )
+    )
+
+
+def get_kind(session: Session, kind_id: int) -> AssessmentKind:
+    kind = session.get(AssessmentKind, kind_id)
+    if kind is None:
+        raise NotFound(_("There is no such assessment kind."))
+    return kind
+
+
+def create_kind(
+    session: Session, *, school_locale: str, code: str, names: Mapping[str, str | None]
+) -> AssessmentKind:
+    code = (code or "").strip().lower()
+    if not KIND_CODE_RE.match(code):
+        raise ServiceError(
+            _(
+                "The code may hold only Latin letters, digits, hyphens and underscores, no "
+                "spaces, at most 20 characters, e.g. lab_work."
+            ),
+            field="code",
+        )
+    taken_by = session.scalar(select(AssessmentKind.name).where(AssessmentKind.code == code))
+    if taken_by is not None:
+        raise ServiceError(
+            _("The code “%(code)s” is already used by “%(name)s”.", code=code, name=taken_by),
+            field="code",
+        )
+    name, translations = _clean_names(names, school_locale, KIND_NAME_MAX)
+    kind = AssessmentKind(code=code, name=name, name_translations=translations, is_active=True)
+    session.add(kind)
+    session.flush()
+    return kind
+
+
+def rename_kind(
+    session: Session,
+    kind: AssessmentKind,
+    *,
+    school_locale: str,
+    names: Mapping[str, str | None],
+) -> None:
+    """New names; the code stays (grades keep pointing at the same kind)."""
+    kind.name, kind.name_translations = _clean_names(names, school_locale, KIND_NAME_MAX)
+    session.flush()
+
+
+def set_kind_active(session: Session, kind: AssessmentKind, active: bool) -> None:
+    """A deactivated kind stays on the grades given with it, but is not offered for new ones."""
+    kind.is_active = active
     session.flush()
