@@ -137,8 +137,10 @@ def world(app: Flask) -> World:
             db.session, slug="school-a", name="Alpha progimnazija", locale="lt"
         )
         school_b = create_school(db.session, slug="school-b", name="Бета гимназия", locale="ru")
-        admin_a = _account("admin.a", "Aldona Administratorė")
-        teacher_a = _account("teacher.a", "Tomas Mokytojas")
+        # Staff of school A read English, so tests can assert English messages; the locale
+        # chain itself is tested with accounts that have no preference (test_i18n.py).
+        admin_a = _account("admin.a", "Aldona Administratorė", locale="en")
+        teacher_a = _account("teacher.a", "Tomas Mokytojas", locale="en")
         guardian_both = _account("guardian.both", "Irena Globėja", locale="pl")
         operator = _account("operator.test", "Operatorius")
         operator.is_operator = True

@@ -5,7 +5,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
-from conftest import login
+from conftest import TEST_PASSWORD, login
 from school.models import SchoolYear
 from tenants.binding import SchoolBinding, bind_connection, bind_session
 from tenants.services import binding_for, create_school
@@ -161,15 +161,19 @@ def test_anonymous_visitor_is_sent_to_login(client, world):
 
 
 def test_suspended_school_is_refused_with_a_clear_page(client, db_session, world):
+    from accounts.models import Role
+    from accounts.services import create_account, grant_role
     from tenants.models import SchoolStatus
     from tenants.services import set_status
 
+    account, _ = create_account(db_session, login="no.preference", name="N", password=TEST_PASSWORD)
+    grant_role(db_session, account, db_session.merge(world.school_a), Role.TEACHER)
     set_status(db_session, "school-a", SchoolStatus.SUSPENDED)
     db_session.commit()
-    login(client, "admin.a")
+    login(client, "no.preference")
     response = client.get("/s/school-a/")
     assert response.status_code == 403
-    # the school's default language (lt) is the account's language here
+    # no preference: the school's default language (lt)
     assert "sustabdė šios mokyklos e. dienyno veiklą" in response.get_data(as_text=True)
 
 

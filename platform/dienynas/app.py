@@ -27,6 +27,7 @@ FEATURES = (
     "school.classes",
     "school.timetable",
     "school.people",
+    "school.locks",
 )
 
 #: Endpoints a user who must change the password may still reach.

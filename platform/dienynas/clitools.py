@@ -9,17 +9,17 @@ from typing import Any
 
 import click
 
-from dienynas.errors import ServiceError
+from dienynas.errors import DienynasError
 from dienynas.extensions import db
 
 
 @contextmanager
 def committing() -> Iterator[None]:
-    """Commit once when the block succeeds; on a ServiceError roll back (nothing is created)
-    and exit non-zero with the message."""
+    """Commit once when the block succeeds; when a service refuses, roll back (nothing is
+    created) and exit non-zero with the message."""
     try:
         yield
-    except ServiceError as exc:
+    except DienynasError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     except BaseException:

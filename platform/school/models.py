@@ -4,6 +4,7 @@ complete wherever a schema is built (provisioning, migrations, tests)."""
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
+from school.locks.models import LockWindow, TermLock
 from school.people.models import Guardianship, Person, StaffRight, Student
 from school.timetable.models import TimetableEntry
 
@@ -17,6 +18,7 @@ __all__ = [
     "GroupTeacher",
     "Guardianship",
     "Holiday",
+    "LockWindow",
     "Person",
     "Room",
     "SchoolClass",
@@ -25,5 +27,6 @@ __all__ = [
     "Student",
     "Subject",
     "Term",
+    "TermLock",
     "TimetableEntry",
 ]
