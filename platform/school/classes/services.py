@@ -1,0 +1,507 @@
+"""Rules of classes and subject groups.
+
+Run inside a transaction bound to the school. Services validate, raise ``ServiceError`` naming
+the field at fault and only flush; the request commits once. List queries are shaped so that a
+page runs a fixed number of statements whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from accounts.models import Role, SchoolGrant
+from dienynas.errors import NotFound, ServiceError
+from school.calendar.models import SchoolYear
+from school.calendar.services import current_year
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.curriculum.models import Subject
+from school.people.models import Person, Student
+from tenants.models import School
+
+#: Roles whose holders can head a class or teach a group.
+TEACHING_ROLES = (Role.TEACHER.value, Role.CLASS_HEAD.value)
+GROUP_KINDS = {
+    "class": _l("whole class"),
+    "part": _l("part of a class"),
+    "mixed": _l("students of several classes"),
+}
+LETTER_MAX = 4
+GROUP_NAME_MAX = 60
+
+
+def _as_id(value: str | int | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- school years ---------------------------------------------------------------------------
+
+
+def school_years(session: Session) -> list[SchoolYear]:
+    return list(session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on.desc())))
+
+
+def pick_year(session: Session, year_id: str | int | None, today: date) -> SchoolYear | None:
+    """The year asked for; else the current (or next) one; else the latest; None if none yet."""
+    if year_id not in (None, ""):
+        year = session.get(SchoolYear, _as_id(year_id) or 0)
+        if year is None:
+            raise NotFound(_("There is no such school year."))
+        return year
+    return current_year(session, today) or session.scalar(
+        select(SchoolYear).order_by(SchoolYear.starts_on.desc()).limit(1)
+    )
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+def teaching_staff(session: Session, school: School) -> list[Person]:
+    """People of the school whose account is granted ``teacher`` or ``class_head`` here."""
+    granted = select(SchoolGrant.account_id).where(
+        SchoolGrant.school_id == school.id, SchoolGrant.role.in_(TEACHING_ROLES)
+    )
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.account_id.in_(granted))
+            .order_by(Person.last_name, Person.first_name, Person.id)
+        )
+    )
+
+
+def _teaching_person(session: Session, school: School, person_id: int) -> Person | None:
+    granted = select(SchoolGrant.account_id).where(
+        SchoolGrant.school_id == school.id, SchoolGrant.role.in_(TEACHING_ROLES)
+    )
+    return session.scalar(
+        select(Person).where(Person.id == person_id, Person.account_id.in_(granted))
+    )
+
+
+# --- classes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    school_class: SchoolClass
+    students: int
+
+
+def list_classes(session: Session, year: SchoolYear) -> list[ClassRow]:
+    """The year's classes in order (1a, 1b, …, 12c) with their head and active students."""
+    counts = (
+        select(Student.class_id, func.count().label("n"))
+        .where(Student.status == "active")
+        .group_by(Student.class_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(SchoolClass, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.class_id == SchoolClass.id)
+        .where(SchoolClass.year_id == year.id)
+        .options(joinedload(SchoolClass.head))
+        .order_by(SchoolClass.grade_level, func.lower(SchoolClass.letter))
+    )
+    return [ClassRow(c, n) for c, n in rows]
+
+
+def get_class(session: Session, class_id: int) -> SchoolClass:
+    school_class = session.get(SchoolClass, class_id, options=[joinedload(SchoolClass.head)])
+    if school_class is None:
+        raise NotFound(_("There is no such class."))
+    return school_class
+
+
+def _clean_class(
+    session: Session,
+    school: School,
+    year: SchoolYear,
+    grade_level: str | int | None,
+    letter: str | None,
+    head_id: str | int | None,
+    school_class: SchoolClass | None,
+) -> tuple[int, str, int | None]:
+    level = _as_id(grade_level)
+    if level is None or not 1 <= level <= 12:
+        raise ServiceError(_("The grade must be a whole number from 1 to 12."), field="grade_level")
+    letter = (letter or "").strip()
+    if len(letter) > LETTER_MAX or not (letter == "" or letter.isalpha()):
+        raise ServiceError(
+            _(
+                "The class letter must be 1 to 4 letters, e.g. a; leave it empty for a single "
+                "class."
+            ),
+            field="letter",
+        )
+    same = select(SchoolClass.id).where(
+        SchoolClass.year_id == year.id,
+        SchoolClass.grade_level == level,
+        func.lower(SchoolClass.letter) == letter.lower(),
+    )
+    if school_class is not None:
+        same = same.where(SchoolClass.id != school_class.id)
+    if session.scalar(same) is not None:
+        raise ServiceError(
+            _(
+                "Class %(name)s already exists in the school year %(year)s.",
+                name=f"{level}{letter}",
+                year=year.name,
+            ),
+            field="letter",
+        )
+    if head_id in (None, ""):
+        return level, letter, None
+    person_id = _as_id(head_id)
+    head = _teaching_person(session, school, person_id) if person_id else None
+    if head is None:
+        raise ServiceError(_("The class head must be one of the school's teachers."), field="head")
+    return level, letter, head.id
+
+
+def create_class(
+    session: Session,
+    school: School,
+    *,
+    year: SchoolYear,
+    grade_level: str | int | None,
+    letter: str | None,
+    head_id: str | int | None = None,
+) -> SchoolClass:
+    level, letter, head = _clean_class(session, school, year, grade_level, letter, head_id, None)
+    school_class = SchoolClass(year_id=year.id, grade_level=level, letter=letter, head_id=head)
+    session.add(school_class)
+    session.flush()
+    return school_class
+
+
+def update_class(
+    session: Session,
+    school: School,
+    school_class: SchoolClass,
+    *,
+    grade_level: str | int | None,
+    letter: str | None,
+    head_id: str | int | None,
+) -> None:
+    year = session.get(SchoolYear, school_class.year_id)
+    level, letter, head = _clean_class(
+        session, school, year, grade_level, letter, head_id, school_class
+    )
+    school_class.grade_level, school_class.letter, school_class.head_id = level, letter, head
+    session.flush()
+    session.expire(school_class, ["head"])
+
+
+def delete_class(session: Session, school_class: SchoolClass) -> None:
+    """Only an empty class (one created by mistake): no students, no groups."""
+    students = session.scalar(
+        select(func.count()).where(Student.class_id == school_class.id, Student.status == "active")
+    )
+    if students:
+        raise ServiceError(
+            ngettext(
+                "Class %(name)s has %(num)d student; move the student to another class first.",
+                "Class %(name)s has %(num)d students; move them to another class first.",
+                students,
+                name=school_class.name,
+            )
+        )
+    groups = session.scalar(select(func.count()).where(Group.class_id == school_class.id))
+    if groups:
+        raise ServiceError(
+            ngettext(
+                "Class %(name)s has %(num)d group; delete the group first.",
+                "Class %(name)s has %(num)d groups; delete them first.",
+                groups,
+                name=school_class.name,
+            )
+        )
+    session.delete(school_class)
+    session.flush()
+
+
+def class_students(session: Session, school_class: SchoolClass) -> list[Student]:
+    """The class's active students by surname (the person comes joined)."""
+    return list(
+        session.scalars(
+            select(Student)
+            .join(Student.person)
+            .where(Student.class_id == school_class.id, Student.status == "active")
+            .order_by(Person.last_name, Person.first_name)
+        )
+    )
+
+
+def classes_headed_by(session: Session, person: Person | None) -> set[int]:
+    if person is None:
+        return set()
+    return set(session.scalars(select(SchoolClass.id).where(SchoolClass.head_id == person.id)))
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: Group
+    teachers: list[Person]
+    students: int
+
+
+def _teachers_by_group(session: Session, group_ids: Iterable[int]) -> dict[int, list[Person]]:
+    by_group: dict[int, list[Person]] = {}
+    rows = session.execute(
+        select(GroupTeacher.group_id, Person)
+        .join(Person, Person.id == GroupTeacher.teacher_id)
+        .where(GroupTeacher.group_id.in_(list(group_ids)))
+        .order_by(Person.last_name, Person.first_name)
+    )
+    for group_id, person in rows:
+        by_group.setdefault(group_id, []).append(person)
+    return by_group
+
+
+def list_groups(session: Session, year: SchoolYear, class_id: int | None = None) -> list[GroupRow]:
+    """The year's groups (or one class's) by name with subject, class, teachers and number of
+    students: two statements whatever the number of groups."""
+    counts = (
+        select(GroupStudent.group_id, func.count().label("n"))
+        .group_by(GroupStudent.group_id)
+        .subquery()
+    )
+    query = (
+        select(Group, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.group_id == Group.id)
+        .where(Group.year_id == year.id)
+        .options(joinedload(Group.school_class))
+        .order_by(func.lower(Group.name))
+    )
+    if class_id is not None:
+        query = query.where(Group.class_id == class_id)
+    rows = session.execute(query).all()
+    teachers = _teachers_by_group(session, [g.id for g, _n in rows]) if rows else {}
+    return [GroupRow(g, teachers.get(g.id, []), n) for g, n in rows]
+
+
+def get_group(session: Session, group_id: int) -> Group:
+    group = session.get(Group, group_id, options=[joinedload(Group.school_class)])
+    if group is None:
+        raise NotFound(_("There is no such group."))
+    return group
+
+
+def group_teachers(session: Session, group: Group) -> list[Person]:
+    return _teachers_by_group(session, [group.id]).get(group.id, [])
+
+
+def group_students(session: Session, group: Group) -> list[tuple[Student, SchoolClass | None]]:
+    """The group's students with their class, by surname."""
+    rows = session.execute(
+        select(Student, SchoolClass)
+        .join(GroupStudent, GroupStudent.student_id == Student.person_id)
+        .join(Student.person)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(GroupStudent.group_id == group.id)
+        .order_by(Person.last_name, Person.first_name)
+    )
+    return [(s, c) for s, c in rows]
+
+
+def candidate_students(session: Session, group: Group) -> list[tuple[Student, SchoolClass | None]]:
+    """Active students who may join the group and are not in it yet: the group's class for a
+    whole-class or part-of-a-class group, anyone of the school for a mixed one."""
+    members = select(GroupStudent.student_id).where(GroupStudent.group_id == group.id)
+    query = (
+        select(Student, SchoolClass)
+        .join(Student.person)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Student.status == "active", Student.person_id.not_in(members))
+        .order_by(
+            SchoolClass.grade_level,
+            func.lower(SchoolClass.letter),
+            Person.last_name,
+            Person.first_name,
+        )
+    )
+    if group.kind != "mixed":
+        query = query.where(Student.class_id == group.class_id)
+    return [(s, c) for s, c in session.execute(query)]
+
+
+def _clean_group(
+    session: Session,
+    school: School,
+    year_id: int,
+    name: str | None,
+    subject_id: str | int | None,
+    teacher_ids: Iterable[str | int],
+    group: Group | None,
+) -> tuple[str, Subject, list[Person]]:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError(_("Enter the group's name, e.g. 5a mathematics."), field="name")
+    if len(name) > GROUP_NAME_MAX:
+        raise ServiceError(
+            ngettext(
+                "The name may be at most %(num)d character long.",
+                "The name may be at most %(num)d characters long.",
+                GROUP_NAME_MAX,
+            ),
+            field="name",
+        )
+    same = select(Group.id).where(Group.year_id == year_id, func.lower(Group.name) == name.lower())
+    if group is not None:
+        same = same.where(Group.id != group.id)
+    if session.scalar(same) is not None:
+        raise ServiceError(
+            _("A group named “%(name)s” already exists this school year.", name=name),
+            field="name",
+        )
+    subject = session.get(Subject, _as_id(subject_id) or 0)
+    if subject is None:
+        raise ServiceError(_("Choose the subject."), field="subject")
+    if not subject.is_active and (group is None or group.subject_id != subject.id):
+        raise ServiceError(
+            _("The subject “%(name)s” is deactivated.", name=subject.name), field="subject"
+        )
+    wanted = {_as_id(t) for t in teacher_ids if str(t).strip()}
+    if not wanted:
+        raise ServiceError(_("Choose at least one teacher."), field="teachers")
+    staff = {p.id: p for p in teaching_staff(session, school)}
+    if None in wanted or not wanted <= staff.keys():
+        raise ServiceError(_("The teachers must be the school's teachers."), field="teachers")
+    return name, subject, [staff[t] for t in sorted(wanted)]
+
+
+def create_group(
+    session: Session,
+    school: School,
+    *,
+    year: SchoolYear,
+    name: str | None,
+    subject_id: str | int | None,
+    kind: str | None,
+    class_id: str | int | None,
+    teacher_ids: Iterable[str | int],
+) -> Group:
+    """A group of ``kind`` 'class' (its students are the class's active students, added now),
+    'part' (chosen students of one class) or 'mixed' (students of several classes)."""
+    name, subject, teachers = _clean_group(
+        session, school, year.id, name, subject_id, teacher_ids, None
+    )
+    if kind not in GROUP_KINDS:
+        raise ServiceError(_("Choose what students the group has."), field="kind")
+    school_class = None
+    if kind != "mixed":
+        school_class = session.get(SchoolClass, _as_id(class_id) or 0)
+        if school_class is None or school_class.year_id != year.id:
+            raise ServiceError(_("Choose the group's class."), field="class_id")
+    group = Group(
+        year_id=year.id,
+        subject_id=subject.id,
+        name=name,
+        kind=kind,
+        class_id=school_class.id if school_class else None,
+    )
+    session.add(group)
+    session.flush()
+    session.add_all(GroupTeacher(group_id=group.id, teacher_id=t.id) for t in teachers)
+    if kind == "class":
+        session.add_all(
+            GroupStudent(group_id=group.id, student_id=s.person_id)
+            for s in class_students(session, school_class)
+        )
+    session.flush()
+    return group
+
+
+def update_group(
+    session: Session,
+    school: School,
+    group: Group,
+    *,
+    name: str | None,
+    subject_id: str | int | None,
+    teacher_ids: Iterable[str | int],
+) -> None:
+    """New name, subject and teachers; the kind, class and students stay."""
+    name, subject, teachers = _clean_group(
+        session, school, group.year_id, name, subject_id, teacher_ids, group
+    )
+    group.name, group.subject_id = name, subject.id
+    current = {t.id for t in group_teachers(session, group)}
+    wanted = {t.id for t in teachers}
+    for teacher_id in current - wanted:
+        session.delete(session.get(GroupTeacher, (group.id, teacher_id)))
+    session.add_all(GroupTeacher(group_id=group.id, teacher_id=t) for t in wanted - current)
+    session.flush()
+    session.expire(group, ["subject"])
+
+
+def delete_group(session: Session, group: Group) -> None:
+    session.delete(group)
+    session.flush()
+
+
+def add_students(session: Session, group: Group, student_ids: Iterable[str | int]) -> int:
+    """Add active students (of the group's class unless the group is mixed); those already in
+    the group are skipped. Returns how many were added; adds none when one is refused."""
+    wanted = {_as_id(s) for s in student_ids if str(s).strip()}
+    if not wanted:
+        raise ServiceError(_("Choose the students to add."), field="students")
+    if None in wanted:
+        raise ServiceError(_("There is no such student."), field="students")
+    students = list(session.scalars(select(Student).where(Student.person_id.in_(wanted))))
+    if len(students) != len(wanted):
+        raise ServiceError(_("There is no such student."), field="students")
+    for student in sorted(students, key=lambda s: (s.person.last_name, s.person.first_name)):
+        if student.status != "active":
+            raise ServiceError(
+                _(
+                    "%(name)s has left the school and cannot be added to a group.",
+                    name=student.person.full_name,
+                ),
+                field="students",
+            )
+        if group.kind != "mixed" and student.class_id != group.class_id:
+            raise ServiceError(
+                _(
+                    "%(name)s is not in class %(class_name)s: this group takes only the "
+                    "students of class %(class_name)s.",
+                    name=student.person.full_name,
+                    class_name=group.school_class.name,
+                ),
+                field="students",
+            )
+    members = set(
+        session.scalars(
+            select(GroupStudent.student_id).where(
+                GroupStudent.group_id == group.id, GroupStudent.student_id.in_(wanted)
+            )
+        )
+    )
+    new = sorted(wanted - members)
+    session.add_all(GroupStudent(group_id=group.id, student_id=s) for s in new)
+    session.flush()
+    return len(new)
+
+
+def remove_student(session: Session, group: Group, student_id: int) -> Student:
+    link = session.get(GroupStudent, (group.id, student_id))
+    if link is None:
+        raise NotFound(_("The student is not in this group."))
+    student = session.get(Student, student_id)
+    session.delete(link)
+    session.flush()
+    return student
