@@ -28,6 +28,7 @@ FEATURES = (
     "school.timetable",
     "school.people",
     "school.locks",
+    "school.imports",
 )
 
 #: Endpoints a user who must change the password may still reach.

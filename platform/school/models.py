@@ -4,6 +4,7 @@ complete wherever a schema is built (provisioning, migrations, tests)."""
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
+from school.imports.models import ImportBatch
 from school.locks.models import LockWindow, TermLock
 from school.people.models import Guardianship, Person, StaffRight, Student
 from school.timetable.models import TimetableEntry
@@ -18,6 +19,7 @@ __all__ = [
     "GroupTeacher",
     "Guardianship",
     "Holiday",
+    "ImportBatch",
     "LockWindow",
     "Person",
     "Room",

@@ -1,0 +1,186 @@
+"""Import and export of the school's lists: preview, all-or-nothing, idempotent, jobs."""
+
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from conftest import login
+from dienynas.cli import cli
+from dienynas.errors import DienynasError
+from dienynas.jobs import queue
+from school.classes.models import SchoolClass
+from school.curriculum.models import Subject
+from school.imports import services
+from school.imports.models import ImportBatch
+from tenants.services import bind_to_school
+
+SUBJECTS_CSV = (
+    "Kodas;Pavadinimas;Skalė;Pavadinimas ru\n"
+    "MAT;Matematika;10;Математика\n"
+    "LT;Lietuvių kalba ir literatūra;ten_point;\n"
+    "KK;Kūno kultūra;įskaita;Физкультура\n"
+).encode()
+
+
+def subject_count(session) -> int:
+    return session.scalar(select(func.count(Subject.id)))
+
+
+def test_preview_checks_every_row_and_saves_nothing(in_school_a, world):
+    report = services.run_import(
+        in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV
+    )
+    assert (report.rows, report.valid, report.errors, report.created) == (3, 3, [], 3)
+    in_school_a.rollback()  # what a preview does
+    assert subject_count(in_school_a) == 0
+
+
+def test_import_then_same_file_again_changes_nothing(in_school_a, world):
+    services.run_import(in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV)
+    math = in_school_a.scalar(select(Subject).where(Subject.code == "MAT"))
+    assert math.name == "Matematika" and math.name_in("ru") == "Математика"
+    again = services.run_import(
+        in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV
+    )
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert subject_count(in_school_a) == 3
+
+
+def test_bad_rows_are_listed_with_row_field_and_reason(app, in_school_a, world):
+    bad = (
+        b"code,name,scale\n"
+        b"MAT,Matematika,10\n"
+        b"BAD CODE,Fizika,10\n"
+        b"CHEM,,10\n"
+        b"BIO,Biologija,100-point\n"
+    )
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = services.run_import(in_school_a, world.school_a, "subjects", "s.csv", bad)
+    assert report.rows == 4 and report.valid == 1
+    by_row = {e.row: e for e in report.errors}
+    assert set(by_row) == {3, 4, 5}
+    assert by_row[3].field == "code"
+    assert by_row[4].field == "name" and "name" in by_row[4].message.lower()
+    assert by_row[5].field == "scale" and "100-point" in by_row[5].message
+
+
+def test_a_file_without_the_required_columns_is_refused(app, in_school_a, world):
+    with (
+        app.test_request_context(headers={"Accept-Language": "en"}),
+        pytest.raises(DienynasError, match="no column code"),
+    ):
+        services.run_import(in_school_a, world.school_a, "subjects", "s.csv", b"title\nx\n")
+
+
+def test_xlsx_export_reimports_unchanged(in_school_a, world):
+    services.run_import(in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV)
+    content = services.export_table(in_school_a, world.school_a, "subjects", "subjects.xlsx")
+    sheet = load_workbook(io.BytesIO(content)).active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header[:3] == ["code", "name", "scale"]
+    report = services.run_import(in_school_a, world.school_a, "subjects", "subjects.xlsx", content)
+    assert (report.valid, report.unchanged, report.errors) == (3, 3, [])
+
+
+def test_classes_import(app, in_school_a, world):
+    csv = "Klasė,Klasės vadovas\n5a,\n5 B,\n13a,\n6a,nobody.here\n".encode()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = services.run_import(in_school_a, world.school_a, "classes", "k.csv", csv)
+    assert report.valid == 2
+    assert {(e.row, e.field) for e in report.errors} == {(4, "class"), (5, "head_login")}
+    names = {c.name for c in in_school_a.scalars(select(SchoolClass))}
+    assert names == {"5a", "5b"}
+
+
+@pytest.fixture
+def cli_run(app, db_session):
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(cli, list(args), env={"LANG": "en_US.UTF-8"})
+
+
+def test_cli_import_prints_a_json_summary_and_commits(cli_run, db_session, tmp_path, world):
+    file = tmp_path / "dalykai.csv"
+    file.write_bytes(SUBJECTS_CSV)
+    checked = cli_run("import", "subjects", "--school", "school-a", str(file))
+    assert checked.exit_code == 0, checked.output
+    summary = json.loads(checked.output)
+    assert {k: summary[k] for k in ("rows", "valid", "errors", "committed")} == {
+        "rows": 3, "valid": 3, "errors": [], "committed": False,
+    }  # fmt: skip
+    result = cli_run("import", "subjects", "--school", "school-a", str(file), "--commit")
+    assert json.loads(result.output)["committed"] is True
+    out = tmp_path / "out.csv"
+    assert cli_run("export", "subjects", "--school", "school-a", str(out)).exit_code == 0
+    assert "Matematika" in out.read_text(encoding="utf-8-sig")
+
+
+def test_cli_import_with_errors_exits_non_zero_and_saves_nothing(cli_run, in_school_a, tmp_path):
+    file = tmp_path / "dalykai.csv"
+    file.write_bytes(SUBJECTS_CSV + b"X Y;Blogas;10\n")
+    result = cli_run("import", "subjects", "--school", "school-a", str(file), "--commit")
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["committed"] is False and summary["errors"][0]["row"] == 5
+    assert subject_count(in_school_a) == 0
+
+
+def test_import_page_for_administrators_only(client, world):
+    login(client, "teacher.a")
+    assert client.get("/s/school-a/imports").status_code == 403
+    assert client.get("/s/school-a/exports/subjects.csv").status_code == 403
+
+
+def _upload(client, data: bytes, filename: str, mode: str):
+    from conftest import csrf_token
+
+    token = csrf_token(client, "/s/school-a/imports")
+    return client.post(
+        "/s/school-a/imports",
+        data={"csrf_token": token, "kind": "subjects", "mode": mode,
+              "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+
+
+def test_upload_check_then_import(client, in_school_a, world):
+    in_school_a.commit()
+    login(client, "admin.a")
+    checked = _upload(client, SUBJECTS_CSV, "dalykai.csv", "check")
+    assert checked.status_code == 200
+    assert "Every row is valid" in checked.get_data(as_text=True)
+    assert subject_count(in_school_a) == 0
+    imported = _upload(client, SUBJECTS_CSV, "dalykai.csv", "commit")
+    assert "Saved: 3 new" in imported.get_data(as_text=True)
+    assert subject_count(in_school_a) == 3
+
+
+def test_upload_with_bad_rows_saves_nothing(client, in_school_a, world):
+    in_school_a.commit()
+    login(client, "admin.a")
+    response = _upload(client, SUBJECTS_CSV + b"X Y;Blogas;10\n", "dalykai.csv", "commit")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page and "<td>5</td>" in page
+    assert subject_count(in_school_a) == 0
+
+
+def test_large_file_runs_as_a_job_with_progress(client, in_school_a, world, monkeypatch):
+    monkeypatch.setattr(services, "JOB_THRESHOLD", 2)
+    in_school_a.commit()
+    login(client, "admin.a")
+    response = _upload(client, SUBJECTS_CSV, "dalykai.csv", "commit")
+    assert response.status_code == 302
+    batch_url = response.headers["Location"]
+    assert client.get(batch_url + "/progress").json["status"] == "pending"
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+    progress = client.get(batch_url + "/progress").json
+    assert progress == {"status": "done", "done": 3, "total": 3}
+    assert "Saved: 3 new" in client.get(batch_url).get_data(as_text=True)
+    bind_to_school(in_school_a, world.school_a)  # the job, run in the test's context, closed it
+    assert subject_count(in_school_a) == 3
+    batch = in_school_a.scalar(select(ImportBatch))
+    assert batch.report["committed"] is True
