@@ -73,8 +73,6 @@ def build_setup(session, world) -> Setup:
     session.add(account)
     session.flush()
     session.add(SchoolGrant(account_id=account.id, school_id=world.school_a.id, role="class_head"))
-    for account_id in (world.admin_a.id, world.teacher_a.id):
-        session.get(Account, account_id).locale = "en"
     session.flush()
     return Setup(
         year=session.scalar(select(SchoolYear)),
@@ -88,8 +86,7 @@ def build_setup(session, world) -> Setup:
 
 @pytest.fixture
 def setup(in_school_a, world) -> Setup:
-    """School A's year, two teaching staff and a non-teaching person, two subjects; admin.a
-    and teacher.a read the pages in English."""
+    """School A's year, two teaching staff and a non-teaching person, two subjects."""
     return build_setup(in_school_a, world)
 
 

@@ -26,17 +26,9 @@ NAMES = {"lt": "Matematika", "ru": "Математика", "pl": "Matematyka", "
 
 @pytest.fixture(autouse=True)
 def english(app):
-    """Service messages in English; the pages follow the accounts' language (set to English by
-    ``english_accounts`` where a test reads them)."""
+    """Service messages in English (the pages follow admin.a's and teacher.a's English)."""
     with in_locale("en"):
         yield
-
-
-@pytest.fixture
-def english_accounts(db_session, world):
-    for account_id in (world.admin_a.id, world.teacher_a.id):
-        db_session.get(Account, account_id).locale = "en"
-    db_session.flush()
 
 
 def text_of(response) -> str:
@@ -286,9 +278,7 @@ def test_bad_assessment_kind_is_refused(in_school_a, code, names, field, message
 # --- pages --------------------------------------------------------------------------------------
 
 
-def test_subjects_page_is_empty_at_first_and_the_admin_adds_one(
-    client, db_session, world, english_accounts
-):
+def test_subjects_page_is_empty_at_first_and_the_admin_adds_one(client, db_session, world):
     login(client, "admin.a")
     page = text_of(client.get(SUBJECTS))
     assert "No subjects yet." in page and "Add a subject" in page
@@ -314,7 +304,7 @@ def _option_value(page: str, label: str) -> str:
 
 
 def test_duplicate_subject_code_on_the_page_shows_the_error_and_saves_nothing(
-    client, in_school_a, world, english_accounts
+    client, in_school_a, world
 ):
     add_subject(in_school_a)
     scale_id = scale(in_school_a, "ten_point").id
@@ -335,7 +325,9 @@ def test_duplicate_subject_code_on_the_page_shows_the_error_and_saves_nothing(
 def test_subject_code_with_spaces_on_the_page_is_refused_in_the_schools_language(
     client, in_school_a, world
 ):
-    """admin.a has no language of their own: school A's pages are Lithuanian."""
+    """Without a language of their own, admin.a reads school A's pages in Lithuanian."""
+    in_school_a.get(Account, world.admin_a.id).locale = None
+    in_school_a.flush()
     scale_id = scale(in_school_a, "ten_point").id
     login(client, "admin.a")
     response = post_form(
@@ -354,9 +346,7 @@ def test_subject_code_with_spaces_on_the_page_is_refused_in_the_schools_language
     assert count(in_school_a, Subject) == 0
 
 
-def test_admin_edits_deactivates_and_deletes_a_subject(
-    client, in_school_a, world, english_accounts
-):
+def test_admin_edits_deactivates_and_deletes_a_subject(client, in_school_a, world):
     subject = add_subject(in_school_a)
     subject_id, scale_id = subject.id, subject.scale_id
     login(client, "admin.a")
@@ -379,9 +369,7 @@ def test_admin_edits_deactivates_and_deletes_a_subject(
     assert count(in_school_a, Subject) == 0
 
 
-def test_disabling_a_scale_in_use_on_the_page_shows_the_error(
-    client, in_school_a, world, english_accounts
-):
+def test_disabling_a_scale_in_use_on_the_page_shows_the_error(client, in_school_a, world):
     add_subject(in_school_a)
     ten_id = scale(in_school_a, "ten_point").id
     login(client, "admin.a")
@@ -396,7 +384,7 @@ def test_disabling_a_scale_in_use_on_the_page_shows_the_error(
     assert scale(in_school_a, "ten_point").is_active
 
 
-def test_admin_disables_an_unused_scale_on_the_page(client, in_school_a, world, english_accounts):
+def test_admin_disables_an_unused_scale_on_the_page(client, in_school_a, world):
     five_id = scale(in_school_a, "five_point").id
     login(client, "admin.a")
     page = text_of(client.get(SCALES))
@@ -408,9 +396,7 @@ def test_admin_disables_an_unused_scale_on_the_page(client, in_school_a, world, 
     assert "5-point scale" not in new_subject
 
 
-def test_assessment_kinds_page_adds_renames_and_refuses_a_duplicate(
-    client, in_school_a, world, english_accounts
-):
+def test_assessment_kinds_page_adds_renames_and_refuses_a_duplicate(client, in_school_a, world):
     login(client, "admin.a")
     page = text_of(client.get(KINDS))
     # the English reader sees the English name, and the school's own in brackets
@@ -434,7 +420,7 @@ def test_assessment_kinds_page_adds_renames_and_refuses_a_duplicate(
     assert (kind.name, kind.is_active) == ("Lab. darbas", False)
 
 
-def test_staff_read_but_only_the_admin_edits(client, in_school_a, world, english_accounts):
+def test_staff_read_but_only_the_admin_edits(client, in_school_a, world):
     subject_id = add_subject(in_school_a).id
     ten_id = scale(in_school_a, "ten_point").id
     login(client, "teacher.a")
@@ -462,7 +448,7 @@ def test_guardians_see_no_curriculum_pages(client, world):
         assert client.get(path).status_code == 403
 
 
-def test_another_schools_subjects_are_never_shown(client, db_session, world, english_accounts):
+def test_another_schools_subjects_are_never_shown(client, db_session, world):
     bind_to_school(db_session, world.school_b)
     b_scale = scale(db_session, "ten_point")
     b_subject = Subject(
