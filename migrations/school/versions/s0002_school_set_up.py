@@ -41,6 +41,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bell_schedules")),
         sa.UniqueConstraint("name", name=op.f("uq_bell_schedules_name")),
     )
+    op.create_index(
+        "uq_bell_schedules_default",
+        "bell_schedules",
+        ["is_default"],
+        unique=True,
+        postgresql_where=sa.text("is_default"),
+    )
     op.create_table(
         "grade_scales",
         sa.Column("id", sa.BigInteger(), nullable=False),

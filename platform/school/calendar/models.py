@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     SmallInteger,
     String,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +60,19 @@ class Term(SchoolModel):
 
     year: Mapped[SchoolYear] = relationship(back_populates="terms")
 
+    @property
+    def label(self) -> str:
+        """The term's name in the current language, e.g. "Semester 2"."""
+        return term_label(self.kind, self.number)
+
+
+def term_label(kind: str, number: int) -> str:
+    if kind == "semester":
+        return _("Semester %(number)s", number=number)
+    if kind == "trimester":
+        return _("Trimester %(number)s", number=number)
+    return _("Quarter %(number)s", number=number)
+
 
 class Holiday(SchoolModel):
     """Days without lessons for students (e.g. autumn break), inclusive dates."""
@@ -81,6 +97,13 @@ class BellSchedule(SchoolModel):
     __table_args__ = (
         CheckConstraint(
             "min_grade BETWEEN 1 AND 12 AND max_grade BETWEEN min_grade AND 12", name="grades"
+        ),
+        # At most one default schedule.
+        Index(
+            "uq_bell_schedules_default",
+            "is_default",
+            unique=True,
+            postgresql_where=text("is_default"),
         ),
     )
 

@@ -1,0 +1,604 @@
+"""The calendar's rules (school.calendar.services): years, terms, holidays, school days, bell
+schedules, rooms. Every refusal names the field and saves nothing."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, time
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from dienynas.errors import ServiceError
+from school.calendar import services
+from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
+from school.classes.models import Group, SchoolClass
+from school.curriculum.models import GradeScale, Subject
+from school.timetable.models import TimetableEntry
+
+D = date
+
+
+@pytest.fixture
+def session(app, in_school_a):
+    """School A's session, messages in English."""
+    with app.test_request_context(), force_locale("en"):
+        yield in_school_a
+
+
+@pytest.fixture
+def year(session) -> SchoolYear:
+    """School A's year from the world: 1 September 2026 to 31 August 2027."""
+    return session.scalar(select(SchoolYear))
+
+
+def refused(call, field: str, *words: str) -> ServiceError:
+    with pytest.raises(ServiceError) as excinfo:
+        call()
+    assert excinfo.value.field == field, excinfo.value.message
+    for word in words:
+        assert word in excinfo.value.message, excinfo.value.message
+    return excinfo.value
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+# --- years --------------------------------------------------------------------------------
+
+
+def test_years_may_not_overlap_or_share_a_name(session, year):
+    refused(
+        lambda: services.create_year(
+            session, name="2027–2028", starts_on=D(2027, 8, 1), ends_on=D(2028, 8, 31)
+        ),
+        "starts_on",
+        "overlap",
+        year.name,
+    )
+    refused(
+        lambda: services.create_year(
+            session, name=year.name, starts_on=D(2030, 9, 1), ends_on=D(2031, 8, 31)
+        ),
+        "name",
+        "already exists",
+    )
+    refused(
+        lambda: services.create_year(
+            session, name="x" * 21, starts_on=D(2030, 9, 1), ends_on=D(2031, 8, 31)
+        ),
+        "name",
+        "at most 20",
+    )
+    assert count(session, SchoolYear) == 1
+    nxt = services.create_year(
+        session, name="2027–2028", starts_on=D(2027, 9, 1), ends_on=D(2028, 8, 31)
+    )
+    refused(
+        lambda: services.update_year(
+            session, nxt, name="2027–2028", starts_on=D(2027, 8, 30), ends_on=D(2028, 8, 31)
+        ),
+        "starts_on",
+        "overlap",
+    )
+    services.update_year(
+        session, nxt, name="2027/2028", starts_on=D(2027, 9, 2), ends_on=D(2028, 8, 30)
+    )
+    assert (nxt.name, nxt.starts_on) == ("2027/2028", D(2027, 9, 2))
+
+
+def test_a_year_cannot_shrink_away_from_its_terms_and_holidays(session, year):
+    services.add_term(
+        session, year, kind="semester", number=1, starts_on=D(2026, 9, 1), ends_on=D(2027, 1, 22)
+    )
+    services.add_holiday(
+        session, year, name="Vasaros atostogos", starts_on=D(2027, 6, 21), ends_on=D(2027, 8, 31)
+    )
+    refused(
+        lambda: services.update_year(
+            session, year, name=year.name, starts_on=D(2026, 9, 2), ends_on=year.ends_on
+        ),
+        "starts_on",
+        "Semester 1",
+    )
+    refused(
+        lambda: services.update_year(
+            session, year, name=year.name, starts_on=year.starts_on, ends_on=D(2027, 6, 30)
+        ),
+        "ends_on",
+        "Vasaros atostogos",
+    )
+    session.expire_all()
+    assert session.get(SchoolYear, year.id).ends_on == D(2027, 8, 31)
+
+
+def test_a_year_in_use_is_not_deleted_an_unused_one_goes_with_its_terms(session, year):
+    spare = services.create_year(
+        session, name="2030–2031", starts_on=D(2030, 9, 1), ends_on=D(2031, 8, 31)
+    )
+    services.add_term(
+        session, spare, kind="semester", number=1, starts_on=D(2030, 9, 1), ends_on=D(2031, 1, 20)
+    )
+    services.add_holiday(
+        session, spare, name="Ruduo", starts_on=D(2030, 10, 27), ends_on=D(2030, 10, 31)
+    )
+    session.add(SchoolClass(year_id=year.id, grade_level=5, letter="a"))
+    session.flush()
+    assert services.year_in_use(session, year) == ["classes"]
+    refused(lambda: services.delete_year(session, year), None, "in use", "classes")
+    services.delete_year(session, spare)
+    assert count(session, SchoolYear) == 1
+    assert count(session, Term) == 0 and count(session, Holiday) == 0
+
+
+def test_current_year_and_the_next_proposal(session, year):
+    assert services.current_year(session, D(2027, 3, 1)) == year
+    assert services.current_year(session, D(2026, 6, 1)) == year  # the next to start
+    assert services.current_year(session, D(2027, 9, 1)) is None
+    assert services.choose_year([year], D(2028, 1, 1)) == year  # else the latest
+    assert services.propose_next_year([year], D(2027, 5, 1)) == (
+        "2027–2028",
+        D(2027, 9, 1),
+        D(2028, 8, 31),
+    )
+    assert services.propose_next_year([], D(2026, 11, 5))[0] == "2026–2027"
+    assert services.propose_next_year([], D(2026, 6, 5))[0] == "2026–2027"
+
+
+# --- terms --------------------------------------------------------------------------------
+
+
+def semesters(session, year) -> tuple[Term, Term]:
+    first = services.add_term(
+        session, year, kind="semester", number=1, starts_on=D(2026, 9, 1), ends_on=D(2027, 1, 22)
+    )
+    second = services.add_term(
+        session, year, kind="semester", number=2, starts_on=D(2027, 1, 25), ends_on=D(2027, 6, 18)
+    )
+    return first, second
+
+
+def test_terms_lie_inside_the_year(session, year):
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=1,
+            starts_on=D(2026, 8, 25),
+            ends_on=D(2027, 1, 22),
+        ),
+        "starts_on",
+        "within the school year",
+    )
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=2,
+            starts_on=D(2027, 1, 25),
+            ends_on=D(2027, 9, 30),
+        ),
+        "ends_on",
+        "within the school year",
+    )
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=1,
+            starts_on=D(2026, 10, 1),
+            ends_on=D(2026, 10, 1),
+        ),
+        "ends_on",
+        "end after it starts",
+    )
+    assert count(session, Term) == 0
+
+
+def test_terms_do_not_overlap_and_the_message_names_the_other_term(session, year):
+    services.add_term(
+        session, year, kind="semester", number=1, starts_on=D(2026, 9, 1), ends_on=D(2027, 1, 22)
+    )
+    error = refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=2,
+            starts_on=D(2027, 1, 10),
+            ends_on=D(2027, 6, 18),
+        ),
+        "starts_on",
+        "Semester 1",
+    )
+    assert "overlap" in error.message
+    assert count(session, Term) == 1
+
+
+def test_all_terms_of_a_year_are_of_one_kind(session, year):
+    semesters(session, year)
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="trimester",
+            number=3,
+            starts_on=D(2027, 6, 21),
+            ends_on=D(2027, 6, 30),
+        ),
+        "kind",
+        "semesters",
+        "one kind",
+    )
+    refused(
+        lambda: services.add_term(
+            session, year, kind="yearly", number=1, starts_on=D(2027, 7, 1), ends_on=D(2027, 7, 9)
+        ),
+        "kind",
+    )
+    assert count(session, Term) == 2
+
+
+def test_terms_are_numbered_within_their_kind_in_date_order(session, year):
+    first, second = semesters(session, year)
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=3,
+            starts_on=D(2027, 6, 21),
+            ends_on=D(2027, 6, 30),
+        ),
+        "number",
+        "1 or 2",
+    )
+    refused(
+        lambda: services.update_term(
+            session,
+            second,
+            kind="semester",
+            number=1,
+            starts_on=second.starts_on,
+            ends_on=second.ends_on,
+        ),
+        "number",
+        "“Semester 1” already exists",
+    )
+    services.delete_term(session, second)
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=2,
+            starts_on=D(2026, 9, 1),
+            ends_on=D(2026, 9, 2),
+        ),
+        "starts_on",
+        "overlap",
+    )
+    services.update_term(
+        session, first, kind="semester", number=1, starts_on=D(2027, 1, 4), ends_on=D(2027, 6, 1)
+    )
+    refused(
+        lambda: services.add_term(
+            session,
+            year,
+            kind="semester",
+            number=2,
+            starts_on=D(2026, 9, 1),
+            ends_on=D(2026, 12, 23),
+        ),
+        "number",
+        "“Semester 2” must come after “Semester 1”",
+    )
+
+
+def test_a_term_that_is_alone_may_change_kind(session, year):
+    first, second = semesters(session, year)
+    refused(
+        lambda: services.update_term(
+            session,
+            first,
+            kind="quarter",
+            number=1,
+            starts_on=first.starts_on,
+            ends_on=first.ends_on,
+        ),
+        "kind",
+    )
+    services.delete_term(session, second)
+    services.update_term(
+        session, first, kind="quarter", number=1, starts_on=first.starts_on, ends_on=D(2026, 11, 6)
+    )
+    assert first.label == "Quarter 1"
+
+
+def test_proposed_terms_split_evenly_and_meet_at_weekends():
+    spans = services.propose_terms("trimester", D(2026, 9, 1), D(2027, 6, 18))
+    assert len(spans) == 3
+    assert spans[0][0] == D(2026, 9, 1) and spans[-1][1] == D(2027, 6, 18)
+    for (_start, end), (next_start, _end) in itertools.pairwise(spans):
+        assert next_start.weekday() == 0 and end.weekday() == 4
+        assert (next_start - end).days == 3
+    lengths = [(end - start).days for start, end in spans]
+    assert max(lengths) - min(lengths) <= 10
+    with pytest.raises(ServiceError) as excinfo:
+        services.propose_terms("semester", D(2027, 6, 1), D(2027, 5, 1))
+    assert excinfo.value.field == "to"
+
+
+def test_set_terms_replaces_the_kind_and_keeps_the_rows(session, year):
+    first, second = semesters(session, year)
+    ids = {first.id, second.id}
+    spans = services.propose_terms("trimester", D(2026, 9, 1), D(2027, 6, 18))
+    terms = services.set_terms(session, year, "trimester", spans)
+    assert [t.label for t in terms] == ["Trimester 1", "Trimester 2", "Trimester 3"]
+    assert ids <= {t.id for t in terms}
+    bad = [spans[0], (spans[0][1], spans[1][1]), spans[2]]
+    refused(lambda: services.set_terms(session, year, "trimester", bad), "starts_on_2", "overlap")
+    refused(lambda: services.set_terms(session, year, "semester", spans), "kind")
+    halves = [(D(2026, 9, 1), D(2027, 1, 22)), (D(2027, 1, 25), D(2027, 6, 18))]
+    services.set_terms(session, year, "semester", halves)
+    assert count(session, Term) == 2
+
+
+def test_term_for(session, year):
+    first, second = semesters(session, year)
+    assert services.term_for(session, D(2026, 12, 1)) == first
+    assert services.term_for(session, D(2027, 1, 25)) == second
+    assert services.term_for(session, D(2027, 1, 23)) is None
+    assert services.term_for(session, D(2027, 7, 1)) is None
+
+
+# --- holidays and school days -------------------------------------------------------------
+
+
+def test_holidays_lie_inside_the_year_and_do_not_overlap(session, year):
+    autumn = services.add_holiday(
+        session, year, name="Rudens atostogos", starts_on=D(2026, 10, 26), ends_on=D(2026, 10, 30)
+    )
+    refused(
+        lambda: services.add_holiday(
+            session, year, name="Klaida", starts_on=D(2026, 10, 30), ends_on=D(2026, 11, 2)
+        ),
+        "starts_on",
+        "Rudens atostogos",
+    )
+    refused(
+        lambda: services.add_holiday(
+            session, year, name="Vasara", starts_on=D(2027, 6, 21), ends_on=D(2027, 9, 1)
+        ),
+        "ends_on",
+        "within the school year",
+    )
+    refused(
+        lambda: services.add_holiday(
+            session, year, name="Atgal", starts_on=D(2026, 12, 24), ends_on=D(2026, 12, 23)
+        ),
+        "ends_on",
+    )
+    refused(
+        lambda: services.add_holiday(
+            session, year, name=" ", starts_on=D(2026, 12, 24), ends_on=D(2026, 12, 24)
+        ),
+        "name",
+    )
+    assert count(session, Holiday) == 1
+    one_day = services.add_holiday(
+        session, year, name="Vasario 16-oji", starts_on=D(2027, 2, 16), ends_on=D(2027, 2, 16)
+    )
+    services.update_holiday(
+        session, autumn, name="Rudens atostogos", starts_on=D(2026, 10, 26), ends_on=D(2026, 11, 2)
+    )
+    refused(
+        lambda: services.update_holiday(
+            session, one_day, name=one_day.name, starts_on=D(2026, 11, 2), ends_on=D(2026, 11, 2)
+        ),
+        "starts_on",
+        "Rudens atostogos",
+    )
+    services.delete_holiday(session, one_day)
+    assert count(session, Holiday) == 1
+
+
+def test_school_days_are_weekdays_of_the_year_outside_holidays(session, year, count_queries):
+    services.add_holiday(
+        session, year, name="Rudens atostogos", starts_on=D(2026, 10, 26), ends_on=D(2026, 10, 30)
+    )
+    assert services.is_school_day(session, D(2026, 9, 1))  # a Tuesday
+    assert not services.is_school_day(session, D(2026, 9, 5))  # a Saturday
+    assert not services.is_school_day(session, D(2026, 10, 28))  # holiday
+    assert not services.is_school_day(session, D(2026, 8, 31))  # before the year
+    assert services.is_school_day(session, D(2027, 7, 14))  # no terms yet: the whole year
+    # October 2026: 22 weekdays, 5 of them the holiday
+    with count_queries() as queries:
+        october = services.school_days_between(session, D(2026, 10, 1), D(2026, 10, 31))
+    assert len(october) == 17 and len(queries) == 3
+    assert october == sorted(october) and D(2026, 10, 26) not in october
+    assert services.school_days_between(session, D(2026, 10, 2), D(2026, 10, 1)) == []
+
+
+def test_with_terms_school_days_are_inside_the_terms(session, year):
+    semesters(session, year)
+    assert services.is_school_day(session, D(2027, 1, 22))
+    assert not services.is_school_day(session, D(2027, 7, 14))  # summer, after the last term
+    days = services.school_days_between(session, D(2027, 6, 14), D(2027, 6, 25))
+    assert days == [D(2027, 6, d) for d in (14, 15, 16, 17, 18)]
+    assert services.term_school_days(year)[year.terms[0].id] == services.count_school_days(
+        D(2026, 9, 1), D(2027, 1, 22), []
+    )
+
+
+# --- bell schedules -----------------------------------------------------------------------
+
+
+def test_one_default_schedule_and_grade_ranges_that_do_not_overlap(session):
+    main = services.add_schedule(session, name="Pagrindinis", is_default=True)
+    assert (main.min_grade, main.max_grade) == (1, 12)
+    refused(
+        lambda: services.add_schedule(session, name="Kitas", is_default=True),
+        "is_default",
+        "Pagrindinis",
+    )
+    refused(
+        lambda: services.add_schedule(session, name="pagrindinis", is_default=False),
+        "name",
+        "already",
+    )
+    services.add_schedule(session, name="Pradinės", is_default=False, min_grade=1, max_grade=4)
+    refused(
+        lambda: services.add_schedule(
+            session, name="Antrokai", is_default=False, min_grade=2, max_grade=2
+        ),
+        "min_grade",
+        "Pradinės",
+        "overlap",
+    )
+    refused(
+        lambda: services.add_schedule(
+            session, name="Atvirkščiai", is_default=False, min_grade=8, max_grade=5
+        ),
+        "max_grade",
+    )
+    assert count(session, BellSchedule) == 2
+
+
+def test_schedule_for_grade(session):
+    assert services.schedule_for_grade(session, 3) is None
+    first = services.add_schedule(
+        session, name="1 klasė", is_default=False, min_grade=1, max_grade=1
+    )
+    assert services.schedule_for_grade(session, 5) is None
+    assert services.grades_without_schedule([first]) == list(range(2, 13))
+    main = services.add_schedule(session, name="Pagrindinis", is_default=True)
+    services.add_period(session, main, lesson_no=1, starts_at=time(8), ends_at=time(8, 45))
+    assert services.schedule_for_grade(session, 1) == first
+    assert services.schedule_for_grade(session, 5) == main
+    assert services.schedule_for_grade(session, 12).periods[0].lesson_no == 1
+    assert services.grades_without_schedule([first, main]) == []
+
+
+def test_bell_periods_end_after_they_start_and_never_overlap(session):
+    main = services.add_schedule(session, name="Pagrindinis", is_default=True)
+    refused(
+        lambda: services.add_period(
+            session, main, lesson_no=1, starts_at=time(8, 45), ends_at=time(8, 0)
+        ),
+        "ends_at",
+        "end after it starts",
+    )
+    services.add_period(session, main, lesson_no=1, starts_at=time(8), ends_at=time(8, 45))
+    services.add_period(session, main, lesson_no=2, starts_at=time(8, 55), ends_at=time(9, 40))
+    refused(
+        lambda: services.add_period(
+            session, main, lesson_no=3, starts_at=time(9, 30), ends_at=time(10, 15)
+        ),
+        "starts_at",
+        "overlap lesson 2",
+    )
+    refused(
+        lambda: services.add_period(
+            session, main, lesson_no=2, starts_at=time(10), ends_at=time(10, 45)
+        ),
+        "lesson_no",
+        "Lesson 2",
+    )
+    refused(
+        lambda: services.add_period(
+            session, main, lesson_no=0, starts_at=time(10), ends_at=time(10, 45)
+        ),
+        "starts_at",
+        "before lesson 1",
+    )
+    assert count(session, BellPeriod) == 2
+    zero = services.add_period(
+        session, main, lesson_no=0, starts_at=time(7, 10), ends_at=time(7, 55)
+    )
+    assert [p.lesson_no for p in main.periods] == [0, 1, 2]
+    services.update_period(session, zero, lesson_no=0, starts_at=time(7, 5), ends_at=time(7, 50))
+    services.delete_period(session, zero)
+    assert [p.lesson_no for p in main.periods] == [1, 2]
+
+
+def test_fill_periods(session):
+    main = services.add_schedule(session, name="Pagrindinis", is_default=True)
+    periods = services.fill_periods(
+        session, main, first_starts_at=time(8), lessons=8, lesson_minutes=45, break_minutes=10
+    )
+    assert [(p.lesson_no, p.starts_at, p.ends_at) for p in periods][:2] == [
+        (1, time(8), time(8, 45)),
+        (2, time(8, 55), time(9, 40)),
+    ]
+    assert periods[-1].ends_at == time(15, 10)
+    refused(
+        lambda: services.fill_periods(
+            session, main, first_starts_at=time(8), lessons=1, lesson_minutes=45, break_minutes=10
+        ),
+        "lessons",
+    )
+    late = services.add_schedule(
+        session, name="Vakarinė", is_default=False, min_grade=12, max_grade=12
+    )
+    refused(
+        lambda: services.fill_periods(
+            session, late, first_starts_at=time(20), lessons=6, lesson_minutes=45, break_minutes=10
+        ),
+        "lessons",
+        "midnight",
+    )
+    assert late.periods == []
+
+
+# --- rooms --------------------------------------------------------------------------------
+
+
+def test_room_codes_are_unique_whatever_the_case(session):
+    services.add_room(session, code="Sporto salė", name=None, capacity=None)
+    refused(lambda: services.add_room(session, code="sporto salė "), "code", "Sporto salė")
+    refused(lambda: services.add_room(session, code=""), "code")
+    refused(lambda: services.add_room(session, code="x" * 21), "code", "at most 20")
+    assert count(session, Room) == 1
+    room = services.add_room(session, code="101", name="Matematikos kabinetas", capacity=30)
+    refused(
+        lambda: services.update_room(session, room, code="SPORTO SALĖ", name=None, capacity=None),
+        "code",
+    )
+    services.update_room(session, room, code="101a", name="", capacity=None)
+    assert (room.code, room.name, room.capacity) == ("101a", None, None)
+
+
+def test_rooms_sort_naturally_active_first(session):
+    for code in ("12", "Aktų salė", "101", "2", "101a"):
+        services.add_room(session, code=code)
+    services.set_room_active(session, session.scalar(select(Room).where(Room.code == "2")), False)
+    assert [r.code for r in services.list_rooms(session)] == ["12", "101", "101a", "Aktų salė", "2"]
+
+
+def test_a_used_room_is_deactivated_instead_of_deleted(session, year):
+    used = services.add_room(session, code="201")
+    unused = services.add_room(session, code="202")
+    scale = session.scalar(select(GradeScale).where(GradeScale.code == "ten_point"))
+    subject = Subject(code="MAT", name="Matematika", name_translations={}, scale_id=scale.id)
+    session.add(subject)
+    session.flush()
+    group = Group(year_id=year.id, subject_id=subject.id, name="5a matematika", kind="class")
+    session.add(group)
+    session.flush()
+    session.add(
+        TimetableEntry(
+            group_id=group.id, weekday=1, lesson_no=1, room_id=used.id, valid_from=D(2026, 9, 1)
+        )
+    )
+    session.flush()
+    assert services.room_in_use(session, used) == ["timetable lessons"]
+    assert services.delete_room(session, used) is False
+    assert services.delete_room(session, unused) is True
+    session.expire_all()
+    assert [(r.code, r.is_active) for r in session.scalars(select(Room))] == [("201", False)]
