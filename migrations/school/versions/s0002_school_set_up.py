@@ -344,7 +344,7 @@ def upgrade() -> None:
             "valid_to IS NULL OR valid_to >= valid_from",
             name=op.f("ck_timetable_entries_valid_range"),
         ),
-        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name=op.f("ck_timetable_entries_weekday")),
+        sa.CheckConstraint("weekday BETWEEN 1 AND 6", name=op.f("ck_timetable_entries_weekday")),
         sa.ForeignKeyConstraint(
             ["group_id"],
             ["groups.id"],

@@ -15,7 +15,7 @@ from school.classes.models import Group
 class TimetableEntry(SchoolModel):
     __tablename__ = "timetable_entries"
     __table_args__ = (
-        CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
+        CheckConstraint("weekday BETWEEN 1 AND 6", name="weekday"),  # Monday–Saturday
         CheckConstraint("lesson_no BETWEEN 0 AND 15", name="lesson_no"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
         Index("ix_timetable_entries_slot", "weekday", "lesson_no"),
