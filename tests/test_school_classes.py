@@ -447,6 +447,7 @@ def test_class_page_lists_students_and_groups(client, in_school_a, world, setup)
     assert "Class 5a" in page and "Rasa Vadovė" in page
     assert "Onaitė Ona" in page and "Išėjęs" not in page
     assert "5a matematika" in page
+    assert "Form a group of this class" not in page  # teacher.a may not form groups
 
 
 def test_class_heads_see_their_class_marked(client, in_school_a, world, setup):
@@ -552,8 +553,10 @@ def test_a_teacher_granted_form_groups_forms_a_group(client, in_school_a, world,
     ona = student(in_school_a, "Ona", "Onaitė", school_class)
     grant_form_groups(in_school_a, setup.teacher)
     data = _group_form(setup, school_class, teachers=[setup.teacher.id, setup.head.id])
+    class_id = school_class.id
     login(client, "teacher.a")
     assert "Form a group" in text_of(client.get(GROUPS))
+    assert "Form a group of this class" in text_of(client.get(f"{CLASSES}/{class_id}"))
     form = client.get(GROUPS + "/new")
     assert form.status_code == 200 and "Matematika (MAT)" in text_of(form)
     response = post_form(client, GROUPS + "/new", data)

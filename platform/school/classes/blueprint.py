@@ -105,6 +105,7 @@ def class_page(class_id: int):
         students=services.class_students(db.session, school_class),
         groups=services.list_groups(db.session, year, class_id=school_class.id),
         can_edit=Role.ADMIN in g.school_roles,
+        can_form=_can_form_groups(),
         kinds=services.GROUP_KINDS,
     )
 
