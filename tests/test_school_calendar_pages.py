@@ -106,10 +106,12 @@ def test_a_teacher_cannot_edit(teacher, in_school_a, year):
         ("/rooms", {"code": "102"}),
         (f"/rooms/{room.id}/delete", {}),
         (f"/rooms/{room.id}/active", {"active": "0"}),
-        (f"/calendar/years/{year.id}/holidays", {"name": "X", "starts_on": "2026-11-02",
-                                                 "ends_on": "2026-11-02"}),
+        (
+            f"/calendar/years/{year.id}/holidays",
+            {"name": "X", "starts_on": "2026-11-02", "ends_on": "2026-11-02"},
+        ),
         ("/bells/schedules", {"name": "Main", "is_default": "1"}),
-    ):  # fmt: skip
+    ):
         assert submit(teacher, path, data, "/rooms").status_code == 403, path
     assert count(in_school_a, Room) == 1 and count(in_school_a, Holiday) == 0
     assert count(in_school_a, BellSchedule) == 0
@@ -243,9 +245,12 @@ def test_a_bad_date_is_refused_with_a_message(admin, in_school_a, year):
 
 def test_overlapping_holidays_are_refused(admin, in_school_a, year):
     services.add_holiday(
-        in_school_a, year, name="Kalėdų atostogos", starts_on=D(2026, 12, 23),
+        in_school_a,
+        year,
+        name="Kalėdų atostogos",
+        starts_on=D(2026, 12, 23),
         ends_on=D(2027, 1, 2),
-    )  # fmt: skip
+    )
     in_school_a.commit()
     response = submit(
         admin,
@@ -288,15 +293,19 @@ def test_edit_pages_show_errors_and_save(admin, in_school_a, year):
     edit = f"/calendar/terms/{first.id}/edit"
     assert 'value="2027-01-22"' in page(admin.get(A + edit))
     response = submit(
-        admin, edit, {"kind": "semester", "number": "1", "starts_on": "2026-09-01",
-                      "ends_on": "2026-09-01"}, edit,
-    )  # fmt: skip
+        admin,
+        edit,
+        {"kind": "semester", "number": "1", "starts_on": "2026-09-01", "ends_on": "2026-09-01"},
+        edit,
+    )
     assert response.status_code == 400
     assert "must end after it starts" in field_error(page(response), "ends_on")
     response = submit(
-        admin, edit, {"kind": "semester", "number": "1", "starts_on": "2026-09-01",
-                      "ends_on": "2027-01-15"}, edit,
-    )  # fmt: skip
+        admin,
+        edit,
+        {"kind": "semester", "number": "1", "starts_on": "2026-09-01", "ends_on": "2027-01-15"},
+        edit,
+    )
     assert response.status_code == 302
     in_school_a.expire_all()
     assert in_school_a.get(Term, first.id).ends_on == D(2027, 1, 15)
@@ -382,8 +391,12 @@ def test_admin_adds_schedules_and_periods(admin, in_school_a):
     )
     assert response.status_code == 302
     main = in_school_a.scalar(select(BellSchedule))
-    fill = {"first_starts_at": "08:00", "lessons": "7", "lesson_minutes": "45",
-            "break_minutes": "10"}  # fmt: skip
+    fill = {
+        "first_starts_at": "08:00",
+        "lessons": "7",
+        "lesson_minutes": "45",
+        "break_minutes": "10",
+    }
     assert submit(admin, f"/bells/schedules/{main.id}/fill", fill, "/bells").status_code == 302
     assert count(in_school_a, BellPeriod) == 7
     html = page(admin.get(A + "/bells"))
@@ -560,9 +573,13 @@ def test_bells_page_queries_do_not_grow_with_rows(admin, in_school_a, count_quer
                 in_school_a, name=f"{grade} kl.", is_default=False, min_grade=grade, max_grade=grade
             )
             services.fill_periods(
-                in_school_a, s, first_starts_at=time(8), lessons=8, lesson_minutes=45,
+                in_school_a,
+                s,
+                first_starts_at=time(8),
+                lessons=8,
+                lesson_minutes=45,
                 break_minutes=10,
-            )  # fmt: skip
+            )
         in_school_a.commit()
 
     schedules(range(1, 3))
@@ -584,3 +601,29 @@ def test_rooms_page_queries_do_not_grow_with_rows(admin, teacher, in_school_a, c
     many = queries_for(admin, "/rooms", count_queries)
     assert many == few <= 10
     assert queries_for(teacher, "/rooms", count_queries) == few
+
+
+@pytest.mark.parametrize("locale", ["lt", "ru", "pl", "en"])
+def test_pages_render_in_every_language(admin, in_school_a, year, locale):
+    services.add_term(
+        in_school_a,
+        year,
+        kind="trimester",
+        number=1,
+        starts_on=D(2026, 9, 1),
+        ends_on=D(2026, 12, 4),
+    )
+    services.add_holiday(
+        in_school_a, year, name="Ruduo", starts_on=D(2026, 10, 26), ends_on=D(2026, 10, 30)
+    )
+    main = services.add_schedule(in_school_a, name="Pagrindinis", is_default=True)
+    services.fill_periods(
+        in_school_a, main, first_starts_at=time(8), lessons=3, lesson_minutes=45, break_minutes=10
+    )
+    services.add_room(in_school_a, code="101")
+    in_school_a.commit()
+    post_form(admin, "/language", {"locale": locale, "next": "/"}, form_page=A + "/calendar")
+    for path in (*PAGES, f"/calendar/years/{year.id}/terms/setup?kind=quarter"):
+        response = admin.get(A + path)
+        assert response.status_code == 200, path
+        assert f'<html lang="{locale}">' in page(response)

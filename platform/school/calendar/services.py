@@ -2,6 +2,21 @@
 
 Run inside a transaction bound to the school. Services validate, raise ``ServiceError`` naming
 the form field at fault, and only flush; the request (or command) commits once.
+
+Choices made here:
+
+- A year's terms are all of one kind (2 semesters, 3 trimesters or 4 quarters), numbered in
+  the order of their dates, inside the year, never overlapping. Holidays are inclusive dates
+  inside the year and never overlap each other (they may fall anywhere in or between terms).
+- A school day is a Monday to Friday inside a school year, outside its holidays, and, once the
+  year has terms, inside a term (the summer after the last term needs no holiday entry).
+- Nothing is deleted while other records refer to it, found from the foreign keys of every
+  school table (so later tables such as lessons or term grades are covered). A year takes its
+  own terms and holidays with it; a term its lock settings. A room in use is deactivated
+  instead of deleted.
+- Bell times: at most one default schedule (it covers every grade no other schedule covers);
+  other schedules cover ranges of grades that do not overlap; the lessons of a schedule have
+  unique numbers (0 to 15, 0 being an early lesson) and follow one another without overlap.
 """
 
 from __future__ import annotations
