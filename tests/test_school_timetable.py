@@ -385,6 +385,22 @@ def test_clash_detection_is_one_statement_whatever_the_number_of_students(school
     assert len(queries) == 1, queries
 
 
+def test_a_new_teacher_or_student_of_a_group_is_checked_against_its_lessons(school):
+    school.add(school.maths_5a)
+    school.add(school.maths_6b)
+    services.refuse_group_clashes(school.session, school.maths_6b)  # no clash yet
+    school.session.add(GroupTeacher(group_id=school.maths_6b.id, teacher_id=school.ruta.id))
+    school.session.flush()
+    message = refused(
+        lambda: services.refuse_group_clashes(school.session, school.maths_6b, "teachers"),
+        "teachers",
+    )
+    assert message == "Teacher Rūta Vaitkienė already teaches 5a matematika on Monday, lesson 3."
+    assert refused(lambda: services.refuse_group_clashes(school.session, school.maths_6b)) == (
+        message
+    )
+
+
 # --- changing and removing entries ----------------------------------------------------------------
 
 
@@ -718,7 +734,7 @@ def test_my_timetable_for_a_teacher(client, school):
     person = as_teacher_with_person(school)
     school.session.add(GroupTeacher(group_id=school.maths_6b.id, teacher_id=person.id))
     school.add(school.maths_6b)
-    response = client.get(f"{BASE}/my?date=2026-09-07")
+    response = client.get(f"{BASE}/my?date=2026-09-07&person_id=1")
     assert response.headers["Location"].endswith(f"/timetable/teacher/{person.id}?date=2026-09-07")
     assert "6b matematika" in text_of(client.get(response.headers["Location"]))
 

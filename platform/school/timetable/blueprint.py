@@ -163,7 +163,7 @@ def my_week():
             "error",
         )
         return redirect(url_for(".index"))
-    return redirect(url_for(".teacher_week", person_id=person.id, **request.args))
+    return redirect(url_for(".teacher_week", person_id=person.id, date=request.args.get("date")))
 
 
 # --- editing a class's timetable --------------------------------------------------------------

@@ -359,6 +359,31 @@ def _refuse_clashes(
         )
 
 
+def refuse_group_clashes(session: Session, group: Group, field: str | None = None) -> None:
+    """Refuse a change of the group's teachers or students that makes its lessons clash.
+
+    For school.classes: call it after flushing the new members, before committing. Checks each
+    of the group's entries (a handful) with one statement each; room clashes cannot arise from
+    such a change and are not looked for.
+    """
+    entries = session.scalars(select(TimetableEntry).where(TimetableEntry.group_id == group.id))
+    messages: list[str] = []
+    for entry in entries:
+        clashes = find_clashes(
+            session,
+            group,
+            weekday=entry.weekday,
+            lesson_no=entry.lesson_no,
+            room_id=None,
+            valid_from=entry.valid_from,
+            valid_to=last_day(session, entry),
+            ignore_entry_id=entry.id,
+        )
+        messages.extend(_clash_message(session, group, c) for c in clashes)
+    if messages:
+        raise ServiceError(" ".join(dict.fromkeys(messages)), field=field)
+
+
 # --- changing the timetable -------------------------------------------------------------------
 
 
