@@ -568,6 +568,22 @@ def test_index_lists_classes_teachers_and_rooms_with_few_queries(client, school,
     assert len(queries) <= 10, queries
 
 
+def test_index_offers_the_next_school_year_while_it_is_set_up(client, school):
+    next_year = SchoolYear(
+        name="2027–2028 A", starts_on=date(2027, 9, 1), ends_on=date(2028, 8, 31)
+    )
+    school.session.add(next_year)
+    school.session.flush()
+    later_class = SchoolClass(year_id=next_year.id, grade_level=11, letter="x")
+    school.session.add(later_class)
+    school.session.flush()
+    login(client, "admin.a")
+    page = text_of(client.get(f"{BASE}/"))
+    assert "2027–2028 A" in page and "11x" not in page and ">5a<" in page
+    page = text_of(client.get(f"{BASE}/?year={next_year.id}"))
+    assert ">11x<" in page and ">5a<" not in page
+
+
 def test_index_empty_states(client, world):
     login(client, "admin.a")
     page = text_of(client.get(f"{BASE}/"))

@@ -16,7 +16,7 @@ from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from school import permissions
 from school.calendar.models import SchoolYear
-from school.calendar.services import current_year
+from school.calendar.services import choose_year, current_year, list_years
 from school.classes.models import SchoolClass
 from school.menu import menu_item
 from school.timetable import services
@@ -82,10 +82,16 @@ def _slot_words(entry: TimetableEntry) -> dict[str, object]:
 
 @bp.get("/timetable/")
 def index():
+    """Classes, teachers and rooms of a school year (by default the current one; the next
+    one can be chosen while it is being set up)."""
     _require_reader()
-    year = current_year(db.session, date.today())
+    years = list_years(db.session)
+    chosen = request.args.get("year", "")
+    year = next((y for y in years if str(y.id) == chosen), None)
+    year = year or choose_year(years, date.today())
     return render_template(
         "timetable/index.html",
+        years=years,
         year=year,
         classes=services.classes_of_year(db.session, year.id) if year else [],
         teachers=services.teachers_of_year(db.session, year.id) if year else [],
