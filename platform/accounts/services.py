@@ -186,6 +186,17 @@ def grant_role(session: Session, account: Account, school: School, role: Role) -
     return grant
 
 
+def revoke_role(session: Session, account: Account, school: School, role: Role) -> bool:
+    """Withdraw ``role`` in ``school`` (idempotent); True when the account held it. The account
+    itself and its roles elsewhere stay."""
+    for grant in list(account.grants):
+        if grant.school_id == school.id and grant.role == role:
+            account.grants.remove(grant)  # delete-orphan: the row goes at flush
+            session.flush()
+            return True
+    return False
+
+
 def grant_operator(session: Session, account: Account) -> None:
     account.is_operator = True
     session.flush()

@@ -269,6 +269,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_students")),
     )
+    op.create_index("ix_students_class_id", "students", ["class_id"], unique=False)
     op.create_table(
         "group_students",
         sa.Column("group_id", sa.BigInteger(), nullable=False),
@@ -311,6 +312,10 @@ def upgrade() -> None:
         sa.Column("guardian_id", sa.BigInteger(), nullable=False),
         sa.Column("student_id", sa.BigInteger(), nullable=False),
         sa.Column("relation", sa.String(length=40), nullable=True),
+        sa.CheckConstraint(
+            "relation IN ('mother', 'father', 'guardian', 'other')",
+            name=op.f("ck_guardianships_relation"),
+        ),
         sa.ForeignKeyConstraint(
             ["guardian_id"],
             ["people.id"],
@@ -327,6 +332,9 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "guardian_id", "student_id", name=op.f("uq_guardianships_guardian_id_student_id")
         ),
+    )
+    op.create_index(
+        "ix_guardianships_student_id", "guardianships", ["student_id"], unique=False
     )
     op.create_table(
         "timetable_entries",

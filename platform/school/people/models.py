@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
     func,
@@ -60,7 +61,10 @@ class Student(SchoolModel):
     """A person enrolled in the school, in a class. Leaving keeps the row (archive duty)."""
 
     __tablename__ = "students"
-    __table_args__ = (CheckConstraint("status IN ('active', 'left')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'left')", name="status"),
+        Index("ix_students_class_id", "class_id"),
+    )
 
     person_id: Mapped[int] = mapped_column(
         ForeignKey(Person.id, ondelete="CASCADE"), primary_key=True
@@ -77,7 +81,11 @@ class Guardianship(SchoolModel):
     """A guardian of a student (many-to-many: two parents, siblings)."""
 
     __tablename__ = "guardianships"
-    __table_args__ = (UniqueConstraint("guardian_id", "student_id"),)
+    __table_args__ = (
+        UniqueConstraint("guardian_id", "student_id"),
+        CheckConstraint("relation IN ('mother', 'father', 'guardian', 'other')", name="relation"),
+        Index("ix_guardianships_student_id", "student_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     guardian_id: Mapped[int] = mapped_column(ForeignKey(Person.id, ondelete="CASCADE"))

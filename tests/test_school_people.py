@@ -1,0 +1,576 @@
+"""school.people services: personal codes, logins, students, guardians, staff, permissions.
+
+Shared set-up for the other tests/test_school_people_*.py files: :func:`make_people` (plain
+function; each file wraps it in its own fixture).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.models import Account, Role, SchoolGrant
+from accounts.services import create_account, grant_role
+from conftest import TEST_PASSWORD, World
+from dienynas.errors import PermissionDenied, ServiceError
+from school.calendar.services import current_year
+from school.classes.models import SchoolClass
+from school.people import services
+from school.people.models import Guardianship, Person, StaffRight, Student
+from school.people.services import PersonDetails
+
+TODAY = date(2026, 11, 23)
+
+
+def code_for(born: date, sex: str = "m", serial: int = 123) -> str:
+    """A valid Lithuanian personal code, computed here independently of the service."""
+    century_digit = {18: 1, 19: 3, 20: 5}[born.year // 100] + (sex == "f")
+    head = f"{century_digit}{born:%y%m%d}{serial:03d}"
+    digits = [int(c) for c in head]
+    check = sum(d * w for d, w in zip(digits, (1, 2, 3, 4, 5, 6, 7, 8, 9, 1), strict=True)) % 11
+    if check == 10:
+        check = sum(d * w for d, w in zip(digits, (3, 4, 5, 6, 7, 8, 9, 1, 2, 3), strict=True))
+        check = check % 11 % 10
+    return head + str(check)
+
+
+@dataclass
+class People:
+    """School A with two classes of the current year, each with a class head (a teacher with
+    a person record), and a third teacher heading nothing."""
+
+    world: World
+    class_a: SchoolClass  # 5a, head: head.a
+    class_b: SchoolClass  # 6b, head: head.b
+    head_a: Account
+    head_b: Account
+    head_a_person: Person
+
+
+def _staff_account(session: Session, world: World, login: str, name: str) -> Account:
+    account, _ = create_account(session, login=login, name=name, password=TEST_PASSWORD)
+    grant_role(session, account, world.school_a, Role.TEACHER)
+    grant_role(session, account, world.school_a, Role.CLASS_HEAD)
+    return account
+
+
+def make_people(session: Session, world: World) -> People:
+    """Call with a session bound to school A; commits (a savepoint of the test's transaction)."""
+    year = current_year(session, TODAY)
+    head_a = _staff_account(session, world, "head.a", "Rasa Vadovė")
+    head_b = _staff_account(session, world, "head.b", "Petras Vadovas")
+    person_a = Person(account_id=head_a.id, first_name="Rasa", last_name="Vadovė",
+                      document_kind="other")  # fmt: skip
+    person_b = Person(account_id=head_b.id, first_name="Petras", last_name="Vadovas",
+                      document_kind="other")  # fmt: skip
+    session.add_all([person_a, person_b])
+    session.flush()
+    class_a = SchoolClass(year_id=year.id, grade_level=5, letter="a", head_id=person_a.id)
+    class_b = SchoolClass(year_id=year.id, grade_level=6, letter="b", head_id=person_b.id)
+    session.add_all([class_a, class_b])
+    session.commit()
+    return People(world, class_a, class_b, head_a, head_b, person_a)
+
+
+def student_details(first: str = "Jonas", last: str = "Jonaitis", **changes) -> PersonDetails:
+    details = PersonDetails(
+        first_name=first,
+        last_name=last,
+        personal_code=code_for(date(2015, 3, 18)),
+        email="",
+    )
+    for key, value in changes.items():
+        setattr(details, key, value)
+    return details
+
+
+def admin(session: Session, world: World) -> Account:
+    return session.get(Account, world.admin_a.id)
+
+
+def count(session: Session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def people(in_school_a, world) -> People:
+    return make_people(in_school_a, world)
+
+
+# --- personal codes and logins ---------------------------------------------------------------
+
+
+def test_personal_code_checksum_accepts_real_codes():
+    assert services.check_personal_code("33309240064") == date(1933, 9, 24)
+    assert services.check_personal_code("38703181745") == date(1987, 3, 18)
+    assert services.check_personal_code(code_for(date(2015, 1, 1), "f"), TODAY) == date(2015, 1, 1)
+
+
+def test_personal_code_second_pass_and_ten_rules():
+    """Weights 1..9,1 give 10: weights 3..9,1,2,3 decide; when they give 10 too, 0."""
+    found_second_pass = found_zero = None
+    for serial in range(1000):
+        head = f"50001010{serial:03d}"[:10]
+        digits = [int(c) for c in head]
+        first = sum(d * w for d, w in zip(digits, (1, 2, 3, 4, 5, 6, 7, 8, 9, 1), strict=True))
+        second = sum(d * w for d, w in zip(digits, (3, 4, 5, 6, 7, 8, 9, 1, 2, 3), strict=True))
+        if first % 11 == 10 and second % 11 != 10 and found_second_pass is None:
+            found_second_pass = (head, second % 11)
+        if first % 11 == 10 and second % 11 == 10 and found_zero is None:
+            found_zero = head
+    head, expected = found_second_pass
+    assert services.personal_code_check_digit(head) == expected
+    assert services.personal_code_check_digit(found_zero) == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("3870318174", "11 digits"),
+        ("3870318174a", "11 digits"),
+        ("78703181745", "start with 1 to 6"),
+        ("38702301745", "real date"),
+        ("38713011745", "real date"),
+        ("38703181746", "check"),
+        ("62701010005", "future"),
+    ],
+)
+def test_personal_code_rejects_bad_codes(code, message, app):
+    with (
+        app.test_request_context(headers={"Accept-Language": "en"}),
+        pytest.raises(ServiceError, match=message) as excinfo,
+    ):
+        services.check_personal_code(code, TODAY)
+    assert excinfo.value.field == "personal_code"
+
+
+def test_test_helper_makes_valid_codes():
+    for born in (date(2015, 3, 18), date(1999, 12, 31), date(2008, 2, 29)):
+        for sex in "mf":
+            assert services.check_personal_code(code_for(born, sex), TODAY) == born
+
+
+def test_ascii_folding_for_logins():
+    assert services.ascii_fold("Žukauskaitė") == "zukauskaite"
+    assert services.ascii_fold("Артём Иванов") == "artem ivanov"
+    assert services.ascii_fold("Łukasz Wiśniewski") == "lukasz wisniewski"
+    assert services.ascii_fold("Щукина Юлия") == "shchukina iuliia"
+
+
+def test_generated_logins_are_unique(in_school_a, world):
+    assert services.generate_login(in_school_a, "Jonas", "Jonaitis") == "jonas.jonaitis"
+    create_account(in_school_a, login="jonas.jonaitis", name="Jonas Jonaitis")
+    assert services.generate_login(in_school_a, "Jonas", "Jonaitis") == "jonas.jonaitis2"
+    create_account(in_school_a, login="jonas.jonaitis2", name="Jonas Jonaitis")
+    assert services.generate_login(in_school_a, "Jonas", "Jonaitis") == "jonas.jonaitis3"
+    assert services.generate_login(in_school_a, "Ona Marija", "Žemaitė-Kairė") == (
+        "ona-marija.zemaite-kaire"
+    )
+    assert services.generate_login(in_school_a, "李", "王") == "user"
+
+
+# --- students ---------------------------------------------------------------------------------
+
+
+def test_adding_a_student_creates_person_account_and_grant(in_school_a, people, world):
+    student = services.add_student(
+        in_school_a, admin(in_school_a, world), world.school_a,
+        student_details(email="jonas@example.lt"), people.class_a.id, TODAY,
+    )  # fmt: skip
+    person = student.person
+    assert person.birth_date == date(2015, 3, 18)  # taken from the code
+    assert student.class_id == people.class_a.id and student.status == "active"
+    account = in_school_a.get(Account, person.account_id)
+    assert account.login == "jonas.jonaitis"
+    assert account.must_change_password and account.email == "jonas@example.lt"
+    assert Role.STUDENT in {
+        Role(g.role) for g in account.grants if g.school_id == world.school_a.id
+    }
+    second = services.add_student(
+        in_school_a, admin(in_school_a, world), world.school_a,
+        student_details(personal_code=code_for(date(2015, 5, 1), serial=7)),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    assert in_school_a.get(Account, second.person.account_id).login == "jonas.jonaitis2"
+
+
+def test_foreign_document_needs_number_and_birth_date(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    details = student_details(document_kind="other", personal_code="", document_number="")
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_student(in_school_a, actor, world.school_a, details, people.class_a.id, TODAY)
+    assert excinfo.value.field == "document_number"
+    details.document_number = "UA-123456"
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_student(in_school_a, actor, world.school_a, details, people.class_a.id, TODAY)
+    assert excinfo.value.field == "birth_date"
+    details.birth_date = date(2014, 6, 1)
+    student = services.add_student(
+        in_school_a, actor, world.school_a, details, people.class_a.id, TODAY
+    )
+    assert student.person.personal_code is None
+    assert student.person.document_number == "UA-123456"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"personal_code": "38703181746"}, "personal_code"),
+        ({"birth_date": date(2015, 3, 19)}, "birth_date"),
+        ({"first_name": "  "}, "first_name"),
+        ({"last_name": ""}, "last_name"),
+        ({"email": "jonas@"}, "email"),
+        ({"phone": "call me"}, "phone"),
+        ({"personal_code": ""}, "personal_code"),
+        ({"locale": "de"}, "locale"),
+    ],
+)
+def test_bad_student_input_is_refused_and_nothing_saved(in_school_a, people, world, changes, field):
+    before = (count(in_school_a, Person), count(in_school_a, Account), count(in_school_a, Student))
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_student(
+            in_school_a, admin(in_school_a, world), world.school_a,
+            student_details(**changes), people.class_a.id, TODAY,
+        )  # fmt: skip
+    assert excinfo.value.field == field
+    in_school_a.rollback()
+    after = (count(in_school_a, Person), count(in_school_a, Account), count(in_school_a, Student))
+    assert after == before
+
+
+def test_duplicate_personal_code_in_the_school_is_refused(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    in_school_a.commit()
+    with pytest.raises(ServiceError, match="Jonas Jonaitis") as excinfo:
+        services.add_student(
+            in_school_a, actor, world.school_a, student_details("Petras", "Petraitis"),
+            people.class_b.id, TODAY,
+        )  # fmt: skip
+    assert excinfo.value.field == "personal_code"
+
+
+def test_student_must_be_in_a_class_of_this_year(in_school_a, people, world):
+    from school.calendar.services import create_year
+
+    old_year = create_year(
+        in_school_a, name="2025–2026 A", starts_on=date(2025, 9, 1), ends_on=date(2026, 8, 31)
+    )
+    old_class = SchoolClass(year_id=old_year.id, grade_level=4, letter="a")
+    in_school_a.add(old_class)
+    in_school_a.flush()
+    for class_id in (None, old_class.id, 999999):
+        with pytest.raises(ServiceError) as excinfo:
+            services.add_student(
+                in_school_a, admin(in_school_a, world), world.school_a, student_details(),
+                class_id, TODAY,
+            )  # fmt: skip
+        assert excinfo.value.field == "class_id"
+
+
+def test_class_head_manages_only_their_class(in_school_a, people, world):
+    services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    with pytest.raises(PermissionDenied):
+        services.add_student(
+            in_school_a, people.head_a, world.school_a,
+            student_details("Ona", "Onaitė", personal_code=code_for(date(2014, 1, 2), "f")),
+            people.class_b.id, TODAY,
+        )  # fmt: skip
+    teacher = in_school_a.get(Account, world.teacher_a.id)
+    with pytest.raises(PermissionDenied):
+        services.add_student(
+            in_school_a, teacher, world.school_a,
+            student_details("Ona", "Onaitė", personal_code=code_for(date(2014, 1, 2), "f")),
+            people.class_a.id, TODAY,
+        )  # fmt: skip
+
+
+def test_class_head_cannot_move_a_student_to_another_class(in_school_a, people, world):
+    student = services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    details = PersonDetails.of(student.person)
+    with pytest.raises(PermissionDenied):
+        services.update_student(
+            in_school_a, people.head_a, world.school_a, student, details, people.class_b.id, TODAY
+        )
+    services.update_student(
+        in_school_a, admin(in_school_a, world), world.school_a, student, details,
+        people.class_b.id, TODAY,
+    )  # fmt: skip
+    assert student.class_id == people.class_b.id
+
+
+def test_editing_a_student_updates_the_account(in_school_a, people, world):
+    student = services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    details = PersonDetails.of(student.person)
+    details.first_name, details.phone, details.locale = "Jonukas", "+370 612 34567", "ru"
+    services.update_student(
+        in_school_a, people.head_a, world.school_a, student, details, people.class_a.id, TODAY
+    )
+    account = in_school_a.get(Account, student.person.account_id)
+    assert (account.name, account.phone, account.locale) == ("Jonukas Jonaitis",
+                                                             "+370 612 34567", "ru")  # fmt: skip
+    assert account.login == "jonas.jonaitis"  # the login does not change
+
+
+def test_removing_a_student_keeps_the_row(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    student = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    link, _ = services.add_guardian(
+        in_school_a, actor, world.school_a, student,
+        PersonDetails(first_name="Asta", last_name="Jonaitienė"), "mother", today=TODAY,
+    )  # fmt: skip
+    with pytest.raises(ServiceError) as excinfo:
+        services.remove_student(in_school_a, actor, world.school_a, student, None, TODAY)
+    assert excinfo.value.field == "left_on"
+    services.remove_student(in_school_a, actor, world.school_a, student, TODAY, TODAY)
+    in_school_a.commit()
+    kept = in_school_a.get(Student, student.person_id)
+    assert (kept.status, kept.left_on) == ("left", TODAY)
+    student_account = in_school_a.get(Account, kept.person.account_id)
+    assert services.roles_in_school(student_account, world.school_a) == set()
+    mother = in_school_a.get(Person, link.guardian_id)
+    assert in_school_a.get(Account, mother.account_id) is not None  # the account stays
+    services.return_student(in_school_a, actor, world.school_a, kept)
+    assert kept.status == "active" and kept.left_on is None
+    assert Role.STUDENT in services.roles_in_school(student_account, world.school_a)
+
+
+# --- guardians --------------------------------------------------------------------------------
+
+
+def test_guardian_is_created_with_account_and_grant(in_school_a, people, world):
+    student = services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    link, linked = services.add_guardian(
+        in_school_a, people.head_a, world.school_a, student,
+        PersonDetails(first_name="Асель", last_name="Иванова", locale="ru",
+                      email="asel@example.lt"),
+        "mother", today=TODAY,
+    )  # fmt: skip
+    assert not linked and link.relation == "mother"
+    guardian = in_school_a.get(Person, link.guardian_id)
+    assert guardian.document_kind == "other" and guardian.personal_code is None
+    account = in_school_a.get(Account, guardian.account_id)
+    assert account.login == "asel.ivanova" and account.locale == "ru"
+    assert Role.GUARDIAN in services.roles_in_school(account, world.school_a)
+
+
+def test_existing_login_is_linked_not_duplicated(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    first = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    accounts_before = count(in_school_a, Account)
+    link, linked = services.add_guardian(
+        in_school_a, actor, world.school_a, first, PersonDetails(), "guardian",
+        login="Guardian.Both", today=TODAY,
+    )  # fmt: skip
+    assert not linked  # a new person record for the existing account
+    guardian = in_school_a.get(Person, link.guardian_id)
+    assert guardian.account_id == world.guardian_both.id
+    assert (guardian.first_name, guardian.last_name) == ("Irena", "Globėja")
+    sibling = services.add_student(
+        in_school_a, actor, world.school_a,
+        student_details("Ona", "Jonaitytė", personal_code=code_for(date(2017, 1, 5), "f")),
+        people.class_b.id, TODAY,
+    )  # fmt: skip
+    link2, linked2 = services.add_guardian(
+        in_school_a, actor, world.school_a, sibling, PersonDetails(), "mother",
+        login="guardian.both", today=TODAY,
+    )  # fmt: skip
+    assert linked2 and link2.guardian_id == guardian.id
+    assert count(in_school_a, Account) == accounts_before + 1  # only the sibling's own account
+    with pytest.raises(ServiceError, match="already a guardian"):
+        services.add_guardian(
+            in_school_a, actor, world.school_a, sibling, PersonDetails(), "mother",
+            login="guardian.both", today=TODAY,
+        )  # fmt: skip
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_guardian(
+            in_school_a, actor, world.school_a, sibling, PersonDetails(), "mother",
+            login="nobody.here", today=TODAY,
+        )  # fmt: skip
+    assert excinfo.value.field == "login"
+
+
+def test_personal_code_already_recorded_links_that_person(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    parent_code = code_for(date(1985, 7, 7), "f", 55)
+    first = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    link, _ = services.add_guardian(
+        in_school_a, actor, world.school_a, first,
+        PersonDetails(first_name="Asta", last_name="Jonaitienė", personal_code=parent_code),
+        "mother", today=TODAY,
+    )  # fmt: skip
+    sibling = services.add_student(
+        in_school_a, actor, world.school_a,
+        student_details("Ona", "Jonaitytė", personal_code=code_for(date(2017, 1, 5), "f")),
+        people.class_b.id, TODAY,
+    )  # fmt: skip
+    people_before, accounts_before = count(in_school_a, Person), count(in_school_a, Account)
+    link2, linked = services.add_guardian(
+        in_school_a, actor, world.school_a, sibling,
+        PersonDetails(first_name="Asta", last_name="Jonaitienė", personal_code=parent_code),
+        "mother", today=TODAY,
+    )  # fmt: skip
+    assert linked and link2.guardian_id == link.guardian_id
+    assert (count(in_school_a, Person), count(in_school_a, Account)) == (
+        people_before, accounts_before)  # fmt: skip
+
+
+def test_unlinking_a_guardian_keeps_the_account(in_school_a, people, world):
+    student = services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    link, _ = services.add_guardian(
+        in_school_a, people.head_a, world.school_a, student,
+        PersonDetails(first_name="Asta", last_name="Jonaitienė"), "mother", today=TODAY,
+    )  # fmt: skip
+    guardian = in_school_a.get(Person, link.guardian_id)
+    with pytest.raises(PermissionDenied):
+        services.unlink_guardian(in_school_a, people.head_b, world.school_a, student, link)
+    services.unlink_guardian(in_school_a, people.head_a, world.school_a, student, link)
+    assert count(in_school_a, Guardianship) == 0
+    account = in_school_a.get(Account, guardian.account_id)
+    assert account is not None and account.is_enabled
+    assert services.roles_in_school(account, world.school_a) == set()
+
+
+def test_bad_guardian_input_saves_nothing(in_school_a, people, world):
+    student = services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    in_school_a.commit()
+    before = (count(in_school_a, Person), count(in_school_a, Guardianship))
+    for details, relation, field in (
+        (PersonDetails(first_name="Asta", last_name="J", email="asta@"), "mother", "email"),
+        (PersonDetails(first_name="", last_name="J"), "mother", "first_name"),
+        (PersonDetails(first_name="Asta", last_name="J"), "aunt", "relation"),
+        (PersonDetails(first_name="A", last_name="J", personal_code="48507071234"), "mother",
+         "personal_code"),
+    ):  # fmt: skip
+        with pytest.raises(ServiceError) as excinfo:
+            services.add_guardian(
+                in_school_a, people.head_a, world.school_a, student, details, relation,
+                today=TODAY,
+            )  # fmt: skip
+        assert excinfo.value.field == field
+        in_school_a.rollback()
+    assert (count(in_school_a, Person), count(in_school_a, Guardianship)) == before
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def test_staff_roles_and_rights(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    person, linked = services.add_staff(
+        in_school_a, actor, world.school_a,
+        PersonDetails(first_name="Vida", last_name="Matematikė", email="vida@example.lt"),
+        ["teacher"], ["form_groups"], today=TODAY,
+    )  # fmt: skip
+    assert not linked
+    account = in_school_a.get(Account, person.account_id)
+    assert account.login == "vida.matematike"
+    assert services.roles_in_school(account, world.school_a) == {Role.TEACHER}
+    assert in_school_a.scalars(select(StaffRight.right_code)).all() == ["form_groups"]
+    member = services.get_staff_member(in_school_a, world.school_a, account.id)
+    assert member.roles == [Role.TEACHER] and member.rights == ["form_groups"]
+    services.update_staff(
+        in_school_a, actor, world.school_a, member, PersonDetails.of(person),
+        ["admin", "director"], ["edit_timetable"], today=TODAY,
+    )  # fmt: skip
+    assert services.roles_in_school(account, world.school_a) == {Role.ADMIN, Role.DIRECTOR}
+    assert in_school_a.scalars(select(StaffRight.right_code)).all() == ["edit_timetable"]
+    names = [m.login for m in services.list_staff(in_school_a, world.school_a)]
+    assert set(names) == {"admin.a", "teacher.a", "head.a", "head.b", "vida.matematike"}
+    member = services.get_staff_member(in_school_a, world.school_a, account.id)
+    services.remove_staff(in_school_a, actor, world.school_a, member)
+    assert services.roles_in_school(account, world.school_a) == set()
+    assert count(in_school_a, StaffRight) == 0
+    assert in_school_a.get(Person, person.id) is not None
+
+
+def test_staff_rules(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    details = PersonDetails(first_name="Vida", last_name="Matematikė")
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_staff(in_school_a, actor, world.school_a, details, [], [], today=TODAY)
+    assert excinfo.value.field == "roles"
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_staff(
+            in_school_a, actor, world.school_a, details, ["student"], [], today=TODAY
+        )
+    assert excinfo.value.field == "roles"
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_staff(
+            in_school_a, actor, world.school_a, details, ["teacher"], ["everything"], today=TODAY
+        )
+    assert excinfo.value.field == "rights"
+    with pytest.raises(PermissionDenied):
+        services.add_staff(in_school_a, people.head_a, world.school_a, details, ["teacher"], [])
+    me = services.get_staff_member(in_school_a, world.school_a, actor.id)
+    with pytest.raises(ServiceError, match="your own administrator role"):
+        services.update_staff(
+            in_school_a, actor, world.school_a, me,
+            PersonDetails(first_name="Aldona", last_name="Administratorė"), ["teacher"], [],
+            today=TODAY,
+        )  # fmt: skip
+    with pytest.raises(ServiceError, match="yourself"):
+        services.remove_staff(in_school_a, actor, world.school_a, me)
+    with pytest.raises(ServiceError, match="already on the staff"):
+        services.add_staff(
+            in_school_a, actor, world.school_a, PersonDetails(), ["teacher"], [],
+            login="teacher.a", today=TODAY,
+        )  # fmt: skip
+
+
+def test_staff_member_from_another_school_links_their_account(in_school_a, people, world):
+    """A teacher of school B joins school A: one account, roles in both."""
+    actor = admin(in_school_a, world)
+    teacher_b, _ = create_account(in_school_a, login="teacher.b", name="Olga Petrova",
+                                  password=TEST_PASSWORD)  # fmt: skip
+    grant_role(in_school_a, teacher_b, world.school_b, Role.TEACHER)
+    person, _ = services.add_staff(
+        in_school_a, actor, world.school_a, PersonDetails(), ["teacher"], [],
+        login="teacher.b", today=TODAY,
+    )  # fmt: skip
+    assert person.account_id == teacher_b.id and person.full_name == "Olga Petrova"
+    schools = {g.school_id for g in teacher_b.grants}
+    assert schools == {world.school_a.id, world.school_b.id}
+
+
+def test_another_schools_people_are_invisible(in_school_a, people, world, db_session):
+    from tenants.services import bind_to_school
+
+    services.add_student(
+        in_school_a, admin(in_school_a, world), world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    assert count(in_school_a, Person) == 3
+    bind_to_school(db_session, world.school_b)
+    db_session.commit()  # the next transaction is bound to school B
+    assert count(db_session, Person) == 0
+    assert services.list_staff(db_session, world.school_b) == []
+    grants_b = db_session.scalars(
+        select(SchoolGrant.role).where(SchoolGrant.school_id == world.school_b.id)
+    ).all()
+    assert grants_b == ["guardian"]

@@ -1,0 +1,403 @@
+"""school.people pages: class lists, forms, staff, the person page, reports, query counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from accounts.models import Account, Role
+from accounts.services import create_account, grant_role, hash_password
+from conftest import TEST_PASSWORD, post_form
+from conftest import login as log_in
+from school.people import services
+from school.people.models import Guardianship, Person, StaffRight, Student
+from school.people.services import PersonDetails
+from test_school_people import TODAY, People, admin, code_for, count, make_people, student_details
+
+EN = {"Accept-Language": "en"}
+_CHEAP_HASH = hash_password("not-used-here-1")
+
+
+def login(client, name: str):
+    """Log in with English chosen for the session (school A's own language is Lithuanian)."""
+    post_form(client, "/language", {"locale": "en", "next": "/login"}, form_page="/login")
+    return log_in(client, name)
+
+
+@pytest.fixture
+def people(in_school_a, world) -> People:
+    return make_people(in_school_a, world)
+
+
+def fill_class(session, school_class, how_many: int, start: int = 0) -> list[Student]:
+    """Students with a guardian each, inserted directly (no Argon2 per person)."""
+    students = []
+    for n in range(start, start + how_many):
+        accounts = [
+            Account(login=f"s{n}.x", name=f"S{n} X", password_hash=_CHEAP_HASH),
+            Account(login=f"g{n}.x", name=f"G{n} X", password_hash=_CHEAP_HASH,
+                    last_login_at=datetime.now(UTC) if n % 2 else None),
+        ]  # fmt: skip
+        session.add_all(accounts)
+        session.flush()
+        child = Person(account_id=accounts[0].id, first_name=f"S{n}", last_name="X",
+                       document_kind="other", document_number=f"D{n}")  # fmt: skip
+        parent = Person(account_id=accounts[1].id, first_name=f"G{n}", last_name="X",
+                        document_kind="other", phone="+37060000000")  # fmt: skip
+        session.add_all([child, parent])
+        session.flush()
+        student = Student(person_id=child.id, class_id=school_class.id, status="active")
+        session.add(student)
+        session.flush()
+        session.add(Guardianship(guardian_id=parent.id, student_id=child.id, relation="mother"))
+        students.append(student)
+    session.commit()
+    return students
+
+
+def test_menu_lists_the_people_pages(client, people):
+    login(client, "admin.a")
+    page = client.get("/s/school-a/", headers=EN).get_data(as_text=True)
+    for label in ("Students", "Staff", "People", "Reports", "Credentials"):
+        assert f">{label}</a>" in page
+    login(guardian := client.application.test_client(), "guardian.both")
+    page = guardian.get("/s/school-a/", headers=EN).get_data(as_text=True)
+    assert ">Students</a>" not in page and ">Credentials</a>" not in page
+
+
+def test_students_page_lists_class_with_guardians(client, in_school_a, people):
+    fill_class(in_school_a, people.class_a, 2)
+    login(client, "head.a")
+    response = client.get("/s/school-a/people/students", headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Class 5a" in page and "S0 X" not in page  # "last first" order
+    assert "X S0" in page and "G0 X" in page and "+37060000000" in page
+    assert "has not logged in yet" in page  # G0 never logged in
+    assert "Add a student" in page
+
+
+def test_students_page_is_for_staff_only(client, people):
+    login(client, "guardian.both")
+    assert client.get("/s/school-a/people/students").status_code == 403
+
+
+def test_students_page_empty_states(client, in_school_a, people):
+    login(client, "admin.a")
+    page = client.get(
+        f"/s/school-a/people/students?class={people.class_b.id}", headers=EN
+    ).get_data(as_text=True)
+    assert "No students in class 6b yet." in page
+    assert client.get("/s/school-a/people/students?class=999999").status_code == 404
+
+
+def test_teacher_sees_names_but_not_contacts(client, in_school_a, people):
+    fill_class(in_school_a, people.class_a, 1)
+    login(client, "teacher.a")
+    page = client.get(
+        f"/s/school-a/people/students?class={people.class_a.id}", headers=EN
+    ).get_data(as_text=True)
+    assert "X S0" in page and "+37060000000" not in page and "Add a student" not in page
+
+
+@pytest.mark.parametrize("how_many", [2, 20])
+def test_students_page_query_count_is_constant(client, in_school_a, people, count_queries,
+                                               how_many):  # fmt: skip
+    fill_class(in_school_a, people.class_a, how_many)
+    login(client, "head.a")
+    url = f"/s/school-a/people/students?class={people.class_a.id}"
+    client.get(url)  # warm-up (the first request compiles the templates)
+    with count_queries() as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(queries) == 12, "\n".join(queries)
+
+
+@pytest.mark.parametrize("how_many", [2, 20])
+def test_staff_page_query_count_is_constant(client, in_school_a, people, count_queries,
+                                            how_many):  # fmt: skip
+    for n in range(how_many):
+        account = Account(login=f"t{n}.x", name=f"T{n} X", password_hash=_CHEAP_HASH)
+        in_school_a.add(account)
+        in_school_a.flush()
+        grant_role(in_school_a, account, people.world.school_a, Role.TEACHER)
+        person = Person(account_id=account.id, first_name=f"T{n}", last_name="X",
+                        document_kind="other")  # fmt: skip
+        in_school_a.add(person)
+        in_school_a.flush()
+        in_school_a.add(StaffRight(person_id=person.id, right_code="form_groups"))
+    in_school_a.commit()
+    login(client, "admin.a")
+    client.get("/s/school-a/people/staff")
+    with count_queries() as queries:
+        response = client.get("/s/school-a/people/staff", headers=EN)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "X T1" in page and "may form subject groups" in page and "teacher" in page
+    assert len(queries) == 6, "\n".join(queries)
+
+
+@pytest.mark.parametrize("how_many", [2, 20])
+def test_reports_query_count_is_constant(client, in_school_a, people, count_queries, how_many):
+    fill_class(in_school_a, people.class_a, how_many)
+    fill_class(in_school_a, people.class_b, how_many, start=100)
+    login(client, "admin.a")
+    client.get("/s/school-a/people/reports")
+    with count_queries() as queries:
+        response = client.get("/s/school-a/people/reports")
+    assert response.status_code == 200
+    assert len(queries) == 11, "\n".join(queries)
+
+
+def test_adding_a_student_through_the_form(client, in_school_a, people):
+    login(client, "head.a")
+    code = code_for(date(2015, 3, 18))
+    form = {"first_name": "Jonas", "last_name": "Jonaitis", "document_kind": "personal_code",
+            "personal_code": code, "class_id": people.class_a.id, "locale": ""}  # fmt: skip
+    response = post_form(
+        client, "/s/school-a/people/students/new", form, headers=EN,
+        form_page=f"/s/school-a/people/students/new?class={people.class_a.id}",
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    in_school_a.commit()
+    person = in_school_a.scalar(select(Person).where(Person.personal_code == code))
+    assert person.birth_date == date(2015, 3, 18)
+    assert in_school_a.get(Account, person.account_id).login == "jonas.jonaitis"
+    page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "Jonas Jonaitis has been added to the class." in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"personal_code": "38703181746"}, "check) digit does not match"),
+        ({"birth_date": "2015-03-19"}, "does not match the personal code"),
+        ({"birth_date": "18.03.2015"}, "is not a date"),
+        ({"first_name": ""}, "Enter the first name."),
+        ({"email": "jonas.at.home"}, "is not an e-mail address"),
+    ],
+)
+def test_bad_student_form_shows_the_error_and_saves_nothing(
+    client, in_school_a, people, changes, message
+):
+    login(client, "head.a")
+    form = {"first_name": "Jonas", "last_name": "Jonaitis", "document_kind": "personal_code",
+            "personal_code": code_for(date(2015, 3, 18)), "class_id": people.class_a.id,
+            **changes}  # fmt: skip
+    before = count(in_school_a, Person), count(in_school_a, Account)
+    response = post_form(client, "/s/school-a/people/students/new", form, headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page.replace("&#34;", '"').replace("&#39;", "'")
+    assert 'value="Jonaitis"' in page  # the submitted values come back
+    in_school_a.commit()
+    assert (count(in_school_a, Person), count(in_school_a, Account)) == before
+
+
+def test_class_head_of_another_class_gets_403(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.b")
+    sid = student.person_id
+    assert client.get(f"/s/school-a/people/students/{sid}/edit").status_code == 403
+    assert client.get(f"/s/school-a/people/students/{sid}/guardians/new").status_code == 403
+    assert client.get(f"/s/school-a/people/{sid}").status_code == 403
+    form = {"first_name": "X", "last_name": "Y", "personal_code": code_for(date(2015, 1, 1)),
+            "class_id": people.class_a.id}  # fmt: skip
+    response = post_form(
+        client, "/s/school-a/people/students/new", form,
+        form_page="/s/school-a/people/students/new",
+    )  # fmt: skip
+    assert response.status_code == 403
+    login(teacher := client.application.test_client(), "teacher.a")
+    assert teacher.get("/s/school-a/people/students/new").status_code == 403
+    assert teacher.get("/s/school-a/people/staff/new").status_code == 403
+
+
+def test_guardian_link_and_unlink_pages(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    sid = student.person_id
+    login(client, "head.a")
+    response = post_form(
+        client, f"/s/school-a/people/students/{sid}/guardians/new",
+        {"mode": "link", "login": "guardian.both", "relation": "mother"}, headers=EN,
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = client.get(f"/s/school-a/people/{sid}", headers=EN).get_data(as_text=True)
+    assert "Irena Globėja" in page and "mother" in page
+    bad = post_form(
+        client, f"/s/school-a/people/students/{sid}/guardians/new",
+        {"mode": "link", "login": "nobody", "relation": "mother"}, headers=EN,
+    )  # fmt: skip
+    assert bad.status_code == 400 and "There is no account with the login" in bad.get_data(
+        as_text=True
+    )
+    in_school_a.commit()
+    guardian = in_school_a.scalar(
+        select(Person).where(Person.account_id == people.world.guardian_both.id)
+    )
+    unlink = f"/s/school-a/people/students/{sid}/guardians/{guardian.id}/unlink"
+    assert "no longer see the diary" in client.get(unlink, headers=EN).get_data(as_text=True)
+    assert post_form(client, unlink, {}).status_code == 302
+    in_school_a.commit()
+    assert count(in_school_a, Guardianship) == 0
+    assert in_school_a.get(Account, people.world.guardian_both.id) is not None
+
+
+def test_new_guardian_form_error_keeps_values(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.a")
+    before = count(in_school_a, Person)
+    response = post_form(
+        client, f"/s/school-a/people/students/{student.person_id}/guardians/new",
+        {"mode": "new", "first_name": "Asta", "last_name": "Jonaitienė", "relation": "mother",
+         "email": "asta@@example"}, headers=EN,
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "is not an e-mail address" in page and 'value="Jonaitienė"' in page
+    in_school_a.commit()
+    assert count(in_school_a, Person) == before
+
+
+def test_leaving_through_the_confirmation_form(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.a")
+    path = f"/s/school-a/people/students/{student.person_id}/leave"
+    assert "Confirm the leaving" in client.get(path, headers=EN).get_data(as_text=True)
+    bad = post_form(client, path, {"left_on": "2000-01-01"}, headers=EN)
+    assert bad.status_code == 400 and "cannot leave before" in bad.get_data(as_text=True)
+    assert post_form(client, path, {"left_on": TODAY.isoformat()}).status_code == 302
+    in_school_a.commit()
+    in_school_a.expire_all()
+    kept = in_school_a.get(Student, student.person_id)
+    assert kept.status == "left" and kept.left_on == TODAY
+
+
+def test_staff_form_adds_and_edits(client, in_school_a, people):
+    login(client, "admin.a")
+    response = post_form(
+        client, "/s/school-a/people/staff/new",
+        {"mode": "new", "first_name": "Vida", "last_name": "Matematikė", "roles": ["teacher",
+         "class_head"], "rights": ["edit_timetable"], "email": "vida@example.lt"}, headers=EN,
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    in_school_a.commit()
+    account = in_school_a.scalar(select(Account).where(Account.login == "vida.matematike"))
+    assert services.roles_in_school(account, people.world.school_a) == {
+        Role.TEACHER, Role.CLASS_HEAD}  # fmt: skip
+    edit = f"/s/school-a/people/staff/{account.id}/edit"
+    page = client.get(edit, headers=EN).get_data(as_text=True)
+    assert 'value="Matematikė"' in page and 'value="edit_timetable" checked' in page
+    bad = post_form(client, edit, {"first_name": "Vida", "last_name": "Matematikė"}, headers=EN)
+    assert bad.status_code == 400 and "Choose at least one role." in bad.get_data(as_text=True)
+    ok = post_form(
+        client, edit, {"first_name": "Vida", "last_name": "Matematikė", "roles": ["admin"]}
+    )
+    assert ok.status_code == 302
+    in_school_a.commit()
+    in_school_a.expire_all()
+    account = in_school_a.get(Account, account.id)
+    assert services.roles_in_school(account, people.world.school_a) == {Role.ADMIN}
+    assert count(in_school_a, StaffRight) == 0
+
+
+def test_staff_edit_makes_a_person_for_a_command_line_account(client, in_school_a, people):
+    """admin.a got the role from the command line and has no person record yet."""
+    login(client, "admin.a")
+    edit = f"/s/school-a/people/staff/{people.world.admin_a.id}/edit"
+    page = client.get(edit, headers=EN).get_data(as_text=True)
+    assert 'value="Aldona"' in page and 'value="Administratorė"' in page
+    response = post_form(
+        client, edit,
+        {"first_name": "Aldona", "last_name": "Administratorė", "roles": ["admin"],
+         "phone": "+370 600 11111"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    in_school_a.commit()
+    person = in_school_a.scalar(select(Person).where(Person.account_id == people.world.admin_a.id))
+    assert person.phone == "+370 600 11111"
+
+
+def test_person_page_and_search(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "admin.a")
+    page = client.get(f"/s/school-a/people/{student.person_id}", headers=EN).get_data(as_text=True)
+    assert "Jonas Jonaitis" in page and "jonas.jonaitis" in page and "Class 5a" in page
+    assert "Reset the password" in page
+    found = client.get("/s/school-a/people/?q=jonait", headers=EN).get_data(as_text=True)
+    assert "Jonaitis Jonas" in found and "student" in found
+    assert "No one here matches" in client.get("/s/school-a/people/?q=zzz", headers=EN).get_data(
+        as_text=True
+    )
+    login(teacher := client.application.test_client(), "teacher.a")
+    assert teacher.get(f"/s/school-a/people/{student.person_id}").status_code == 403
+
+
+def test_another_schools_person_is_not_found(client, in_school_a, people, db_session):
+    student = services.add_student(
+        in_school_a, admin(in_school_a, people.world), people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    admin_b, _ = create_account(in_school_a, login="admin.b", name="Admin B",
+                                password=TEST_PASSWORD)  # fmt: skip
+    grant_role(in_school_a, admin_b, people.world.school_b, Role.ADMIN)
+    in_school_a.commit()
+    login(client, "admin.b")
+    assert client.get(f"/s/school-b/people/{student.person_id}").status_code == 404
+    assert client.get(f"/s/school-b/people/students/{student.person_id}/edit").status_code == 404
+    assert "Jonaitis" not in client.get("/s/school-b/people/?q=jonaitis").get_data(as_text=True)
+    assert "Vadov" not in client.get("/s/school-b/people/staff").get_data(as_text=True)
+    assert client.get(f"/s/school-a/people/{student.person_id}").status_code == 403
+
+
+def test_reports_list_the_gaps(client, in_school_a, people):
+    fill_class(in_school_a, people.class_a, 2)  # S0: guardian never logged in; S1: logged in
+    lonely = services.add_student(
+        in_school_a, people.head_b, people.world.school_a, student_details(),
+        people.class_b.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "admin.a")
+    page = client.get("/s/school-a/people/reports", headers=EN).get_data(as_text=True)
+    no_login, contacts = page.split("missing an e-mail or phone")
+    assert "X S0" in no_login and "X S1" not in no_login
+    assert "1 guardian, none has logged in" in no_login
+    assert "Jonaitis Jonas" in no_login and "no guardian linked" in no_login
+    assert "X S0" in contacts and "X G0" in contacts  # no e-mail (the guardian has a phone)
+    assert "guardian of S0 X" in contacts and "e-mail and phone" in contacts
+    login(head_b := client.application.test_client(), "head.b")
+    page = head_b.get("/s/school-a/people/reports", headers=EN).get_data(as_text=True)
+    assert "Jonaitis Jonas" in page and "X S0" not in page  # only their class
+    login(teacher := client.application.test_client(), "teacher.a")
+    assert teacher.get("/s/school-a/people/reports").status_code == 403
+    assert lonely.person_id
+
+
+def test_reports_when_all_is_well(client, in_school_a, people):
+    login(client, "admin.a")
+    page = client.get("/s/school-a/people/reports", headers=EN).get_data(as_text=True)
+    assert "Every student in your classes has a guardian who has logged in." in page
+    assert in_school_a.scalar(select(func.count()).select_from(Student)) == 0
+    assert isinstance(PersonDetails(), PersonDetails)
