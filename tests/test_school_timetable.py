@@ -524,6 +524,7 @@ def test_teacher_and_room_weeks(client, school):
     assert "5a matematika" in room_page and "6b matematika" in room_page
     assert "Saturday" in room_page  # shown when a lesson is on Saturday
     assert client.get(f"{BASE}/room/{school.room_101.id + 999}").status_code == 404
+    assert client.get(f"{BASE}/room/{10**30}").status_code == 404
 
 
 def test_week_outside_the_year_and_a_bad_date(client, school):
@@ -670,6 +671,7 @@ def test_a_clash_in_the_form_is_shown_with_the_values_kept_and_nothing_saved(cli
         ({"lesson_no": "9"}, "lesson_no", "There is no lesson 9 in the bell schedule"),
         ({"lesson_no": "x"}, "lesson_no", "Enter the lesson number."),
         ({"group": ""}, "group", "Choose a group."),
+        ({"group": str(10**30)}, "group", "Choose a group."),
         ({"valid_from": "2026-08-01"}, "valid_from", "inside the school year 2026–2027 A"),
         ({"valid_to": "31.12.2026"}, "valid_to", "is not a date"),
     ],

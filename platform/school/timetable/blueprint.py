@@ -28,6 +28,8 @@ bp = SchoolBlueprint("timetable", __name__)
 EDIT_RIGHT = "edit_timetable"
 ENTRY_FIELDS = ("group", "weekday", "lesson_no", "room", "valid_from", "valid_to")
 MOVE_FIELDS = ("weekday", "lesson_no", "room", "from_date")
+#: URL ids: a bigint (a larger number would fail in the database instead of giving 404).
+ID = "int(max=9223372036854775807)"
 #: Weeks a grid may show (a date far outside would only overflow the week arithmetic).
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
@@ -112,7 +114,7 @@ def _week_page(title: str, which, on: date, schedule, year: SchoolYear | None, *
     )
 
 
-@bp.get("/timetable/class/<int:class_id>")
+@bp.get(f"/timetable/class/<{ID}:class_id>")
 def class_week(class_id: int):
     _require_reader()
     school_class, year = services.get_class(db.session, class_id)
@@ -128,7 +130,7 @@ def class_week(class_id: int):
     )
 
 
-@bp.get("/timetable/teacher/<int:person_id>")
+@bp.get(f"/timetable/teacher/<{ID}:person_id>")
 def teacher_week(person_id: int):
     _require_reader()
     teacher = services.get_teacher(db.session, person_id)
@@ -143,7 +145,7 @@ def teacher_week(person_id: int):
     )
 
 
-@bp.get("/timetable/room/<int:room_id>")
+@bp.get(f"/timetable/room/<{ID}:room_id>")
 def room_week(room_id: int):
     _require_reader()
     room = services.get_room(db.session, room_id)
@@ -201,7 +203,7 @@ def _edit_page(
     ), status
 
 
-@bp.get("/timetable/class/<int:class_id>/edit")
+@bp.get(f"/timetable/class/<{ID}:class_id>/edit")
 def edit_class(class_id: int):
     _require_editor()
     school_class, year = services.get_class(db.session, class_id)
@@ -213,7 +215,7 @@ def edit_class(class_id: int):
     return _edit_page(school_class, year, form)
 
 
-@bp.post("/timetable/class/<int:class_id>/edit")
+@bp.post(f"/timetable/class/<{ID}:class_id>/edit")
 def add_entry(class_id: int):
     _require_editor()
     school_class, year = services.get_class(db.session, class_id)
@@ -243,7 +245,7 @@ def add_entry(class_id: int):
 def _back_url(entry: TimetableEntry) -> str:
     """Where to return after changing an entry: the class page it was opened from."""
     back = request.values.get("back", "")
-    class_id = int(back) if back.isdigit() else entry.group.class_id
+    class_id = int(back) if back.isascii() and back.isdigit() else entry.group.class_id
     if class_id is None:
         return url_for(".index")
     return url_for(".edit_class", class_id=class_id)
@@ -266,7 +268,7 @@ def _move_page(entry: TimetableEntry, form: dict[str, str], error=None, status: 
     ), status
 
 
-@bp.get("/timetable/entries/<int:entry_id>/move")
+@bp.get(f"/timetable/entries/<{ID}:entry_id>/move")
 def move_entry(entry_id: int):
     _require_editor()
     entry = services.get_entry(db.session, entry_id)
@@ -280,7 +282,7 @@ def move_entry(entry_id: int):
     return _move_page(entry, form)
 
 
-@bp.post("/timetable/entries/<int:entry_id>/move")
+@bp.post(f"/timetable/entries/<{ID}:entry_id>/move")
 def save_move(entry_id: int):
     _require_editor()
     form = _form(MOVE_FIELDS)
@@ -326,7 +328,7 @@ def _end_page(entry: TimetableEntry, form: dict[str, str], error=None, status: i
     ), status
 
 
-@bp.get("/timetable/entries/<int:entry_id>/end")
+@bp.get(f"/timetable/entries/<{ID}:entry_id>/end")
 def end_entry(entry_id: int):
     _require_editor()
     entry = services.get_entry(db.session, entry_id)
@@ -334,7 +336,7 @@ def end_entry(entry_id: int):
     return _end_page(entry, {"from_date": start.isoformat()})
 
 
-@bp.post("/timetable/entries/<int:entry_id>/end")
+@bp.post(f"/timetable/entries/<{ID}:entry_id>/end")
 def save_end(entry_id: int):
     """With ``from_date``: lessons stop from that day. With ``delete``: the entry is deleted."""
     _require_editor()

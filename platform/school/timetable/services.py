@@ -50,11 +50,15 @@ def weekday_names() -> dict[int, str]:
 
 
 def form_int(value: str | None, field: str, message: str) -> int:
-    """An integer typed or chosen in a form; ``message`` (already localised) when it is not."""
+    """An integer typed or chosen in a form (an id fits a bigint); ``message`` (already
+    localised) when it is not."""
     try:
-        return int((value or "").strip())
+        number = int((value or "").strip())
     except ValueError:
         raise ServiceError(message, field=field) from None
+    if not -(2**63) <= number < 2**63:
+        raise ServiceError(message, field=field)
+    return number
 
 
 def form_optional_id(value: str | None, field: str, message: str) -> int | None:
