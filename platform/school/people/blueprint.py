@@ -71,10 +71,8 @@ def _details_form(details: PersonDetails, **extra: Any) -> dict[str, Any]:
 
 
 def _refused(exc: ServiceError, template: str, **context: Any) -> tuple[str, int]:
-    """Roll back and show the form again (403/404 go to the error pages)."""
+    """Roll back and show the form again with the message (HTTP 400)."""
     db.session.rollback()
-    if isinstance(exc, PermissionDenied | NotFound):
-        raise exc
     return render_template(template, error=exc, **context), 400
 
 
@@ -241,8 +239,6 @@ def student_return(person_id: int):
         services.return_student(db.session, actor, g.school, student)
     except ServiceError as exc:
         db.session.rollback()
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
         flash(exc.message, "error")
     else:
         db.session.commit()
@@ -515,8 +511,6 @@ def credentials():
         content = slips_pdf(slips, g.school)
     except ServiceError as exc:
         db.session.rollback()
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
         recipients = services.class_recipients(
             db.session, actor, g.school, selected, include_in_use
         )
@@ -538,8 +532,6 @@ def reset_password(account_id: int):
         content = slips_pdf([slip], g.school) if request.form.get("format") == "pdf" else None
     except ServiceError as exc:
         db.session.rollback()
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()

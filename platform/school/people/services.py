@@ -183,11 +183,13 @@ class PersonDetails:
 
     @classmethod
     def of(cls, person: Person, account: Account | None = None) -> PersonDetails:
+        no_document = person.document_kind == "other" and not person.document_number
         return cls(
             first_name=person.first_name,
             last_name=person.last_name,
             birth_date=person.birth_date,
-            document_kind=person.document_kind,
+            # nothing recorded: the form offers the personal code first
+            document_kind="personal_code" if no_document else person.document_kind,
             personal_code=person.personal_code or "",
             document_number=person.document_number or "",
             email=person.email or (account.email if account else None) or "",
@@ -973,7 +975,7 @@ class StaffMember:
 
     @property
     def display_name(self) -> str:
-        """"Last First", as lists show people."""
+        """ "Last First", as lists show people."""
         if self.person is not None:
             return f"{self.person.last_name} {self.person.first_name}"
         first, _sep, last = self.name.rpartition(" ")
