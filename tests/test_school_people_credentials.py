@@ -99,6 +99,12 @@ def test_class_slips_are_a_pdf_in_each_persons_language(client, in_school_a, peo
     assert format_date(date.today(), "long", locale="lt") in text
     mother = account_of(in_school_a, class_5a["mother"])
     assert mother.must_change_password and mother.password_hash != old_hash
+    fonts = {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]
+        for page in PdfReader(io.BytesIO(response.data)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and all(name.startswith("DejaVu") for name in fonts), fonts
 
 
 def test_a_printed_password_logs_in_and_must_be_changed(client, in_school_a, people, class_5a):

@@ -401,3 +401,43 @@ def test_reports_when_all_is_well(client, in_school_a, people):
     assert "Every student in your classes has a guardian who has logged in." in page
     assert in_school_a.scalar(select(func.count()).select_from(Student)) == 0
     assert isinstance(PersonDetails(), PersonDetails)
+
+
+def test_staff_removal_asks_first(client, in_school_a, people):
+    head_b = people.head_b.id
+    login(client, "admin.a")
+    path = f"/s/school-a/people/staff/{head_b}/remove"
+    page = client.get(path).get_data(as_text=True)
+    assert "Remove Petras Vadovas from the staff?" in page and "teacher, class head" in page
+    assert post_form(client, path, {}).status_code == 302
+    in_school_a.commit()
+    account = in_school_a.get(Account, head_b)
+    assert services.roles_in_school(account, people.world.school_a) == set()
+    own = post_form(
+        client, f"/s/school-a/people/staff/{people.world.admin_a.id}/remove", {},
+        form_page="/s/school-a/people/staff",
+    )  # fmt: skip
+    assert own.status_code == 400 and "cannot remove yourself" in own.get_data(as_text=True)
+
+
+def test_student_edit_form_shows_the_record(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a,
+        student_details(email="jonas@example.lt"), people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.a")
+    path = f"/s/school-a/people/students/{student.person_id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert 'value="Jonaitis"' in page and 'value="jonas@example.lt"' in page
+    assert 'value="2015-03-18"' in page and code_for(date(2015, 3, 18)) in page
+    response = post_form(
+        client, path,
+        {"first_name": "Jonas", "last_name": "Jonaitis", "document_kind": "personal_code",
+         "personal_code": code_for(date(2015, 3, 18)), "class_id": people.class_a.id,
+         "phone": "+370 612 34567"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    in_school_a.commit()
+    in_school_a.expire_all()
+    assert in_school_a.get(Person, student.person_id).phone == "+370 612 34567"
