@@ -778,3 +778,35 @@ def test_school_b_is_never_visible(client, db_session, world, school):
 
     login(client2 := client.application.test_client(), "guardian.both")
     assert client2.get(f"/s/school-b/timetable/class/{b_class.id}").status_code == 403
+
+
+def test_adding_students_to_a_group_refuses_a_clash_with_their_lessons(school, english):
+    from school.classes import services as classes
+
+    school.add(school.maths_5a, weekday=1, lesson_no=3)
+    club = school.group("Dailės būrelis", kind="mixed")
+    school.add(club, weekday=1, lesson_no=3)
+    message = refused(
+        lambda: classes.add_students(school.session, club, [school.students_5a[0].id]), "students"
+    )
+    assert "5a matematika" in message
+    count = school.session.scalar(
+        select(func.count()).select_from(GroupStudent).where(GroupStudent.group_id == club.id)
+    )
+    assert count == 0
+
+
+def test_adding_a_teacher_to_a_group_refuses_a_clash_with_their_lessons(school, english):
+    from school.classes import services as classes
+
+    teacher = school.person("Tomas", "Mokytojas", account_id=school.world.teacher_a.id)
+    school.session.add(GroupTeacher(group_id=school.maths_5a.id, teacher_id=teacher.id))
+    school.session.flush()
+    school.add(school.maths_5a, weekday=2, lesson_no=4)
+    school.add(school.maths_6b, weekday=2, lesson_no=4)
+    update = lambda: classes.update_group(  # noqa: E731
+        school.session, school.world.school_a, school.maths_6b,
+        name=school.maths_6b.name, subject_id=school.maths_6b.subject_id, teacher_ids=[teacher.id],
+    )  # fmt: skip
+    message = refused(update, "teachers")
+    assert "Tomas Mokytojas" in message and "5a matematika" in message

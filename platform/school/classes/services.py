@@ -24,6 +24,7 @@ from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Person, Student
+from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
 #: Roles whose holders can head a class or teach a group.
@@ -447,6 +448,8 @@ def update_group(
     session.add_all(GroupTeacher(group_id=group.id, teacher_id=t) for t in wanted - current)
     session.flush()
     session.expire(group, ["subject"])
+    if wanted - current:  # a new teacher may already teach elsewhere at the group's times
+        refuse_group_clashes(session, group, field="teachers")
 
 
 def delete_group(session: Session, group: Group) -> None:
@@ -494,6 +497,7 @@ def add_students(session: Session, group: Group, student_ids: Iterable[str | int
     new = sorted(wanted - members)
     session.add_all(GroupStudent(group_id=group.id, student_id=s) for s in new)
     session.flush()
+    refuse_group_clashes(session, group, field="students")  # they may have a lesson then
     return len(new)
 
 
