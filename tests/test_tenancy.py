@@ -209,3 +209,9 @@ def test_new_school_starts_with_standard_scales_and_kinds_in_its_language(db_ses
     test_kind = db_session.scalar(select(AssessmentKind).where(AssessmentKind.code == "test"))
     assert test_kind.name == "Контрольная работа"
     assert test_kind.name_in("lt") == "Kontrolinis darbas"
+
+
+def test_ids_beyond_bigint_are_not_found_not_a_server_error(client, world):
+    login(client, "admin.a")
+    assert client.get("/s/school-a/imports/99999999999999999999").status_code == 404
+    assert client.get("/s/school-a/imports/1").status_code == 404

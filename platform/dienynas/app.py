@@ -15,6 +15,7 @@ from dienynas import config
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
 from dienynas.i18n import LANGUAGE_NAMES, select_locale
+from dienynas.urls import DatabaseIdConverter
 
 #: Feature packages; each may have blueprint.py (``bp``), tasks.py and cli.py.
 FEATURES = (
@@ -44,6 +45,7 @@ _OPEN_WHEN_PASSWORD_EXPIRED = {
 def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool = True) -> Flask:
     app = Flask("dienynas", static_folder=None)
     app.config.update(config.load(overrides, check_services=check_services))
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.static_folder = "static"
     app.add_url_rule("/static/<path:filename>", "static", app.send_static_file)
     logging.basicConfig(
