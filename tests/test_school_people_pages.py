@@ -91,6 +91,16 @@ def test_students_page_empty_states(client, in_school_a, people):
     ).get_data(as_text=True)
     assert "No students in class 6b yet." in page
     assert client.get("/s/school-a/people/students?class=999999").status_code == 404
+    huge = "99999999999999999999"
+    assert client.get(f"/s/school-a/people/credentials?class={huge}").status_code == 200
+    response = post_form(
+        client, "/s/school-a/people/students/new",
+        {"first_name": "J", "last_name": "K", "personal_code": code_for(date(2015, 1, 1)),
+         "class_id": huge},
+    )  # fmt: skip
+    assert response.status_code == 400 and "Choose the student's class." in response.get_data(
+        as_text=True
+    ).replace("&#39;", "'")
 
 
 def test_teacher_sees_names_but_not_contacts(client, in_school_a, people):

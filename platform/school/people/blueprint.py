@@ -54,10 +54,12 @@ def _actor() -> Account:
 
 
 def _int(value: Any) -> int | None:
+    """A database id from a form or query string; None for anything else (beyond bigint too)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _submitted(*extra: str) -> dict[str, str]:
