@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
+from accounts.models import Account
 from conftest import login
 from dienynas.cli import cli
 from dienynas.errors import DienynasError
@@ -26,13 +27,17 @@ SUBJECTS_CSV = (
 ).encode()
 
 
+def admin(session) -> Account:
+    return session.scalar(select(Account).where(Account.login == "admin.a"))
+
+
 def subject_count(session) -> int:
     return session.scalar(select(func.count(Subject.id)))
 
 
 def test_preview_checks_every_row_and_saves_nothing(in_school_a, world):
     report = services.run_import(
-        in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "dalykai.csv", SUBJECTS_CSV
     )
     assert (report.rows, report.valid, report.errors, report.created) == (3, 3, [], 3)
     in_school_a.rollback()  # what a preview does
@@ -40,11 +45,13 @@ def test_preview_checks_every_row_and_saves_nothing(in_school_a, world):
 
 
 def test_import_then_same_file_again_changes_nothing(in_school_a, world):
-    services.run_import(in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV)
+    services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "dalykai.csv", SUBJECTS_CSV
+    )
     math = in_school_a.scalar(select(Subject).where(Subject.code == "MAT"))
     assert math.name == "Matematika" and math.name_in("ru") == "Математика"
     again = services.run_import(
-        in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "dalykai.csv", SUBJECTS_CSV
     )
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert subject_count(in_school_a) == 3
@@ -59,7 +66,9 @@ def test_bad_rows_are_listed_with_row_field_and_reason(app, in_school_a, world):
         b"BIO,Biologija,100-point\n"
     )
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        report = services.run_import(in_school_a, world.school_a, "subjects", "s.csv", bad)
+        report = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "subjects", "s.csv", bad
+        )
     assert report.rows == 4 and report.valid == 1
     by_row = {e.row: e for e in report.errors}
     assert set(by_row) == {3, 4, 5}
@@ -73,23 +82,31 @@ def test_a_file_without_the_required_columns_is_refused(app, in_school_a, world)
         app.test_request_context(headers={"Accept-Language": "en"}),
         pytest.raises(DienynasError, match="no column code"),
     ):
-        services.run_import(in_school_a, world.school_a, "subjects", "s.csv", b"title\nx\n")
+        services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "subjects", "s.csv", b"title\nx\n"
+        )
 
 
 def test_xlsx_export_reimports_unchanged(in_school_a, world):
-    services.run_import(in_school_a, world.school_a, "subjects", "dalykai.csv", SUBJECTS_CSV)
+    services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "dalykai.csv", SUBJECTS_CSV
+    )
     content = services.export_table(in_school_a, world.school_a, "subjects", "subjects.xlsx")
     sheet = load_workbook(io.BytesIO(content)).active
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert header[:3] == ["code", "name", "scale"]
-    report = services.run_import(in_school_a, world.school_a, "subjects", "subjects.xlsx", content)
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "subjects.xlsx", content
+    )
     assert (report.valid, report.unchanged, report.errors) == (3, 3, [])
 
 
 def test_classes_import(app, in_school_a, world):
     csv = "Klasė,Klasės vadovas\n5a,\n5 B,\n13a,\n6a,nobody.here\n".encode()
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        report = services.run_import(in_school_a, world.school_a, "classes", "k.csv", csv)
+        report = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "classes", "k.csv", csv
+        )
     assert report.valid == 2
     assert {(e.row, e.field) for e in report.errors} == {(4, "class"), (5, "head_login")}
     names = {c.name for c in in_school_a.scalars(select(SchoolClass))}
@@ -184,3 +201,115 @@ def test_large_file_runs_as_a_job_with_progress(client, in_school_a, world, monk
     assert subject_count(in_school_a) == 3
     batch = in_school_a.scalar(select(ImportBatch))
     assert batch.report["committed"] is True
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def personal_code(first_ten: str) -> str:
+    from school.people.services import personal_code_check_digit
+
+    return first_ten + str(personal_code_check_digit(first_ten))
+
+
+@pytest.fixture
+def class_5a(in_school_a):
+    from school.calendar.models import SchoolYear
+
+    year = in_school_a.scalar(select(SchoolYear))
+    school_class = SchoolClass(year_id=year.id, grade_level=5, letter="a")
+    in_school_a.add(school_class)
+    in_school_a.flush()
+    return school_class
+
+
+def students_csv(code_1: str, code_2: str) -> bytes:
+    return (
+        "Vardas,Pavardė,Asmens kodas,Dokumento numeris,Gimimo data,Klasė,Kalba\n"
+        f"Ugnė,Kazlauskaitė,{code_1},,,5a,lt\n"
+        f"Matas,Jankauskas,{code_2},,,5a,\n"
+        "Anna,Smith,,P1234567,2015-06-01,5a,en\n"
+    ).encode()
+
+
+def test_students_import_creates_accounts_and_is_idempotent(in_school_a, world, class_5a):
+    from school.people.models import Student
+
+    codes = personal_code("6150314123"), personal_code("5150702456")
+    data = students_csv(*codes)
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "students", "m.csv", data
+    )
+    assert (report.valid, report.created, report.errors) == (3, 3, [])
+    assert in_school_a.scalar(select(func.count()).select_from(Student)) == 3
+    logins = set(
+        in_school_a.scalars(select(Account.login).where(Account.login.like("%kazlauskaite%")))
+    )
+    assert logins == {"ugne.kazlauskaite"}
+    again = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "students", "m.csv", data
+    )
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    exported = services.export_table(in_school_a, world.school_a, "students", "m.csv").decode(
+        "utf-8-sig"
+    )
+    header = exported.splitlines()[0].split(",")
+    assert header[0] == "id" and "Kazlauskaitė" in exported
+
+
+def test_students_import_reports_a_bad_personal_code_and_saves_nothing(
+    app, in_school_a, world, class_5a
+):
+    good = personal_code("6150314123")
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = services.run_import(
+            in_school_a,
+            world.school_a,
+            admin(in_school_a),
+            "students",
+            "m.csv",
+            students_csv(good, bad),
+        )
+    assert [(e.row, e.field) for e in report.errors] == [(3, "personal_code")]
+
+
+def test_guardians_import_links_to_students(in_school_a, world, class_5a):
+    from school.people.models import Guardianship
+
+    code = personal_code("6150314123")
+    services.run_import(in_school_a, world.school_a, admin(in_school_a), "students", "m.csv",
+                        students_csv(code, personal_code("5150702456")))  # fmt: skip
+    guardians = (
+        "first_name,last_name,email,locale,relation,student_personal_code,login\n"
+        f"Rasa,Kazlauskienė,rasa@example.lt,lt,mother,{code},\n"
+        f"Irena,Globėja,,pl,guardian,{code},guardian.both\n"
+        "Nėra,Vaiko,,lt,mother,39999999999,\n"
+    ).encode()
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "guardians", "g.csv", guardians
+    )
+    assert report.created == 2
+    assert [(e.row, e.field) for e in report.errors] == [(4, "student_personal_code")]
+    assert in_school_a.scalar(select(func.count()).select_from(Guardianship)) == 2
+    # the existing municipality account was linked, not duplicated
+    assert (
+        in_school_a.scalar(select(func.count(Account.id)).where(Account.name == "Irena Globėja"))
+        == 1
+    )
+
+
+def test_staff_import(in_school_a, world):
+    staff = (
+        "first_name,last_name,login,email,roles,rights\n"
+        "Rūta,Vaitkienė,,ruta@example.lt,teacher;class_head,form_groups\n"
+        "Tomas,Mokytojas,teacher.a,,teacher,edit_timetable\n"
+    ).encode()
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", staff
+    )
+    assert report.errors == [] and report.created == 1 and report.updated == 1
+    again = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", staff
+    )
+    assert again.unchanged == 2

@@ -312,3 +312,11 @@ def record_login_failure(redis_client, login: str, address: str) -> None:
 def clear_login_failures(redis_client, login: str, address: str) -> None:
     with contextlib.suppress(RedisError, OSError):  # else the counter expires by itself
         redis_client.delete(_failure_keys(login, address)[0])
+
+
+def command_line_actor(school: School) -> Account:
+    """Who acts when an operator runs a command on the server (``dienynas import``): an
+    administrator of ``school`` for the services' permission checks. Never stored."""
+    actor = Account(id=None, login="command-line", name="Command line", is_enabled=True)
+    actor.grants = [SchoolGrant(school_id=school.id, role=Role.ADMIN.value)]
+    return actor

@@ -78,7 +78,9 @@ def upload():
         rows = services.read_table(upload.filename, content)
         if len(rows) > services.JOB_THRESHOLD:
             return _start_job(kind, upload.filename, content, commit)
-        report = services.run_import(db.session, g.school, kind, upload.filename, content)
+        report = services.run_import(
+            db.session, g.school, current_user, kind, upload.filename, content
+        )
     except DienynasError as exc:
         db.session.rollback()
         return _page(error=exc.message, form=form, status=400)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from accounts.services import command_line_actor
 from dienynas.clitools import echo_json
 from dienynas.errors import DienynasError
 from dienynas.extensions import db
@@ -29,7 +30,8 @@ def import_command(kind: str, slug: str, file: Path, commit: bool) -> None:
     try:
         school = get_school(db.session, slug)
         bind_to_school(db.session, school)
-        report = run_import(db.session, school, kind, file.name, file.read_bytes())
+        actor = command_line_actor(school)
+        report = run_import(db.session, school, actor, kind, file.name, file.read_bytes())
     except DienynasError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None

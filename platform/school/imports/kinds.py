@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import fields, replace
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from accounts.models import Account
 from dienynas.errors import DienynasError
@@ -20,7 +21,8 @@ from school.classes.models import SchoolClass
 from school.curriculum import services as curriculum
 from school.curriculum.models import GradeScale, Subject
 from school.imports.services import Importer, RowProblem, register
-from school.people.models import Person
+from school.people import services as people
+from school.people.models import Guardianship, Person, Student
 from tenants.models import School
 
 LOCALES = ("lt", "ru", "pl", "en")
@@ -54,7 +56,7 @@ def _scale_id(session: Session, value: str) -> int | None:
     return scale.id
 
 
-def _apply_subject(session: Session, school: School, row: dict[str, str]) -> str:
+def _apply_subject(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
     try:
         return _create_or_update_subject(session, school, row)
     except DienynasError as exc:
@@ -156,7 +158,7 @@ def person_id_by_login(session: Session, login: str, column: str) -> int | None:
     return person_id
 
 
-def _apply_class(session: Session, school: School, row: dict[str, str]) -> str:
+def _apply_class(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
     year = _year(session, row.get("year", ""))
     level, letter = parse_class_name(row.get("class", ""))
     head_id = person_id_by_login(session, row.get("head_login", ""), "head_login")
@@ -204,5 +206,286 @@ register(
         apply_row=_apply_class,
         export_rows=_export_classes,
         field_columns={"grade_level": "class", "letter": "class", "head": "head_login"},
+    )
+)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+PERSON_COLUMNS = {
+    "first_name": ("vardas", "имя", "imię", "imie"),
+    "last_name": ("pavardė", "pavarde", "фамилия", "nazwisko"),
+    "personal_code": ("asmens kodas", "личный код", "персональный код", "kod osobisty"),
+    "document_number": ("dokumento numeris", "номер документа", "numer dokumentu"),
+    "birth_date": ("gimimo data", "дата рождения", "data urodzenia"),
+    "email": ("el. paštas", "el. pastas", "e-mail", "электронная почта", "adres e-mail"),
+    "phone": ("telefonas", "телефон", "telefon"),
+    "locale": ("kalba", "язык", "język", "jezyk"),
+}
+
+
+def _details(row: dict[str, str]) -> people.PersonDetails:
+    kind = "other" if row.get("document_number") else "personal_code"
+    return people.read_details({**row, "document_kind": kind})
+
+
+def _same_details(person: Person, account: Account | None, details: people.PersonDetails) -> bool:
+    """True when the row says nothing new (an empty cell keeps what is recorded)."""
+    current = people.PersonDetails.of(person, account)
+    kept = {
+        f.name: getattr(current, f.name) for f in fields(current) if not getattr(details, f.name)
+    }
+    return current == replace(details, **kept)
+
+
+def _class_id(session: Session, value: str) -> int:
+    level, letter = parse_class_name(value)
+    year = _year(session, "")
+    class_id = session.scalar(
+        select(SchoolClass.id).where(
+            SchoolClass.year_id == year.id,
+            SchoolClass.grade_level == level,
+            func.lower(SchoolClass.letter) == letter,
+        )
+    )
+    if class_id is None:
+        raise RowProblem("class", _("There is no class %(name)s this school year.", name=value))
+    return class_id
+
+
+def _student_by_document(session: Session, details: people.PersonDetails) -> Student | None:
+    if details.personal_code:
+        where = Person.personal_code == details.personal_code
+    elif details.document_number:
+        where = Person.document_number == details.document_number
+    else:
+        return None
+    return session.scalar(select(Student).join(Person).where(where))
+
+
+def _apply_student(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+    details = _details(row)
+    class_id = _class_id(session, row.get("class", ""))
+    student = _student_by_document(session, details)
+    if student is None:
+        people.add_student(session, actor, school, details, class_id)
+        return "created"
+    account = session.get(Account, student.person.account_id) if student.person.account_id else None
+    if student.class_id == class_id and _same_details(student.person, account, details):
+        return "unchanged"
+    people.update_student(session, actor, school, student, details, class_id)
+    return "updated"
+
+
+def _export_students(session: Session, school: School) -> Iterable[dict[str, Any]]:
+    rows = session.execute(
+        select(Person, SchoolClass, Account.login)
+        .join(Student, Student.person_id == Person.id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .outerjoin(Account, Account.id == Person.account_id)
+        .where(Student.status == "active")
+        .order_by(SchoolClass.grade_level, SchoolClass.letter, Person.last_name, Person.first_name)
+    )
+    for person, school_class, login in rows:
+        yield {
+            "id": person.id,
+            **_person_columns(person),
+            "class": school_class.name if school_class else "",
+            "login": login or "",
+        }
+
+
+def _person_columns(person: Person) -> dict[str, Any]:
+    return {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "personal_code": person.personal_code or "",
+        "document_number": person.document_number or "",
+        "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+        "email": person.email or "",
+        "phone": person.phone or "",
+        "locale": person.locale or "",
+    }
+
+
+register(
+    Importer(
+        kind="students",
+        columns={
+            "id": ("nr.", "id"),
+            **PERSON_COLUMNS,
+            "class": ("klasė", "класс", "klasa"),
+            "login": ("prisijungimo vardas", "логин"),
+        },
+        required=("first_name", "last_name", "class"),
+        apply_row=_apply_student,
+        export_rows=_export_students,
+    )
+)
+
+
+def _student_of_row(session: Session, row: dict[str, str]) -> Student:
+    code = row.get("student_personal_code", "").replace(" ", "")
+    student_id = row.get("student_id", "").strip()
+    student = None
+    if code:
+        student = session.scalar(select(Student).join(Person).where(Person.personal_code == code))
+    elif student_id.isdigit():
+        student = session.get(Student, int(student_id))
+    if student is None:
+        column = "student_personal_code" if code or not student_id else "student_id"
+        raise RowProblem(column, _("There is no such student in this school."))
+    return student
+
+
+def _apply_guardian(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+    student = _student_of_row(session, row)
+    details = _details(row)
+    login = row.get("login", "").strip().lower()
+    relation = row.get("relation", "").strip() or "guardian"
+    guardian_id = None
+    if login:
+        guardian_id = session.scalar(
+            select(Person.id)
+            .join(Account, Account.id == Person.account_id)
+            .where(Account.login == login)
+        )
+    elif details.personal_code:
+        guardian_id = session.scalar(
+            select(Person.id).where(Person.personal_code == details.personal_code)
+        )
+    link = (
+        session.scalar(
+            select(Guardianship).where(
+                Guardianship.guardian_id == guardian_id,
+                Guardianship.student_id == student.person_id,
+            )
+        )
+        if guardian_id
+        else None
+    )
+    if link is None:
+        people.add_guardian(session, actor, school, student, details, relation, login=login)
+        return "created"
+    guardian = session.get(Person, link.guardian_id)
+    account = session.get(Account, guardian.account_id) if guardian.account_id else None
+    if link.relation == relation and _same_details(guardian, account, details):
+        return "unchanged"
+    people.update_guardian(session, actor, school, student, link, details, relation)
+    return "updated"
+
+
+def _export_guardians(session: Session, school: School) -> Iterable[dict[str, Any]]:
+    child = aliased(Person)
+    rows = session.execute(
+        select(Person, Guardianship.relation, Account.login, child)
+        .join(Guardianship, Guardianship.guardian_id == Person.id)
+        .join(Student, Student.person_id == Guardianship.student_id)
+        .join(child, child.id == Student.person_id)
+        .outerjoin(Account, Account.id == Person.account_id)
+        .where(Student.status == "active")
+        .order_by(Person.last_name, Person.first_name, child.last_name)
+    )
+    for person, relation, login, student in rows:
+        yield {
+            **_person_columns(person),
+            "login": login or "",
+            "relation": relation or "",
+            "student_id": student.id,
+            "student_personal_code": student.personal_code or "",
+        }
+
+
+register(
+    Importer(
+        kind="guardians",
+        columns={
+            **PERSON_COLUMNS,
+            "login": ("prisijungimo vardas", "логин"),
+            "relation": ("ryšys", "родство", "pokrewieństwo"),
+            "student_id": ("mokinio nr.", "student id"),
+            "student_personal_code": (
+                "mokinio asmens kodas",
+                "личный код ученика",
+                "kod osobisty ucznia",
+            ),
+        },
+        required=("first_name", "last_name"),
+        apply_row=_apply_guardian,
+        export_rows=_export_guardians,
+    )
+)
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in re.split(r"[;,]", value or "") if v.strip()]
+
+
+def _staff_member(
+    session: Session, school: School, login: str, details: people.PersonDetails
+) -> people.StaffMember | None:
+    """The member of staff a row describes: by login, else personal code, else e-mail, else
+    the only one with that name (a list kept before logins were given still matches)."""
+    staff = people.list_staff(session, school)
+    code, email = details.personal_code, details.email.lower()
+    for matches in (
+        lambda m: login and m.login == login,
+        lambda m: code and m.person is not None and m.person.personal_code == code,
+        lambda m: email and (m.email or "").lower() == email,
+    ):
+        found = [m for m in staff if matches(m)]
+        if found:
+            return found[0]
+    if login or code:
+        return None
+    name = (details.first_name, details.last_name)
+    same_name = [m for m in staff if m.person and (m.person.first_name, m.person.last_name) == name]
+    return same_name[0] if len(same_name) == 1 else None
+
+
+def _apply_staff(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+    details = _details(row)
+    login = row.get("login", "").strip().lower()
+    roles, rights = _split(row.get("roles", "")), _split(row.get("rights", ""))
+    member = _staff_member(session, school, login, details)
+    if member is None:
+        people.add_staff(session, actor, school, details, roles, rights, login=login)
+        return "created"
+    account = session.get(Account, member.account_id)
+    same = (
+        member.person is not None
+        and _same_details(member.person, account, details)
+        and {r.value for r in member.roles} == set(roles)
+        and set(member.rights) == set(rights)
+    )
+    if same:
+        return "unchanged"
+    people.update_staff(session, actor, school, member, details, roles, rights)
+    return "updated"
+
+
+def _export_staff(session: Session, school: School) -> Iterable[dict[str, Any]]:
+    for member in people.list_staff(session, school):
+        columns = _person_columns(member.person) if member.person else {}
+        yield {
+            **columns,
+            "login": member.login,
+            "roles": ";".join(r.value for r in member.roles),
+            "rights": ";".join(member.rights),
+        }
+
+
+register(
+    Importer(
+        kind="staff",
+        columns={
+            **PERSON_COLUMNS,
+            "login": ("prisijungimo vardas", "логин"),
+            "roles": ("pareigos", "роли", "role"),
+            "rights": ("teisės", "права", "uprawnienia"),
+        },
+        required=("first_name", "last_name", "roles"),
+        apply_row=_apply_staff,
+        export_rows=_export_staff,
     )
 )

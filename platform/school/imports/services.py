@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm import Session
 
+from accounts.models import Account
 from dienynas.errors import DienynasError
 from tenants.models import School
 
@@ -74,15 +75,16 @@ class Importer:
 
     ``columns`` maps the canonical column name to the header names accepted for it (the
     English name and the names administrators' files use in Lithuanian, Russian and Polish).
-    ``apply_row`` creates or updates one row and returns "created", "updated" or "unchanged";
-    it raises DienynasError (with ``field``) or RowProblem for a bad row.
+    ``apply_row(session, school, actor, row)`` creates or updates one row, acting as ``actor``
+    (permissions are the services' own), and returns "created", "updated" or "unchanged"; it
+    raises DienynasError (with ``field``) or RowProblem for a bad row.
     ``export_rows`` yields the current list in the same columns.
     """
 
     kind: str
     columns: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
-    apply_row: Callable[[Session, School, dict[str, str]], str]
+    apply_row: Callable[[Session, School, Account, dict[str, str]], str]
     export_rows: Callable[[Session, School], Iterable[dict[str, Any]]]
     #: service field name → column name, when they differ
     field_columns: dict[str, str] = field(default_factory=dict)
@@ -193,6 +195,7 @@ def canonical_rows(importer: Importer, rows: list[dict[str, str]]) -> list[dict[
 def run_import(
     session: Session,
     school: School,
+    actor: Account,
     kind: str,
     filename: str,
     content: bytes,
@@ -208,7 +211,7 @@ def run_import(
     for index, row in enumerate(rows, start=2):
         savepoint = session.begin_nested()
         try:
-            outcome = importer.apply_row(session, school, row)
+            outcome = importer.apply_row(session, school, actor, row)
         except RowProblem as problem:
             savepoint.rollback()
             report.errors.append(RowError(index, problem.field, problem.message))

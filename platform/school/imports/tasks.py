@@ -43,8 +43,8 @@ def run_import_batch(school_id: int, batch_id: int) -> None:
 
     rows_saved = db.session.begin_nested()
     with in_locale((uploader.locale if uploader else None) or school.default_locale):
-        report = run_import(db.session, school, batch.kind, batch.filename, batch.content,
-                            progress=progress)  # fmt: skip
+        report = run_import(db.session, school, uploader, batch.kind, batch.filename,
+                            batch.content, progress=progress)  # fmt: skip
     if report.errors or not batch.commit:
         rows_saved.rollback()
     else:
