@@ -1,23 +1,36 @@
 """``dienynas demo …``: a demo municipality with Lithuanian-, Russian- and Polish-language schools.
 
-Every demo account has the password :data:`DEMO_PASSWORD` (printed by ``dienynas demo logins``).
+Everything is made through the same services the pages use (so the demo obeys every rule):
+the school year with terms, holidays and bell times, rooms, subjects named in the school's
+language with translations, classes of about twenty students with guardians who prefer their
+own languages, subject groups (English split in two), and a week's timetable without clashes.
+Every demo account has the password :data:`DEMO_PASSWORD` (``dienynas demo logins``).
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
-from accounts.services import grant_role, hash_password
+from accounts.services import create_account, grant_role, hash_password
 from dienynas.clitools import committing
+from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from school.calendar.services import create_year
+from school.calendar import services as calendar
+from school.classes import services as classes
+from school.classes.models import SchoolClass
+from school.curriculum import services as curriculum
+from school.curriculum.models import GradeScale
+from school.people import services as people
+from school.people.models import Guardianship, Person, Student
+from school.timetable import services as timetable
 from tenants.binding import unbind_session
 from tenants.models import School
 from tenants.services import bind_to_school, create_school
@@ -32,6 +45,7 @@ class DemoSchool:
     short: str
     name: str
     locale: str
+    term_kind: str
     first_names: tuple[str, ...]
     last_names: tuple[str, ...]
 
@@ -42,6 +56,7 @@ SCHOOLS = (
         "berzu",
         "Vilniaus Beržų progimnazija",
         "lt",
+        "semester",
         (
             "Ugnė",
             "Jonas",
@@ -53,16 +68,20 @@ SCHOOLS = (
             "Dominykas",
             "Kamilė",
             "Nojus",
+            "Lėja",
+            "Jokūbas",
         ),
         (
             "Kazlauskas",
-            "Petrauskaitė",
+            "Petrauskas",
             "Jankauskas",
-            "Stankevičiūtė",
+            "Stankevičius",
             "Vasiliauskas",
-            "Žukauskaitė",
+            "Žukauskas",
             "Butkus",
-            "Paulauskaitė",
+            "Paulauskas",
+            "Urbonas",
+            "Kavaliauskas",
         ),
     ),
     DemoSchool(
@@ -70,14 +89,16 @@ SCHOOLS = (
         "raduga",
         "Вильнюсская гимназия «Радуга»",
         "ru",
+        "trimester",
         ("Анна", "Дмитрий", "Мария", "Артём", "София", "Максим", "Алиса", "Иван", "Полина", "Егор"),
-        ("Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов", "Новикова"),
+        ("Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков"),
     ),
     DemoSchool(
         "kasztanowa",
         "kasztan",
         "Szkoła Średnia „Kasztanowa” w Wilnie",
         "pl",
+        "semester",
         (
             "Zofia",
             "Jan",
@@ -92,18 +113,55 @@ SCHOOLS = (
         ),
         (
             "Nowak",
-            "Kowalska",
+            "Kowalski",
             "Wiśniewski",
             "Wójcik",
             "Kamiński",
-            "Lewandowska",
+            "Lewandowski",
             "Zieliński",
-            "Szymańska",
+            "Szymański",
         ),
     ),
 )
 
-GUARDIAN_LOCALES = {"lt": ("lt", "lt", "en"), "ru": ("ru", "ru", "lt"), "pl": ("pl", "pl", "lt")}
+#: code → names in lt, ru, pl, en; weekly lessons per class
+SUBJECTS = {
+    "MAT": (("Matematika", "Математика", "Matematyka", "Mathematics"), 4),
+    "LIT": (
+        (
+            "Lietuvių kalba ir literatūra",
+            "Литовский язык и литература",
+            "Język litewski i literatura",
+            "Lithuanian language and literature",
+        ),
+        4,
+    ),
+    "GIM": (("Gimtoji kalba", "Родной язык", "Język ojczysty", "Mother tongue"), 3),
+    "ANG": (("Anglų kalba", "Английский язык", "Język angielski", "English"), 3),
+    "IST": (("Istorija", "История", "Historia", "History"), 2),
+    "GAM": (("Gamtos mokslai", "Природоведение", "Przyroda", "Science"), 2),
+    "KK": (("Fizinis ugdymas", "Физкультура", "Wychowanie fizyczne", "Physical education"), 2),
+    "DAI": (("Dailė", "Изобразительное искусство", "Plastyka", "Art"), 1),
+}
+LOCALES = ("lt", "ru", "pl", "en")
+
+HOLIDAYS = {  # (names in lt, ru, pl), months/days relative to the year's start
+    ("Rudens atostogos", "Осенние каникулы", "Ferie jesienne"): ((10, 27), (10, 31)),
+    ("Žiemos (Kalėdų) atostogos", "Рождественские каникулы", "Ferie bożonarodzeniowe"): (
+        (12, 23),
+        (1, 2),
+    ),
+    ("Žiemos atostogos", "Зимние каникулы", "Ferie zimowe"): ((2, 16), (2, 20)),
+    ("Pavasario (Velykų) atostogos", "Весенние (пасхальные) каникулы", "Ferie wiosenne"): (
+        (4, 6),
+        (4, 10),
+    ),
+}
+GUARDIAN_LOCALES = {
+    "lt": ("lt", "lt", "lt", "en"),
+    "ru": ("ru", "ru", "lt"),
+    "pl": ("pl", "pl", "lt"),
+}
 
 demo_cli = click.Group("demo", help="The demo municipality.")
 
@@ -112,11 +170,11 @@ demo_cli = click.Group("demo", help="The demo municipality.")
 @click.option(
     "--schools", "school_count", default=3, show_default=True, type=click.IntRange(1, 200)
 )
-@click.option("--students-per-school", default=20, show_default=True, type=click.IntRange(0, 2000))
+@click.option("--students-per-school", default=40, show_default=True, type=click.IntRange(0, 2000))
 @click.option("--if-empty", is_flag=True, help="Do nothing when a school already exists.")
 @with_appcontext
 def seed(school_count: int, students_per_school: int, if_empty: bool) -> None:
-    """Create demo schools, staff, students and guardians."""
+    """Create demo schools, staff, students, guardians, classes, groups and timetables."""
     if if_empty and db.session.scalar(select(func.count(School.id))):
         click.echo("demo: the database already has schools; nothing seeded")
     else:
@@ -132,91 +190,295 @@ def logins() -> None:
     _print_logins()
 
 
-def seed_demo(*, school_count: int = 3, students_per_school: int = 20, seed: int = 2026) -> None:
+def seed_demo(*, school_count: int = 3, students_per_school: int = 40, seed: int = 2026) -> None:
+    """Seed ``school_count`` schools; commits after each school (its transaction is bound)."""
     rng = random.Random(seed)
-    password_hash = hash_password(DEMO_PASSWORD)  # one hash for all: Argon2 is slow on purpose
     today = date.today()
     year_start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    session = db.session
 
-    def account(login: str, name: str, locale: str | None = None, email: bool = True) -> Account:
-        existing = db.session.scalar(select(Account).where(Account.login == login))
-        if existing:
-            return existing
-        acc = Account(
-            login=login,
-            name=name,
-            email=f"{login}@demo.dienynas.lt" if email else None,
-            locale=locale,
-            password_hash=password_hash,
-            must_change_password=False,
-            is_operator=False,
-            is_enabled=True,
-        )
-        db.session.add(acc)
-        return acc
-
-    operator = account(OPERATOR_LOGIN, "Savivaldybės operatorius", "lt")
+    operator = _account(session, OPERATOR_LOGIN, "Savivaldybės operatorius", "lt")
     operator.is_operator = True
+    shared_parent = _account(session, "parent.shared", "Irena Mackevič", "pl")
+    session.commit()
+    demo_accounts = {operator.id, shared_parent.id}
 
-    shared_teacher = account("teacher.shared", "Rūta Vaitkienė", "lt")
-    shared_parent = account("parent.shared", "Irena Mackevič", "pl")
-    created: list[School] = []
     for index in range(school_count):
         template = SCHOOLS[index % len(SCHOOLS)]
         suffix = "" if index < len(SCHOOLS) else f"-{index // len(SCHOOLS) + 1}"
-        slug = template.slug + suffix
-        short = template.short + suffix.replace("-", "")
-        school = db.session.scalar(select(School).where(School.slug == slug))
-        if school is None:
-            school = create_school(
-                db.session,
-                slug=slug,
-                name=template.name + (f" {suffix[1:]}" if suffix else ""),
-                locale=template.locale,
-            )
-        created.append(school)
-
-        def person(rng=rng, t=template) -> str:
-            return f"{rng.choice(t.first_names)} {rng.choice(t.last_names)}"
-
-        staff = [
-            (f"admin.{short}", Role.ADMIN),
-            (f"director.{short}", Role.DIRECTOR),
-            (f"teacher1.{short}", Role.TEACHER),
-            (f"teacher2.{short}", Role.TEACHER),
-            (f"teacher3.{short}", Role.TEACHER),
-            (f"head.{short}", Role.CLASS_HEAD),
-        ]
-        for login, role in staff:
-            acc = account(login, person(), template.locale)
-            db.session.flush()
-            grant_role(db.session, acc, school, role)
-            if role == Role.CLASS_HEAD:
-                grant_role(db.session, acc, school, Role.TEACHER)
-        for student_no in range(1, students_per_school + 1):
-            student = account(f"s{student_no:03d}.{short}", person(), template.locale, email=False)
-            db.session.flush()
-            grant_role(db.session, student, school, Role.STUDENT)
-            guardian_locale = rng.choice(GUARDIAN_LOCALES[template.locale])
-            guardian = account(f"p{student_no:03d}.{short}", person(), guardian_locale)
-            db.session.flush()
-            grant_role(db.session, guardian, school, Role.GUARDIAN)
-        db.session.flush()
-        grant_role(db.session, shared_teacher, school, Role.TEACHER)
+        slug, short = template.slug + suffix, template.short + suffix.replace("-", "")
+        if session.scalar(select(School.id).where(School.slug == slug)) is not None:
+            continue
+        school = create_school(
+            session,
+            slug=slug,
+            name=template.name + (f" {suffix[1:]}" if suffix else ""),
+            locale=template.locale,
+        )
+        admin = _account(session, f"admin.{short}", _name(rng, template), template.locale)
+        grant_role(session, admin, school, Role.ADMIN)
+        session.commit()
+        bind_to_school(session, school)
+        _seed_school(session, rng, school, template, short, admin, students_per_school, year_start)
         if index < 2:
-            grant_role(db.session, shared_parent, school, Role.GUARDIAN)
+            _link_shared_parent(session, school, admin, shared_parent)
+        demo_accounts.update(
+            session.scalars(select(Person.account_id).where(Person.account_id.is_not(None)))
+        )
+        demo_accounts.add(admin.id)
+        unbind_session(session)
+        session.commit()
 
-        bind_to_school(db.session, school)
-        for offset in (0, 1):
-            start = date(year_start.year + offset, 9, 1)
-            create_year(
-                db.session,
-                name=f"{start.year}–{start.year + 1}",
-                starts_on=start,
-                ends_on=date(start.year + 1, 8, 31),
-            )
-        unbind_session(db.session)
-        db.session.commit()  # one school at a time: its schema was bound to this transaction
+    # One known password for the demo's accounts (the people services issue one-time ones).
+    session.execute(
+        update(Account)
+        .where(Account.id.in_(demo_accounts))
+        .values(password_hash=hash_password(DEMO_PASSWORD), must_change_password=False)
+    )
+    session.flush()
+
+
+def _account(session: Session, login: str, name: str, locale: str) -> Account:
+    existing = session.scalar(select(Account).where(Account.login == login))
+    if existing is not None:
+        return existing
+    account, _ = create_account(
+        session,
+        login=login,
+        name=name,
+        locale=locale,
+        email=f"{login}@demo.dienynas.lt",
+        password=DEMO_PASSWORD,
+    )
+    return account
+
+
+def _name(rng: random.Random, template: DemoSchool) -> str:
+    return f"{rng.choice(template.first_names)} {rng.choice(template.last_names)}"
+
+
+def _details(rng: random.Random, template: DemoSchool, **extra) -> people.PersonDetails:
+    first, last = _name(rng, template).split(" ", 1)
+    return people.PersonDetails(first_name=first, last_name=last, document_kind="other", **extra)
+
+
+def _seed_school(
+    session: Session,
+    rng: random.Random,
+    school: School,
+    template: DemoSchool,
+    short: str,
+    admin: Account,
+    students: int,
+    year_start: date,
+) -> None:
+    locale_index = LOCALES.index(template.locale)
+    year = calendar.create_year(
+        session,
+        name=f"{year_start.year}–{year_start.year + 1}",
+        starts_on=year_start,
+        ends_on=date(year_start.year + 1, 8, 31),
+    )
+    last_day = date(year_start.year + 1, 6, 19)
+    calendar.set_terms(
+        session,
+        year,
+        template.term_kind,
+        calendar.propose_terms(template.term_kind, year_start, last_day),
+    )
+    for names, ((m1, d1), (m2, d2)) in HOLIDAYS.items():
+        y1 = year_start.year if m1 >= 9 else year_start.year + 1
+        y2 = year_start.year if m2 >= 9 else year_start.year + 1
+        name = names[min(locale_index, 2)]  # holidays are named in lt, ru and pl
+        calendar.add_holiday(
+            session, year, name=name, starts_on=date(y1, m1, d1), ends_on=date(y2, m2, d2)
+        )
+
+    in_language = min(locale_index, 2)  # the names below exist in lt, ru and pl
+    main = calendar.add_schedule(
+        session, name=("Pagrindinis", "Основное", "Podstawowy")[in_language], is_default=True
+    )
+    calendar.fill_periods(
+        session, main, first_starts_at=time(8, 0), lessons=7, lesson_minutes=45, break_minutes=10
+    )
+    first_grade = calendar.add_schedule(
+        session,
+        name=("1 klasė", "1 класс", "Klasa 1")[in_language],
+        is_default=False,
+        min_grade=1,
+        max_grade=1,
+    )
+    calendar.fill_periods(
+        session,
+        first_grade,
+        first_starts_at=time(8, 0),
+        lessons=5,
+        lesson_minutes=35,
+        break_minutes=15,
+    )
+    rooms = [calendar.add_room(session, code=str(100 + n), capacity=30) for n in range(1, 9)]
+    rooms.append(
+        calendar.add_room(
+            session, code=("Sporto salė", "Спортзал", "Sala gimnastyczna")[min(locale_index, 2)]
+        )
+    )
+
+    ten_point = session.scalar(select(GradeScale.id).where(GradeScale.code == "ten_point"))
+    pass_fail = session.scalar(select(GradeScale.id).where(GradeScale.code == "pass_fail"))
+    subjects = {}
+    for code, (names, _weekly) in SUBJECTS.items():
+        subjects[code] = curriculum.create_subject(
+            session,
+            school_locale=template.locale,
+            code=code,
+            names=dict(zip(LOCALES, names, strict=True)),
+            scale_id=pass_fail if code == "KK" else ten_point,
+        )
+
+    # Staff: a teacher per subject (two for English); the class heads teach too.
+    teacher_logins = [f"teacher{n}.{short}" for n in range(1, len(SUBJECTS) + 2)]
+    teachers = {}
+    for n, login in enumerate(teacher_logins):
+        account = _account(session, login, _name(rng, template), template.locale)
+        roles = ["teacher", "class_head"] if n < 2 else ["teacher"]
+        rights = ["form_groups", "edit_timetable"] if n == 0 else []
+        person, _linked = people.add_staff(
+            session,
+            admin,
+            school,
+            people.PersonDetails(
+                first_name=account.name.split(" ")[0],
+                last_name=account.name.split(" ", 1)[1],
+                document_kind="other",
+                email=account.email or "",
+                locale=template.locale,
+            ),
+            roles,
+            rights,
+            login=login,
+        )
+        teachers[login] = person
+    director = _account(session, f"director.{short}", _name(rng, template), template.locale)
+    people.add_staff(
+        session,
+        admin,
+        school,
+        people.PersonDetails(
+            first_name=director.name.split(" ")[0],
+            last_name=director.name.split(" ", 1)[1],
+            document_kind="other",
+            email=director.email or "",
+            locale=template.locale,
+        ),
+        ["director"],
+        [],
+        login=director.login,
+    )
+
+    # Classes 5a and 6a with their students and guardians.
+    heads = [teachers[teacher_logins[0]], teachers[teacher_logins[1]]]
+    class_list = [
+        classes.create_class(
+            session, school, year=year, grade_level=grade, letter="a", head_id=head.id
+        )
+        for grade, head in ((5, heads[0]), (6, heads[1]))
+    ]
+    today = max(date.today(), year_start)
+    for n in range(students):
+        school_class = class_list[n % len(class_list)]
+        birth = date(
+            year_start.year - 6 - school_class.grade_level, rng.randint(1, 12), rng.randint(1, 28)
+        )
+        student = people.add_student(
+            session,
+            admin,
+            school,
+            _details(rng, template, birth_date=birth, document_number=f"DEMO{n:05d}"),
+            school_class.id,
+            today=today,
+        )
+        guardian_locale = rng.choice(GUARDIAN_LOCALES[template.locale])
+        people.add_guardian(
+            session,
+            admin,
+            school,
+            student,
+            _details(
+                rng,
+                template,
+                locale=guardian_locale,
+                phone=f"+3706{rng.randint(1000000, 9999999)}",
+                email=f"parent{n}.{short}@demo.dienynas.lt",
+            ),
+            rng.choice(["mother", "father"]),
+            today=today,
+        )
+
+    # Groups and a week's timetable (the first free slot for every lesson).
+    subject_teacher = dict(zip(SUBJECTS, teacher_logins, strict=False))
+    for school_class in class_list:
+        class_students = [s.person_id for s in classes.class_students(session, school_class)]
+        for code, (names, weekly) in SUBJECTS.items():
+            if code == "ANG":
+                halves = (class_students[::2], class_students[1::2])
+                groups = []
+                for part, (members, login) in enumerate(
+                    zip(halves, teacher_logins[-2:], strict=True), start=1
+                ):
+                    group = classes.create_group(
+                        session,
+                        school,
+                        year=year,
+                        name=f"{school_class.name} {names[locale_index]} ({part})",
+                        subject_id=subjects[code].id,
+                        kind="part",
+                        class_id=school_class.id,
+                        teacher_ids=[teachers[login].id],
+                    )
+                    if members:
+                        classes.add_students(session, group, members)
+                    groups.append(group)
+            else:
+                groups = [
+                    classes.create_group(
+                        session,
+                        school,
+                        year=year,
+                        name=f"{school_class.name} {names[locale_index]}",
+                        subject_id=subjects[code].id,
+                        kind="class",
+                        class_id=school_class.id,
+                        teacher_ids=[teachers[subject_teacher[code]].id],
+                    )
+                ]
+            for _lesson in range(weekly):
+                _place(session, rng, groups, rooms)
+
+
+def _place(session: Session, rng: random.Random, groups: list, rooms: list) -> None:
+    """Put one weekly lesson of ``groups`` (parallel part-groups together) in a free slot."""
+    slots = [(day, lesson) for lesson in range(1, 7) for day in range(1, 6)]
+    for day, lesson in slots:
+        savepoint = session.begin_nested()
+        try:
+            for group, room in zip(groups, rng.sample(rooms[:-1], len(groups)), strict=True):
+                timetable.add_entry(
+                    session, group_id=group.id, weekday=day, lesson_no=lesson, room_id=room.id
+                )
+        except ServiceError:
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        return
+
+
+def _link_shared_parent(session: Session, school: School, admin: Account, parent: Account) -> None:
+    """parent.shared is a guardian of the first student in this school (children in two)."""
+    student = session.scalar(select(Student).order_by(Student.person_id).limit(1))
+    if student is not None:
+        people.add_guardian(
+            session, admin, school, student, people.PersonDetails(), "mother", login=parent.login
+        )
 
 
 def _print_logins() -> None:
@@ -224,22 +486,37 @@ def _print_logins() -> None:
     click.echo("")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
     click.echo(f"  municipality operator: {OPERATOR_LOGIN}")
-    click.echo(
-        "  teacher in two schools: teacher.shared; "
-        "parent with children in two schools: parent.shared"
-    )
+    click.echo("  parent with children in two schools: parent.shared")
     for school in schools:
-        short = next(
-            (
-                t.short + school.slug[len(t.slug) :].replace("-", "")
-                for t in SCHOOLS
-                if school.slug.startswith(t.slug)
-            ),
-            None,
-        )
-        if short is None:
+        template = next((t for t in SCHOOLS if school.slug.startswith(t.slug)), None)
+        if template is None:
             continue
+        short = template.short + school.slug[len(template.slug) :].replace("-", "")
+        bind_to_school(db.session, school)
+        student_login, parent_login = _first_student_and_parent(db.session)
+        unbind_session(db.session)
+        db.session.rollback()
         click.echo(
             f"  {school.name} (/s/{school.slug}/): admin.{short}, director.{short}, "
-            f"teacher1.{short}, head.{short}, student s001.{short}, parent p001.{short}"
+            f"class head teacher1.{short}, teacher teacher3.{short}, "
+            f"student {student_login}, parent {parent_login}"
         )
+
+
+def _first_student_and_parent(session: Session) -> tuple[str, str]:
+    student = session.scalar(
+        select(Account.login)
+        .join(Person, Person.account_id == Account.id)
+        .join(Student, Student.person_id == Person.id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .order_by(SchoolClass.grade_level, Person.last_name, Person.first_name)
+        .limit(1)
+    )
+    parent = session.scalar(
+        select(Account.login)
+        .join(Person, Person.account_id == Account.id)
+        .join(Guardianship, Guardianship.guardian_id == Person.id)
+        .order_by(Guardianship.id)
+        .limit(1)
+    )
+    return student or "-", parent or "-"
