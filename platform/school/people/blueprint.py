@@ -21,6 +21,7 @@ from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.urls import safe_next
 from school import permissions
+from school.classes.services import get_class
 from school.menu import menu_item
 from school.people import services
 from school.people.services import RELATIONS, RIGHTS, STAFF_ROLE_ORDER, PersonDetails
@@ -489,7 +490,7 @@ def credentials():
     include_in_use = source.get("include_in_use") == "1"
     selected = None
     if class_id is not None:
-        selected = services.get_class(db.session, class_id)
+        selected = get_class(db.session, class_id)
         services.require_class_manager(db.session, actor, g.school, selected.id)
     context = {"classes": classes, "selected": selected, "include_in_use": include_in_use}
     if request.method == "GET":

@@ -519,13 +519,6 @@ def _class_for_student(session: Session, class_id: int | None, today: date) -> S
     return school_class
 
 
-def get_class(session: Session, class_id: int) -> SchoolClass:
-    school_class = session.get(SchoolClass, class_id)
-    if school_class is None:
-        raise NotFound(_("There is no such class."))
-    return school_class
-
-
 # --- students ---------------------------------------------------------------------------------
 
 

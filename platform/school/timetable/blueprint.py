@@ -16,9 +16,10 @@ from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from school import permissions
 from school.calendar.models import SchoolYear
-from school.calendar.services import choose_year, current_year, list_years
+from school.calendar.services import choose_year, current_year, get_room, list_years
 from school.classes.models import SchoolClass
 from school.menu import menu_item
+from school.people.services import get_person
 from school.timetable import services
 from school.timetable.models import TimetableEntry
 from tenants.routing import SchoolBlueprint
@@ -133,7 +134,7 @@ def class_week(class_id: int):
 @bp.get(f"/timetable/teacher/<{ID}:person_id>")
 def teacher_week(person_id: int):
     _require_reader()
-    teacher = services.get_teacher(db.session, person_id)
+    teacher = get_person(db.session, person_id)
     year = current_year(db.session, date.today())
     return _week_page(
         _("Timetable of %(name)s", name=teacher.full_name),
@@ -148,7 +149,7 @@ def teacher_week(person_id: int):
 @bp.get(f"/timetable/room/<{ID}:room_id>")
 def room_week(room_id: int):
     _require_reader()
-    room = services.get_room(db.session, room_id)
+    room = get_room(db.session, room_id)
     year = current_year(db.session, date.today())
     return _week_page(
         _("Timetable of room %(code)s", code=room.code),

@@ -550,20 +550,6 @@ def get_class(session: Session, class_id: int) -> tuple[SchoolClass, SchoolYear]
     return school_class, year
 
 
-def get_teacher(session: Session, person_id: int) -> Person:
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound(_("There is no such person in this school."))
-    return person
-
-
-def get_room(session: Session, room_id: int) -> Room:
-    room = session.get(Room, room_id)
-    if room is None:
-        raise NotFound(_("There is no such room."))
-    return room
-
-
 def classes_of_year(session: Session, year_id: int) -> list[SchoolClass]:
     return list(
         session.scalars(
