@@ -51,6 +51,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("weasyprint", "fontTools", "alembic.runtime.migration"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
     db.init_app(app)
     csrf.init_app(app)

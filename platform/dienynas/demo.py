@@ -46,83 +46,43 @@ class DemoSchool:
     name: str
     locale: str
     term_kind: str
-    first_names: tuple[str, ...]
-    last_names: tuple[str, ...]
+    boys: tuple[str, ...]
+    girls: tuple[str, ...]
+    #: a family name in its forms for a man, a girl and a married woman
+    families: tuple[tuple[str, str, str], ...]
 
 
 SCHOOLS = (
     DemoSchool(
-        "berzu-progimnazija",
-        "berzu",
-        "Vilniaus Beržų progimnazija",
-        "lt",
-        "semester",
-        (
-            "Ugnė",
-            "Jonas",
-            "Austėja",
-            "Matas",
-            "Emilija",
-            "Lukas",
-            "Gabija",
-            "Dominykas",
-            "Kamilė",
-            "Nojus",
-            "Lėja",
-            "Jokūbas",
-        ),
-        (
-            "Kazlauskas",
-            "Petrauskas",
-            "Jankauskas",
-            "Stankevičius",
-            "Vasiliauskas",
-            "Žukauskas",
-            "Butkus",
-            "Paulauskas",
-            "Urbonas",
-            "Kavaliauskas",
-        ),
+        "berzu-progimnazija", "berzu", "Vilniaus Beržų progimnazija", "lt", "semester",
+        ("Jonas", "Matas", "Lukas", "Dominykas", "Nojus", "Jokūbas", "Benas", "Kajus"),
+        ("Ugnė", "Austėja", "Emilija", "Gabija", "Kamilė", "Lėja", "Urtė", "Smiltė"),
+        (("Kazlauskas", "Kazlauskaitė", "Kazlauskienė"),
+         ("Petrauskas", "Petrauskaitė", "Petrauskienė"),
+         ("Jankauskas", "Jankauskaitė", "Jankauskienė"),
+         ("Stankevičius", "Stankevičiūtė", "Stankevičienė"),
+         ("Vasiliauskas", "Vasiliauskaitė", "Vasiliauskienė"), ("Butkus", "Butkutė", "Butkienė"),
+         ("Urbonas", "Urbonaitė", "Urbonienė"), ("Žukauskas", "Žukauskaitė", "Žukauskienė")),
     ),
     DemoSchool(
-        "raduga",
-        "raduga",
-        "Вильнюсская гимназия «Радуга»",
-        "ru",
-        "trimester",
-        ("Анна", "Дмитрий", "Мария", "Артём", "София", "Максим", "Алиса", "Иван", "Полина", "Егор"),
-        ("Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков"),
+        "raduga", "raduga", "Вильнюсская гимназия «Радуга»", "ru", "trimester",
+        ("Дмитрий", "Артём", "Максим", "Иван", "Егор", "Михаил", "Никита", "Тимофей"),
+        ("Анна", "Мария", "София", "Алиса", "Полина", "Виктория", "Дарья", "Ева"),
+        (("Иванов", "Иванова", "Иванова"), ("Смирнов", "Смирнова", "Смирнова"),
+         ("Кузнецов", "Кузнецова", "Кузнецова"), ("Попов", "Попова", "Попова"),
+         ("Соколов", "Соколова", "Соколова"), ("Лебедев", "Лебедева", "Лебедева"),
+         ("Козлов", "Козлова", "Козлова"), ("Новиков", "Новикова", "Новикова")),
     ),
     DemoSchool(
-        "kasztanowa",
-        "kasztan",
-        "Szkoła Średnia „Kasztanowa” w Wilnie",
-        "pl",
-        "semester",
-        (
-            "Zofia",
-            "Jan",
-            "Maja",
-            "Antoni",
-            "Julia",
-            "Franciszek",
-            "Lena",
-            "Stanisław",
-            "Hanna",
-            "Wiktor",
-        ),
-        (
-            "Nowak",
-            "Kowalski",
-            "Wiśniewski",
-            "Wójcik",
-            "Kamiński",
-            "Lewandowski",
-            "Zieliński",
-            "Szymański",
-        ),
+        "kasztanowa", "kasztan", "Szkoła Średnia „Kasztanowa” w Wilnie", "pl", "semester",
+        ("Jan", "Antoni", "Franciszek", "Stanisław", "Wiktor", "Tomasz", "Michał", "Piotr"),
+        ("Zofia", "Maja", "Julia", "Lena", "Hanna", "Alicja", "Zuzanna", "Helena"),
+        (("Nowak", "Nowak", "Nowak"), ("Kowalski", "Kowalska", "Kowalska"),
+         ("Wiśniewski", "Wiśniewska", "Wiśniewska"), ("Wójcik", "Wójcik", "Wójcik"),
+         ("Kamiński", "Kamińska", "Kamińska"), ("Lewandowski", "Lewandowska", "Lewandowska"),
+         ("Zieliński", "Zielińska", "Zielińska"), ("Szymański", "Szymańska", "Szymańska")),
     ),
-)
+)  # fmt: skip
 
 #: code → names in lt, ru, pl, en; weekly lessons per class
 SUBJECTS = {
@@ -253,12 +213,24 @@ def _account(session: Session, login: str, name: str, locale: str) -> Account:
     return account
 
 
-def _name(rng: random.Random, template: DemoSchool) -> str:
-    return f"{rng.choice(template.first_names)} {rng.choice(template.last_names)}"
+def _name(
+    rng: random.Random,
+    template: DemoSchool,
+    *,
+    girl: bool | None = None,
+    family: tuple[str, str, str] | None = None,
+    adult: bool = True,
+) -> str:
+    """A first and last name of the school's language, the family name in the right form."""
+    girl = rng.random() < 0.5 if girl is None else girl
+    family = family or rng.choice(template.families)
+    first = rng.choice(template.girls if girl else template.boys)
+    last = family[0] if not girl else (family[2] if adult else family[1])
+    return f"{first} {last}"
 
 
-def _details(rng: random.Random, template: DemoSchool, **extra) -> people.PersonDetails:
-    first, last = _name(rng, template).split(" ", 1)
+def _details(rng: random.Random, name: str, **extra) -> people.PersonDetails:
+    first, last = name.split(" ", 1)
     return people.PersonDetails(first_name=first, last_name=last, document_kind="other", **extra)
 
 
@@ -389,15 +361,18 @@ def _seed_school(
         birth = date(
             year_start.year - 6 - school_class.grade_level, rng.randint(1, 12), rng.randint(1, 28)
         )
+        family = rng.choice(template.families)
+        child = _name(rng, template, family=family, adult=False)
         student = people.add_student(
             session,
             admin,
             school,
-            _details(rng, template, birth_date=birth, document_number=f"DEMO{n:05d}"),
+            _details(rng, child, birth_date=birth, document_number=f"DEMO{n:05d}"),
             school_class.id,
             today=today,
         )
-        guardian_locale = rng.choice(GUARDIAN_LOCALES[template.locale])
+        relation = rng.choice(["mother", "father"])
+        parent = _name(rng, template, girl=relation == "mother", family=family)
         people.add_guardian(
             session,
             admin,
@@ -405,12 +380,12 @@ def _seed_school(
             student,
             _details(
                 rng,
-                template,
-                locale=guardian_locale,
+                parent,
+                locale=rng.choice(GUARDIAN_LOCALES[template.locale]),
                 phone=f"+3706{rng.randint(1000000, 9999999)}",
                 email=f"parent{n}.{short}@demo.dienynas.lt",
             ),
-            rng.choice(["mother", "father"]),
+            relation,
             today=today,
         )
 
