@@ -333,9 +333,7 @@ def upgrade() -> None:
             "guardian_id", "student_id", name=op.f("uq_guardianships_guardian_id_student_id")
         ),
     )
-    op.create_index(
-        "ix_guardianships_student_id", "guardianships", ["student_id"], unique=False
-    )
+    op.create_index("ix_guardianships_student_id", "guardianships", ["student_id"], unique=False)
     op.create_table(
         "timetable_entries",
         sa.Column("id", sa.BigInteger(), nullable=False),
