@@ -300,10 +300,13 @@ def test_guardians_import_links_to_students(in_school_a, world, class_5a):
 
 
 def test_staff_import(in_school_a, world):
+    services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "d.csv", SUBJECTS_CSV
+    )
     staff = (
-        "first_name,last_name,login,email,roles,rights\n"
-        "Rūta,Vaitkienė,,ruta@example.lt,teacher;class_head,form_groups\n"
-        "Tomas,Mokytojas,teacher.a,,teacher,edit_timetable\n"
+        "first_name,last_name,login,email,roles,rights,subjects\n"
+        "Rūta,Vaitkienė,,ruta@example.lt,teacher;class_head,form_groups,MAT;kk\n"
+        "Tomas,Mokytojas,teacher.a,,teacher,edit_timetable,\n"
     ).encode()
     report = services.run_import(
         in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", staff

@@ -6,7 +6,7 @@ from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.imports.models import ImportBatch
 from school.locks.models import LockWindow, TermLock
-from school.people.models import Guardianship, Person, StaffRight, Student
+from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
 from school.timetable.models import TimetableEntry
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "StaffRight",
     "Student",
     "Subject",
+    "TeacherSubject",
     "Term",
     "TermLock",
     "TimetableEntry",

@@ -443,13 +443,32 @@ def _staff_member(
     return same_name[0] if len(same_name) == 1 else None
 
 
+def _subject_ids(session: Session, codes: list[str]) -> list[int]:
+    by_code = dict(
+        session.execute(
+            select(func.upper(Subject.code), Subject.id).where(
+                func.upper(Subject.code).in_([c.upper() for c in codes])
+            )
+        ).all()
+    )
+    for code in codes:
+        if code.upper() not in by_code:
+            raise RowProblem(
+                "subjects", _("There is no subject with the code “%(code)s”.", code=code)
+            )
+    return [by_code[c.upper()] for c in codes]
+
+
 def _apply_staff(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
     details = _details(row)
     login = row.get("login", "").strip().lower()
     roles, rights = _split(row.get("roles", "")), _split(row.get("rights", ""))
+    subject_ids = _subject_ids(session, _split(row.get("subjects", "")))
     member = _staff_member(session, school, login, details)
     if member is None:
-        people.add_staff(session, actor, school, details, roles, rights, login=login)
+        people.add_staff(
+            session, actor, school, details, roles, rights, login=login, subject_ids=subject_ids
+        )
         return "created"
     account = session.get(Account, member.account_id)
     same = (
@@ -457,10 +476,13 @@ def _apply_staff(session: Session, school: School, actor: Account, row: dict[str
         and _same_details(member.person, account, details)
         and {r.value for r in member.roles} == set(roles)
         and set(member.rights) == set(rights)
+        and {s.id for s in member.subjects} == set(subject_ids)
     )
     if same:
         return "unchanged"
-    people.update_staff(session, actor, school, member, details, roles, rights)
+    people.update_staff(
+        session, actor, school, member, details, roles, rights, subject_ids=subject_ids
+    )
     return "updated"
 
 
@@ -472,6 +494,7 @@ def _export_staff(session: Session, school: School) -> Iterable[dict[str, Any]]:
             "login": member.login,
             "roles": ";".join(r.value for r in member.roles),
             "rights": ";".join(member.rights),
+            "subjects": ";".join(s.code for s in member.subjects),
         }
 
 
@@ -483,6 +506,7 @@ register(
             "login": ("prisijungimo vardas", "логин"),
             "roles": ("pareigos", "роли", "role"),
             "rights": ("teisės", "права", "uprawnienia"),
+            "subjects": ("dalykai", "предметы", "przedmioty"),
         },
         required=("first_name", "last_name", "roles"),
         apply_row=_apply_staff,

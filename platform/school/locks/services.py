@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -31,11 +31,16 @@ FUNCTION_LABELS = {
     DELETE_LESSON_DATES: _l("Deleting lesson dates"),
     TERM_GRADES: _l("Entering term grades"),
 }
-MODE_LABELS = {
-    "auto": _l("automatic"),
-    "open": _l("open"),
-    "locked": _l("locked"),
-}
+MODES = ("auto", "open", "locked")
+
+
+def mode_labels() -> dict[str, str]:
+    """The modes' names in the current language (``lock`` context: "open" is not a school's)."""
+    return {
+        "auto": _("automatic"),
+        "open": pgettext("lock", "open"),
+        "locked": pgettext("lock", "locked"),
+    }
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,7 @@ def set_mode(session: Session, account: Account, school: School, *, term_id: int
              mode: str) -> TermLock:  # fmt: skip
     """The administrator opens, locks or returns a function of a term to automatic."""
     require_admin(account, school)
-    if function not in FUNCTION_LABELS or mode not in MODE_LABELS:
+    if function not in FUNCTION_LABELS or mode not in MODES:
         raise ServiceError(_("Unknown lock setting."))
     term = session.get(Term, term_id)
     if term is None:

@@ -22,6 +22,7 @@ from dienynas.extensions import db
 from dienynas.urls import safe_next
 from school import permissions
 from school.classes.services import get_class
+from school.curriculum.services import active_subjects
 from school.menu import menu_item
 from school.people import services
 from school.people.services import RELATIONS, RIGHTS, STAFF_ROLE_ORDER, PersonDetails
@@ -272,6 +273,7 @@ def guardian_new(person_id: int):
             details,
             form["relation"],
             login=form["login"] if form["mode"] == "link" else "",
+            subject_ids=form["subjects"],
         )
     except ServiceError as exc:
         return _refused(exc, "people/guardian_form.html", form=form, **context)
@@ -360,13 +362,19 @@ def staff():
 
 
 def _staff_context(member: services.StaffMember | None) -> dict[str, Any]:
-    return {"member": member, "staff_roles": STAFF_ROLE_ORDER, **_common()}
+    return {
+        "member": member,
+        "staff_roles": STAFF_ROLE_ORDER,
+        "subjects": active_subjects(db.session),
+        **_common(),
+    }
 
 
 def _submitted_staff() -> dict[str, Any]:
     form: dict[str, Any] = _submitted("login", "mode")
     form["roles"] = request.form.getlist("roles")
     form["rights"] = request.form.getlist("rights")
+    form["subjects"] = request.form.getlist("subjects")
     return form
 
 
@@ -390,6 +398,7 @@ def staff_new():
             form["roles"],
             form["rights"],
             login=form["login"] if form["mode"] == "link" else "",
+            subject_ids=form["subjects"],
         )
     except ServiceError as exc:
         return _refused(exc, "people/staff_form.html", form=form, **_staff_context(None))
@@ -415,14 +424,20 @@ def staff_edit(account_id: int):
             first, _sep, last = member.name.rpartition(" ")
             details = PersonDetails(first_name=first, last_name=last, email=member.email or "",
                                     phone=member.phone or "", document_kind="other")  # fmt: skip
-        form = _details_form(details, roles=[r.value for r in member.roles], rights=member.rights)
+        form = _details_form(
+            details,
+            roles=[r.value for r in member.roles],
+            rights=member.rights,
+            subjects=[str(s.id) for s in member.subjects],
+        )
         return render_template("people/staff_form.html", form=form, error=None, **context)
     form = _submitted_staff()
     try:
         details = services.read_details(form)
         person = services.update_staff(
-            db.session, actor, g.school, member, details, form["roles"], form["rights"]
-        )
+            db.session, actor, g.school, member, details, form["roles"], form["rights"],
+            subject_ids=form["subjects"],
+        )  # fmt: skip
     except ServiceError as exc:
         return _refused(exc, "people/staff_form.html", form=form, **context)
     person_id = person.id

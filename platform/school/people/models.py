@@ -106,3 +106,16 @@ class StaffRight(SchoolModel):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey(Person.id, ondelete="CASCADE"))
     right_code: Mapped[str] = mapped_column(String(20))
+
+
+class TeacherSubject(SchoolModel):
+    """A subject a member of staff teaches (the staff list shows it; group forms offer it)."""
+
+    __tablename__ = "teacher_subjects"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey(Person.id, ondelete="CASCADE"), primary_key=True
+    )
+    subject_id: Mapped[int] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )

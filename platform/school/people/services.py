@@ -43,7 +43,8 @@ from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from school.calendar.services import current_year
 from school.classes.models import SchoolClass
-from school.people.models import Guardianship, Person, StaffRight, Student
+from school.curriculum.models import Subject
+from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
 from school.permissions import person_of
 from tenants.models import School
 
@@ -965,6 +966,8 @@ class StaffMember:
     person: Person | None
     roles: list[Role] = field(default_factory=list)
     rights: list[str] = field(default_factory=list)
+    #: the subjects they teach, ordered by code
+    subjects: list[Subject] = field(default_factory=list)
 
     @property
     def display_name(self) -> str:
@@ -1013,6 +1016,13 @@ def list_staff(
             )
         ):
             person_ids[person_id].rights.append(right)
+        for person_id, subject in session.execute(
+            select(TeacherSubject.person_id, Subject)
+            .join(Subject, Subject.id == TeacherSubject.subject_id)
+            .where(TeacherSubject.person_id.in_(person_ids))
+            .order_by(Subject.code)
+        ):
+            person_ids[person_id].subjects.append(subject)
     for member in members.values():
         member.roles.sort(key=list(Role).index)
         member.rights.sort()
@@ -1074,6 +1084,34 @@ def _set_roles_and_rights(
     session.flush()
 
 
+def set_teacher_subjects(
+    session: Session, person: Person, subject_ids: Iterable[str | int]
+) -> None:
+    """The subjects ``person`` teaches become exactly ``subject_ids`` (active subjects)."""
+    wanted: set[int] = set()
+    for value in subject_ids:
+        text_value = str(value).strip()
+        if not text_value:
+            continue
+        if not text_value.isdigit():
+            raise ServiceError(_("There is no such subject."), field="subjects")
+        wanted.add(int(text_value))
+    found = set(
+        session.scalars(select(Subject.id).where(Subject.id.in_(wanted), Subject.is_active))
+    )
+    if found != wanted:
+        raise ServiceError(_("There is no such subject."), field="subjects")
+    current = set(
+        session.scalars(
+            select(TeacherSubject.subject_id).where(TeacherSubject.person_id == person.id)
+        )
+    )
+    for subject_id in current - wanted:
+        session.delete(session.get(TeacherSubject, (person.id, subject_id)))
+    session.add_all(TeacherSubject(person_id=person.id, subject_id=s) for s in wanted - current)
+    session.flush()
+
+
 def add_staff(
     session: Session,
     actor: Account,
@@ -1083,6 +1121,7 @@ def add_staff(
     rights: Iterable[str],
     login: str = "",
     today: date | None = None,
+    subject_ids: Iterable[str | int] = (),
 ) -> tuple[Person, bool]:
     """Add a member of staff with their roles and extra rights; True when an existing person
     or account (``login``, or a personal code recorded here) was linked."""
@@ -1104,6 +1143,7 @@ def add_staff(
             field="login" if login.strip() else "personal_code",
         )
     _set_roles_and_rights(session, actor, school, person, account, chosen_roles, chosen_rights)
+    set_teacher_subjects(session, person, subject_ids)
     return person, linked
 
 
@@ -1116,8 +1156,10 @@ def update_staff(
     roles: Iterable[str],
     rights: Iterable[str],
     today: date | None = None,
+    subject_ids: Iterable[str | int] | None = None,
 ) -> Person:
-    """Edit a member of staff (their person record is made when the account had none)."""
+    """Edit a member of staff (their person record is made when the account had none).
+    ``subject_ids`` None leaves the subjects they teach as they are."""
     today = today or date.today()
     _require_admin(actor, school)
     chosen_roles, chosen_rights = _check_roles_and_rights(roles, rights)
@@ -1133,6 +1175,8 @@ def update_staff(
         session.flush()
     _sync_account(session, school, person)
     _set_roles_and_rights(session, actor, school, person, account, chosen_roles, chosen_rights)
+    if subject_ids is not None:
+        set_teacher_subjects(session, person, subject_ids)
     return person
 
 
