@@ -14,6 +14,7 @@ from conftest import login as log_in
 from school.people import services
 from school.people.models import Guardianship, Person, StaffRight, Student
 from school.people.services import PersonDetails
+from tenants.services import bind_to_school
 from test_school_people import TODAY, People, admin, code_for, count, make_people, student_details
 
 EN = {"Accept-Language": "en"}
@@ -451,3 +452,33 @@ def test_student_edit_form_shows_the_record(client, in_school_a, people):
     in_school_a.commit()
     in_school_a.expire_all()
     assert in_school_a.get(Person, student.person_id).phone == "+370 612 34567"
+
+
+def test_staff_form_records_the_subjects_they_teach(client, in_school_a, people):
+    from school.curriculum.models import GradeScale, Subject
+    from school.people.models import TeacherSubject
+
+    scale = in_school_a.scalar(select(GradeScale.id).where(GradeScale.code == "ten_point"))
+    maths = Subject(code="MAT", name="Matematika", name_translations={"en": "Mathematics"},
+                    scale_id=scale)  # fmt: skip
+    in_school_a.add(maths)
+    in_school_a.commit()
+    maths_id = maths.id
+    login(client, "admin.a")
+    response = post_form(
+        client, "/s/school-a/people/staff/new",
+        {"mode": "new", "first_name": "Vida", "last_name": "Matematikė", "roles": ["teacher"],
+         "subjects": [str(maths_id)]}, headers=EN,
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = client.get("/s/school-a/people/staff", headers=EN).get_data(as_text=True)
+    assert "Mathematics" in page
+    bad = post_form(
+        client, "/s/school-a/people/staff/new",
+        {"mode": "new", "first_name": "Jonas", "last_name": "Blogas", "roles": ["teacher"],
+         "subjects": ["999999"]}, headers=EN,
+    )  # fmt: skip
+    assert bad.status_code == 400 and "There is no such subject." in bad.get_data(as_text=True)
+    bind_to_school(in_school_a, people.world.school_a)
+    assert count(in_school_a, TeacherSubject) == 1
+    assert in_school_a.scalar(select(Account).where(Account.login == "jonas.blogas")) is None

@@ -273,7 +273,6 @@ def guardian_new(person_id: int):
             details,
             form["relation"],
             login=form["login"] if form["mode"] == "link" else "",
-            subject_ids=form["subjects"],
         )
     except ServiceError as exc:
         return _refused(exc, "people/guardian_form.html", form=form, **context)
