@@ -6,7 +6,7 @@ from accounts.models import Account
 from accounts.services import verify_password
 from dienynas.demo import DEMO_PASSWORD, seed_demo
 from school.classes.models import Group, SchoolClass
-from school.people.models import Guardianship, Student
+from school.people.models import Guardianship, Student, TeacherSubject
 from school.timetable.models import TimetableEntry
 from tenants.models import School
 from tenants.services import bind_to_school
@@ -26,6 +26,7 @@ def test_demo_seed_builds_a_usable_school(app, db_session):
         func.concat(TimetableEntry.weekday, "-", TimetableEntry.lesson_no, "-", Group.class_id)
     ))).join(Group))  # fmt: skip
     assert lessons == 2 * 21
+    assert count(TeacherSubject) == 10  # eight subjects, English taught by two more teachers
     subject_names = set(db_session.scalars(select(Group.name)))
     assert "5a Математика" in subject_names
     admin = db_session.scalar(select(Account).where(Account.login == "admin.raduga"))

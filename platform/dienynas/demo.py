@@ -309,6 +309,12 @@ def _seed_school(
 
     # Staff: a teacher per subject (two for English); the class heads teach too.
     teacher_logins = [f"teacher{n}.{short}" for n in range(1, len(SUBJECTS) + 2)]
+    # one teacher a subject; English has two (the class is split in halves)
+    subject_teacher = dict(zip(SUBJECTS, teacher_logins, strict=False))
+    taught = {login: [subjects[code].id for code, t in subject_teacher.items() if t == login]
+              for login in teacher_logins}  # fmt: skip
+    for login in teacher_logins[-2:]:
+        taught[login] = sorted({*taught[login], subjects["ANG"].id})
     teachers = {}
     for n, login in enumerate(teacher_logins):
         account = _account(session, login, _name(rng, template), template.locale)
@@ -328,6 +334,7 @@ def _seed_school(
             roles,
             rights,
             login=login,
+            subject_ids=taught[login],
         )
         teachers[login] = person
     director = _account(session, f"director.{short}", _name(rng, template), template.locale)
@@ -390,7 +397,6 @@ def _seed_school(
         )
 
     # Groups and a week's timetable (the first free slot for every lesson).
-    subject_teacher = dict(zip(SUBJECTS, teacher_logins, strict=False))
     for school_class in class_list:
         class_students = [s.person_id for s in classes.class_students(session, school_class)]
         for code, (names, weekly) in SUBJECTS.items():
