@@ -812,3 +812,26 @@ def test_adding_a_teacher_to_a_group_refuses_a_clash_with_their_lessons(school, 
     )  # fmt: skip
     message = refused(update, "teachers")
     assert "Tomas Mokytojas" in message and "5a matematika" in message
+
+
+def test_moving_a_student_to_another_class_moves_their_groups(school, english):
+    from datetime import date as day
+
+    from accounts.models import Account
+    from school.people import services as people
+
+    student = school.session.get(Student, school.students_5a[0].id)
+    club = school.group("Dailės būrelis", kind="mixed", students=(school.students_5a[0],))
+    admin = school.session.scalar(select(Account).where(Account.login == "admin.a"))
+    details = people.PersonDetails.of(student.person)
+    details.document_kind, details.document_number = "other", "P-1"
+    details.birth_date = day(2015, 1, 1)
+    people.update_student(
+        school.session, admin, school.world.school_a, student, details, school.c6b.id
+    )
+    groups = set(
+        school.session.scalars(
+            select(GroupStudent.group_id).where(GroupStudent.student_id == student.person_id)
+        )
+    )
+    assert groups == {school.maths_6b.id, club.id}  # not 5a's groups any more; the club stays

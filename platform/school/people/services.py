@@ -27,7 +27,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
@@ -42,10 +42,11 @@ from accounts.services import (
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from school.calendar.services import current_year
-from school.classes.models import SchoolClass
+from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
 from school.permissions import person_of
+from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
 NAME_MAX = 100
@@ -575,19 +576,53 @@ def update_student(
     class_id: int | None,
     today: date | None = None,
 ) -> None:
-    """Edit a student. A class head may not move a student to a class they do not head."""
+    """Edit a student. A class head may not move a student to a class they do not head.
+
+    Moving to another class also moves the student's groups: out of the old class's groups
+    (whole-class and part groups), into the new class's whole-class groups; groups of several
+    classes (languages, electives) are kept. A move that makes lessons clash is refused.
+    """
     today = today or date.today()
     require_class_manager(session, actor, school, student.class_id)
     if class_id != student.class_id:
         school_class = _class_for_student(session, class_id, today)
         require_class_manager(session, actor, school, school_class.id)
+        old_class_id = student.class_id
         student.class_id = school_class.id
+        _move_groups(session, student.person_id, old_class_id, school_class.id)
     clean = _validate(details, student=True, today=today)
     if existing := _person_with_code(session, clean.personal_code, student.person):
         raise _code_taken(existing)
     _apply(student.person, clean)
     session.flush()
     _sync_account(session, school, student.person)
+
+
+def _move_groups(
+    session: Session, student_id: int, old_class_id: int | None, new_class_id: int
+) -> None:
+    if old_class_id is not None:
+        session.execute(
+            delete(GroupStudent).where(
+                GroupStudent.student_id == student_id,
+                GroupStudent.group_id.in_(
+                    select(Group.id).where(Group.class_id == old_class_id, Group.kind != "mixed")
+                ),
+            )
+        )
+    joined = session.scalars(
+        select(Group).where(
+            Group.class_id == new_class_id,
+            Group.kind == "class",
+            Group.id.not_in(
+                select(GroupStudent.group_id).where(GroupStudent.student_id == student_id)
+            ),
+        )
+    ).all()
+    session.add_all(GroupStudent(group_id=group.id, student_id=student_id) for group in joined)
+    session.flush()
+    for group in joined:
+        refuse_group_clashes(session, group, field="class_id")
 
 
 def _release_guardians(session: Session, school: School, student_id: int) -> None:
