@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.forms import check_email
 from tenants.models import School, SchoolStatus
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,7 @@ def validate_new_account(
         )
     if not (name or "").strip():
         raise ServiceError(_("Enter the person's name."), field="name")
-    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        raise ServiceError(_("“%(email)s” is not an e-mail address.", email=email), field="email")
+    check_email(email)
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise ServiceError(
             _("The language must be one of: %(choices)s.", choices=", ".join(SUPPORTED_LOCALES)),

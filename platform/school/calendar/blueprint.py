@@ -15,6 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from accounts.models import Role
+from dienynas import forms
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from school import permissions
@@ -134,8 +135,8 @@ def create_year() -> Page:
         year = services.create_year(
             db.session,
             name=form["name"],
-            starts_on=services.parse_date(form["starts_on"], "starts_on"),
-            ends_on=services.parse_date(form["ends_on"], "ends_on"),
+            starts_on=forms.parse_date(form["starts_on"], "starts_on"),
+            ends_on=forms.parse_date(form["ends_on"], "ends_on"),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -169,8 +170,8 @@ def update_year(year_id: int) -> Page:
             db.session,
             year,
             name=form["name"],
-            starts_on=services.parse_date(form["starts_on"], "starts_on"),
-            ends_on=services.parse_date(form["ends_on"], "ends_on"),
+            starts_on=forms.parse_date(form["starts_on"], "starts_on"),
+            ends_on=forms.parse_date(form["ends_on"], "ends_on"),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -216,9 +217,9 @@ def delete_year(year_id: int) -> Page:
 
 def _term_values(form: dict[str, str]) -> tuple[int, date, date]:
     return (
-        services.parse_int(form["number"], "number", 1, 4),
-        services.parse_date(form["starts_on"], "starts_on"),
-        services.parse_date(form["ends_on"], "ends_on"),
+        forms.parse_int(form["number"], "number", 1, 4),
+        forms.parse_date(form["starts_on"], "starts_on"),
+        forms.parse_date(form["ends_on"], "ends_on"),
     )
 
 
@@ -364,7 +365,7 @@ def terms_setup(year_id: int) -> Page:
         return _terms_setup_page(year, kind, first_day, last_day, rows)
     try:
         spans = services.propose_terms(
-            kind, services.parse_date(first_day, "from"), services.parse_date(last_day, "to")
+            kind, forms.parse_date(first_day, "from"), forms.parse_date(last_day, "to")
         )
     except ServiceError as exc:
         return _terms_setup_page(year, kind, first_day, last_day, [("", "")] * count, exc, 400)
@@ -385,8 +386,8 @@ def save_terms_setup(year_id: int) -> Page:
     try:
         spans = [
             (
-                services.parse_date(start, f"starts_on_{n}"),
-                services.parse_date(end, f"ends_on_{n}"),
+                forms.parse_date(start, f"starts_on_{n}"),
+                forms.parse_date(end, f"ends_on_{n}"),
             )
             for n, (start, end) in enumerate(rows, start=1)
         ]
@@ -411,8 +412,8 @@ def add_holiday(year_id: int) -> Page:
             db.session,
             year,
             name=form["name"],
-            starts_on=services.parse_date(form["starts_on"], "starts_on"),
-            ends_on=services.parse_date(form["ends_on"], "ends_on"),
+            starts_on=forms.parse_date(form["starts_on"], "starts_on"),
+            ends_on=forms.parse_date(form["ends_on"], "ends_on"),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -454,8 +455,8 @@ def update_holiday(holiday_id: int) -> Page:
             db.session,
             holiday,
             name=form["name"],
-            starts_on=services.parse_date(form["starts_on"], "starts_on"),
-            ends_on=services.parse_date(form["ends_on"], "ends_on"),
+            starts_on=forms.parse_date(form["starts_on"], "starts_on"),
+            ends_on=forms.parse_date(form["ends_on"], "ends_on"),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -543,8 +544,8 @@ def _schedule_values(form: dict[str, str]) -> dict:
     lo, hi = services.MIN_GRADE, services.MAX_GRADE
     return {
         "is_default": False,
-        "min_grade": services.parse_int(form["min_grade"], "min_grade", lo, hi),
-        "max_grade": services.parse_int(form["max_grade"], "max_grade", lo, hi),
+        "min_grade": forms.parse_int(form["min_grade"], "min_grade", lo, hi),
+        "max_grade": forms.parse_int(form["max_grade"], "max_grade", lo, hi),
     }
 
 
@@ -641,9 +642,9 @@ _PERIOD_FIELDS = ("lesson_no", "starts_at", "ends_at")
 
 def _period_values(form: dict[str, str]) -> dict:
     return {
-        "lesson_no": services.parse_int(form["lesson_no"], "lesson_no", 0, services.MAX_LESSON_NO),
-        "starts_at": services.parse_time(form["starts_at"], "starts_at"),
-        "ends_at": services.parse_time(form["ends_at"], "ends_at"),
+        "lesson_no": forms.parse_int(form["lesson_no"], "lesson_no", 0, services.MAX_LESSON_NO),
+        "starts_at": forms.parse_time(form["starts_at"], "starts_at"),
+        "ends_at": forms.parse_time(form["ends_at"], "ends_at"),
     }
 
 
@@ -676,10 +677,10 @@ def fill_periods(schedule_id: int) -> Page:
         periods = services.fill_periods(
             db.session,
             schedule,
-            first_starts_at=services.parse_time(form["first_starts_at"], "first_starts_at"),
-            lessons=services.parse_int(form["lessons"], "lessons", 1, services.MAX_LESSON_NO),
-            lesson_minutes=services.parse_int(form["lesson_minutes"], "lesson_minutes", 10, 180),
-            break_minutes=services.parse_int(form["break_minutes"], "break_minutes", 0, 120),
+            first_starts_at=forms.parse_time(form["first_starts_at"], "first_starts_at"),
+            lessons=forms.parse_int(form["lessons"], "lessons", 1, services.MAX_LESSON_NO),
+            lesson_minutes=forms.parse_int(form["lesson_minutes"], "lesson_minutes", 10, 180),
+            break_minutes=forms.parse_int(form["break_minutes"], "break_minutes", 0, 120),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -769,7 +770,7 @@ def _room_values(form: dict[str, str]) -> dict:
     return {
         "code": form["code"],
         "name": form["name"],
-        "capacity": services.parse_optional_int(
+        "capacity": forms.parse_optional_int(
             form["capacity"], "capacity", 1, services.MAX_ROOM_CAPACITY
         ),
     }

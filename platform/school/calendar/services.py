@@ -64,56 +64,6 @@ _USER_LABELS = {
 }
 
 
-# --- Parsing form input -------------------------------------------------------------------
-
-
-def parse_date(value: str | None, field: str) -> date:
-    """A date from a form (``YYYY-MM-DD``, what ``<input type="date">`` sends)."""
-    value = (value or "").strip()
-    if not value:
-        raise ServiceError(_("Enter a date."), field=field)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ServiceError(
-            _("“%(value)s” is not a date; use the form YYYY-MM-DD.", value=value), field=field
-        ) from None
-
-
-def parse_time(value: str | None, field: str) -> time:
-    """A time of day from a form (``HH:MM``, what ``<input type="time">`` sends)."""
-    value = (value or "").strip()
-    if not value:
-        raise ServiceError(_("Enter a time."), field=field)
-    try:
-        return datetime.strptime(value, "%H:%M").time()
-    except ValueError:
-        try:
-            return time.fromisoformat(value).replace(second=0, microsecond=0)
-        except ValueError:
-            raise ServiceError(
-                _("“%(value)s” is not a time; use the form HH:MM, e.g. 08:00.", value=value),
-                field=field,
-            ) from None
-
-
-def parse_int(value: str | None, field: str, low: int, high: int) -> int:
-    value = (value or "").strip()
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise ServiceError(
-            _("Enter a whole number from %(low)d to %(high)d.", low=low, high=high), field=field
-        )
-    return number
-
-
-def parse_optional_int(value: str | None, field: str, low: int, high: int) -> int | None:
-    return None if not (value or "").strip() else parse_int(value, field, low, high)
-
-
 def _medium(day: date) -> str:
     return format_date(day, "medium")
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account
 from dienynas.errors import NotFound, ServiceError
+from dienynas.forms import parse_int
 from school.calendar.models import Holiday, SchoolYear, Term
 from school.locks.models import LockWindow, TermLock
 from school.permissions import require_admin
@@ -63,8 +64,8 @@ def lock_window(session: Session) -> LockWindow:
 def set_lock_window(session: Session, account: Account, school: School, *, days_before_end: str,
                     working_days_after_end: str) -> LockWindow:  # fmt: skip
     require_admin(account, school)
-    before = _whole_number(days_before_end, 0, 60, "days_before_end")
-    after = _whole_number(working_days_after_end, 0, 30, "working_days_after_end")
+    before = parse_int(days_before_end, "days_before_end", 0, 60)
+    after = parse_int(working_days_after_end, "working_days_after_end", 0, 30)
     window = session.get(LockWindow, 1)
     if window is None:
         window = LockWindow(id=1)
@@ -72,18 +73,6 @@ def set_lock_window(session: Session, account: Account, school: School, *, days_
     window.days_before_end, window.working_days_after_end = before, after
     session.flush()
     return window
-
-
-def _whole_number(value: str, low: int, high: int, field: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise ServiceError(
-            _("Enter a whole number from %(low)d to %(high)d.", low=low, high=high), field=field
-        )
-    return number
 
 
 def _holidays_between(session: Session, start: date, end: date) -> set[date]:

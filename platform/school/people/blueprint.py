@@ -19,6 +19,7 @@ from accounts.models import ROLE_LABELS, Account, Role
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
+from dienynas.forms import parse_optional_date
 from dienynas.urls import safe_next
 from school import permissions
 from school.classes.services import get_class
@@ -225,7 +226,7 @@ def student_leave(person_id: int):
         return render_template("people/student_leave.html", student=student, form=form, error=None)
     form = {"left_on": request.form.get("left_on", "").strip()}
     try:
-        left_on = services.parse_date(form["left_on"], "left_on")
+        left_on = parse_optional_date(form["left_on"], "left_on")
         services.remove_student(db.session, actor, g.school, student, left_on)
     except ServiceError as exc:
         return _refused(exc, "people/student_leave.html", student=student, form=form)

@@ -41,6 +41,7 @@ from accounts.services import (
 )
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.forms import check_email, parse_optional_date
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
@@ -63,7 +64,6 @@ RIGHTS = {
 }
 #: Staff roles in the order a form and a list show them.
 STAFF_ROLE_ORDER = [r for r in Role if r in STAFF_ROLES]
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
 
 
@@ -200,25 +200,12 @@ class PersonDetails:
         )
 
 
-def parse_date(value: str | None, field_name: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ServiceError(
-            _("“%(value)s” is not a date; use the form YYYY-MM-DD.", value=value),
-            field=field_name,
-        ) from None
-
-
 def read_details(form: Mapping[str, str]) -> PersonDetails:
     """A form's person fields; ServiceError when the birth date cannot be read."""
     return PersonDetails(
         first_name=(form.get("first_name") or "").strip(),
         last_name=(form.get("last_name") or "").strip(),
-        birth_date=parse_date(form.get("birth_date"), "birth_date"),
+        birth_date=parse_optional_date(form.get("birth_date"), "birth_date"),
         document_kind=form.get("document_kind") or "personal_code",
         personal_code=re.sub(r"\s+", "", form.get("personal_code") or ""),
         document_number=(form.get("document_number") or "").strip(),
@@ -291,10 +278,7 @@ def _validate(details: PersonDetails, *, student: bool, today: date) -> PersonDe
         )
     if student and birth is None:
         raise ServiceError(_("Enter the student's birth date."), field="birth_date")
-    if details.email and (len(details.email) > 254 or not _EMAIL_RE.match(details.email)):
-        raise ServiceError(
-            _("“%(email)s” is not an e-mail address.", email=details.email), field="email"
-        )
+    check_email(details.email)
     if details.phone and (
         not _PHONE_RE.match(details.phone) or sum(c.isdigit() for c in details.phone) < 6
     ):
