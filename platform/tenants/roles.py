@@ -15,8 +15,12 @@ def _quote(identifier: str) -> str:
 
 
 def role_prefix(connection: Connection) -> str:
-    database = connection.execute(text("SELECT current_database()")).scalar_one()
-    return database[:40].lower() + "_"
+    """The database's name, which starts every school role's name (asked once a connection:
+    a connection's database never changes)."""
+    if "dienynas.role_prefix" not in connection.info:
+        database = connection.execute(text("SELECT current_database()")).scalar_one()
+        connection.info["dienynas.role_prefix"] = database[:40].lower() + "_"
+    return connection.info["dienynas.role_prefix"]
 
 
 def schema_name(school_id: int) -> str:
