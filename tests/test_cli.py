@@ -222,6 +222,17 @@ def test_accounts_grant_bad_input_creates_nothing(run, db_session, args, message
     assert counts(db_session) == before
 
 
+def test_operator_resets_a_password_from_the_command_line(run, db_session):
+    from accounts.services import verify_password
+
+    result = run("accounts", "reset-password", "--login", "guardian.both")
+    assert result.exit_code == 0, result.output
+    one_time = result.output.strip().split()[-1]
+    account = db_session.scalar(select(Account).where(Account.login == "guardian.both"))
+    assert verify_password(account, one_time) and account.must_change_password
+    assert run("accounts", "reset-password", "--login", "nobody").exit_code != 0
+
+
 def test_grant_operator_unknown_login(run):
     result = run("accounts", "grant-operator", "--login", "nobody")
     assert result.exit_code != 0 and "no account" in result.output

@@ -155,7 +155,7 @@ def test_staff_of_another_school_get_no_slip(client, in_school_a, people, class_
     page = client.get(f"/s/school-a/people/credentials?class={class_5a['class']}").get_data(
         as_text=True
     )
-    assert "also works at another school" in page
+    assert "also used in another school" in page
     response = post_form(
         client, f"/s/school-a/people/accounts/{father.id}/password", {"format": "page"},
         form_page=f"/s/school-a/people/{class_5a['father']}",
@@ -268,3 +268,20 @@ def test_who_may_reset_whom(client, in_school_a, people, class_5a):
     )  # fmt: skip
     assert refused.status_code == 403
     assert "municipality" in refused.get_data(as_text=True)
+
+
+def test_a_linked_account_of_another_school_cannot_be_reset_here(client, in_school_a, people,
+                                                                 class_5a):  # fmt: skip
+    """Any school may link an existing account by its login; it must not get its password."""
+    father = account_of(in_school_a, class_5a["father"])
+    grant_role(in_school_a, father, people.world.school_b, Role.GUARDIAN)
+    in_school_a.commit()
+    before = father.password_hash
+    login(client, "admin.a")
+    response = post_form(
+        client, f"/s/school-a/people/accounts/{father.id}/password", {"format": "page"},
+        form_page=f"/s/school-a/people/{class_5a['father']}",
+    )  # fmt: skip
+    assert response.status_code == 403
+    in_school_a.expire_all()
+    assert account_of(in_school_a, class_5a["father"]).password_hash == before

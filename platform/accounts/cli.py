@@ -48,6 +48,17 @@ def create_account(
         click.echo(f"one-time password (shown once, must be changed at first login): {one_time}")
 
 
+@accounts_cli.command("reset-password")
+@click.option("--login", required=True)
+@with_appcontext
+def reset_password(login: str) -> None:
+    """Give the account a new one-time password (printed once; changed at the next login).
+    For accounts a school may not reset: operators and people with roles in several schools."""
+    with committing():
+        one_time = services.issue_one_time_password(services.get_account(db.session, login))
+    click.echo(f"one-time password (shown once, must be changed at first login): {one_time}")
+
+
 @accounts_cli.command("grant")
 @click.option("--login", required=True)
 @click.option("--school", "slug", required=True)

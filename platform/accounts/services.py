@@ -55,6 +55,9 @@ COMMON_PASSWORDS = frozenset(
         "mokykla123",
     }
 )
+#: Stored instead of a hash for an account whose credentials are not issued yet: no password
+#: verifies against it.
+UNUSABLE_PASSWORD_HASH = "!"
 #: Letters that cannot be mistaken for one another on a printed slip.
 _OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -127,25 +130,32 @@ def create_account(
     phone: str | None = None,
     locale: str | None = None,
     password: str | None = None,
+    issue_password: bool = True,
 ) -> tuple[Account, str | None]:
     """Create an account. Without ``password`` a one-time password is generated, returned once
-    (it is never stored in clear) and must be changed at first login."""
+    (it is never stored in clear) and must be changed at first login. With
+    ``issue_password=False`` the account cannot log in until credentials are issued (no hash
+    is computed for a password nobody would see)."""
     login = (login or "").strip().lower()
     email = (email or "").strip() or None
     validate_new_account(session, login, name, email, locale)
     one_time = None
-    if password is None:
-        one_time = password = generate_one_time_password()
+    if not issue_password:
+        password_hash = UNUSABLE_PASSWORD_HASH
     else:
-        check_password_strength(password, login)
+        if password is None:
+            one_time = password = generate_one_time_password()
+        else:
+            check_password_strength(password, login)
+        password_hash = hash_password(password)
     account = Account(
         login=login,
         name=name.strip(),
         email=email,
         phone=(phone or "").strip() or None,
         locale=locale,
-        password_hash=hash_password(password),
-        must_change_password=one_time is not None,
+        password_hash=password_hash,
+        must_change_password=one_time is not None or not issue_password,
         is_operator=False,
         is_enabled=True,
     )
@@ -173,6 +183,15 @@ def parse_role(value: str) -> Role:
             ),
             field="role",
         ) from None
+
+
+def issue_one_time_password(account: Account) -> str:
+    """A new one-time password for the account: its hash is stored, the password returned
+    (to be shown or printed once) and it must be changed at the next login."""
+    password = generate_one_time_password()
+    account.password_hash = hash_password(password)
+    account.must_change_password = True
+    return password
 
 
 def grant_role(session: Session, account: Account, school: School, role: Role) -> SchoolGrant:

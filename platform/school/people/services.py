@@ -33,9 +33,8 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import (
     create_account,
-    generate_one_time_password,
     grant_role,
-    hash_password,
+    issue_one_time_password,
     revoke_role,
     roles_in_school,
 )
@@ -336,10 +335,6 @@ def _account(session: Session, person: Person) -> Account | None:
     return session.get(Account, person.account_id) if person.account_id else None
 
 
-def _works_elsewhere(account: Account, school: School) -> bool:
-    return any(g.school_id != school.id and g.role in STAFF_ROLES for g in account.grants)
-
-
 def _in_other_schools(account: Account, school: School) -> bool:
     return any(g.school_id != school.id for g in account.grants)
 
@@ -374,6 +369,7 @@ def _ensure_account(session: Session, person: Person) -> Account:
             email=person.email,
             phone=person.phone,
             locale=person.locale,
+            issue_password=False,
         )
         person.account_id = account.id
         session.flush()
@@ -1378,13 +1374,14 @@ class Slip:
 def _refusal(account: Account, school: School) -> str | None:
     """Why this school may not set the account's password, or None.
 
-    A school must not be able to take over an account that works elsewhere: an operator, or
-    someone on the staff of another school. Guardians and students with children or studies
-    in several schools are fine (their parents need new passwords wherever they ask)."""
+    A school must not be able to take over an account used elsewhere: an operator's, or one
+    with a role in another school (any school may link an existing account by its login, so
+    a school's own reset could otherwise reach another school's student or parent). Those are
+    reset by the municipality (``dienynas accounts reset-password``)."""
     if account.is_operator:
         return _("a municipality operator's account: the municipality resets it")
-    if _works_elsewhere(account, school):
-        return _("also works at another school: that school or the municipality resets it")
+    if _in_other_schools(account, school):
+        return _("the account is also used in another school: the municipality resets it")
     if not account.is_enabled:
         return _("the account is disabled")
     return None
@@ -1441,14 +1438,6 @@ def class_recipients(
     return recipients
 
 
-def _issue(account: Account) -> str:
-    """A new one-time password for the account (its hash stored, the password returned)."""
-    password = generate_one_time_password()
-    account.password_hash = hash_password(password)
-    account.must_change_password = True
-    return password
-
-
 def issue_class_credentials(
     session: Session,
     actor: Account,
@@ -1462,7 +1451,7 @@ def issue_class_credentials(
     for r in class_recipients(session, actor, school, school_class, include_in_use):
         if r.skipped is None:
             slips.append(
-                Slip(r.name, r.account.login, _issue(r.account), r.locale, r.kind,
+                Slip(r.name, r.account.login, issue_one_time_password(r.account), r.locale, r.kind,
                      school_class.name, r.children)
             )  # fmt: skip
     if not slips:
@@ -1494,7 +1483,7 @@ def reset_password(session: Session, actor: Account, school: School, account_id:
     slip = Slip(
         person.full_name if person else account.name,
         account.login,
-        _issue(account),
+        issue_one_time_password(account),
         _locale_of(account, person, school),
         _slip_kind(roles),
     )
