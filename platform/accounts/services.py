@@ -33,6 +33,7 @@ _hasher = PasswordHasher()
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")
 MIN_PASSWORD_LENGTH = 10
+NAME_MAX = 255  # public.accounts.name (a person here has two names of up to 100)
 #: Passwords people choose first; refused whatever their length.
 COMMON_PASSWORDS = frozenset(
     {
@@ -111,6 +112,15 @@ def validate_new_account(
         )
     if not (name or "").strip():
         raise ServiceError(_("Enter the person's name."), field="name")
+    if len(name.strip()) > NAME_MAX:
+        raise ServiceError(
+            ngettext(
+                "A name may be at most %(num)d character long.",
+                "A name may be at most %(num)d characters long.",
+                NAME_MAX,
+            ),
+            field="name",
+        )
     check_email(email)
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise ServiceError(

@@ -10,6 +10,7 @@ from flask import Flask, g, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from dienynas import config
 from dienynas.errors import NotFound, PermissionDenied
@@ -103,6 +104,26 @@ def _register_request_hooks(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     def page(code: int, title: str, message: str):
         return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return page(
+            400,
+            _("Something went wrong"),
+            _("The request could not be understood. Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(CSRFError)
+    def form_expired(exc):
+        return page(
+            400,
+            _("Something went wrong"),
+            _("The form has expired. Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return page(413, _("Something went wrong"), _("The file or the form is too large."))
 
     @app.errorhandler(403)
     def forbidden(exc):

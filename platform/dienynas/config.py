@@ -139,6 +139,9 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 8,
         "WTF_CSRF_TIME_LIMIT": None,
+        #: uploads (imports) are at most 5 MB; a larger body is refused before it is read
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "MAX_FORM_PARTS": 10_000,  # a group form may tick every student of a large year
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Vilnius",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parents[2] / "translations"),

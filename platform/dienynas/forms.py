@@ -69,3 +69,13 @@ def check_email(email: str | None, field: str = "email") -> None:
     """ServiceError unless ``email`` is empty or looks like an e-mail address."""
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
         raise ServiceError(_("“%(email)s” is not an e-mail address.", email=email), field=field)
+
+
+def parse_id(value: object) -> int | None:
+    """A database id from a form or a query string; None for anything else (also for numbers
+    beyond PostgreSQL's bigint, which would otherwise be a database error)."""
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None

@@ -49,7 +49,7 @@ def upgrade() -> None:
         "accounts",
         sa.Column("id", sa.BigInteger(), primary_key=True),
         sa.Column("login", sa.String(64), nullable=False),
-        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
         sa.Column("email", sa.String(254), nullable=True),
         sa.Column("phone", sa.String(32), nullable=True),
         sa.Column("locale", sa.String(5), nullable=True),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import Role, SchoolGrant
 from dienynas.errors import NotFound, ServiceError
+from dienynas.forms import parse_id
 from school.calendar.models import SchoolYear
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
@@ -38,13 +39,6 @@ LETTER_MAX = 4
 GROUP_NAME_MAX = 60
 
 
-def _as_id(value: str | int | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 # --- school years ---------------------------------------------------------------------------
 
 
@@ -55,7 +49,7 @@ def school_years(session: Session) -> list[SchoolYear]:
 def pick_year(session: Session, year_id: str | int | None, today: date) -> SchoolYear | None:
     """The year asked for; else the current (or next) one; else the latest; None if none yet."""
     if year_id not in (None, ""):
-        year = session.get(SchoolYear, _as_id(year_id) or 0)
+        year = session.get(SchoolYear, parse_id(year_id) or 0)
         if year is None:
             raise NotFound(_("There is no such school year."))
         return year
@@ -133,7 +127,7 @@ def _clean_class(
     head_id: str | int | None,
     school_class: SchoolClass | None,
 ) -> tuple[int, str, int | None]:
-    level = _as_id(grade_level)
+    level = parse_id(grade_level)
     if level is None or not 1 <= level <= 12:
         raise ServiceError(_("The grade must be a whole number from 1 to 12."), field="grade_level")
     letter = (letter or "").strip()
@@ -163,7 +157,7 @@ def _clean_class(
         )
     if head_id in (None, ""):
         return level, letter, None
-    person_id = _as_id(head_id)
+    person_id = parse_id(head_id)
     head = _teaching_person(session, school, person_id) if person_id else None
     if head is None:
         raise ServiceError(_("The class head must be one of the school's teachers."), field="head")
@@ -369,14 +363,14 @@ def _clean_group(
             _("A group named “%(name)s” already exists this school year.", name=name),
             field="name",
         )
-    subject = session.get(Subject, _as_id(subject_id) or 0)
+    subject = session.get(Subject, parse_id(subject_id) or 0)
     if subject is None:
         raise ServiceError(_("Choose the subject."), field="subject")
     if not subject.is_active and (group is None or group.subject_id != subject.id):
         raise ServiceError(
             _("The subject “%(name)s” is deactivated.", name=subject.name), field="subject"
         )
-    wanted = {_as_id(t) for t in teacher_ids if str(t).strip()}
+    wanted = {parse_id(t) for t in teacher_ids if str(t).strip()}
     if not wanted:
         raise ServiceError(_("Choose at least one teacher."), field="teachers")
     staff = {p.id: p for p in teaching_staff(session, school)}
@@ -405,7 +399,7 @@ def create_group(
         raise ServiceError(_("Choose what students the group has."), field="kind")
     school_class = None
     if kind != "mixed":
-        school_class = session.get(SchoolClass, _as_id(class_id) or 0)
+        school_class = session.get(SchoolClass, parse_id(class_id) or 0)
         if school_class is None or school_class.year_id != year.id:
             raise ServiceError(_("Choose the group's class."), field="class_id")
     group = Group(
@@ -460,7 +454,7 @@ def delete_group(session: Session, group: Group) -> None:
 def add_students(session: Session, group: Group, student_ids: Iterable[str | int]) -> int:
     """Add active students (of the group's class unless the group is mixed); those already in
     the group are skipped. Returns how many were added; adds none when one is refused."""
-    wanted = {_as_id(s) for s in student_ids if str(s).strip()}
+    wanted = {parse_id(s) for s in student_ids if str(s).strip()}
     if not wanted:
         raise ServiceError(_("Choose the students to add."), field="students")
     if None in wanted:

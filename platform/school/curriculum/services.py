@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, ServiceError
+from dienynas.forms import parse_id
 from school.classes.models import Group
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 
@@ -264,10 +265,8 @@ def _clean_subject_code(session: Session, code: str, subject: Subject | None) ->
 
 
 def _chosen_scale(session: Session, scale_id: str | int | None, subject: Subject | None) -> int:
-    try:
-        scale = session.get(GradeScale, int(scale_id)) if scale_id else None
-    except ValueError:
-        scale = None
+    scale_key = parse_id(scale_id)
+    scale = session.get(GradeScale, scale_key) if scale_key else None
     if scale is None:
         raise ServiceError(_("Choose the grade scale."), field="scale")
     keeps_own = subject is not None and subject.scale_id == scale.id

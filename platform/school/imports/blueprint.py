@@ -71,16 +71,15 @@ def upload():
         return _page(error=_("Choose what the file holds."), form=form, status=400)
     if upload is None or not upload.filename:
         return _page(error=_("Choose a file."), form=form, status=400)
+    filename = upload.filename[-200:]  # the extension matters; a long name is not stored whole
     content = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         return _page(error=_("The file is larger than 5 MB."), form=form, status=400)
     try:
-        rows = services.read_table(upload.filename, content)
+        rows = services.read_table(filename, content)
         if len(rows) > services.JOB_THRESHOLD:
-            return _start_job(kind, upload.filename, content, commit)
-        report = services.run_import(
-            db.session, g.school, current_user, kind, upload.filename, content
-        )
+            return _start_job(kind, filename, content, commit)
+        report = services.run_import(db.session, g.school, current_user, kind, filename, content)
     except DienynasError as exc:
         db.session.rollback()
         return _page(error=exc.message, form=form, status=400)

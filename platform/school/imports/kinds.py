@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from accounts.models import Account
 from dienynas.errors import DienynasError
+from dienynas.forms import parse_id
 from school.calendar.models import SchoolYear
 from school.calendar.services import current_year
 from school.classes import services as classes
@@ -330,8 +331,8 @@ def _student_of_row(session: Session, row: dict[str, str]) -> Student:
     student = None
     if code:
         student = session.scalar(select(Student).join(Person).where(Person.personal_code == code))
-    elif student_id.isdigit():
-        student = session.get(Student, int(student_id))
+    elif parse_id(student_id):
+        student = session.get(Student, parse_id(student_id))
     if student is None:
         column = "student_personal_code" if code or not student_id else "student_id"
         raise RowProblem(column, _("There is no such student in this school."))

@@ -124,12 +124,12 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
     keyed by the header row; all values as stripped strings."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        try:
+        try:  # read-only workbooks fail while their rows are read, so read them here too
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            raw_rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         except Exception:  # openpyxl raises many kinds for a file that is not XLSX
             raise DienynasError(_("The file is not a readable XLSX workbook.")) from None
-        sheet = workbook.worksheets[0]
-        raw_rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     elif name.endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")
@@ -139,7 +139,10 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
             ) from None
         first_line = text.split("\n", 1)[0]
         delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-        raw_rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        try:
+            raw_rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error:
+            raise DienynasError(_("The file cannot be read as a CSV table.")) from None
     else:
         raise DienynasError(_("Upload a .csv or .xlsx file."))
     raw_rows = [r for r in raw_rows if any(v.strip() for v in r)]

@@ -30,6 +30,8 @@ def run_import_batch(school_id: int, batch_id: int) -> None:
     """Check, and when asked and every row is valid, save the batch's rows: all or nothing.
     Running twice is harmless: a finished batch is left as it is."""
     school = db.session.get(School, school_id)
+    if school is None or not school.is_active:
+        return  # suspended or gone: nothing may be written to it
     bind_to_school(db.session, school)
     batch = db.session.get(ImportBatch, batch_id, with_for_update=True)
     if batch is None or batch.status == "done":

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from accounts.models import Role
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.forms import parse_id
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import current_year
 from school.locks import services
@@ -45,9 +46,9 @@ def _page(year: SchoolYear | None, error: ServiceError | None = None, status: in
 @bp.get("/locks")
 def index():
     require_reader(current_user, g.school)
-    year_id = request.args.get("year", type=int)
-    year = (
-        db.session.get(SchoolYear, year_id) if year_id else current_year(db.session, date.today())
+    year_id = parse_id(request.args.get("year"))
+    year = (db.session.get(SchoolYear, year_id) if year_id else None) or current_year(
+        db.session, date.today()
     )
     return _page(year)
 

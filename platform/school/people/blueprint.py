@@ -19,7 +19,7 @@ from accounts.models import ROLE_LABELS, Account, Role
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_optional_date
+from dienynas.forms import parse_id, parse_optional_date
 from dienynas.urls import safe_next
 from school import permissions
 from school.classes.services import get_class
@@ -56,15 +56,6 @@ def _actor() -> Account:
     return current_user._get_current_object()
 
 
-def _int(value: Any) -> int | None:
-    """A database id from a form or query string; None for anything else (beyond bigint too)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def _submitted(*extra: str) -> dict[str, str]:
     return {name: request.form.get(name, "").strip() for name in (*_PERSON_FIELDS, *extra)}
 
@@ -95,9 +86,12 @@ def _common() -> dict[str, Any]:
 
 @bp.get("/people/")
 def index():
-    permissions.require_reader(_actor(), g.school)
+    actor = _actor()
+    permissions.require_reader(actor, g.school)
     query = request.args.get("q", "").strip()
-    hits = services.search_people(db.session, g.school, query) if query else []
+    # personal codes are for those who manage people (a teacher may not test a code)
+    by_document = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR, Role.CLASS_HEAD})
+    hits = services.search_people(db.session, g.school, query, by_document) if query else []
     return render_template(
         "people/index.html", query=query, hits=hits, limit=services.SEARCH_LIMIT, **_common()
     )
@@ -138,7 +132,7 @@ def students():
     permissions.require_reader(actor, g.school)
     classes = services.classes_of_current_year(db.session, date.today())
     managed = services.managed_class_ids(db.session, actor, g.school)
-    wanted = _int(request.args.get("class"))
+    wanted = parse_id(request.args.get("class"))
     selected = next((c for c in classes if c.id == wanted), None)
     if wanted is not None and selected is None:
         raise NotFound(_("There is no such class this school year."))
@@ -182,7 +176,9 @@ def student_new():
     form = _submitted("class_id")
     try:
         details = services.read_details(form)
-        student = services.add_student(db.session, actor, g.school, details, _int(form["class_id"]))
+        student = services.add_student(
+            db.session, actor, g.school, details, parse_id(form["class_id"])
+        )
     except ServiceError as exc:
         return _refused(exc, "people/student_form.html", form=form, **context)
     name, class_id = student.person.full_name, student.class_id
@@ -207,7 +203,7 @@ def student_edit(person_id: int):
     try:
         details = services.read_details(form)
         services.update_student(
-            db.session, actor, g.school, student, details, _int(form["class_id"])
+            db.session, actor, g.school, student, details, parse_id(form["class_id"])
         )
     except ServiceError as exc:
         return _refused(exc, "people/student_form.html", form=form, **context)
@@ -501,7 +497,7 @@ def credentials():
         raise PermissionDenied(_("Only the e-diary administrator and class heads issue these."))
     classes = _class_choices(managed)
     source = request.form if request.method == "POST" else request.args
-    class_id = _int(source.get("class"))
+    class_id = parse_id(source.get("class"))
     include_in_use = source.get("include_in_use") == "1"
     selected = None
     if class_id is not None:

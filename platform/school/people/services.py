@@ -40,7 +40,7 @@ from accounts.services import (
 )
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
-from dienynas.forms import check_email, parse_optional_date
+from dienynas.forms import check_email, parse_id, parse_optional_date
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
@@ -922,9 +922,12 @@ class SearchHit:
 SEARCH_LIMIT = 50
 
 
-def search_people(session: Session, school: School, query: str) -> list[SearchHit]:
-    """People whose name, login, personal code or document number matches ``query`` (every
-    word must match a name or the login), in two queries."""
+def search_people(
+    session: Session, school: School, query: str, by_document: bool = False
+) -> list[SearchHit]:
+    """People whose name or login (or, with ``by_document``, exact personal code or document
+    number: for those who may see them) matches ``query``; every word must match; two
+    queries."""
     words = query.split()
     if not words:
         return []
@@ -937,15 +940,14 @@ def search_people(session: Session, school: School, query: str) -> list[SearchHi
     )
     for word in words:
         pattern = "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        statement = statement.where(
-            or_(
-                Person.first_name.ilike(pattern),
-                Person.last_name.ilike(pattern),
-                Account.login.ilike(pattern),
-                Person.personal_code == word,
-                Person.document_number == word,
-            )
-        )
+        matches = [
+            Person.first_name.ilike(pattern),
+            Person.last_name.ilike(pattern),
+            Account.login.ilike(pattern),
+        ]
+        if by_document:
+            matches += [Person.personal_code == word, Person.document_number == word]
+        statement = statement.where(or_(*matches))
     rows = session.execute(
         statement.order_by(Person.last_name, Person.first_name).limit(SEARCH_LIMIT)
     ).all()
@@ -1103,14 +1105,10 @@ def set_teacher_subjects(
     session: Session, person: Person, subject_ids: Iterable[str | int]
 ) -> None:
     """The subjects ``person`` teaches become exactly ``subject_ids`` (active subjects)."""
-    wanted: set[int] = set()
-    for value in subject_ids:
-        text_value = str(value).strip()
-        if not text_value:
-            continue
-        if not text_value.isdigit():
-            raise ServiceError(_("There is no such subject."), field="subjects")
-        wanted.add(int(text_value))
+    chosen = [str(v).strip() for v in subject_ids if str(v).strip()]
+    wanted = {parse_id(v) for v in chosen}
+    if None in wanted:
+        raise ServiceError(_("There is no such subject."), field="subjects")
     found = set(
         session.scalars(select(Subject.id).where(Subject.id.in_(wanted), Subject.is_active))
     )

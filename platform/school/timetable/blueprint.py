@@ -14,6 +14,7 @@ from flask_login import current_user
 from accounts.models import Role
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.forms import parse_optional_date
 from school import permissions
 from school.calendar.models import SchoolYear
 from school.calendar.services import choose_year, current_year, get_room, list_years
@@ -232,8 +233,8 @@ def add_entry(class_id: int):
             room_id=services.form_optional_id(
                 form["room"], "room", _("Choose a room from the list.")
             ),
-            valid_from=services.form_date(form["valid_from"], "valid_from"),
-            valid_to=services.form_date(form["valid_to"], "valid_to"),
+            valid_from=parse_optional_date(form["valid_from"], "valid_from"),
+            valid_to=parse_optional_date(form["valid_to"], "valid_to"),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -298,7 +299,7 @@ def save_move(entry_id: int):
             room_id=services.form_optional_id(
                 form["room"], "room", _("Choose a room from the list.")
             ),
-            from_date=services.form_date(form["from_date"], "from_date"),
+            from_date=parse_optional_date(form["from_date"], "from_date"),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -348,7 +349,7 @@ def save_end(entry_id: int):
         deleted = services.end_entry(
             db.session,
             entry_id,
-            services.form_date(form["from_date"], "from_date"),
+            parse_optional_date(form["from_date"], "from_date"),
             delete="delete" in request.form,
         )
     except ServiceError as exc:

@@ -66,19 +66,6 @@ def form_optional_id(value: str | None, field: str, message: str) -> int | None:
     return form_int(value, field, message) if (value or "").strip() else None
 
 
-def form_date(value: str | None, field: str) -> date | None:
-    """An ISO date (what ``<input type="date">`` sends); empty means not given."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ServiceError(
-            _("“%(value)s” is not a date; use the form YYYY-MM-DD.", value=value), field=field
-        ) from None
-
-
 # --- bell schedules ---------------------------------------------------------------------------
 
 
