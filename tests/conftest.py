@@ -299,3 +299,11 @@ def fresh_engine(engine_url: URL):
 def run_sql(engine, sql: str, **params):
     with engine.begin() as conn:
         return conn.execute(text(sql), params).fetchall()
+
+
+@pytest.fixture
+def classroom(in_school_a: Session, world: World):
+    """School A ready for the gradebook (tests/classroom.py), inside the test's transaction."""
+    from classroom import build_classroom
+
+    return build_classroom(in_school_a, world)

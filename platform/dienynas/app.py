@@ -31,6 +31,17 @@ FEATURES = (
     "school.people",
     "school.locks",
     "school.imports",
+    "gradebook.settings",
+    "gradebook.lessons",
+    "gradebook.attendance",
+    "gradebook.grades",
+    "gradebook.planning",
+    "gradebook.remarks",
+    "gradebook.journal",
+    "gradebook.diary",
+    "gradebook.overview",
+    "notifications",
+    "api",
 )
 
 #: Endpoints a user who must change the password may still reach.

@@ -1,6 +1,13 @@
 """Every table of a school's schema, imported in one place so that ``SchoolModel.metadata`` is
 complete wherever a schema is built (provisioning, migrations, tests)."""
 
+from gradebook.attendance.models import Attendance, Excuse
+from gradebook.grades.models import Grade, GradeChange, TermGrade
+from gradebook.lessons.models import Homework, HomeworkFile, Lesson
+from gradebook.planning.models import PlannedTest
+from gradebook.remarks.models import Remark
+from gradebook.settings.models import GradebookSettings
+from notifications.models import NotificationEvent
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
@@ -11,17 +18,28 @@ from school.timetable.models import TimetableEntry
 
 __all__ = [
     "AssessmentKind",
+    "Attendance",
     "BellPeriod",
     "BellSchedule",
+    "Excuse",
+    "Grade",
+    "GradeChange",
     "GradeScale",
+    "GradebookSettings",
     "Group",
     "GroupStudent",
     "GroupTeacher",
     "Guardianship",
     "Holiday",
+    "Homework",
+    "HomeworkFile",
     "ImportBatch",
+    "Lesson",
     "LockWindow",
+    "NotificationEvent",
     "Person",
+    "PlannedTest",
+    "Remark",
     "Room",
     "SchoolClass",
     "SchoolYear",
@@ -30,6 +48,7 @@ __all__ = [
     "Subject",
     "TeacherSubject",
     "Term",
+    "TermGrade",
     "TermLock",
     "TimetableEntry",
 ]

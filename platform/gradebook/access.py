@@ -1,0 +1,120 @@
+"""Who may read and write which part of the gradebook.
+
+- A group's teachers (``group_teachers``) write its lessons, attendance, grades, tests and
+  remarks; a substitute writes only the lessons they hold (``lessons.teacher_id``).
+- The administrator may write everywhere (and alone may change grades of a locked term).
+- The director, the administrator and the class heads read; the class head of a class reads
+  every group its students are in and excuses their absences.
+- A student reads their own diary; a guardian the diaries of their children in this school.
+
+Every check raises ``PermissionDenied`` with a localised message; views turn it into a 403.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import Account, Role
+from accounts.services import roles_in_school
+from dienynas.errors import PermissionDenied
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.people.models import Guardianship, Person, Student
+from school.permissions import person_of
+from tenants.models import School
+
+#: Roles that read every group of the school.
+SCHOOL_READERS = frozenset({Role.ADMIN, Role.DIRECTOR})
+
+
+def teaches_group(session: Session, person: Person | None, group: Group) -> bool:
+    if person is None:
+        return False
+    return (
+        session.scalar(
+            select(GroupTeacher.teacher_id).where(
+                GroupTeacher.group_id == group.id, GroupTeacher.teacher_id == person.id
+            )
+        )
+        is not None
+    )
+
+
+def require_group_writer(session: Session, account: Account, school: School, group: Group) -> None:
+    """A teacher of the group, or the administrator."""
+    if Role.ADMIN in roles_in_school(account, school):
+        return
+    if not teaches_group(session, person_of(session, account), group):
+        raise PermissionDenied(_("Only the group's teachers may write in this group's journal."))
+
+
+def heads_class_of_group(session: Session, person: Person | None, group: Group) -> bool:
+    """The person heads a class with students in the group."""
+    if person is None:
+        return False
+    return (
+        session.scalar(
+            select(SchoolClass.id)
+            .join(Student, Student.class_id == SchoolClass.id)
+            .join(GroupStudent, GroupStudent.student_id == Student.person_id)
+            .where(GroupStudent.group_id == group.id, SchoolClass.head_id == person.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def require_group_reader(session: Session, account: Account, school: School, group: Group) -> None:
+    """The group's teachers, the class heads of its students, the administrator, the director."""
+    if roles_in_school(account, school) & SCHOOL_READERS:
+        return
+    person = person_of(session, account)
+    if teaches_group(session, person, group) or heads_class_of_group(session, person, group):
+        return
+    raise PermissionDenied(_("You do not have access to this group's journal."))
+
+
+def require_class_head(
+    session: Session, account: Account, school: School, school_class: SchoolClass
+) -> None:
+    """The class's head, or the administrator."""
+    if Role.ADMIN in roles_in_school(account, school):
+        return
+    person = person_of(session, account)
+    if person is None or school_class.head_id != person.id:
+        raise PermissionDenied(_("Only the class head and the e-diary administrator may do this."))
+
+
+def diary_student_ids(session: Session, account: Account) -> list[int]:
+    """The students whose diary the account reads in this school: itself if it is a student,
+    and the children it is the guardian of (active students only)."""
+    person = person_of(session, account)
+    if person is None:
+        return []
+    own = select(Student.person_id).where(
+        Student.person_id == person.id, Student.status == "active"
+    )
+    children = (
+        select(Student.person_id)
+        .join(Guardianship, Guardianship.student_id == Student.person_id)
+        .where(Guardianship.guardian_id == person.id, Student.status == "active")
+    )
+    return sorted(set(session.scalars(own.union(children))))
+
+
+def require_diary_reader(
+    session: Session, account: Account, school: School, student_id: int
+) -> None:
+    """The student, their guardian, or staff who read the school's records of the student."""
+    if roles_in_school(account, school) & SCHOOL_READERS:
+        return
+    if student_id in diary_student_ids(session, account):
+        return
+    person = person_of(session, account)
+    student = session.get(Student, student_id)
+    if person is not None and student is not None and student.class_id is not None:
+        school_class = session.get(SchoolClass, student.class_id)
+        if school_class is not None and school_class.head_id == person.id:
+            return
+    raise PermissionDenied(_("You do not have access to this student's diary."))
