@@ -118,3 +118,15 @@ def require_diary_reader(
         if school_class is not None and school_class.head_id == person.id:
             return
     raise PermissionDenied(_("You do not have access to this student's diary."))
+
+
+def require_lesson_writer(session: Session, account: Account, school: School, lesson) -> None:
+    """Who may write a lesson's topic, attendance and grades: the group's teachers, the
+    substitute who holds this lesson (``lesson.teacher_id``), or the administrator."""
+    if Role.ADMIN in roles_in_school(account, school):
+        return
+    person = person_of(session, account)
+    if person is not None and lesson.teacher_id == person.id:
+        return
+    if not teaches_group(session, person, lesson.group):
+        raise PermissionDenied(_("Only the group's teachers may write in this group's journal."))

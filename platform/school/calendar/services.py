@@ -545,12 +545,15 @@ def _holiday_days(holidays: Iterable[Holiday]) -> set[date]:
     return {day for h in holidays for day in _days(h.starts_on, h.ends_on)}
 
 
-def school_days_between(session: Session, start: date, end: date) -> list[date]:
+def school_days_between(
+    session: Session, start: date, end: date, *, saturdays: bool = False
+) -> list[date]:
     """The school days from ``start`` to ``end`` inclusive, in order (three queries).
 
-    A school day is a weekday (Monday to Friday) inside a school year and outside its
-    holidays; when the year has terms, it must also fall within a term (so the summer after
-    the last term, or a gap between terms, has no lessons even without a holiday entered).
+    A school day is a weekday (Monday to Friday, and Saturday in a school with six-day weeks:
+    ``gradebook.days``) inside a school year and outside its holidays; when the year has terms, it
+    must also fall within a term (so the summer after the last term, or a gap between terms,
+    has no lessons even without a holiday entered).
     """
     if end < start:
         return []
@@ -567,7 +570,7 @@ def school_days_between(session: Session, start: date, end: date) -> list[date]:
         result.extend(
             day
             for day in _days(max(start, year.starts_on), min(end, year.ends_on))
-            if day.weekday() < 5
+            if day.weekday() < (6 if saturdays else 5)
             and day not in off
             and any(first <= day <= last for first, last in spans)
         )
