@@ -1,0 +1,744 @@
+"""Attendance marks per lesson, excuses, and the monthly attendance summary of a class.
+
+Choices made here:
+
+- A student is present unless the lesson has a mark: ``absent``, ``late`` or ``left_early``.
+  Marks are written by the lesson's writer (``access.require_lesson_writer``: the group's
+  teachers, the substitute holding the lesson, the administrator), only for students of the
+  lesson's group, and never for a lesson still in the future (attendance is marked at the start
+  of the lesson).
+- An approved excuse covers every mark of its student on the school days of its span: absences,
+  and also lateness and leaving early (a doctor's visit in the morning makes a student late;
+  falling ill makes them leave early; Lithuanian class heads excuse those from the same
+  certificate). A mark made later on a covered day is linked to the excuse at once. The summary
+  counts excused and unexcused *missed lessons* (absences); lateness and leaving early are shown
+  as counts of their own.
+- A new or changed absence or lateness writes an ``absence`` outbox event (clearing a mark, an
+  unchanged mark and leaving early do not).
+- Guardians excuse today and past days of the current term, within the quota: illness up to 5
+  school days a calendar month, other reasons up to 3 school days a term (the semester),
+  counted per student over the guardian excuses already approved, a day counted once however
+  many excuses cover it. Within the quota the excuse is approved at once; beyond it the request
+  waits for the class head, and the guardian is told which limit it passes. Requests the class
+  head approved beyond the quota count as used too.
+- The class head (or the administrator) excuses any span with school days, future ones too (a
+  planned absence, a competition), optionally with a certificate (PDF, JPEG or PNG up to 5 MB,
+  recognised by its content, not by the name the browser sends); they decide pending requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from accounts.models import Account, Role
+from accounts.services import roles_in_school
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from gradebook.access import require_class_head, require_lesson_writer
+from gradebook.attendance.models import Attendance, Excuse
+from gradebook.days import school_days
+from gradebook.lessons.models import Lesson
+from notifications.outbox import record_event
+from school.calendar.models import Term
+from school.classes.models import GroupStudent, SchoolClass
+from school.people.models import Guardianship, Person, Student
+from school.people.services import person_sort_key
+from school.permissions import person_of
+from tenants.models import School
+
+MARK_LABELS = {"absent": _l("Absent"), "late": _l("Late"), "left_early": _l("Left early")}
+#: Marks that write an ``absence`` event for the guardians.
+NOTIFIED_MARKS = frozenset({"absent", "late"})
+REASON_LABELS = {"illness": _l("Illness"), "other": _l("Other reasons")}
+STATUS_LABELS = {
+    "approved": _l("Excused"),
+    "pending": _l("Waiting for the class head"),
+    "rejected": _l("Not excused"),
+}
+SOURCE_LABELS = {"guardian": _l("Guardian"), "class_head": _l("Class head")}
+
+ILLNESS_DAYS_A_MONTH = 5
+OTHER_DAYS_A_TERM = 3
+MAX_NOTE_LENGTH = 1000
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+#: How a certificate's content starts → its type (the browser's claim is not trusted).
+DOCUMENT_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+
+
+# --- marks ------------------------------------------------------------------------------------
+
+
+def _check_mark(mark: str | None, field: str = "mark") -> str | None:
+    if mark is None or mark == "":
+        return None
+    if mark not in MARK_LABELS:
+        raise ServiceError(_("Choose present, absent, late or left early."), field=field)
+    return mark
+
+
+def _check_lesson_held(lesson: Lesson, today: date) -> None:
+    if lesson.on_day > today:
+        raise ServiceError(
+            _(
+                "The lesson of %(day)s has not taken place yet; attendance is marked at the "
+                "lesson.",
+                day=format_date(lesson.on_day, "medium"),
+            ),
+            field="mark",
+        )
+
+
+def _not_in_group(lesson: Lesson) -> ServiceError:
+    return ServiceError(
+        _("The student is not in this lesson's group (%(group)s).", group=lesson.group.name),
+        field="student_id",
+    )
+
+
+def _covering_excuses(session: Session, student_ids: Iterable[int], day: date) -> dict[int, int]:
+    """Student id → the id of an approved excuse covering ``day`` (one query)."""
+    rows = session.execute(
+        select(Excuse.student_id, func.min(Excuse.id))
+        .where(
+            Excuse.student_id.in_(list(student_ids)),
+            Excuse.status == "approved",
+            Excuse.from_day <= day,
+            Excuse.to_day >= day,
+        )
+        .group_by(Excuse.student_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def _write_mark(
+    session: Session,
+    account: Account,
+    lesson: Lesson,
+    student_id: int,
+    mark: str | None,
+    existing: Attendance | None,
+    excuse_id: int | None,
+) -> Attendance | None:
+    if mark is None:
+        if existing is not None:
+            session.delete(existing)
+        return None
+    if existing is not None and existing.mark == mark:
+        return existing
+    if existing is None:
+        existing = Attendance(lesson_id=lesson.id, student_id=student_id)
+        session.add(existing)
+    existing.mark = mark
+    existing.excuse_id = excuse_id
+    existing.marked_by = account.id
+    existing.marked_at = datetime.now(UTC)
+    if mark in NOTIFIED_MARKS:
+        record_event(
+            session, "absence", actor_id=account.id, lesson_id=lesson.id, student_id=student_id
+        )
+    return existing
+
+
+def mark_attendance(
+    session: Session,
+    account: Account,
+    school: School,
+    lesson: Lesson,
+    student_id: int,
+    mark: str | None,
+    *,
+    today: date,
+) -> Attendance | None:
+    """Set one student's mark in a lesson (``None`` or ``""``: present, the mark cleared).
+    Returns the attendance row, or None when the student is present."""
+    require_lesson_writer(session, account, school, lesson)
+    mark = _check_mark(mark)
+    _check_lesson_held(lesson, today)
+    in_group = session.scalar(
+        select(GroupStudent.student_id).where(
+            GroupStudent.group_id == lesson.group_id, GroupStudent.student_id == student_id
+        )
+    )
+    if in_group is None:
+        raise _not_in_group(lesson)
+    existing = session.get(Attendance, (lesson.id, student_id))
+    excuse_id = (
+        _covering_excuses(session, [student_id], lesson.on_day).get(student_id) if mark else None
+    )
+    row = _write_mark(session, account, lesson, student_id, mark, existing, excuse_id)
+    session.flush()
+    return row
+
+
+def mark_lesson(
+    session: Session,
+    account: Account,
+    school: School,
+    lesson: Lesson,
+    marks: Mapping[int, str | None],
+    *,
+    today: date,
+) -> dict[int, Attendance]:
+    """Set the marks of a whole lesson at once (the form filled at the start of the lesson).
+    Students left out of ``marks`` keep theirs. Every mark is checked before any is written.
+    Returns the lesson's marks after the change, by student id."""
+    require_lesson_writer(session, account, school, lesson)
+    _check_lesson_held(lesson, today)
+    members = set(
+        session.scalars(
+            select(GroupStudent.student_id).where(GroupStudent.group_id == lesson.group_id)
+        )
+    )
+    checked: dict[int, str | None] = {}
+    for student_id, mark in marks.items():
+        if student_id not in members:
+            raise _not_in_group(lesson)
+        checked[student_id] = _check_mark(mark, field=f"mark-{student_id}")
+    existing = {
+        row.student_id: row
+        for row in session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+    }
+    marked = [student_id for student_id, mark in checked.items() if mark]
+    excuses = _covering_excuses(session, marked, lesson.on_day) if marked else {}
+    for student_id, mark in checked.items():
+        row = _write_mark(
+            session, account, lesson, student_id, mark,
+            existing.get(student_id), excuses.get(student_id),
+        )  # fmt: skip
+        if row is None:
+            existing.pop(student_id, None)
+        else:
+            existing[student_id] = row
+    session.flush()
+    return existing
+
+
+@dataclass
+class SheetRow:
+    student: Person
+    attendance: Attendance | None
+
+
+def lesson_sheet(session: Session, lesson: Lesson) -> list[SheetRow]:
+    """The lesson's group, each student with their mark (two queries)."""
+    students = session.scalars(
+        select(Person)
+        .join(GroupStudent, GroupStudent.student_id == Person.id)
+        .where(GroupStudent.group_id == lesson.group_id)
+    ).all()
+    marks = {
+        row.student_id: row
+        for row in session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
+    }
+    return [SheetRow(p, marks.get(p.id)) for p in sorted(students, key=person_sort_key)]
+
+
+def get_lesson(session: Session, lesson_id: int) -> Lesson:
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(_("There is no such lesson."))
+    return lesson
+
+
+# --- excuses: checks shared by guardians and class heads --------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file uploaded with an excuse (a doctor's certificate)."""
+
+    name: str
+    content: bytes
+
+
+def _check_document(document: Document) -> str:
+    """The document's type; ServiceError unless it is a PDF or an image within the limit."""
+    if not document.content:
+        raise ServiceError(_("The document is empty."), field="document")
+    if len(document.content) > MAX_DOCUMENT_BYTES:
+        raise ServiceError(
+            _("The document is larger than %(size)d MB.", size=MAX_DOCUMENT_BYTES // 2**20),
+            field="document",
+        )
+    for signature, content_type in DOCUMENT_SIGNATURES:
+        if document.content.startswith(signature):
+            return content_type
+    raise ServiceError(_("Attach the document as a PDF, JPEG or PNG file."), field="document")
+
+
+def _check_reason(reason: str) -> str:
+    if reason not in REASON_LABELS:
+        raise ServiceError(_("Choose the reason: illness or other reasons."), field="reason")
+    return reason
+
+
+def _check_note(note: str | None) -> str | None:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ServiceError(
+            _("The note may be at most %(num)d characters long.", num=MAX_NOTE_LENGTH),
+            field="note",
+        )
+    return note or None
+
+
+def _check_order(from_day: date, to_day: date) -> None:
+    if to_day < from_day:
+        raise ServiceError(_("The last day is before the first day."), field="to_day")
+
+
+def _span_days(session: Session, from_day: date, to_day: date) -> list[date]:
+    """The school days of the span; ServiceError when it has none."""
+    days = school_days(session, from_day, to_day)
+    if not days:
+        raise ServiceError(
+            _(
+                "There are no school days from %(start)s to %(end)s (the days are outside the "
+                "terms, holidays or weekends).",
+                start=format_date(from_day, "medium"),
+                end=format_date(to_day, "medium"),
+            ),
+            field="from_day",
+        )
+    return days
+
+
+def get_student(session: Session, student_id: int | None) -> Student:
+    student = session.get(Student, student_id) if student_id else None
+    if student is None:
+        raise NotFound(_("There is no such student in this school."))
+    return student
+
+
+def get_excuse(session: Session, excuse_id: int) -> Excuse:
+    excuse = session.get(Excuse, excuse_id)
+    if excuse is None:
+        raise NotFound(_("There is no such excuse."))
+    return excuse
+
+
+def require_head_of_student(
+    session: Session, account: Account, school: School, student: Student
+) -> None:
+    """The head of the student's class, or the administrator."""
+    school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
+    if school_class is None:
+        if Role.ADMIN not in roles_in_school(account, school):
+            raise PermissionDenied(_("Only the e-diary administrator may do this."))
+        return
+    require_class_head(session, account, school, school_class)
+
+
+def _require_guardian(session: Session, account: Account, student_id: int) -> None:
+    person = person_of(session, account)
+    guardian = person is not None and session.scalar(
+        select(Guardianship.id).where(
+            Guardianship.guardian_id == person.id, Guardianship.student_id == student_id
+        )
+    )
+    if not guardian:
+        raise PermissionDenied(_("You may excuse the absences of your own children only."))
+
+
+def _link_marks(session: Session, excuse: Excuse) -> None:
+    """Mark the student's unexcused marks of the span excused by ``excuse`` (one statement)."""
+    lessons_of_span = select(Lesson.id).where(
+        Lesson.on_day >= excuse.from_day, Lesson.on_day <= excuse.to_day
+    )
+    session.execute(
+        update(Attendance)
+        .where(
+            Attendance.student_id == excuse.student_id,
+            Attendance.excuse_id.is_(None),
+            Attendance.lesson_id.in_(lessons_of_span),
+        )
+        .values(excuse_id=excuse.id)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def _approve(session: Session, account: Account, excuse: Excuse) -> None:
+    excuse.status = "approved"
+    session.flush()
+    _link_marks(session, excuse)
+    record_event(
+        session, "excuse_decision", actor_id=account.id,
+        excuse_id=excuse.id, student_id=excuse.student_id,
+    )  # fmt: skip
+
+
+# --- the class head ---------------------------------------------------------------------------
+
+
+def excuse_by_class_head(
+    session: Session,
+    account: Account,
+    school: School,
+    *,
+    student_id: int | None,
+    from_day: date,
+    to_day: date,
+    reason: str,
+    note: str | None,
+    document: Document | None = None,
+) -> Excuse:
+    """An excuse the class head (or the administrator) gives, approved at once."""
+    student = get_student(session, student_id)
+    require_head_of_student(session, account, school, student)
+    reason = _check_reason(reason)
+    note = _check_note(note)
+    _check_order(from_day, to_day)
+    days = _span_days(session, from_day, to_day)
+    excuse = Excuse(
+        student_id=student.person_id, from_day=from_day, to_day=to_day, reason=reason,
+        note=note, source="class_head", school_days=len(days), submitted_by=account.id,
+        decided_by=account.id, decided_at=datetime.now(UTC),
+    )  # fmt: skip
+    if document is not None:
+        excuse.document_type = _check_document(document)
+        excuse.document_name = document.name[-200:] or "document"
+        excuse.document_size = len(document.content)
+        excuse.document = document.content
+    session.add(excuse)
+    _approve(session, account, excuse)
+    session.flush()
+    return excuse
+
+
+def decide_excuse(
+    session: Session,
+    account: Account,
+    school: School,
+    excuse: Excuse,
+    *,
+    approve: bool,
+    note: str | None,
+) -> Excuse:
+    """The class head's (or the administrator's) decision on a guardian's pending request."""
+    require_head_of_student(session, account, school, get_student(session, excuse.student_id))
+    note = _check_note(note)
+    if excuse.status != "pending":
+        raise ServiceError(_("This request has already been decided."))
+    excuse.decided_by = account.id
+    excuse.decided_at = datetime.now(UTC)
+    excuse.decision_note = note
+    if approve:
+        _approve(session, account, excuse)
+    else:
+        excuse.status = "rejected"
+        record_event(
+            session, "excuse_decision", actor_id=account.id,
+            excuse_id=excuse.id, student_id=excuse.student_id,
+        )  # fmt: skip
+    session.flush()
+    return excuse
+
+
+# --- guardians --------------------------------------------------------------------------------
+
+
+@dataclass
+class GuardianRequest:
+    """What a guardian's request became; ``over_quota`` says why it waits for the class head."""
+
+    excuse: Excuse
+    over_quota: list[str]
+
+
+def _month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def quota_overruns(session: Session, student_id: int, reason: str, days: list[date]) -> list[str]:
+    """Why excusing ``days`` (school days) for ``reason`` is beyond a guardian's quota, one
+    localised sentence per month (illness) or term (other reasons) it passes; empty when
+    within it."""
+    if reason == "illness":
+        windows = [
+            (first, last, format_date(first, "LLLL yyyy"))
+            for first, last in sorted({_month_bounds(day) for day in days})
+        ]
+        limit = ILLNESS_DAYS_A_MONTH
+    else:
+        terms = session.scalars(
+            select(Term)
+            .where(Term.starts_on <= max(days), Term.ends_on >= min(days))
+            .order_by(Term.starts_on)
+        ).all()
+        windows = [(term.starts_on, term.ends_on, term.label) for term in terms]
+        limit = OTHER_DAYS_A_TERM
+    start, end = windows[0][0], windows[-1][1]
+    used_spans = session.execute(
+        select(Excuse.from_day, Excuse.to_day).where(
+            Excuse.student_id == student_id,
+            Excuse.source == "guardian",
+            Excuse.status == "approved",
+            Excuse.reason == reason,
+            Excuse.from_day <= end,
+            Excuse.to_day >= start,
+        )
+    ).all()
+    used = set(days)
+    if used_spans:
+        used.update(
+            day
+            for day in school_days(session, start, end)
+            if any(first <= day <= last for first, last in used_spans)
+        )
+    messages = []
+    for first, last, label in windows:
+        total = sum(1 for day in used if first <= day <= last)
+        if total <= limit:
+            continue
+        if reason == "illness":
+            message = ngettext(
+                "%(month)s: with this request %(num)d school day would be excused for "
+                "illness, and a guardian may excuse at most %(limit)d a month.",
+                "%(month)s: with this request %(num)d school days would be excused for "
+                "illness, and a guardian may excuse at most %(limit)d a month.",
+                total,
+                month=label,
+                limit=limit,
+            )
+        else:
+            message = ngettext(
+                "%(term)s: with this request %(num)d school day would be excused for "
+                "other reasons, and a guardian may excuse at most %(limit)d in a term.",
+                "%(term)s: with this request %(num)d school days would be excused for "
+                "other reasons, and a guardian may excuse at most %(limit)d in a term.",
+                total,
+                term=label,
+                limit=limit,
+            )
+        messages.append(message)
+    return messages
+
+
+def request_excuse_by_guardian(
+    session: Session,
+    account: Account,
+    school: School,
+    *,
+    student_id: int | None,
+    from_day: date,
+    to_day: date,
+    reason: str,
+    note: str | None,
+    today: date,
+) -> GuardianRequest:
+    """A guardian excuses their child's absences of today or past days of the current term:
+    approved at once within the quota, otherwise waiting for the class head."""
+    student = get_student(session, student_id)
+    _require_guardian(session, account, student.person_id)
+    reason = _check_reason(reason)
+    note = _check_note(note)
+    _check_order(from_day, to_day)
+    if to_day > today:
+        raise ServiceError(
+            _(
+                "Guardians excuse days that have passed, and today. Tell the class head about "
+                "a planned absence."
+            ),
+            field="to_day",
+        )
+    term = session.scalar(
+        select(Term).where(Term.starts_on <= today).order_by(Term.starts_on.desc()).limit(1)
+    )
+    if term is not None and from_day < term.starts_on:
+        raise ServiceError(
+            _(
+                "Guardians excuse days of the current term only (from %(start)s); ask the class "
+                "head about earlier days.",
+                start=format_date(term.starts_on, "medium"),
+            ),
+            field="from_day",
+        )
+    days = _span_days(session, from_day, to_day)
+    over_quota = quota_overruns(session, student.person_id, reason, days)
+    excuse = Excuse(
+        student_id=student.person_id, from_day=from_day, to_day=to_day, reason=reason,
+        note=note, source="guardian", status="pending", school_days=len(days),
+        submitted_by=account.id,
+    )  # fmt: skip
+    session.add(excuse)
+    if not over_quota:
+        excuse.decided_at = datetime.now(UTC)
+        _approve(session, account, excuse)
+    session.flush()
+    return GuardianRequest(excuse, over_quota)
+
+
+@dataclass
+class ExcuseRow:
+    excuse: Excuse
+    student: Person
+
+
+def guardian_children(session: Session, account: Account) -> list[Person]:
+    """The account's children in this school (active students)."""
+    person = person_of(session, account)
+    if person is None:
+        return []
+    children = session.scalars(
+        select(Person)
+        .join(Student, Student.person_id == Person.id)
+        .join(Guardianship, Guardianship.student_id == Student.person_id)
+        .where(Guardianship.guardian_id == person.id, Student.status == "active")
+    ).all()
+    return sorted(children, key=person_sort_key)
+
+
+def excuses_of(session: Session, student_ids: Iterable[int]) -> list[ExcuseRow]:
+    """The students' excuses with the student, waiting ones first, then the latest first."""
+    rows = session.execute(
+        select(Excuse, Person)
+        .join(Person, Person.id == Excuse.student_id)
+        .where(Excuse.student_id.in_(list(student_ids)))
+        .order_by((Excuse.status != "pending"), Excuse.from_day.desc(), Excuse.id.desc())
+    )
+    return [ExcuseRow(excuse, person) for excuse, person in rows.tuples()]
+
+
+# --- classes ----------------------------------------------------------------------------------
+
+
+def get_class(session: Session, class_id: int) -> SchoolClass:
+    school_class = session.get(SchoolClass, class_id)
+    if school_class is None:
+        raise NotFound(_("There is no such class."))
+    return school_class
+
+
+def require_summary_reader(
+    session: Session, account: Account, school: School, school_class: SchoolClass
+) -> None:
+    """The class head, the administrator, the director."""
+    if Role.DIRECTOR in roles_in_school(account, school):
+        return
+    require_class_head(session, account, school, school_class)
+
+
+def class_students(session: Session, school_class: SchoolClass) -> list[Person]:
+    """The class's active students, in name order (one query)."""
+    people = session.scalars(
+        select(Person)
+        .join(Student, Student.person_id == Person.id)
+        .where(Student.class_id == school_class.id, Student.status == "active")
+    ).all()
+    return sorted(people, key=person_sort_key)
+
+
+def parse_month(value: str | None, today: date) -> date:
+    """The first day of the month ``YYYY-MM`` (what ``<input type="month">`` sends); this
+    month when empty."""
+    value = (value or "").strip()
+    if not value:
+        return today.replace(day=1)
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise ServiceError(
+            _("“%(value)s” is not a month; use the form YYYY-MM.", value=value), field="month"
+        ) from None
+
+
+@dataclass
+class Counts:
+    excused: int = 0
+    unexcused: int = 0
+    late: int = 0
+    left_early: int = 0
+
+    @property
+    def missed(self) -> int:
+        return self.excused + self.unexcused
+
+
+@dataclass
+class SummaryRow:
+    student: Person
+    counts: Counts
+
+
+@dataclass
+class MonthSummary:
+    school_class: SchoolClass
+    month: date
+    rows: list[SummaryRow]
+    total: Counts
+
+
+def month_summary(session: Session, school_class: SchoolClass, month: date) -> MonthSummary:
+    """Per student of the class: missed lessons excused and unexcused, lateness, leaving early
+    in the month (two queries whatever the number of students)."""
+    first, last = _month_bounds(month)
+    students = class_students(session, school_class)
+    in_class = select(Student.person_id).where(Student.class_id == school_class.id)
+    absent = Attendance.mark == "absent"
+    figures = {
+        student_id: Counts(*numbers)
+        for student_id, *numbers in session.execute(
+            select(
+                Attendance.student_id,
+                func.count().filter(and_(absent, Attendance.excuse_id.is_not(None))),
+                func.count().filter(and_(absent, Attendance.excuse_id.is_(None))),
+                func.count().filter(Attendance.mark == "late"),
+                func.count().filter(Attendance.mark == "left_early"),
+            )
+            .join(Lesson, Lesson.id == Attendance.lesson_id)
+            .where(
+                Lesson.on_day >= first,
+                Lesson.on_day <= last,
+                Attendance.student_id.in_(in_class),
+            )
+            .group_by(Attendance.student_id)
+        ).tuples()
+    }
+    rows = [SummaryRow(person, figures.get(person.id, Counts())) for person in students]
+    total = Counts(
+        excused=sum(r.counts.excused for r in rows),
+        unexcused=sum(r.counts.unexcused for r in rows),
+        late=sum(r.counts.late for r in rows),
+        left_early=sum(r.counts.left_early for r in rows),
+    )
+    return MonthSummary(school_class, first, rows, total)
+
+
+def summary_csv(summary: MonthSummary) -> bytes:
+    """The summary as a CSV file (UTF-8 with a BOM, so spreadsheet programs read it)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("Student"),
+            _("Missed lessons, excused"),
+            _("Missed lessons, unexcused"),
+            _("Missed lessons in all"),
+            _("Late"),
+            _("Left early"),
+        ]
+    )
+    for row in summary.rows:
+        writer.writerow(
+            [
+                f"{row.student.last_name} {row.student.first_name}",
+                row.counts.excused, row.counts.unexcused, row.counts.missed,
+                row.counts.late, row.counts.left_early,
+            ]
+        )  # fmt: skip
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
