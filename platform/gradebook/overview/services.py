@@ -1,0 +1,484 @@
+"""The class head's class overview and the director's school overview.
+
+Both pages are built from a handful of aggregate queries (``GROUP BY`` student and subject, or
+class), never a query per student or per class, so their cost does not grow with the school.
+
+Means are of numeric grades only (pass/fail grades are counted, not averaged). A student's
+overall mean is the mean of their subject means, each subject weighing the same, as on a
+report card; a class's mean in a subject is the mean of all the class's grades in it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import Numeric, and_, case, cast, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from accounts.models import Account
+from accounts.services import roles_in_school
+from dienynas.errors import NotFound, PermissionDenied
+from gradebook.access import SCHOOL_READERS
+from gradebook.attendance.models import Attendance
+from gradebook.grades.models import Grade, TermGrade
+from gradebook.lessons.models import Lesson
+from school.calendar.models import SchoolYear, Term
+from school.calendar.services import current_year
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.curriculum.models import Subject
+from school.curriculum.services import grade_label
+from school.people.models import Person, Student
+from school.people.services import person_sort_key
+from school.permissions import person_of
+from tenants.models import School
+
+#: How far back "grades entered recently" looks on the school overview.
+RECENT_DAYS = 7
+
+_TWO_PLACES = Decimal("0.01")
+
+
+def _numeric_value():
+    """A grade's value as a number, NULL for pass/fail grades."""
+    return case((Grade.value.regexp_match("^[0-9]+$"), cast(Grade.value, Numeric)))
+
+
+def mean(total: Decimal | int | None, count: int) -> Decimal | None:
+    """``total / count`` rounded half up to two places; None when nothing was counted."""
+    if not count or total is None:
+        return None
+    return (Decimal(total) / count).quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def term_of_day(terms: list[Term], day: date) -> Term | None:
+    """Of ``terms`` (sorted), the one containing ``day``, else the last one begun before it,
+    else the first one (a year not started yet)."""
+    begun = [t for t in terms if t.starts_on <= day]
+    for term in begun:
+        if term.ends_on >= day:
+            return term
+    return begun[-1] if begun else (terms[0] if terms else None)
+
+
+# --- the class overview --------------------------------------------------------------------
+
+
+@dataclass
+class SubjectCell:
+    """One student's figures in one subject for the term."""
+
+    count: int = 0
+    numeric_count: int = 0
+    total: Decimal = Decimal(0)
+    term_grade: str | None = None  # the confirmed term grade, as shown
+
+    @property
+    def mean(self) -> Decimal | None:
+        return mean(self.total, self.numeric_count)
+
+
+@dataclass
+class AttendanceTotals:
+    absent: int = 0
+    excused: int = 0
+    unexcused: int = 0
+    late: int = 0
+
+    def add(self, other: AttendanceTotals) -> None:
+        self.absent += other.absent
+        self.excused += other.excused
+        self.unexcused += other.unexcused
+        self.late += other.late
+
+
+@dataclass
+class StudentRow:
+    student: Person
+    #: subject id → figures; a subject missing here is one the student does not take.
+    cells: dict[int, SubjectCell]
+    attendance: AttendanceTotals
+
+    @property
+    def mean(self) -> Decimal | None:
+        """The mean of the student's subject means."""
+        means = [cell.mean for cell in self.cells.values() if cell.mean is not None]
+        return mean(sum(means, Decimal(0)), len(means))
+
+    @property
+    def grade_count(self) -> int:
+        return sum(cell.count for cell in self.cells.values())
+
+
+@dataclass
+class ClassOverview:
+    school_class: SchoolClass
+    terms: list[Term]
+    term: Term | None
+    subjects: list[Subject]
+    rows: list[StudentRow]
+    #: subject id → the class's mean in it (all its grades in the term)
+    subject_means: dict[int, Decimal | None] = field(default_factory=dict)
+    subject_counts: dict[int, int] = field(default_factory=dict)
+    attendance: AttendanceTotals = field(default_factory=AttendanceTotals)
+
+    @property
+    def mean(self) -> Decimal | None:
+        """The mean of the students' overall means."""
+        means = [row.mean for row in self.rows if row.mean is not None]
+        return mean(sum(means, Decimal(0)), len(means))
+
+
+def require_class_reader(
+    session: Session, account: Account, school: School, school_class: SchoolClass
+) -> None:
+    """The class's head, the director or the administrator."""
+    if roles_in_school(account, school) & SCHOOL_READERS:
+        return
+    person = person_of(session, account)
+    if person is None or school_class.head_id != person.id:
+        raise PermissionDenied(
+            _("Only the class head, the director and the e-diary administrator may see this.")
+        )
+
+
+def class_overview(
+    session: Session,
+    account: Account,
+    school: School,
+    class_id: int,
+    *,
+    term_id: int | None,
+    today: date,
+    locale: str,
+) -> ClassOverview:
+    """Every subject of the class's students with each student's mean, grade count and
+    confirmed term grade in ``term_id`` (default: the term of ``today``), and their
+    attendance totals in the term. Eight queries whatever the size of the class."""
+    school_class = session.get(SchoolClass, class_id)
+    if school_class is None:
+        raise NotFound(_("There is no such class."))
+    require_class_reader(session, account, school, school_class)
+    terms = list(
+        session.scalars(
+            select(Term).where(Term.year_id == school_class.year_id).order_by(Term.starts_on)
+        )
+    )
+    if term_id is not None:
+        term = next((t for t in terms if t.id == term_id), None)
+        if term is None:
+            raise NotFound(_("There is no such term in this class's school year."))
+    else:
+        term = term_of_day(terms, today)
+
+    students = list(
+        session.scalars(
+            select(Student).where(Student.class_id == class_id, Student.status == "active")
+        )
+    )
+    people = sorted((s.person for s in students), key=person_sort_key)
+    in_class = select(Student.person_id).where(
+        Student.class_id == class_id, Student.status == "active"
+    )
+
+    memberships = session.execute(
+        select(GroupStudent.student_id, Group)
+        .join(Group, Group.id == GroupStudent.group_id)
+        .where(GroupStudent.student_id.in_(in_class), Group.year_id == school_class.year_id)
+    ).all()
+    subjects = {group.subject_id: group.subject for _student, group in memberships}
+    cells: dict[int, dict[int, SubjectCell]] = defaultdict(dict)
+    for student_id, group in memberships:
+        cells[student_id].setdefault(group.subject_id, SubjectCell())
+
+    result = ClassOverview(
+        school_class=school_class,
+        terms=terms,
+        term=term,
+        subjects=sorted(subjects.values(), key=lambda s: s.name_in(locale).casefold()),
+        rows=[],
+    )
+    attendance: dict[int, AttendanceTotals] = defaultdict(AttendanceTotals)
+    if term is not None:
+        number = _numeric_value()
+        for student_id, subject_id, count, numeric_count, total in session.execute(
+            select(
+                Grade.student_id,
+                Group.subject_id,
+                func.count(),
+                func.count(number),
+                func.sum(number),
+            )
+            .join(Group, Group.id == Grade.group_id)
+            .where(Grade.term_id == term.id, Grade.student_id.in_(in_class))
+            .group_by(Grade.student_id, Group.subject_id)
+        ):
+            cell = cells[student_id].setdefault(subject_id, SubjectCell())
+            cell.count, cell.numeric_count, cell.total = count, numeric_count, total or Decimal(0)
+
+        for student_id, subject_id, value in session.execute(
+            select(TermGrade.student_id, Group.subject_id, TermGrade.value)
+            .join(Group, Group.id == TermGrade.group_id)
+            .where(
+                TermGrade.term_id == term.id,
+                TermGrade.student_id.in_(in_class),
+                TermGrade.value.is_not(None),
+                TermGrade.confirmed_at.is_not(None),
+            )
+        ):
+            cell = cells[student_id].setdefault(subject_id, SubjectCell())
+            if subject_id in subjects:
+                cell.term_grade = grade_label(subjects[subject_id].scale, value)
+
+        absent = Attendance.mark == "absent"
+        for student_id, missed, excused, late in session.execute(
+            select(
+                Attendance.student_id,
+                func.count().filter(absent),
+                func.count().filter(absent, Attendance.excuse_id.is_not(None)),
+                func.count().filter(Attendance.mark == "late"),
+            )
+            .join(Lesson, Lesson.id == Attendance.lesson_id)
+            .where(Lesson.term_id == term.id, Attendance.student_id.in_(in_class))
+            .group_by(Attendance.student_id)
+        ):
+            attendance[student_id] = AttendanceTotals(missed, excused, missed - excused, late)
+
+    for person in people:
+        row = StudentRow(person, cells.get(person.id, {}), attendance[person.id])
+        result.rows.append(row)
+        result.attendance.add(row.attendance)
+    for subject_id in subjects:
+        taken = [row.cells[subject_id] for row in result.rows if subject_id in row.cells]
+        result.subject_counts[subject_id] = sum(c.count for c in taken)
+        result.subject_means[subject_id] = mean(
+            sum((c.total for c in taken), Decimal(0)), sum(c.numeric_count for c in taken)
+        )
+    return result
+
+
+def classes_to_overview(
+    session: Session, account: Account, school: School, today: date
+) -> list[SchoolClass]:
+    """The classes of the current school year whose overview the account reads: every class
+    for the director and the administrator, the classes they head for a class head."""
+    year = current_year(session, today)
+    if year is None:
+        return []
+    query = (
+        select(SchoolClass)
+        .where(SchoolClass.year_id == year.id)
+        .order_by(SchoolClass.grade_level, SchoolClass.letter)
+    )
+    if not roles_in_school(account, school) & SCHOOL_READERS:
+        person = person_of(session, account)
+        if person is None:
+            return []
+        query = query.where(SchoolClass.head_id == person.id)
+    return list(session.scalars(query))
+
+
+# --- the school overview -------------------------------------------------------------------
+
+
+@dataclass
+class ClassFigures:
+    school_class: SchoolClass | None  # None: the school's totals
+    students: int = 0
+    numeric_count: int = 0
+    total: Decimal = Decimal(0)
+    lessons: int = 0
+    lessons_without_topic: int = 0
+    absences: int = 0
+    unexcused: int = 0
+    term_grades_confirmed: int = 0
+    term_grades_expected: int = 0
+
+    @property
+    def mean(self) -> Decimal | None:
+        return mean(self.total, self.numeric_count)
+
+    def add(self, other: ClassFigures) -> None:
+        for name in (
+            "students", "numeric_count", "total", "lessons", "lessons_without_topic",
+            "absences", "unexcused", "term_grades_confirmed", "term_grades_expected",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class TeacherActivity:
+    name: str
+    grades: int
+
+
+@dataclass
+class SchoolOverview:
+    year: SchoolYear | None
+    term: Term | None
+    month_start: date
+    today: date
+    classes: list[ClassFigures]
+    totals: ClassFigures
+    teachers: list[TeacherActivity]
+
+
+def require_school_reader(account: Account, school: School) -> None:
+    if not roles_in_school(account, school) & SCHOOL_READERS:
+        raise PermissionDenied(
+            _("Only the director and the e-diary administrator may see the school overview.")
+        )
+
+
+def school_overview(
+    session: Session, account: Account, school: School, *, today: date
+) -> SchoolOverview:
+    """Per class of the current year: students, the term's mean grade, lessons held this month
+    and how many lack a topic, absences this month, term grades confirmed of those expected;
+    the school's totals; grades entered per teacher in the last :data:`RECENT_DAYS` days.
+    Nine queries whatever the size of the school."""
+    require_school_reader(account, school)
+    month_start = today.replace(day=1)
+    year = current_year(session, today)
+    empty = SchoolOverview(year, None, month_start, today, [], ClassFigures(None), [])
+    if year is None:
+        return empty
+    terms = list(
+        session.scalars(select(Term).where(Term.year_id == year.id).order_by(Term.starts_on))
+    )
+    term = term_of_day(terms, today)
+    school_classes = list(
+        session.scalars(
+            select(SchoolClass)
+            .where(SchoolClass.year_id == year.id)
+            .order_by(SchoolClass.grade_level, SchoolClass.letter)
+        )
+    )
+    figures = {c.id: ClassFigures(c) for c in school_classes}
+    active = Student.status == "active"
+    in_year = SchoolClass.year_id == year.id
+
+    for class_id, students in session.execute(
+        select(Student.class_id, func.count())
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(active, in_year)
+        .group_by(Student.class_id)
+    ):
+        figures[class_id].students = students
+
+    # Which classes a group teaches: every class with a student in it (mixed groups count
+    # for each of their classes).
+    group_classes = (
+        select(GroupStudent.group_id, Student.class_id)
+        .join(Student, Student.person_id == GroupStudent.student_id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(active, in_year)
+        .distinct()
+        .subquery()
+    )
+    no_topic = or_(Lesson.topic.is_(None), func.btrim(Lesson.topic) == "")
+    for class_id, lessons, without_topic in session.execute(
+        select(group_classes.c.class_id, func.count(), func.count().filter(no_topic))
+        .join(Lesson, Lesson.group_id == group_classes.c.group_id)
+        .where(Lesson.on_day >= month_start, Lesson.on_day <= today)
+        .group_by(group_classes.c.class_id)
+    ):
+        figures[class_id].lessons, figures[class_id].lessons_without_topic = lessons, without_topic
+
+    absent = Attendance.mark == "absent"
+    for class_id, absences, unexcused in session.execute(
+        select(Student.class_id, func.count(), func.count().filter(Attendance.excuse_id.is_(None)))
+        .select_from(Attendance)
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(Student, Student.person_id == Attendance.student_id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(absent, in_year, Lesson.on_day >= month_start, Lesson.on_day <= today)
+        .group_by(Student.class_id)
+    ):
+        figures[class_id].absences, figures[class_id].unexcused = absences, unexcused
+
+    if term is not None:
+        number = _numeric_value()
+        for class_id, count, total in session.execute(
+            select(Student.class_id, func.count(number), func.sum(number))
+            .select_from(Grade)
+            .join(Student, Student.person_id == Grade.student_id)
+            .join(SchoolClass, SchoolClass.id == Student.class_id)
+            .where(active, in_year, Grade.term_id == term.id)
+            .group_by(Student.class_id)
+        ):
+            figures[class_id].numeric_count = count
+            figures[class_id].total = total or Decimal(0)
+
+        confirmed = and_(
+            TermGrade.student_id == GroupStudent.student_id,
+            TermGrade.group_id == GroupStudent.group_id,
+            TermGrade.term_id == term.id,
+            TermGrade.value.is_not(None),
+            TermGrade.confirmed_at.is_not(None),
+        )
+        for class_id, expected, done in session.execute(
+            select(Student.class_id, func.count(), func.count(TermGrade.id))
+            .select_from(GroupStudent)
+            .join(Group, Group.id == GroupStudent.group_id)
+            .join(Student, Student.person_id == GroupStudent.student_id)
+            .join(SchoolClass, SchoolClass.id == Student.class_id)
+            .outerjoin(TermGrade, confirmed)
+            .where(active, in_year, Group.year_id == year.id)
+            .group_by(Student.class_id)
+        ):
+            figures[class_id].term_grades_expected = expected
+            figures[class_id].term_grades_confirmed = done
+
+    totals = ClassFigures(None)
+    for row in figures.values():
+        totals.add(row)
+    return SchoolOverview(
+        year=year,
+        term=term,
+        month_start=month_start,
+        today=today,
+        classes=list(figures.values()),
+        totals=totals,
+        teachers=recent_grades_by_teacher(session, year, today),
+    )
+
+
+def recent_grades_by_teacher(
+    session: Session, year: SchoolYear, today: date
+) -> list[TeacherActivity]:
+    """Grades entered in the last :data:`RECENT_DAYS` days (today included) by each teacher of
+    the year's groups (those with none too), and by anyone else who entered some; the most
+    active first. Two queries."""
+    since = datetime.combine(today - timedelta(days=RECENT_DAYS - 1), time.min).astimezone()
+    counts = dict(
+        session.execute(
+            select(Grade.created_by, func.count())
+            .where(Grade.created_at >= since)
+            .group_by(Grade.created_by)
+        ).all()
+    )
+    teacher_ids = (
+        select(distinct(GroupTeacher.teacher_id))
+        .join(Group, Group.id == GroupTeacher.group_id)
+        .where(Group.year_id == year.id)
+    )
+    people = session.scalars(
+        select(Person).where(
+            or_(Person.id.in_(teacher_ids), Person.account_id.in_(list(counts) or [-1]))
+        )
+    ).all()
+    named = sorted(
+        ((counts.pop(p.account_id, 0), p) for p in people),
+        key=lambda item: (-item[0], person_sort_key(item[1])),
+    )
+    rows = [TeacherActivity(p.full_name, grades) for grades, p in named]
+    # Grades by accounts without a person in this school (e.g. an operator's correction).
+    rows.extend(
+        TeacherActivity(_("Account no. %(id)s", id=account_id), grades)
+        for account_id, grades in sorted(counts.items(), key=lambda item: -item[1])
+    )
+    return rows

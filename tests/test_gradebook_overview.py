@@ -1,0 +1,392 @@
+"""The class head's class overview and the director's school overview."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from classroom import _student
+from conftest import login
+from dienynas.errors import NotFound, PermissionDenied
+from dienynas.i18n import in_locale
+from gradebook.attendance.models import Attendance, Excuse
+from gradebook.grades.models import Grade, TermGrade
+from gradebook.lessons.models import Lesson
+from gradebook.overview import services
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.curriculum.models import GradeScale, Subject
+from tenants.services import bind_to_school
+
+BASE = "/s/school-a"
+TODAY = date(2026, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with in_locale("en"):
+        yield
+
+
+class Journal:
+    """Writes gradebook rows straight into the tables (the services are tested elsewhere)."""
+
+    def __init__(self, classroom):
+        self.c = classroom
+        self.session = classroom.session
+        self.by = classroom.account("teacher").id
+
+    def lesson(self, group: Group, day: date, lesson_no: int = 1, topic: str | None = "T"):
+        term = self.c.terms[0] if day <= self.c.terms[0].ends_on else self.c.terms[1]
+        lesson = Lesson(
+            group_id=group.id, on_day=day, lesson_no=lesson_no, term_id=term.id, topic=topic
+        )
+        self.session.add(lesson)
+        self.session.flush()
+        return lesson
+
+    def grade(self, student, group: Group, value: str, day: date, **extra) -> Grade:
+        term = self.c.terms[0] if day <= self.c.terms[0].ends_on else self.c.terms[1]
+        grade = Grade(
+            student_id=student.id, group_id=group.id, on_day=day, term_id=term.id,
+            value=value, created_by=extra.pop("created_by", self.by), **extra,
+        )  # fmt: skip
+        self.session.add(grade)
+        self.session.flush()
+        return grade
+
+    def mark(self, lesson: Lesson, student, mark: str = "absent", excuse: Excuse | None = None):
+        self.session.add(
+            Attendance(
+                lesson_id=lesson.id,
+                student_id=student.id,
+                mark=mark,
+                excuse_id=excuse.id if excuse else None,
+                marked_by=self.by,
+            )
+        )
+        self.session.flush()
+
+    def excuse(self, student, day: date) -> Excuse:
+        excuse = Excuse(
+            student_id=student.id, from_day=day, to_day=day, reason="illness",
+            source="class_head", status="approved", school_days=1,
+            submitted_by=self.c.account("head").id,
+        )  # fmt: skip
+        self.session.add(excuse)
+        self.session.flush()
+        return excuse
+
+    def term_grade(self, student, group: Group, value: str, confirmed: bool = True) -> None:
+        self.session.add(
+            TermGrade(
+                student_id=student.id,
+                group_id=group.id,
+                year_id=self.c.year.id,
+                term_id=self.c.terms[0].id,
+                suggested=value,
+                value=value,
+                confirmed_by=self.by if confirmed else None,
+                confirmed_at=datetime.now(UTC) if confirmed else None,
+            )
+        )
+        self.session.flush()
+
+
+@pytest.fixture
+def journal(classroom) -> Journal:
+    """Hand-made data for class 5a in semester 1 (the figures the tests expect)."""
+    j = Journal(classroom)
+    c = classroom
+    s0, s1, s2 = c.students[:3]
+    maths1 = j.lesson(c.maths, date(2026, 9, 7), 1)
+    maths2 = j.lesson(c.maths, date(2026, 9, 9), 2, topic=None)
+    english1 = j.lesson(c.english, date(2026, 9, 8), 1)
+    j.grade(s0, c.maths, "10", date(2026, 9, 7), lesson_id=maths1.id)
+    j.grade(s0, c.maths, "7", date(2026, 9, 9), lesson_id=maths2.id)
+    j.grade(s0, c.english, "9", date(2026, 9, 8))
+    j.grade(s1, c.maths, "6", date(2026, 9, 7))
+    j.grade(s0, c.maths, "1", date(2027, 2, 3))  # semester 2: not counted in semester 1
+    j.term_grade(s0, c.maths, "9")
+    j.term_grade(s1, c.english, "4", confirmed=False)  # only suggested: not shown
+    j.mark(maths1, s1)
+    j.mark(english1, s1, excuse=j.excuse(s1, date(2026, 9, 8)))
+    j.mark(maths2, s1, "late")
+    j.mark(maths1, s2, excuse=j.excuse(s2, date(2026, 9, 7)))
+    return j
+
+
+def overview(classroom, who: str = "head", **kwargs):
+    return services.class_overview(
+        classroom.session, classroom.account(who), classroom.school, classroom.c5a.id,
+        term_id=kwargs.pop("term_id", classroom.terms[0].id), today=TODAY, locale="en",
+    )  # fmt: skip
+
+
+# --- the class overview: figures ------------------------------------------------------------
+
+
+def test_class_overview_means_counts_and_term_grades(classroom, journal):
+    result = overview(classroom)
+    c = classroom
+    maths, english = c.maths.subject_id, c.english.subject_id
+    assert [s.name_in("en") for s in result.subjects] == ["English", "Mathematics"]
+    rows = {row.student.id: row for row in result.rows}
+    s0, s1, s2 = (rows[p.id] for p in c.students[:3])
+    assert (s0.cells[maths].mean, s0.cells[maths].count) == (Decimal("8.50"), 2)
+    assert s0.cells[maths].term_grade == "9"
+    assert (s0.cells[english].mean, s0.cells[english].count) == (Decimal("9.00"), 1)
+    assert s0.mean == Decimal("8.75")  # the mean of the subject means
+    assert s0.grade_count == 3
+    assert (s1.cells[maths].mean, s1.cells[english].mean) == (Decimal("6.00"), None)
+    assert s1.cells[english].term_grade is None  # suggested, not confirmed
+    assert s1.mean == Decimal("6.00")
+    assert s2.mean is None and s2.grade_count == 0
+    assert result.subject_means[maths] == Decimal("7.67")  # (10 + 7 + 6) / 3
+    assert result.subject_counts == {maths: 3, english: 1}
+    assert result.mean == Decimal("7.38")  # (8.75 + 6) / 2, rounded half up
+
+
+def test_class_overview_attendance_totals(classroom, journal):
+    result = overview(classroom)
+    rows = {row.student.id: row.attendance for row in result.rows}
+    s1, s2, s3 = (rows[p.id] for p in classroom.students[1:4])
+    assert (s1.absent, s1.excused, s1.unexcused, s1.late) == (2, 1, 1, 1)
+    assert (s2.absent, s2.excused, s2.unexcused, s2.late) == (1, 1, 0, 0)
+    assert (s3.absent, s3.unexcused) == (0, 0)
+    assert (result.attendance.absent, result.attendance.unexcused) == (3, 1)
+
+
+def test_the_other_term_has_only_its_own_grades(classroom, journal):
+    result = overview(classroom, term_id=classroom.terms[1].id)
+    s0 = next(row for row in result.rows if row.student.id == classroom.students[0].id)
+    assert s0.cells[classroom.maths.subject_id].mean == Decimal("1.00")
+    assert s0.cells[classroom.maths.subject_id].term_grade is None
+    assert result.attendance.absent == 0
+
+
+def test_the_term_defaults_to_the_term_of_today(classroom, journal):
+    result = services.class_overview(
+        classroom.session, classroom.account("head"), classroom.school, classroom.c5a.id,
+        term_id=None, today=date(2027, 3, 1), locale="en",
+    )  # fmt: skip
+    assert result.term.id == classroom.terms[1].id
+
+
+def test_a_term_of_another_year_or_a_missing_class_is_not_found(classroom):
+    with pytest.raises(NotFound):
+        overview(classroom, term_id=10**9)
+    with pytest.raises(NotFound):
+        services.class_overview(
+            classroom.session, classroom.account("head"), classroom.school, 10**9,
+            term_id=None, today=TODAY, locale="en",
+        )  # fmt: skip
+
+
+def test_pass_fail_grades_are_counted_not_averaged(classroom, journal):
+    session = classroom.session
+    scale = session.scalar(select(GradeScale).where(GradeScale.code == "pass_fail"))
+    sport = Subject(code="KK", name="Kūno kultūra", scale_id=scale.id)
+    session.add(sport)
+    session.flush()
+    group = Group(year_id=classroom.year.id, subject_id=sport.id, name="5a kk", kind="class",
+                  class_id=classroom.c5a.id)  # fmt: skip
+    session.add(group)
+    session.flush()
+    session.add(GroupStudent(group_id=group.id, student_id=classroom.students[0].id))
+    journal.grade(classroom.students[0], group, "passed", date(2026, 9, 10))
+    journal.term_grade(classroom.students[0], group, "passed")
+    result = overview(classroom)
+    s0 = next(row for row in result.rows if row.student.id == classroom.students[0].id)
+    cell = s0.cells[sport.id]
+    assert (cell.count, cell.mean, cell.term_grade) == (1, None, "passed")
+    assert s0.mean == Decimal("8.75")  # unchanged
+    # students not in the group have no cell for it
+    assert sport.id not in result.rows[1].cells
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["teacher", "other_teacher", "guardian", "student"])
+def test_only_the_head_director_and_admin_see_the_class_overview(classroom, who):
+    with pytest.raises(PermissionDenied):
+        overview(classroom, who)
+    for allowed in ("head", "director", "admin"):
+        assert overview(classroom, allowed).school_class.id == classroom.c5a.id
+
+
+def logged_in(app, login_name: str):
+    client = app.test_client()
+    login(client, login_name)
+    return client
+
+
+def test_class_overview_page_refusals(app, db_session, classroom):
+    classroom.session.commit()
+    url = f"{BASE}/classes/{classroom.c5a.id}/overview"
+    other_class = f"{BASE}/classes/{classroom.c6b.id}/overview"
+    for login_name in ("teacher.a", "guardian.both"):
+        assert logged_in(app, login_name).get(url).status_code == 403
+    client = logged_in(app, "head.a")
+    assert client.get(f"{BASE}/classes/{10**9}/overview").status_code == 404
+    # the head of 5a does not head 6b
+    assert client.get(other_class).status_code == 403
+
+
+def test_school_overview_refusals(app, db_session, classroom):
+    classroom.session.commit()
+    for login_name in ("teacher.a", "head.a", "guardian.both", "student.a"):
+        assert logged_in(app, login_name).get(f"{BASE}/overview").status_code == 403, login_name
+    assert logged_in(app, "admin.a").get(f"{BASE}/overview").status_code == 200
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def test_class_overview_page_in_lithuanian_with_decimal_commas(client, classroom, journal):
+    classroom.account("head").locale = "lt"
+    classroom.session.commit()
+    login(client, "head.a")
+    page = client.get(
+        f"{BASE}/classes/{classroom.c5a.id}/overview?term={classroom.terms[0].id}"
+    ).get_data(as_text=True)
+    assert "Matematika" in page and "8,50" in page and "8,75" in page and "7,67" in page
+    assert 'class="status status-suspended unexcused">1<' in page
+
+
+def test_the_class_heads_menu_leads_to_their_class(client, classroom):
+    classroom.session.commit()
+    login(client, "head.a")
+    home = client.get(f"{BASE}/").get_data(as_text=True)
+    assert f"{BASE}/classes/overview" in home
+    response = client.get(f"{BASE}/classes/overview")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/classes/{classroom.c5a.id}/overview")
+
+
+def test_a_head_of_two_classes_chooses_from_a_list(client, classroom):
+    classroom.c6b.head_id = classroom.head.id
+    classroom.session.commit()
+    login(client, "head.a")
+    page = client.get(f"{BASE}/classes/overview").get_data(as_text=True)
+    assert f"/classes/{classroom.c5a.id}/overview" in page
+    assert f"/classes/{classroom.c6b.id}/overview" in page
+
+
+def test_the_directors_menu_has_the_school_overview(client, classroom):
+    classroom.session.commit()
+    login(client, "director.a")
+    home = client.get(f"{BASE}/").get_data(as_text=True)
+    assert f'href="{BASE}/overview"' in home
+
+
+def _add_students(classroom, journal: Journal, count: int, start: int) -> None:
+    """More students in 5a, in both groups, each with grades and an absence."""
+    session = classroom.session
+    lesson = session.scalar(select(Lesson).where(Lesson.group_id == classroom.maths.id).limit(1))
+    for n in range(start, start + count):
+        person = _student(session, "Papildomas", f"Mokinys{n:02d}", classroom.c5a)
+        for group in (classroom.maths, classroom.english):
+            session.add(GroupStudent(group_id=group.id, student_id=person.id))
+        session.flush()
+        journal.grade(person, classroom.maths, str(1 + n % 10), date(2026, 9, 7))
+        journal.grade(person, classroom.english, str(1 + (n * 3) % 10), date(2026, 9, 8))
+        journal.term_grade(person, classroom.maths, "8")
+        journal.mark(lesson, person)
+
+
+def test_class_overview_runs_the_same_queries_for_5_and_30_students(
+    client, classroom, journal, count_queries
+):
+    url = f"{BASE}/classes/{classroom.c5a.id}/overview?term={classroom.terms[0].id}"
+    classroom.session.commit()
+    login(client, "head.a")
+    counts = []
+    for extra in (0, 25):
+        bind_to_school(classroom.session, classroom.school)
+        _add_students(classroom, journal, extra, 100)
+        classroom.session.commit()
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+        assert response.get_data(as_text=True).count("<tr>") >= 5 + extra
+    assert counts[0] == counts[1] <= 14, counts
+
+
+# --- the school overview --------------------------------------------------------------------
+
+
+def test_school_overview_figures(classroom, journal):
+    c, j = classroom, journal
+    session = c.session
+    s_out = c.outsider
+    # 6b: one lesson of its own group this month, without a topic, and an unexcused absence
+    scale_group = Group(year_id=c.year.id, subject_id=c.maths.subject_id, name="6b matematika",
+                        kind="class", class_id=c.c6b.id)  # fmt: skip
+    session.add(scale_group)
+    session.flush()
+    session.add(GroupStudent(group_id=scale_group.id, student_id=s_out.id))
+    session.add(GroupTeacher(group_id=scale_group.id, teacher_id=c.teacher.id))
+    session.flush()
+    lesson = j.lesson(scale_group, date(2026, 9, 21), 4, topic="  ")
+    j.mark(lesson, s_out)
+    j.grade(s_out, scale_group, "5", date(2026, 9, 21))
+    j.lesson(c.maths, date(2026, 8, 31), 1)  # last month: not counted (before the term too)
+    j.grade(c.students[0], c.english, "8", date(2026, 9, 22),
+            created_by=c.account("other_teacher").id)  # fmt: skip
+    result = services.school_overview(session, c.account("director"), c.school, today=TODAY)
+    assert result.term.id == c.terms[0].id
+    by_class = {f.school_class.name: f for f in result.classes}
+    a5, b6 = by_class["5a"], by_class["6b"]
+    assert (a5.students, b6.students) == (5, 1)
+    assert a5.mean == Decimal("8.00")  # (10 + 7 + 9 + 6 + 8) / 5
+    assert b6.mean == Decimal("5.00")
+    assert (a5.lessons, a5.lessons_without_topic) == (3, 1)
+    assert (b6.lessons, b6.lessons_without_topic) == (1, 1)
+    assert (a5.absences, a5.unexcused) == (3, 1)
+    assert (b6.absences, b6.unexcused) == (1, 1)
+    # 5 students × 2 groups expected; one confirmed (the other only suggested)
+    assert (a5.term_grades_confirmed, a5.term_grades_expected) == (1, 10)
+    assert (b6.term_grades_confirmed, b6.term_grades_expected) == (0, 1)
+    t = result.totals
+    assert (t.students, t.lessons, t.absences, t.unexcused) == (6, 4, 4, 2)
+    assert t.mean == Decimal("7.50")  # (10 + 7 + 9 + 6 + 8 + 5) / 6
+    assert (t.term_grades_confirmed, t.term_grades_expected) == (1, 11)
+    # grades entered in the last 7 days (all were entered just now)
+    result = services.school_overview(session, c.account("director"), c.school, today=date.today())
+    grades = {t.name: t.grades for t in result.teachers}
+    assert grades == {"Tomas Mokytojas": 6, "Jonas Anglas": 1}
+
+
+def test_old_grades_are_not_recent(classroom, journal):
+    c = classroom
+    later = date.today() + timedelta(days=services.RECENT_DAYS)
+    result = services.school_overview(c.session, c.account("director"), c.school, today=later)
+    assert {t.name: t.grades for t in result.teachers} == {"Tomas Mokytojas": 0, "Jonas Anglas": 0}
+
+
+def test_school_overview_runs_the_same_queries_for_few_and_many_classes(
+    client, classroom, journal, count_queries
+):
+    classroom.session.commit()
+    login(client, "director.a")
+    counts = []
+    for letter_base in (None, "bcdef"):
+        bind_to_school(classroom.session, classroom.school)
+        for n, letter in enumerate(letter_base or ""):
+            school_class = SchoolClass(year_id=classroom.year.id, grade_level=7, letter=letter)
+            classroom.session.add(school_class)
+            classroom.session.flush()
+            for k in range(6):
+                _student(classroom.session, "Septintokas", f"{letter}{k}{n}", school_class)
+        classroom.session.commit()
+        with count_queries() as queries:
+            response = client.get(f"{BASE}/overview")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert "7f" in response.get_data(as_text=True)
+    assert counts[0] == counts[1] <= 14, counts
