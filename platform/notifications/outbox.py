@@ -1,11 +1,25 @@
 """Writing outbox events. Services call :func:`record_event` in the transaction that makes the
-change, so a rolled-back grade leaves no event and a committed one always has its event."""
+change, so a rolled-back grade leaves no event and a committed one always has its event.
+
+After the commit, a dispatch job is enqueued for the school (an ``after_commit`` hook on the
+session). If Redis is down then, the commit has already succeeded: the error is logged and the
+periodic sweeper (notifications.tasks) dispatches the events later.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from notifications.models import NotificationEvent
+from tenants.binding import session_binding
+
+log = logging.getLogger(__name__)
+
+#: session.info key: ids of the schools whose new events this transaction recorded.
+_PENDING_SCHOOLS = "notifications.pending_schools"
 
 #: The event kinds the gradebook writes (delivery is the notifications issue's work).
 EVENT_KINDS = frozenset(
@@ -28,6 +42,28 @@ def record_event(
     """Add an event of ``kind`` whose payload is ``ids`` (record ids, never personal data)."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    event = NotificationEvent(kind=kind, payload=ids, actor_id=actor_id)
-    session.add(event)
-    return event
+    outbox_event = NotificationEvent(kind=kind, payload=ids, actor_id=actor_id)
+    session.add(outbox_event)
+    binding = session_binding(session)
+    if binding is not None:
+        session.info.setdefault(_PENDING_SCHOOLS, set()).add(binding.school_id)
+    return outbox_event
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    school_ids = session.info.pop(_PENDING_SCHOOLS, None)
+    if not school_ids:
+        return
+    from notifications.tasks import enqueue_dispatch
+
+    for school_id in sorted(school_ids):
+        enqueue_dispatch(school_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction sends nothing (a rolled-back savepoint inside a transaction
+    that commits only costs a dispatch job that finds no events)."""
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING_SCHOOLS, None)

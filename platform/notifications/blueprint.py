@@ -1,0 +1,123 @@
+"""Notification pages: the inbox and the bell's count, the recipient's settings, and the
+administrator's delivery list with retry."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+
+from accounts.models import Role
+from dienynas.errors import ServiceError
+from dienynas.extensions import db
+from dienynas.forms import parse_id
+from notifications import services
+from notifications.models import CHANNELS, STATES
+from notifications.tasks import enqueue_sends
+from school.menu import menu_item
+from tenants.routing import SchoolBlueprint
+
+log = logging.getLogger(__name__)
+
+bp = SchoolBlueprint("notifications", __name__)
+menu_item("notifications.inbox", _l("Notifications"), {Role.GUARDIAN, Role.STUDENT}, order=15)
+menu_item("notifications.deliveries", _l("Notification deliveries"), {Role.ADMIN}, order=85)
+
+
+@bp.get("/notifications")
+def inbox():
+    items = services.inbox(
+        db.session, current_user, include_email=not current_app.config.get("SMTP_URL")
+    )
+    return render_template("notifications/inbox.html", items=items)
+
+
+@bp.get("/notifications/unread.json")
+def unread():
+    """The bell's count, loaded by the browser so that no page pays a query for it."""
+    return jsonify(unread=services.unread_count(db.session, current_user))
+
+
+@bp.post("/notifications/read")
+def mark_read():
+    delivery_id = parse_id(request.form.get("id"))
+    services.mark_read(db.session, current_user, delivery_id)
+    db.session.commit()
+    return redirect(url_for("notifications.inbox"))
+
+
+def _settings_page(modes: dict, error: ServiceError | None = None, status: int = 200):
+    return render_template(
+        "notifications/settings.html",
+        modes=modes,
+        kinds=services.KIND_LABELS,
+        channels={c: services.CHANNEL_LABELS[c] for c in CHANNELS},
+        offered={m: services.MODE_LABELS[m] for m in services.OFFERED_MODES},
+        error=error,
+    ), status
+
+
+@bp.get("/notifications/settings")
+def settings():
+    return _settings_page(services.preferences_of(db.session, current_user.id))
+
+
+@bp.post("/notifications/settings")
+def save_settings():
+    try:
+        services.save_preferences(db.session, current_user, request.form)
+    except ServiceError as exc:
+        db.session.rollback()
+        submitted = {
+            (k, c): request.form.get(f"{k}.{c}", "") for k in services.KIND_LABELS for c in CHANNELS
+        }
+        return _settings_page(submitted, exc, 400)
+    db.session.commit()
+    flash(_("Your notification settings are saved."), "success")
+    return redirect(url_for("notifications.settings"))
+
+
+@bp.get("/notifications/deliveries")
+def deliveries():
+    state = request.args.get("state") or None
+    if state not in STATES:
+        state = None
+    rows = services.deliveries(db.session, current_user, g.school, state=state)
+    return render_template(
+        "notifications/deliveries.html",
+        rows=rows,
+        state=state,
+        states=services.state_labels(),
+        kinds=services.KIND_LABELS,
+        channels=services.CHANNEL_LABELS,
+    )
+
+
+@bp.post("/notifications/deliveries/retry")
+def retry():
+    delivery_id = parse_id(request.form.get("id"))
+    try:
+        ids = services.retry_failed(db.session, current_user, g.school, delivery_id)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("notifications.deliveries", state="failed"))
+    db.session.commit()
+    try:
+        enqueue_sends(g.school.id, ids)
+    except (redis.RedisError, OSError):
+        log.exception("could not enqueue the retried deliveries (the sweeper will send them)")
+    flash(
+        ngettext(
+            "%(num)d notification will be sent again.",
+            "%(num)d notifications will be sent again.",
+            len(ids),
+        ),
+        "success",
+    )
+    return redirect(url_for("notifications.deliveries"))

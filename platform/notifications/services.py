@@ -1,0 +1,538 @@
+"""Delivering outbox events (DESIGN.md 5): dispatch (who gets what, on which channel) and send
+(render in the recipient's language and hand over to the channel), plus the pages' queries.
+
+Dispatch locks undispatched events with ``FOR UPDATE SKIP LOCKED`` and writes delivery rows with
+``INSERT … ON CONFLICT DO NOTHING`` on (event, recipient, channel); send locks one pending
+delivery at a time and commits right after handing it over, so two jobs never send the same
+delivery and a job that runs twice delivers once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from accounts.models import Account, Role
+from accounts.services import require_role
+from dienynas.errors import NotFound, ServiceError
+from dienynas.i18n import in_locale
+from notifications.channels import DeliveryError, SmsProvider, mailer, sms_provider
+from notifications.models import (
+    CHANNELS,
+    DEFAULT_MODES,
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationPreference,
+)
+from notifications.outbox import EVENT_KINDS
+from notifications.rendering import Facts, Rendered, load_facts, render
+from school.classes.models import GroupStudent
+from school.people.models import Guardianship, Person, Student
+from tenants.models import School
+
+log = logging.getLogger(__name__)
+
+#: Events with one student (the student and their guardians are told).
+STUDENT_KINDS = frozenset(
+    {"grade", "grade_changed", "absence", "remark", "term_grade", "excuse_decision"}
+)
+#: Events for a whole group (every student of the group and their guardians are told).
+GROUP_KINDS = frozenset({"homework", "test"})
+#: A send attempt per RQ try: the first run and ``DEFAULT_RETRY.max`` retries.
+MAX_ATTEMPTS = 4
+#: Events one dispatch transaction takes.
+DISPATCH_BATCH = 500
+
+KIND_LABELS = {
+    "grade": _l("New grades"),
+    "grade_changed": _l("Changed or removed grades"),
+    "absence": _l("Absences and lateness"),
+    "remark": _l("Remarks and praise"),
+    "homework": _l("Homework"),
+    "test": _l("Announced tests"),
+    "term_grade": _l("Term grades"),
+    "excuse_decision": _l("Decisions on excuses"),
+}
+CHANNEL_LABELS = {"in_app": _l("In the e-diary"), "email": _l("E-mail"), "sms": _l("SMS")}
+MODE_LABELS = {"instant": _l("At once"), "off": _l("Off")}
+#: The modes the settings page offers now ('digest' comes with the daily digest).
+OFFERED_MODES = ("instant", "off")
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        "pending": pgettext("delivery", "Pending"),
+        "sent": pgettext("delivery", "Sent"),
+        "failed": pgettext("delivery", "Failed"),
+        "skipped": pgettext("delivery", "Skipped"),
+    }
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+def preferences_of(session: Session, account_id: int) -> dict[tuple[str, str], str]:
+    """(kind, channel) → mode for every kind and channel (defaults where nothing is saved)."""
+    modes = {(k, c): DEFAULT_MODES[c] for k in sorted(EVENT_KINDS) for c in CHANNELS}
+    rows = session.execute(
+        select(
+            NotificationPreference.kind, NotificationPreference.channel, NotificationPreference.mode
+        ).where(NotificationPreference.account_id == account_id)
+    )
+    for kind, channel, mode in rows:
+        modes[(kind, channel)] = mode
+    return modes
+
+
+def save_preferences(session: Session, account: Account, form: Mapping[str, str]) -> None:
+    """Save the settings form: a field ``<kind>.<channel>`` per pair, 'instant' or 'off'.
+    Every field must be given and valid, else nothing is saved."""
+    chosen: dict[tuple[str, str], str] = {}
+    for kind in sorted(EVENT_KINDS):
+        for channel in CHANNELS:
+            mode = form.get(f"{kind}.{channel}", "")
+            if mode not in OFFERED_MODES:
+                raise ServiceError(
+                    _(
+                        "Choose “%(instant)s” or “%(off)s” for every kind of notification.",
+                        instant=MODE_LABELS["instant"],
+                        off=MODE_LABELS["off"],
+                    ),
+                    field=f"{kind}.{channel}",
+                )
+            chosen[(kind, channel)] = mode
+    rows = [
+        {"account_id": account.id, "kind": kind, "channel": channel, "mode": mode}
+        for (kind, channel), mode in chosen.items()
+    ]
+    statement = insert(NotificationPreference).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["account_id", "kind", "channel"], set_={"mode": statement.excluded.mode}
+        )
+    )
+    session.flush()
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+
+def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, set[int]]:
+    """event id → recipient account ids: the student (own account) and their guardians; for
+    group events every active student of the group and their guardians; never the actor."""
+    group_ids = {e.payload["group_id"] for e in events if e.kind in GROUP_KINDS}
+    members: dict[int, set[int]] = defaultdict(set)
+    if group_ids:
+        rows = session.execute(
+            select(GroupStudent.group_id, GroupStudent.student_id)
+            .join(Student, Student.person_id == GroupStudent.student_id)
+            .where(GroupStudent.group_id.in_(group_ids), Student.status == "active")
+        )
+        for group_id, student_id in rows:
+            members[group_id].add(student_id)
+    students_of: dict[int, set[int]] = {}
+    for e in events:
+        if e.kind in GROUP_KINDS:
+            students_of[e.id] = members[e.payload["group_id"]]
+        else:
+            students_of[e.id] = {e.payload["student_id"]}
+    all_students = set().union(*students_of.values()) if students_of else set()
+    accounts_of: dict[int, set[int]] = defaultdict(set)
+    if all_students:
+        own = session.execute(
+            select(Person.id, Person.account_id).where(
+                Person.id.in_(all_students), Person.account_id.is_not(None)
+            )
+        )
+        for student_id, account_id in own:
+            accounts_of[student_id].add(account_id)
+        guardians = session.execute(
+            select(Guardianship.student_id, Person.account_id)
+            .join(Person, Person.id == Guardianship.guardian_id)
+            .where(Guardianship.student_id.in_(all_students), Person.account_id.is_not(None))
+        )
+        for student_id, account_id in guardians:
+            accounts_of[student_id].add(account_id)
+    result: dict[int, set[int]] = {}
+    for e in events:
+        recipients = (
+            set().union(*(accounts_of[s] for s in students_of[e.id]))
+            if students_of[e.id]
+            else set()
+        )
+        recipients.discard(e.actor_id)
+        result[e.id] = recipients
+    return result
+
+
+def _modes_for(session: Session, account_ids: Iterable[int]) -> dict[tuple[int, str, str], str]:
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            NotificationPreference.account_id,
+            NotificationPreference.kind,
+            NotificationPreference.channel,
+            NotificationPreference.mode,
+        ).where(NotificationPreference.account_id.in_(ids))
+    )
+    return {(a, k, c): m for a, k, c, m in rows}
+
+
+def dispatch(session: Session, limit: int = DISPATCH_BATCH) -> tuple[int, list[int]]:
+    """Turn up to ``limit`` undispatched events of the bound school into delivery rows (instant
+    channels only) and mark them dispatched. Returns how many events were taken and the ids of
+    the deliveries written now (a second run writes none). Events another job holds are
+    skipped, not waited for."""
+    events = list(
+        session.scalars(
+            select(NotificationEvent)
+            .where(NotificationEvent.dispatched_at.is_(None))
+            .order_by(NotificationEvent.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not events:
+        return 0, []
+    recipients = _recipients(session, events)
+    saved = _modes_for(session, set().union(*recipients.values()))
+    rows = []
+    for e in events:
+        for account_id in sorted(recipients[e.id]):
+            for channel in CHANNELS:
+                mode = saved.get((account_id, e.kind, channel), DEFAULT_MODES[channel])
+                if mode == "instant":
+                    rows.append({"event_id": e.id, "account_id": account_id, "channel": channel})
+    delivery_ids: list[int] = []
+    if rows:
+        delivery_ids = list(
+            session.scalars(
+                insert(NotificationDelivery)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["event_id", "account_id", "channel"])
+                .returning(NotificationDelivery.id)
+            )
+        )
+    session.execute(
+        update(NotificationEvent)
+        .where(NotificationEvent.id.in_([e.id for e in events]))
+        .values(dispatched_at=func.now())
+    )
+    session.flush()
+    return len(events), sorted(delivery_ids)
+
+
+def has_stale_events(session: Session, older_than: timedelta) -> bool:
+    """Undispatched events older than ``older_than`` in the bound school (a lost dispatch)."""
+    return (
+        session.scalar(
+            select(NotificationEvent.id)
+            .where(
+                NotificationEvent.dispatched_at.is_(None),
+                NotificationEvent.created_at < func.now() - older_than,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def stale_pending_deliveries(session: Session, older_than: timedelta) -> list[int]:
+    """Pending deliveries nobody has tried for ``older_than`` (their send job was lost)."""
+    return list(
+        session.scalars(
+            select(NotificationDelivery.id)
+            .where(
+                NotificationDelivery.state == "pending",
+                func.coalesce(NotificationDelivery.last_attempt_at, NotificationDelivery.created_at)
+                < func.now() - older_than,
+            )
+            .order_by(NotificationDelivery.id)
+        )
+    )
+
+
+# --- send -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    account_id: int
+    locale: str
+    email: str | None
+    phone: str | None
+    enabled: bool
+
+
+def _recipients_by_id(
+    session: Session, school: School, account_ids: set[int]
+) -> dict[int, Recipient]:
+    """Language and addresses: the account's, else what the school knows of the person."""
+    rows = session.execute(
+        select(
+            Account.id,
+            Account.locale,
+            Account.email,
+            Account.phone,
+            Account.is_enabled,
+            Person.locale,
+            Person.email,
+            Person.phone,
+        )
+        .outerjoin(Person, Person.account_id == Account.id)
+        .where(Account.id.in_(account_ids))
+    )
+    return {
+        row[0]: Recipient(
+            account_id=row[0],
+            locale=row[1] or row[5] or school.default_locale,
+            email=row[2] or row[6],
+            phone=row[3] or row[7],
+            enabled=row[4],
+        )
+        for row in rows
+    }
+
+
+def _email_template(extension: str):
+    """The e-mail template, rendered without the page layout's context (a job has no request
+    and no logged-in user)."""
+    return current_app.jinja_env.get_template(f"notifications/email.{extension}")
+
+
+class SendBatch:
+    """One send job's deliveries and what they share: the recipients (one query), each event's
+    facts (read once), its texts per language (rendered once), one SMTP connection.
+
+    The job calls :meth:`send_one` for each id and commits after each, so a delivery handed to
+    the channel is recorded at once (a crash re-sends at most the one in hand).
+    """
+
+    def __init__(self, session: Session, school: School, delivery_ids: list[int]) -> None:
+        self.session = session
+        self.school = school
+        rows = session.execute(
+            select(
+                NotificationDelivery.id,
+                NotificationDelivery.account_id,
+                NotificationEvent.id,
+                NotificationEvent.kind,
+                NotificationEvent.payload,
+            )
+            .join(NotificationEvent, NotificationEvent.id == NotificationDelivery.event_id)
+            .where(
+                NotificationDelivery.id.in_(delivery_ids), NotificationDelivery.state == "pending"
+            )
+            .order_by(NotificationDelivery.id)
+        ).all()
+        #: delivery id → (recipient account id, event id)
+        self.pending = {d: (a, e) for d, a, e, _, _ in rows}
+        self.events = {e: (kind, payload) for _, _, e, kind, payload in rows}
+        self.recipients = (
+            _recipients_by_id(session, school, {a for a, _ in self.pending.values()})
+            if rows
+            else {}
+        )
+        self.facts: dict[int, Facts | None] = {}
+        self.texts: dict[tuple[int, str], Rendered] = {}
+        self.mailer = mailer()
+        self._sms: SmsProvider | None = None
+
+    def rendered(self, event_id: int, locale: str) -> Rendered | None:
+        if event_id not in self.facts:
+            kind, payload = self.events[event_id]
+            self.facts[event_id] = load_facts(self.session, kind, payload)
+        facts = self.facts[event_id]
+        if facts is None:
+            return None
+        key = (event_id, locale)
+        if key not in self.texts:
+            with in_locale(locale):
+                self.texts[key] = render(facts, locale)
+        return self.texts[key]
+
+    def send_one(self, delivery_id: int) -> str | None:
+        """Send one delivery if it is still pending and no other job holds it. Returns its new
+        state ('sent', 'skipped', 'failed', or 'pending' when it failed and will be retried),
+        None when there was nothing to do."""
+        account_id, event_id = self.pending[delivery_id]
+        delivery = self.session.scalar(
+            select(NotificationDelivery)
+            .where(NotificationDelivery.id == delivery_id, NotificationDelivery.state == "pending")
+            .with_for_update(skip_locked=True)
+        )
+        if delivery is None:  # sent meanwhile, or another job holds it
+            return None
+        recipient = self.recipients.get(account_id)
+        delivery.locale = recipient.locale if recipient else self.school.default_locale
+        delivery.attempts += 1
+        delivery.last_attempt_at = func.now()
+        text = self.rendered(event_id, delivery.locale)
+        try:
+            if text is None:
+                skipped: str | None = "What the notification reported no longer exists."
+            else:
+                delivery.subject, delivery.body = text.subject[:300], text.body
+                skipped = self._hand_over(delivery.channel, recipient, text)
+        except DeliveryError as exc:
+            delivery.error = str(exc)[:500]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.state = "failed"
+                log.warning("delivery %s failed for good: %s", delivery_id, exc)
+            else:
+                log.info("delivery %s failed, will retry: %s", delivery_id, exc)
+        else:
+            delivery.state = "skipped" if skipped else "sent"
+            delivery.error = skipped
+            if not skipped:
+                delivery.sent_at = func.now()
+        self.session.flush()
+        return delivery.state
+
+    def _hand_over(self, channel: str, recipient: Recipient | None, text: Rendered) -> str | None:
+        """Deliver on the channel. Returns None when sent, else why nothing was sent (skipped);
+        raises DeliveryError when the channel failed (retried)."""
+        if recipient is None or not recipient.enabled:
+            return "The recipient's account is disabled."
+        if channel == "in_app":
+            return None
+        if channel == "email":
+            if not recipient.email:
+                return "No e-mail address."
+            if self.mailer is None:
+                return "No SMTP server is configured (SMTP_URL): shown in the e-diary only."
+            with in_locale(recipient.locale):
+                html = _email_template("html").render(
+                    text=text, school=self.school, locale=recipient.locale
+                )
+                plain = _email_template("txt").render(text=text, school=self.school)
+            self.mailer.send(recipient.email, text.subject, plain, html, recipient.locale)
+            return None
+        if not recipient.phone:
+            return "No phone number."
+        if self._sms is None:
+            self._sms = sms_provider()
+        self._sms.send(recipient.phone, text.subject)
+        return None
+
+    def close(self) -> None:
+        if self.mailer is not None:
+            self.mailer.close()
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def unread_count(session: Session, account: Account) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(NotificationDelivery)
+        .where(
+            NotificationDelivery.account_id == account.id,
+            NotificationDelivery.channel == "in_app",
+            NotificationDelivery.state == "sent",
+            NotificationDelivery.read_at.is_(None),
+        )
+    )
+
+
+def inbox(
+    session: Session, account: Account, *, include_email: bool, limit: int = 100
+) -> list[NotificationDelivery]:
+    """The account's notifications, newest first (with ``include_email``, also the e-mails:
+    in development, where no SMTP server is configured, that is where they can be read)."""
+    channels = ["in_app", "email"] if include_email else ["in_app"]
+    return list(
+        session.scalars(
+            select(NotificationDelivery)
+            .where(
+                NotificationDelivery.account_id == account.id,
+                NotificationDelivery.channel.in_(channels),
+                NotificationDelivery.subject.is_not(None),
+            )
+            .order_by(NotificationDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, account: Account, delivery_id: int | None = None) -> int:
+    """Mark one of the account's notifications read (or all of them). Returns how many."""
+    statement = (
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.account_id == account.id,
+            NotificationDelivery.channel == "in_app",
+            NotificationDelivery.read_at.is_(None),
+        )
+        .values(read_at=func.now())
+    )
+    if delivery_id is not None:
+        statement = statement.where(NotificationDelivery.id == delivery_id)
+    count = session.execute(statement).rowcount
+    session.flush()
+    return count
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    delivery: NotificationDelivery
+    kind: str
+    recipient: str | None
+
+
+def deliveries(
+    session: Session, account: Account, school: School, *, state: str | None, limit: int = 200
+) -> list[DeliveryRow]:
+    """The administrator's view: the latest deliveries (optionally of one state) with the
+    event kind and the recipient's name, in one query."""
+    require_role(account, school, Role.ADMIN)
+    query = (
+        select(NotificationDelivery, NotificationEvent.kind, Person.first_name, Person.last_name)
+        .join(NotificationEvent, NotificationEvent.id == NotificationDelivery.event_id)
+        .outerjoin(Person, Person.account_id == NotificationDelivery.account_id)
+        .order_by(NotificationDelivery.id.desc())
+        .limit(limit)
+    )
+    if state:
+        query = query.where(NotificationDelivery.state == state)
+    return [
+        DeliveryRow(d, kind, f"{first} {last}" if first else None)
+        for d, kind, first, last in session.execute(query)
+    ]
+
+
+def retry_failed(
+    session: Session, account: Account, school: School, delivery_id: int | None = None
+) -> list[int]:
+    """Put failed deliveries (one, or all) back to pending with fresh attempts. Returns their
+    ids; the view enqueues the send after the commit."""
+    require_role(account, school, Role.ADMIN)
+    statement = (
+        update(NotificationDelivery)
+        .where(NotificationDelivery.state == "failed")
+        .values(state="pending", attempts=0, error=None)
+        .returning(NotificationDelivery.id)
+    )
+    if delivery_id is not None:
+        if session.get(NotificationDelivery, delivery_id) is None:
+            raise NotFound(_("There is no such notification."))
+        statement = statement.where(NotificationDelivery.id == delivery_id)
+    ids = sorted(session.scalars(statement))
+    if delivery_id is not None and not ids:
+        raise ServiceError(_("Only a failed notification can be sent again."))
+    session.flush()
+    return ids
