@@ -1,0 +1,249 @@
+"""Pages of the test calendar: the month, announcing, changing and cancelling a test."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.models import Role
+from dienynas.errors import NotFound, ServiceError
+from dienynas.extensions import db
+from dienynas.forms import parse_date, parse_id, parse_optional_int
+from gradebook.access import diary_student_ids
+from gradebook.days import get_settings
+from gradebook.planning import services
+from gradebook.planning.models import PlannedTest
+from school.calendar.models import Holiday
+from school.calendar.services import current_year
+from school.classes.models import Group, SchoolClass
+from school.curriculum.models import AssessmentKind
+from school.menu import menu_item
+from school.permissions import READERS, person_of
+from tenants.routing import SchoolBlueprint
+
+bp = SchoolBlueprint("planning", __name__)
+#: Any Monday, for the names of the weekdays.
+MONDAY = date(2024, 1, 1)
+
+menu_item("planning.month", _l("Test calendar"), set(Role), order=45)
+
+
+def _month(value: str | None, today: date) -> date:
+    """The first day of the month asked for (``YYYY-MM``); this month when absent."""
+    if value:
+        try:
+            year, month = (int(part) for part in value.split("-"))
+            return date(year, month, 1)
+        except ValueError:
+            flash(_("“%(value)s” is not a month; use the form YYYY-MM.", value=value), "error")
+    return today.replace(day=1)
+
+
+def _weeks(first: date, saturdays: bool) -> list[list[date | None]]:
+    """The month's weeks, Monday to Friday (or Saturday); days of other months are None."""
+    width = 6 if saturdays else 5
+    weeks = []
+    for week in calendar.Calendar().monthdatescalendar(first.year, first.month):
+        weeks.append([d if d.month == first.month else None for d in week[:width]])
+    return [w for w in weeks if any(w)]
+
+
+@bp.get("/tests")
+def month():
+    today = date.today()
+    first = _month(request.args.get("month"), today)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    roles = g.school_roles
+    is_staff = bool(roles & READERS)
+    year = current_year(db.session, first) if is_staff else None
+    classes = (
+        db.session.scalars(
+            select(SchoolClass)
+            .where(SchoolClass.year_id == year.id)
+            .order_by(SchoolClass.grade_level, SchoolClass.letter)
+        ).all()
+        if year
+        else []
+    )
+    chosen = None
+    class_id = parse_id(request.args.get("class")) if is_staff else None
+    if request.args.get("class") and is_staff:
+        chosen = db.session.get(SchoolClass, class_id) if class_id else None
+        if chosen is None:
+            raise NotFound(_("There is no such class."))
+    person = person_of(db.session, current_user) if is_staff else None
+    taught = services.taught_group_ids(db.session, person)
+    reads_diary = roles & {Role.STUDENT, Role.GUARDIAN}
+    groups = services.visible_group_filter(
+        roles,
+        class_id=chosen.id if chosen else None,
+        person=person,
+        taught_ids=taught,
+        student_ids=diary_student_ids(db.session, current_user) if reads_diary else [],
+    )
+    tests = services.tests_between(db.session, first, last, group_ids=groups)
+    by_day: dict[date, list[PlannedTest]] = {}
+    for test in tests:
+        by_day.setdefault(test.on_day, []).append(test)
+    is_admin = Role.ADMIN in roles
+    holidays = db.session.execute(
+        select(Holiday.starts_on, Holiday.ends_on, Holiday.name).where(
+            Holiday.starts_on <= last, Holiday.ends_on >= first
+        )
+    ).all()
+    holiday_of = {}
+    for starts_on, ends_on, name in holidays:
+        day = max(starts_on, first)
+        while day <= min(ends_on, last):
+            holiday_of[day] = name
+            day += timedelta(days=1)
+    weeks = _weeks(first, get_settings(db.session).saturday_lessons)
+    return render_template(
+        "planning/month.html",
+        first=first,
+        weeks=weeks,
+        day_names=[format_date(MONDAY + timedelta(days=i), "EEEE") for i in range(len(weeks[0]))],
+        by_day=by_day,
+        holiday_of=holiday_of,
+        classes=classes,
+        chosen=chosen,
+        today=today,
+        previous=(first - timedelta(days=1)).strftime("%Y-%m"),
+        following=(last + timedelta(days=1)).strftime("%Y-%m"),
+        can_edit=lambda t: t.on_day >= today and (is_admin or t.group_id in taught),
+        can_announce=is_admin or bool(taught),
+        sees_all=bool(roles & {Role.ADMIN, Role.DIRECTOR}),
+    )
+
+
+def _kinds() -> list[AssessmentKind]:
+    return list(
+        db.session.scalars(
+            select(AssessmentKind)
+            .where(AssessmentKind.is_active.is_(True))
+            .order_by(AssessmentKind.name)
+        )
+    )
+
+
+def _form_page(
+    test: PlannedTest | None,
+    form: dict,
+    *,
+    error: ServiceError | None = None,
+    warnings: list[str] | None = None,
+    status: int = 200,
+):
+    today = date.today()
+    year = current_year(db.session, today)
+    groups = (
+        []
+        if test
+        else services.announceable_groups(db.session, current_user, g.school, year and year.id)
+    )
+    settings = get_settings(db.session)
+    return render_template(
+        "planning/form.html",
+        test=test,
+        form=form,
+        groups=groups,
+        kinds=_kinds(),
+        settings=settings,
+        error=error,
+        warnings=warnings or [],
+        earliest=today + timedelta(days=settings.test_notice_days),
+    ), status
+
+
+def _read_form() -> dict:
+    form = request.form
+    return {
+        "on_day": parse_date(form.get("on_day"), "on_day"),
+        "topic": form.get("topic", ""),
+        "kind_id": parse_id(form.get("kind_id")),
+        "lesson_no": parse_optional_int(form.get("lesson_no"), "lesson_no", 0, 15),
+        "today": date.today(),
+        "accept_warning": form.get("accept_warning") == "1",
+    }
+
+
+def _saved(result: services.AnnounceResult, message: str):
+    db.session.commit()
+    flash(message, "success")
+    if result.warnings:
+        flash(_("Saved although it breaks the school's test rules."), "warning")
+    return redirect(url_for("planning.month", month=result.test.on_day.strftime("%Y-%m")))
+
+
+@bp.get("/tests/new")
+def new():
+    day = request.args.get("day", "")
+    return _form_page(None, {"group_id": request.args.get("group", ""), "on_day": day})
+
+
+@bp.post("/tests/new")
+def create():
+    try:
+        group_id = parse_id(request.form.get("group_id"))
+        if group_id is None:
+            raise ServiceError(_("Choose a group."), field="group_id")
+        group = db.session.get(Group, group_id)
+        if group is None:
+            raise NotFound(_("There is no such group."))
+        result = services.announce_test(
+            db.session, current_user, g.school, group=group, **_read_form()
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return _form_page(None, request.form, error=exc, status=400)
+    if not result.saved:
+        return _form_page(None, request.form, warnings=result.warnings)
+    return _saved(result, _("The test is announced."))
+
+
+@bp.get("/tests/<int:test_id>/edit")
+def edit(test_id: int):
+    test = services.get_test(db.session, test_id)
+    form = {
+        "on_day": test.on_day.isoformat(),
+        "topic": test.topic,
+        "kind_id": str(test.kind_id or ""),
+        "lesson_no": "" if test.lesson_no is None else str(test.lesson_no),
+    }
+    return _form_page(test, form)
+
+
+@bp.post("/tests/<int:test_id>/edit")
+def update(test_id: int):
+    test = services.get_test(db.session, test_id)
+    try:
+        result = services.update_test(db.session, current_user, g.school, test, **_read_form())
+    except ServiceError as exc:
+        db.session.rollback()
+        return _form_page(services.get_test(db.session, test_id), request.form, error=exc,
+                          status=400)  # fmt: skip
+    if not result.saved:
+        return _form_page(test, request.form, warnings=result.warnings)
+    return _saved(result, _("The test is changed."))
+
+
+@bp.post("/tests/<int:test_id>/cancel")
+def cancel(test_id: int):
+    test = services.get_test(db.session, test_id)
+    month = test.on_day.strftime("%Y-%m")
+    try:
+        services.cancel_test(db.session, current_user, g.school, test, today=date.today())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("planning.month", month=month))
+    db.session.commit()
+    flash(_("The test is cancelled."), "success")
+    return redirect(url_for("planning.month", month=month))
