@@ -120,7 +120,7 @@ def _covering_excuses(session: Session, student_ids: Iterable[int], day: date) -
         )
         .group_by(Excuse.student_id)
     )
-    return dict(rows.tuples().all())
+    return {student_id: excuse_id for student_id, excuse_id in rows}
 
 
 def _write_mark(
@@ -611,7 +611,7 @@ def excuses_of(session: Session, student_ids: Iterable[int]) -> list[ExcuseRow]:
         .where(Excuse.student_id.in_(list(student_ids)))
         .order_by((Excuse.status != "pending"), Excuse.from_day.desc(), Excuse.id.desc())
     )
-    return [ExcuseRow(excuse, person) for excuse, person in rows.tuples()]
+    return [ExcuseRow(excuse, person) for excuse, person in rows]
 
 
 # --- classes ----------------------------------------------------------------------------------
@@ -626,11 +626,20 @@ def get_class(session: Session, class_id: int) -> SchoolClass:
 
 def require_summary_reader(
     session: Session, account: Account, school: School, school_class: SchoolClass
-) -> None:
-    """The class head, the administrator, the director."""
-    if Role.DIRECTOR in roles_in_school(account, school):
-        return
-    require_class_head(session, account, school, school_class)
+) -> bool:
+    """The class head, the administrator and the director read the class's attendance.
+    Returns whether the account may also excuse it (the class head, the administrator)."""
+    roles = roles_in_school(account, school)
+    if Role.ADMIN in roles:
+        return True
+    person = person_of(session, account)
+    if person is not None and school_class.head_id == person.id:
+        return True
+    if Role.DIRECTOR in roles:
+        return False
+    raise PermissionDenied(
+        _("Only the class head, the director and the e-diary administrator may see this.")
+    )
 
 
 def class_students(session: Session, school_class: SchoolClass) -> list[Person]:
@@ -707,7 +716,7 @@ def month_summary(session: Session, school_class: SchoolClass, month: date) -> M
                 Attendance.student_id.in_(in_class),
             )
             .group_by(Attendance.student_id)
-        ).tuples()
+        )
     }
     rows = [SummaryRow(person, figures.get(person.id, Counts())) for person in students]
     total = Counts(

@@ -1,0 +1,622 @@
+"""Attendance marks, excuses (class heads, guardians and their quota) and the monthly summary."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from classroom import _student
+from conftest import login, post_form
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.i18n import in_locale
+from gradebook.attendance import services
+from gradebook.attendance.models import Attendance, Excuse
+from gradebook.lessons.models import Lesson
+from notifications.models import NotificationEvent
+from school.classes.models import GroupStudent
+from tenants.services import bind_to_school
+
+BASE = "/s/school-a"
+TODAY = date(2026, 9, 30)  # a Wednesday of semester 1
+MONDAY = date(2026, 9, 7)
+PDF = b"%PDF-1.4\n% a doctor's certificate\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with in_locale("en"):
+        yield
+
+
+class FixedDate(date):
+    @classmethod
+    def today(cls) -> date:
+        return TODAY
+
+
+@pytest.fixture(autouse=True)
+def pages_today(monkeypatch):
+    """The pages' "today" (``date.today()`` in the views) is ``TODAY``."""
+    from gradebook.attendance import blueprint
+
+    monkeypatch.setattr(blueprint, "date", FixedDate)
+
+
+def make_lesson(classroom, day: date, group=None, lesson_no: int = 1, teacher=None) -> Lesson:
+    group = group or classroom.maths
+    term = classroom.terms[0] if day <= classroom.terms[0].ends_on else classroom.terms[1]
+    lesson = Lesson(
+        group_id=group.id, on_day=day, lesson_no=lesson_no, term_id=term.id,
+        teacher_id=(teacher or classroom.teacher).id,
+    )  # fmt: skip
+    classroom.session.add(lesson)
+    classroom.session.flush()
+    return lesson
+
+
+def count(session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def events(session, kind: str) -> list[dict]:
+    return list(
+        session.scalars(
+            select(NotificationEvent.payload)
+            .where(NotificationEvent.kind == kind)
+            .order_by(NotificationEvent.id)
+        )
+    )
+
+
+def mark(classroom, lesson, student, value, who="teacher", today=TODAY):
+    return services.mark_attendance(
+        classroom.session, classroom.account(who), classroom.school, lesson, student.id, value,
+        today=today,
+    )  # fmt: skip
+
+
+def head_excuse(classroom, student, start, end, reason="illness", **extra):
+    return services.excuse_by_class_head(
+        classroom.session, classroom.account("head"), classroom.school, student_id=student.id,
+        from_day=start, to_day=end, reason=reason, note=extra.pop("note", None), **extra,
+    )  # fmt: skip
+
+
+def guardian_request(classroom, start, end, reason="illness", today=TODAY, student=None):
+    return services.request_excuse_by_guardian(
+        classroom.session, classroom.account("guardian"), classroom.school,
+        student_id=(student or classroom.students[0]).id, from_day=start, to_day=end,
+        reason=reason, note="", today=today,
+    )  # fmt: skip
+
+
+# --- marks --------------------------------------------------------------------------------------
+
+
+def test_marking_writes_one_event_per_new_or_changed_absence(classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    student = classroom.students[1]
+    row = mark(classroom, lesson, student, "absent")
+    assert (row.mark, row.excused, row.marked_by) == (
+        "absent", False, classroom.account("teacher").id,
+    )  # fmt: skip
+    assert events(classroom.session, "absence") == [
+        {"lesson_id": lesson.id, "student_id": student.id}
+    ]
+    mark(classroom, lesson, student, "absent")  # unchanged: no event
+    mark(classroom, lesson, student, "late")  # changed: an event
+    mark(classroom, lesson, student, "left_early")  # not notified
+    assert len(events(classroom.session, "absence")) == 2
+    assert mark(classroom, lesson, student, "") is None  # cleared: present again
+    assert mark(classroom, lesson, student, None) is None
+    assert count(classroom.session, Attendance) == 0
+    assert len(events(classroom.session, "absence")) == 2
+
+
+def test_mark_for_a_student_outside_the_group_is_refused(classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    with pytest.raises(ServiceError, match=r"not in this lesson's group \(5a matematika\)"):
+        mark(classroom, lesson, classroom.outsider, "absent")
+    assert count(classroom.session, Attendance) == 0
+    assert events(classroom.session, "absence") == []
+
+
+def test_unknown_mark_is_refused(classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    with pytest.raises(ServiceError, match="Choose present, absent, late or left early"):
+        mark(classroom, lesson, classroom.students[0], "sick")
+    assert count(classroom.session, Attendance) == 0
+
+
+def test_a_future_lesson_gets_no_marks(classroom):
+    lesson = make_lesson(classroom, date(2026, 10, 2))
+    with pytest.raises(ServiceError, match="has not taken place yet"):
+        mark(classroom, lesson, classroom.students[0], "absent")
+    assert count(classroom.session, Attendance) == 0
+    assert mark(classroom, lesson, classroom.students[0], "absent", today=date(2026, 10, 2))
+
+
+def test_another_teachers_group_is_refused_but_a_substitute_writes(classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    with pytest.raises(PermissionDenied):
+        mark(classroom, lesson, classroom.students[0], "absent", who="other_teacher")
+    assert count(classroom.session, Attendance) == 0
+    held = make_lesson(classroom, MONDAY, lesson_no=5, teacher=classroom.other_teacher)
+    assert mark(classroom, held, classroom.students[0], "late", who="other_teacher").mark == "late"
+
+
+def test_a_mark_on_an_excused_day_is_excused_at_once(classroom):
+    student = classroom.students[2]
+    excuse = head_excuse(classroom, student, MONDAY, MONDAY)
+    row = mark(classroom, make_lesson(classroom, MONDAY), student, "absent")
+    assert row.excuse_id == excuse.id
+    other_day = mark(classroom, make_lesson(classroom, date(2026, 9, 9)), student, "absent")
+    assert other_day.excuse_id is None
+
+
+def test_marking_a_whole_lesson_checks_every_mark_first(classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    first, second, third = classroom.students[:3]
+    account = classroom.account("teacher")
+    with pytest.raises(ServiceError):
+        services.mark_lesson(
+            classroom.session, account, classroom.school, lesson,
+            {first.id: "absent", second.id: "asleep"}, today=TODAY,
+        )  # fmt: skip
+    assert count(classroom.session, Attendance) == 0
+    marks = services.mark_lesson(
+        classroom.session, account, classroom.school, lesson,
+        {first.id: "absent", second.id: "late", third.id: ""}, today=TODAY,
+    )  # fmt: skip
+    assert {sid: row.mark for sid, row in marks.items()} == {first.id: "absent", second.id: "late"}
+    marks = services.mark_lesson(
+        classroom.session, account, classroom.school, lesson, {first.id: None}, today=TODAY
+    )
+    assert list(marks) == [second.id]
+    assert len(events(classroom.session, "absence")) == 2
+
+
+# --- the lesson page ----------------------------------------------------------------------------
+
+
+def test_lesson_page_marks_the_whole_lesson(client, classroom, count_queries):
+    lesson = make_lesson(classroom, MONDAY)
+    student = classroom.students[1]
+    classroom.session.commit()
+    login(client, "teacher.a")
+    url = f"{BASE}/lessons/{lesson.id}/attendance"
+    page = client.get(url).get_data(as_text=True)
+    assert "Butkus Benas" in page and f'name="mark-{student.id}" value="" ' in page
+    form = {f"mark-{s.id}": "" for s in classroom.students} | {f"mark-{student.id}": "absent"}
+    response = post_form(client, url, form)
+    assert response.status_code == 302
+    bind_to_school(classroom.session, classroom.school)
+    assert classroom.session.scalar(select(Attendance.student_id)) == student.id
+    with count_queries() as queries:
+        page = client.get(url).get_data(as_text=True)
+    assert len(queries) <= 10, "\n".join(queries)
+    assert f'name="mark-{student.id}" value="absent" aria-label="Absent" checked' in page
+
+
+def test_lesson_page_refuses_outsiders_and_bad_marks(app, client, classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    classroom.session.commit()
+    url = f"{BASE}/lessons/{lesson.id}/attendance"
+    outsider, student = classroom.outsider.id, classroom.students[0].id
+    login(client, "teacher.a")
+    response = post_form(client, url, {f"mark-{outsider}": "absent"})
+    assert response.status_code == 400
+    assert "is not in this lesson&#39;s group" in response.get_data(as_text=True)
+    response = post_form(client, url, {f"mark-{student}": "sick"})
+    assert response.status_code == 400
+    assert "Choose present, absent, late or left early." in response.get_data(as_text=True)
+    bind_to_school(classroom.session, classroom.school)
+    future = make_lesson(classroom, date(2026, 10, 2))
+    classroom.session.commit()
+    future_url = f"{BASE}/lessons/{future.id}/attendance"
+    assert "marked when the lesson takes place" in client.get(future_url).get_data(as_text=True)
+    response = post_form(client, future_url, {f"mark-{student}": "absent"}, form_page=url)
+    assert response.status_code == 400
+    assert "has not taken place yet" in response.get_data(as_text=True)
+    bind_to_school(classroom.session, classroom.school)
+    assert count(classroom.session, Attendance) == 0
+
+    other = app.test_client()
+    login(other, "teacher2.a")
+    assert other.get(url).status_code == 403
+    response = post_form(other, url, {f"mark-{student}": "absent"}, form_page=f"{BASE}/")
+    assert response.status_code == 403
+    bind_to_school(classroom.session, classroom.school)
+    assert count(classroom.session, Attendance) == 0
+
+
+def test_class_head_reads_the_lesson_without_the_form(client, classroom):
+    lesson = make_lesson(classroom, MONDAY)
+    classroom.session.commit()
+    login(client, "head.a")
+    page = client.get(f"{BASE}/lessons/{lesson.id}/attendance")
+    assert page.status_code == 200
+    assert "Ambrazaitė Agnė" in page.get_data(as_text=True)
+    assert 'type="radio"' not in page.get_data(as_text=True)
+
+
+# --- excuses by the class head ------------------------------------------------------------------
+
+
+def test_class_head_excuse_links_the_marks_of_the_span(classroom):
+    student = classroom.students[1]
+    monday = make_lesson(classroom, MONDAY)
+    wednesday = make_lesson(classroom, date(2026, 9, 9))
+    friday = make_lesson(classroom, date(2026, 9, 11))
+    for lesson, value in ((monday, "absent"), (wednesday, "late"), (friday, "absent")):
+        mark(classroom, lesson, student, value)
+    mark(classroom, monday, classroom.students[2], "absent")
+    excuse = head_excuse(classroom, student, MONDAY, date(2026, 9, 9), document=None)
+    assert (excuse.status, excuse.source, excuse.school_days) == ("approved", "class_head", 3)
+    linked = classroom.session.execute(
+        select(Attendance.lesson_id)
+        .where(Attendance.excuse_id == excuse.id)
+        .order_by(Attendance.lesson_id)
+    ).scalars()
+    assert list(linked) == [monday.id, wednesday.id]  # lateness is excused too
+    assert count(classroom.session, Attendance, Attendance.excuse_id.is_(None)) == 2
+    assert events(classroom.session, "excuse_decision") == [
+        {"excuse_id": excuse.id, "student_id": student.id}
+    ]
+
+
+def test_only_the_class_head_excuses(classroom):
+    with pytest.raises(PermissionDenied):
+        services.excuse_by_class_head(
+            classroom.session, classroom.account("teacher"), classroom.school,
+            student_id=classroom.students[0].id, from_day=MONDAY, to_day=MONDAY,
+            reason="illness", note=None,
+        )  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        head_excuse(classroom, classroom.outsider, MONDAY, MONDAY)  # a 6b student
+    with pytest.raises(NotFound):
+        services.excuse_by_class_head(
+            classroom.session, classroom.account("head"), classroom.school,
+            student_id=None, from_day=MONDAY, to_day=MONDAY, reason="illness", note=None,
+        )  # fmt: skip
+    assert count(classroom.session, Excuse) == 0
+    admin_excuse = services.excuse_by_class_head(
+        classroom.session, classroom.account("admin"), classroom.school,
+        student_id=classroom.outsider.id, from_day=MONDAY, to_day=MONDAY,
+        reason="other", note="Olympiad",
+    )  # fmt: skip
+    assert admin_excuse.status == "approved"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "extra", "message"),
+    [
+        (date(2026, 9, 9), MONDAY, {}, "The last day is before the first day"),
+        (date(2027, 7, 5), date(2027, 7, 9), {}, "There are no school days from"),
+        (date(2026, 10, 26), date(2026, 10, 30), {}, "There are no school days from"),
+        (MONDAY, MONDAY, {"reason": "holiday"}, "Choose the reason"),
+        (MONDAY, MONDAY, {"note": "x" * 1001}, "at most 1000 characters"),
+        (MONDAY, MONDAY, {"document": services.Document("a.txt", b"hello")}, "PDF, JPEG or PNG"),
+        (MONDAY, MONDAY, {"document": services.Document("a.pdf", b"")}, "The document is empty"),
+        (
+            MONDAY,
+            MONDAY,
+            {"document": services.Document("a.pdf", b"%PDF-" + b"0" * 5 * 2**20)},
+            "larger than 5 MB",
+        ),
+    ],
+)
+def test_bad_class_head_excuses_save_nothing(classroom, start, end, extra, message):
+    with pytest.raises(ServiceError, match=message):
+        head_excuse(classroom, classroom.students[0], start, end, **extra)
+    assert count(classroom.session, Excuse) == 0
+    assert events(classroom.session, "excuse_decision") == []
+
+
+# --- guardians and their quota ------------------------------------------------------------------
+
+
+def test_guardian_excuse_within_the_quota_is_approved_at_once(classroom):
+    child = classroom.students[0]
+    lesson = make_lesson(classroom, date(2026, 9, 14))
+    mark(classroom, lesson, child, "absent")
+    result = guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))
+    assert result.over_quota == []
+    assert (result.excuse.status, result.excuse.school_days) == ("approved", 5)
+    assert result.excuse.decided_by is None  # approved by the rule, not by a person
+    assert classroom.session.get(Attendance, (lesson.id, child.id)).excuse_id == result.excuse.id
+    assert events(classroom.session, "excuse_decision") == [
+        {"excuse_id": result.excuse.id, "student_id": child.id}
+    ]
+
+
+def test_guardian_beyond_the_illness_quota_waits_for_the_class_head(classroom):
+    child = classroom.students[0]
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))  # 5 days: the quota
+    lesson = make_lesson(classroom, date(2026, 9, 21))
+    mark(classroom, lesson, child, "absent")
+    result = guardian_request(classroom, date(2026, 9, 21), date(2026, 9, 21))
+    assert result.excuse.status == "pending"
+    assert result.over_quota == [
+        "September 2026: with this request 6 school days would be excused for illness, and a "
+        "guardian may excuse at most 5 a month."
+    ]
+    assert classroom.session.get(Attendance, (lesson.id, child.id)).excuse_id is None
+    assert len(events(classroom.session, "excuse_decision")) == 1  # only the first one
+    # Days already excused count once: the same week again is still within the quota.
+    assert guardian_request(classroom, date(2026, 9, 16), date(2026, 9, 17)).over_quota == []
+
+
+def test_a_span_across_months_counts_the_days_of_each_month(classroom):
+    october = date(2026, 10, 9)
+    first = guardian_request(classroom, date(2026, 9, 28), date(2026, 10, 2), today=october)
+    assert first.over_quota == []  # 3 days of September, 2 of October
+    result = guardian_request(classroom, date(2026, 9, 21), date(2026, 9, 23), today=october)
+    assert result.excuse.status == "pending"
+    assert [m.split(":")[0] for m in result.over_quota] == ["September 2026"]
+    assert guardian_request(classroom, date(2026, 10, 5), date(2026, 10, 7), today=october)
+    result = guardian_request(classroom, date(2026, 9, 30), date(2026, 10, 8), today=october)
+    assert result.over_quota == [
+        "October 2026: with this request 6 school days would be excused for illness, and a "
+        "guardian may excuse at most 5 a month."
+    ]
+
+
+def test_other_reasons_count_per_term(classroom):
+    today = date(2027, 2, 26)
+    assert guardian_request(
+        classroom, date(2027, 2, 1), date(2027, 2, 2), "other", today
+    ).over_quota == []  # fmt: skip
+    # An illness day does not count against the other reasons' quota.
+    assert guardian_request(classroom, date(2027, 2, 3), date(2027, 2, 3), "illness", today)
+    result = guardian_request(classroom, date(2027, 2, 8), date(2027, 2, 9), "other", today)
+    assert result.excuse.status == "pending"
+    assert result.over_quota == [
+        "Semester 2: with this request 4 school days would be excused for other reasons, and a "
+        "guardian may excuse at most 3 in a term."
+    ]
+
+
+def test_guardian_of_another_child_is_refused(classroom):
+    with pytest.raises(PermissionDenied, match="your own children"):
+        guardian_request(classroom, MONDAY, MONDAY, student=classroom.students[1])
+    with pytest.raises(PermissionDenied):  # a student does not excuse themselves
+        services.request_excuse_by_guardian(
+            classroom.session, classroom.account("student"), classroom.school,
+            student_id=classroom.students[0].id, from_day=MONDAY, to_day=MONDAY,
+            reason="illness", note=None, today=TODAY,
+        )  # fmt: skip
+    assert count(classroom.session, Excuse) == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "today", "message"),
+    [
+        (date(2026, 9, 18), date(2026, 9, 14), TODAY, "The last day is before the first day"),
+        (date(2026, 9, 30), date(2026, 10, 1), TODAY, "Guardians excuse days that have passed"),
+        (date(2027, 1, 28), date(2027, 2, 2), date(2027, 2, 10), "days of the current term only"),
+        (date(2026, 8, 24), date(2026, 8, 28), TODAY, "days of the current term only"),
+        (date(2026, 10, 26), date(2026, 10, 30), date(2026, 11, 2), "There are no school days"),
+    ],
+)
+def test_bad_guardian_spans_save_nothing(classroom, start, end, today, message):
+    with pytest.raises(ServiceError, match=message):
+        guardian_request(classroom, start, end, today=today)
+    assert count(classroom.session, Excuse) == 0
+
+
+def test_class_head_decides_pending_requests(classroom):
+    child = classroom.students[0]
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))
+    lesson = make_lesson(classroom, date(2026, 9, 21))
+    mark(classroom, lesson, child, "absent")
+    pending = guardian_request(classroom, date(2026, 9, 21), date(2026, 9, 22)).excuse
+    with pytest.raises(PermissionDenied):
+        services.decide_excuse(
+            classroom.session, classroom.account("teacher"), classroom.school, pending,
+            approve=True, note=None,
+        )  # fmt: skip
+    assert pending.status == "pending"
+    services.decide_excuse(
+        classroom.session, classroom.account("head"), classroom.school, pending,
+        approve=True, note="Certificate seen",
+    )  # fmt: skip
+    assert (pending.status, pending.decided_by, pending.decision_note) == (
+        "approved", classroom.account("head").id, "Certificate seen",
+    )  # fmt: skip
+    assert classroom.session.get(Attendance, (lesson.id, child.id)).excuse_id == pending.id
+    assert events(classroom.session, "excuse_decision")[-1] == {
+        "excuse_id": pending.id, "student_id": child.id,
+    }  # fmt: skip
+    with pytest.raises(ServiceError, match="already been decided"):
+        services.decide_excuse(
+            classroom.session, classroom.account("head"), classroom.school, pending,
+            approve=False, note=None,
+        )  # fmt: skip
+    refused = guardian_request(classroom, date(2026, 9, 23), date(2026, 9, 23)).excuse
+    services.decide_excuse(
+        classroom.session, classroom.account("admin"), classroom.school, refused,
+        approve=False, note=None,
+    )  # fmt: skip
+    assert refused.status == "rejected"
+
+
+# --- excuse pages -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def guardian_reads_english(classroom):
+    classroom.account("guardian").locale = "en"
+    classroom.session.commit()
+
+
+def test_guardian_page_excuses_and_explains_the_quota(client, classroom, guardian_reads_english):
+    child = classroom.students[0]
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))
+    classroom.session.commit()
+    login(client, "guardian.both")
+    page = client.get(f"{BASE}/excuses").get_data(as_text=True)
+    assert "Agnė Ambrazaitė" in page and "5 school days" in page
+    response = post_form(
+        client, f"{BASE}/excuses",
+        {"student_id": child.id, "from_day": "2026-09-21", "to_day": "2026-09-21",
+         "reason": "illness", "note": ""},
+        follow_redirects=True,
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert "The request is sent to the class head" in page
+    assert "September 2026: with this request 6 school days" in page
+    assert "Waiting for the class head" in page
+    bind_to_school(classroom.session, classroom.school)
+    assert count(classroom.session, Excuse, Excuse.status == "pending") == 1
+
+
+def test_guardian_page_refuses_bad_input_and_other_children(
+    client, classroom, guardian_reads_english
+):
+    classroom.session.commit()
+    login(client, "guardian.both")
+    form = {"student_id": classroom.students[0].id, "from_day": "2026-09-18",
+            "to_day": "2026-09-14", "reason": "illness"}  # fmt: skip
+    response = post_form(client, f"{BASE}/excuses", form)
+    assert response.status_code == 400
+    assert "The last day is before the first day." in response.get_data(as_text=True)
+    response = post_form(client, f"{BASE}/excuses", form | {"from_day": "14.09.2026"})
+    assert response.status_code == 400
+    assert "is not a date" in response.get_data(as_text=True)
+    other = form | {"student_id": classroom.students[1].id, "from_day": "2026-09-14",
+                    "to_day": "2026-09-14"}  # fmt: skip
+    assert post_form(client, f"{BASE}/excuses", other).status_code == 403
+    bind_to_school(classroom.session, classroom.school)
+    assert count(classroom.session, Excuse) == 0
+
+
+def test_class_head_page_decides_excuses_and_keeps_documents(client, classroom):
+    child = classroom.students[0].id
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))
+    pending = guardian_request(classroom, date(2026, 9, 21), date(2026, 9, 21)).excuse.id
+    classroom.session.commit()
+    url = f"{BASE}/classes/{classroom.c5a.id}/excuses"
+    other_child = classroom.students[1].id
+    login(client, "head.a")
+    assert client.get(f"{BASE}/class-attendance").headers["Location"].endswith(url)
+    page = client.get(url).get_data(as_text=True)
+    assert "Requests waiting for your decision" in page and "Ambrazaitė Agnė" in page
+    response = post_form(
+        client, f"{BASE}/excuses/{pending}/decision", {"decision": "approve"}, form_page=url
+    )
+    assert response.headers["Location"].endswith(url)
+    response = post_form(
+        client, url,
+        {"student_id": other_child, "from_day": "2026-09-14",
+         "to_day": "2026-09-15", "reason": "illness", "note": "",
+         "document": (io.BytesIO(PDF), "pažyma.pdf")},
+    )  # fmt: skip
+    assert response.status_code == 302
+    response = post_form(
+        client, url,
+        {"student_id": child, "from_day": "2026-09-14", "to_day": "2026-09-15",
+         "reason": "illness", "document": (io.BytesIO(b"MZ..."), "virus.exe")},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "Attach the document as a PDF, JPEG or PNG file." in response.get_data(as_text=True)
+    bind_to_school(classroom.session, classroom.school)
+    assert classroom.session.get(Excuse, pending).status == "approved"
+    with_document = classroom.session.scalar(select(Excuse).where(Excuse.source == "class_head"))
+    assert (with_document.document_type, with_document.document_size) == (
+        "application/pdf", len(PDF),
+    )  # fmt: skip
+    assert count(classroom.session, Excuse) == 3
+    download = client.get(f"{BASE}/excuses/{with_document.id}/document")
+    assert download.data == PDF and download.headers["Cache-Control"] == "no-store"
+    assert "attachment" in download.headers["Content-Disposition"]
+
+
+def test_excuse_pages_are_for_the_class_head_only(client, classroom):
+    excuse = head_excuse(classroom, classroom.students[0], MONDAY, MONDAY,
+                         document=services.Document("c.png", b"\x89PNG\r\n\x1a\n..."))  # fmt: skip
+    classroom.session.commit()
+    login(client, "teacher.a")
+    assert client.get(f"{BASE}/classes/{classroom.c5a.id}/excuses").status_code == 403
+    assert client.get(f"{BASE}/excuses/{excuse.id}/document").status_code == 403
+    assert client.get(f"{BASE}/classes/{classroom.c5a.id}/attendance").status_code == 403
+
+
+# --- the monthly summary ------------------------------------------------------------------------
+
+
+def september(classroom) -> list[Lesson]:
+    """Maths on 7 and 9 September and on 5 October."""
+    return [make_lesson(classroom, day) for day in (MONDAY, date(2026, 9, 9), date(2026, 10, 5))]
+
+
+def absent_late_absent(classroom, lessons, students) -> None:
+    """Each student absent, late, absent in the three lessons (written straight to the table)."""
+    for student in students:
+        classroom.session.add_all(
+            Attendance(lesson_id=lesson.id, student_id=student.id, mark=value, marked_by=1)
+            for lesson, value in zip(lessons, ("absent", "late", "absent"), strict=True)
+        )
+    classroom.session.flush()
+
+
+def test_monthly_summary_counts_and_highlights(classroom):
+    first, second = classroom.students[:2]
+    absent_late_absent(classroom, september(classroom), [first, second])
+    head_excuse(classroom, first, MONDAY, MONDAY)
+    extra = make_lesson(classroom, date(2026, 9, 11), lesson_no=4)
+    mark(classroom, extra, second, "left_early")
+    summary = services.month_summary(classroom.session, classroom.c5a, date(2026, 9, 1))
+    rows = {row.student.id: row.counts for row in summary.rows}
+    assert (rows[first.id].excused, rows[first.id].unexcused, rows[first.id].late) == (1, 0, 1)
+    assert (rows[second.id].excused, rows[second.id].unexcused, rows[second.id].missed) == (0, 1, 1)
+    assert rows[second.id].left_early == 1
+    assert (summary.total.missed, summary.total.late) == (2, 2)
+    assert [row.student.id for row in summary.rows] == [s.id for s in classroom.students]
+
+
+def test_summary_page_has_constant_queries(client, classroom, count_queries):
+    lessons = september(classroom)
+    absent_late_absent(classroom, lessons, classroom.students)
+    classroom.session.commit()
+    url = f"{BASE}/classes/{classroom.c5a.id}/attendance?month=2026-09"
+    login(client, "head.a")
+    with count_queries() as five:
+        page = client.get(url)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert text.count('class="status status-suspended unexcused"') == 6  # 5 students + total
+    bind_to_school(classroom.session, classroom.school)
+    more = [_student(classroom.session, "Naujas", f"Mokinys{i}", classroom.c5a) for i in range(4)]
+    classroom.session.add_all(GroupStudent(group_id=classroom.maths.id, student_id=p.id)
+                              for p in more)  # fmt: skip
+    classroom.session.flush()
+    absent_late_absent(classroom, lessons, more)
+    classroom.session.commit()
+    with count_queries() as nine:
+        page = client.get(url)
+    assert "Mokinys3" in page.get_data(as_text=True)
+    assert len(five) == len(nine) <= 8, "\n".join(nine)
+
+
+def test_summary_readers_csv_and_bad_month(client, classroom):
+    absent_late_absent(classroom, september(classroom), classroom.students[:1])
+    classroom.session.commit()
+    login(client, "director.a")
+    base = f"{BASE}/classes/{classroom.c5a.id}/attendance"
+    assert client.get(base + "?month=2026-09").status_code == 200
+    response = client.get(base + "?month=September")
+    assert response.status_code == 400
+    assert "is not a month; use the form YYYY-MM" in response.get_data(as_text=True)
+    csv_file = client.get(f"{BASE}/classes/{classroom.c5a.id}/attendance.csv?month=2026-09")
+    assert csv_file.mimetype == "text/csv"
+    lines = csv_file.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == (
+        'Student,"Missed lessons, excused","Missed lessons, unexcused",Missed lessons in all,'
+        "Late,Left early"
+    )
+    assert lines[1] == "Ambrazaitė Agnė,0,1,1,1,0"
+    assert len(lines) == 6
