@@ -17,6 +17,7 @@ from accounts.cli import accounts_cli
 from dienynas import config, embedded
 from dienynas.app import create_app
 from dienynas.demo import demo_cli
+from gradebook.cli import gradebook_cli
 from school.imports.cli import export_command, import_command
 from tenants.cli import db_cli, schools_cli
 
@@ -39,6 +40,7 @@ cli.add_command(db_cli)
 cli.add_command(demo_cli)
 cli.add_command(import_command)
 cli.add_command(export_command)
+cli.add_command(gradebook_cli)
 
 
 @cli.command("worker")
