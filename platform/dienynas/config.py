@@ -8,6 +8,9 @@ Settings (environment variables):
   Redis runs under ``instance/redis``.
 - ``SECRET_KEY``: without it a random key is generated once into ``instance/secret_key``.
 - ``SMTP_URL``: ``smtp://user:pass@host:port`` for e-mail (used by notifications).
+- ``MAIL_FROM``: the sender of notification e-mails (``Dienynas <noreply@example.lt>``).
+- ``SMS_PROVIDER``: ``package.module:ClassName`` of the SMS gateway (docs/notifications.md);
+  without it SMS messages are only logged.
 - ``DIENYNAS_INSTANCE``: the instance folder (default ``./instance``).
 - ``SESSION_COOKIE_SECURE``: ``0`` only for plain-http development on loopback (``make run``).
 - ``SCHOOL_ROLES_LOGIN``: ``1`` when school roles must be able to log in (Citus, DESIGN.md 3).
@@ -131,6 +134,8 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10},
         "REDIS_URL": redis_url,
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", ""),
         "SCHOOL_ROLES_LOGIN": _env_flag("SCHOOL_ROLES_LOGIN", False),
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,

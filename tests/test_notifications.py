@@ -1,0 +1,437 @@
+"""Notifications (issue 7): outbox → dispatch → batched send, against real Redis and a real SMTP
+server on loopback (aiosmtpd). Jobs run synchronously in the test's transaction: what the
+code enqueues is taken from the real queue and run here, as a worker would."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import date, timedelta
+from email.policy import default as default_policy
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from accounts.models import Role
+from classroom import MONDAY, new_account
+from conftest import login, post_form
+from dienynas.database import db
+from dienynas.errors import ServiceError
+from dienynas.i18n import in_locale
+from dienynas.jobs import PERIODIC, queue
+from gradebook.grades.models import Grade
+from gradebook.lessons.models import Homework, Lesson
+from notifications import services
+from notifications.models import NotificationDelivery, NotificationEvent, NotificationPreference
+from notifications.outbox import record_event
+from notifications.tasks import DeliveriesToRetry, sweep_notifications
+from school.curriculum.models import AssessmentKind
+from school.people.models import Guardianship, Person
+from tenants.services import bind_to_school
+
+
+class SmtpSink:
+    """An aiosmtpd handler keeping what it receives; ``refuse`` makes it answer 451."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    sink = SmtpSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def family(classroom):
+    """students[0] has two guardians with e-mail: guardian.both (Polish) and a Russian one;
+    the student's own account (Lithuanian) has an e-mail too. Maths is named in Polish."""
+    session = classroom.session
+    maths = classroom.maths.subject
+    maths.name_translations = {**maths.name_translations, "pl": "Matematyka"}
+    classroom.account("guardian").email = "irena@example.lt"
+    classroom.account("student").email = "agne@example.lt"
+    russian = new_account(
+        session, classroom.school, "guardian.ru", "Olga Opekunova", Role.GUARDIAN, locale="ru"
+    )
+    russian.email = "olga@example.lt"
+    olga = Person(
+        first_name="Olga", last_name="Opekunova", document_kind="other", account_id=russian.id
+    )
+    session.add(olga)
+    session.flush()
+    session.add(Guardianship(guardian_id=olga.id, student_id=classroom.students[0].id))
+    session.flush()
+    classroom.accounts["russian"] = russian
+    return classroom
+
+
+def _grade(classroom, value: str = "9", kind_code: str | None = "test") -> tuple[int, int]:
+    """A grade for students[0] in maths by the teacher, with its outbox event (not committed)."""
+    session = classroom.session
+    kind = session.scalar(select(AssessmentKind).where(AssessmentKind.code == kind_code))
+    grade = Grade(
+        student_id=classroom.students[0].id, group_id=classroom.maths.id, on_day=MONDAY,
+        term_id=classroom.terms[0].id, value=value, kind_id=kind.id if kind else None,
+        created_by=classroom.account("teacher").id,
+    )  # fmt: skip
+    session.add(grade)
+    session.flush()
+    event = record_event(
+        session, "grade", actor_id=classroom.account("teacher").id,
+        grade_id=grade.id, student_id=grade.student_id, group_id=grade.group_id,
+    )  # fmt: skip
+    session.flush()
+    return grade.id, event.id
+
+
+def run_jobs(max_rounds: int = 20) -> list[Exception]:
+    """Run what is queued, as a worker would (jobs enqueue more jobs: run until empty).
+    Returns the exceptions jobs raised (RQ would retry those jobs)."""
+    errors: list[Exception] = []
+    q = queue()
+    for _ in range(max_rounds):
+        job_ids = q.job_ids
+        if not job_ids:
+            return errors
+        for job_id in job_ids:
+            job = q.fetch_job(job_id)
+            q.remove(job_id)
+            try:
+                job.func(*job.args, **job.kwargs)
+            except DeliveriesToRetry as exc:
+                errors.append(exc)
+    raise AssertionError("jobs kept enqueueing jobs")
+
+
+def _school_session(world):
+    """The test's session again bound to school A (a job removes the session it ran in)."""
+    bind_to_school(db.session, world.school_a)
+    return db.session
+
+
+def _deliveries(session, **where) -> list[NotificationDelivery]:
+    query = select(NotificationDelivery).order_by(NotificationDelivery.id)
+    for key, value in where.items():
+        query = query.where(getattr(NotificationDelivery, key) == value)
+    return list(session.scalars(query))
+
+
+def test_grade_event_emails_each_guardian_once_in_their_own_language(family, smtp, world):
+    grade_id, event_id = _grade(family)
+    teacher_id = family.account("teacher").id
+    family.session.commit()
+    assert [j.func_name for j in queue().jobs] == ["notifications.tasks.dispatch_events"]
+
+    run_jobs()
+
+    polish = smtp.to("irena@example.lt")
+    russian = smtp.to("olga@example.lt")
+    student = smtp.to("agne@example.lt")
+    assert len(polish) == len(russian) == len(student) == 1
+    assert "Matematyka" in polish[0]["Subject"] and "Sprawdzian" in polish[0]["Subject"]
+    assert polish[0]["Content-Language"] == "pl"
+    assert "Математика" in russian[0]["Subject"] and "Контрольная работа" in russian[0]["Subject"]
+    assert russian[0]["Content-Language"] == "ru"
+    assert "Matematika" in student[0]["Subject"] and student[0]["Content-Language"] == "lt"
+    # HTML and plain text
+    assert {p.get_content_type() for p in polish[0].iter_parts()} == {"text/plain", "text/html"}
+    assert "Agnė Ambrazaitė" in polish[0].get_body(("plain",)).get_content()
+    assert '<html lang="pl">' in polish[0].get_body(("html",)).get_content()
+
+    session = _school_session(world)
+    rows = _deliveries(session, event_id=event_id)
+    assert {(r.channel, r.state) for r in rows} == {("in_app", "sent"), ("email", "sent")}
+    assert len(rows) == 6  # three recipients × (in-app, e-mail); SMS is off by default
+    assert teacher_id not in {r.account_id for r in rows}  # the actor is not notified
+    event = session.get(NotificationEvent, event_id)
+    assert event.dispatched_at is not None and grade_id
+
+
+def test_dispatch_and_send_running_twice_deliver_once(family, smtp, world):
+    from notifications.tasks import dispatch_events, send_deliveries
+
+    _, event_id = _grade(family)
+    family.session.commit()
+    school_id = world.school_a.id
+    queue().empty()
+    assert dispatch_events(school_id) == 6
+    assert dispatch_events(school_id) == 0  # the events are dispatched: nothing new
+    send_jobs = queue().jobs
+    assert [j.func_name for j in send_jobs] == ["notifications.tasks.send_deliveries"]
+    ids = send_jobs[0].args[1]
+    assert send_deliveries(school_id, ids) == 6
+    assert send_deliveries(school_id, ids) == 0  # a second run (at-least-once) sends nothing
+    assert len(smtp.messages) == 3
+    # even an event marked undispatched again (a crash before the mark) writes no duplicates
+    session = _school_session(world)
+    session.get(NotificationEvent, event_id).dispatched_at = None
+    session.commit()
+    assert dispatch_events(school_id) == 0
+    assert len(_deliveries(_school_session(world), event_id=event_id)) == 6
+
+
+def test_send_jobs_are_batched_not_one_per_delivery(family, world, monkeypatch):
+    from notifications import tasks
+
+    monkeypatch.setattr(tasks, "SEND_BATCH", 4)
+    _grade(family)
+    _grade(family, value="7")
+    family.session.commit()
+    queue().empty()
+    assert tasks.dispatch_events(world.school_a.id) == 12
+    assert [len(j.args[1]) for j in queue().jobs] == [4, 4, 4]
+
+
+def test_redis_down_at_commit_saves_the_grade_and_the_sweeper_delivers_later(
+    family, smtp, world, app, monkeypatch, caplog
+):
+    extension = app.extensions["dienynas_redis"]
+    working = extension["client"]
+    monkeypatch.setitem(
+        extension, "client", redis.Redis(host="127.0.0.1", port=_free_port(), socket_timeout=1)
+    )
+    grade_id, event_id = _grade(family)
+    family.session.commit()  # no exception: the grade is saved
+    assert "could not enqueue notification dispatch" in caplog.text
+    extension["client"] = working  # Redis is back
+    assert queue().count == 0
+
+    session = _school_session(world)
+    assert session.get(Grade, grade_id) is not None
+    sweep_notifications()
+    assert queue().count == 0  # younger than a minute: a dispatch may still be on its way
+    session = _school_session(world)
+    session.get(NotificationEvent, event_id).created_at = func.now() - timedelta(minutes=2)
+    session.commit()
+    sweep_notifications()
+    run_jobs()
+    assert len(smtp.to("irena@example.lt")) == 1
+    assert len(smtp.messages) == 3
+
+
+def test_smtp_refusing_is_retried_then_failed_and_shown_to_the_administrator(
+    family, smtp, world, client
+):
+    from notifications.tasks import send_deliveries
+
+    smtp.refuse = True
+    _, event_id = _grade(family)
+    family.session.commit()
+    errors = run_jobs()
+    assert len(errors) == 1  # the send job raised: RQ retries it with backoff
+    session = _school_session(world)
+    emails = _deliveries(session, event_id=event_id, channel="email")
+    assert {(d.state, d.attempts) for d in emails} == {("pending", 1)}
+    ids = [d.id for d in _deliveries(session, event_id=event_id)]
+    session.commit()
+    for _ in range(services.MAX_ATTEMPTS - 2):
+        with pytest.raises(DeliveriesToRetry):
+            send_deliveries(world.school_a.id, ids)
+    assert send_deliveries(world.school_a.id, ids) == 0  # the last attempt: failed for good
+    session = _school_session(world)
+    emails = _deliveries(session, event_id=event_id, channel="email")
+    assert {(d.state, d.attempts) for d in emails} == {("failed", services.MAX_ATTEMPTS)}
+    assert all("451" in d.error for d in emails)
+    assert smtp.messages == []
+    failed_id = emails[0].id
+    session.commit()
+
+    login(client, "admin.a")
+    page = client.get("/s/school-a/notifications/deliveries?state=failed").get_data(as_text=True)
+    assert page.count("Mailbox temporarily unavailable") == 3
+    assert "Failed" in page
+
+    smtp.refuse = False
+    response = post_form(
+        client, "/s/school-a/notifications/deliveries/retry", {"id": str(failed_id)},
+        form_page="/s/school-a/notifications/deliveries",
+    )  # fmt: skip
+    assert response.status_code == 302
+    run_jobs()
+    session = _school_session(world)
+    states = {d.id: d.state for d in _deliveries(session, event_id=event_id, channel="email")}
+    assert states[failed_id] == "sent" and list(states.values()).count("failed") == 2
+    assert len(smtp.messages) == 1
+
+
+def test_send_job_is_enqueued_with_retries_and_bounded_failure_retention(family, world):
+    from notifications.tasks import FAILURE_TTL_SECONDS, dispatch_events
+
+    _grade(family)
+    family.session.commit()
+    queue().empty()
+    dispatch_events(world.school_a.id)
+    (job,) = queue().jobs
+    assert job.retries_left == 3 and job.retry_intervals == [10, 60, 300]
+    assert job.failure_ttl == FAILURE_TTL_SECONDS
+
+
+def test_rolled_back_grade_sends_nothing(family, smtp, world):
+    family.session.commit()
+    _grade(family)
+    family.session.rollback()
+    family.session.commit()  # the next commit of the session enqueues nothing either
+    assert queue().count == 0
+    session = _school_session(world)
+    assert session.scalar(select(func.count()).select_from(NotificationEvent)) == 0
+    sweep_notifications()
+    run_jobs()
+    assert smtp.messages == []
+
+
+def test_group_event_reaches_every_student_of_the_group_and_guardians(family, world):
+    session = family.session
+    lesson = Lesson(
+        group_id=family.maths.id, on_day=MONDAY, lesson_no=1, term_id=family.terms[0].id
+    )
+    session.add(lesson)
+    session.flush()
+    homework = Homework(lesson_id=lesson.id, text="Nr. 5–7", due_on=date(2026, 9, 9))
+    session.add(homework)
+    session.flush()
+    head = family.account("head")
+    record_event(
+        session, "homework", actor_id=head.id,
+        homework_id=homework.id, lesson_id=lesson.id, group_id=family.maths.id,
+    )  # fmt: skip
+    outsider_guardian = new_account(
+        session, family.school, "guardian.out", "Kitas Globėjas", Role.GUARDIAN
+    )
+    person = Person(
+        first_name="K", last_name="G", document_kind="other", account_id=outsider_guardian.id
+    )
+    session.add(person)
+    session.flush()
+    session.add(Guardianship(guardian_id=person.id, student_id=family.outsider.id))
+    ids = {key: family.account(key).id for key in ("guardian", "russian", "student")}
+    session.commit()
+    run_jobs()
+    session = _school_session(world)
+    recipients = {d.account_id for d in _deliveries(session, channel="in_app")}
+    # the other students have no accounts; the 6b outsider's guardian is not told
+    assert recipients == set(ids.values())
+    (mine,) = _deliveries(session, channel="in_app", account_id=ids["guardian"])
+    assert "Matematyka" in mine.subject and mine.locale == "pl"
+
+
+def test_preferences_choose_channels_per_kind(family, smtp, world):
+    guardian = family.account("guardian")
+    with in_locale("en"):
+        services.save_preferences(
+            family.session, guardian,
+            {f"{k}.{c}": ("off" if (k, c) == ("grade", "email") else "instant")
+             for k in services.KIND_LABELS for c in ("in_app", "email", "sms")},
+        )  # fmt: skip
+    guardian.phone = "+37060000000"
+    guardian_id = guardian.id
+    _grade(family)
+    family.session.commit()
+    run_jobs()
+    session = _school_session(world)
+    mine = {(d.channel, d.state) for d in _deliveries(session, account_id=guardian_id)}
+    assert mine == {("in_app", "sent"), ("sms", "sent")}
+    assert smtp.to("irena@example.lt") == []
+
+
+def test_bad_preferences_are_refused_and_nothing_saved(family):
+    with in_locale("en"), pytest.raises(ServiceError) as refused:
+        services.save_preferences(family.session, family.account("guardian"), {"grade.email": "x"})
+    assert "for every kind of notification" in str(refused.value)
+    count = family.session.scalar(select(func.count()).select_from(NotificationPreference))
+    assert count == 0
+
+
+def test_inbox_bell_count_and_mark_read(family, world, client):
+    _grade(family)
+    family.session.commit()
+    run_jobs()
+    db.session.commit()
+    login(client, "guardian.both")
+    assert client.get("/s/school-a/notifications/unread.json").get_json() == {"unread": 1}
+    page = client.get("/s/school-a/notifications").get_data(as_text=True)
+    assert "Matematyka" in page
+    home = client.get("/s/school-a/").get_data(as_text=True)
+    assert "/s/school-a/notifications/unread.json" in home
+    post_form(client, "/s/school-a/notifications/read", {}, form_page="/s/school-a/notifications")
+    assert client.get("/s/school-a/notifications/unread.json").get_json() == {"unread": 0}
+    # the same account in another school sees none of school A's notifications
+    assert client.get("/s/school-b/notifications/unread.json").get_json() == {"unread": 0}
+    assert "Matematyka" not in client.get("/s/school-b/notifications").get_data(as_text=True)
+
+
+def test_settings_page_saves_and_refuses_bad_input(family, client, world):
+    family.session.commit()
+    login(client, "teacher.a")
+    page = client.get("/s/school-a/notifications/settings").get_data(as_text=True)
+    assert 'name="grade.email"' in page
+    form = {f"{k}.{c}": "instant" for k in services.KIND_LABELS for c in ("in_app", "email", "sms")}
+    bad = post_form(client, "/s/school-a/notifications/settings", {**form, "grade.sms": "loud"})
+    assert bad.status_code == 400
+    assert "for every kind of notification" in bad.get_data(as_text=True)
+    session = _school_session(world)
+    assert session.scalar(select(func.count()).select_from(NotificationPreference)) == 0
+    session.commit()
+    ok = post_form(client, "/s/school-a/notifications/settings", {**form, "grade.sms": "off"})
+    assert ok.status_code == 302
+    session = _school_session(world)
+    saved = services.preferences_of(session, world.teacher_a.id)
+    assert saved[("grade", "sms")] == "off" and saved[("test", "sms")] == "instant"
+
+
+def test_the_actor_is_not_notified_even_as_a_guardian(family, world):
+    """A teacher who is also a guardian of the student gets nothing about their own grade."""
+    session = family.session
+    session.add(Guardianship(guardian_id=family.teacher.id, student_id=family.students[0].id))
+    teacher_id, guardian_id = family.account("teacher").id, family.account("guardian").id
+    _grade(family)
+    session.commit()
+    run_jobs()
+    recipients = {d.account_id for d in _deliveries(_school_session(world))}
+    assert guardian_id in recipients and teacher_id not in recipients
+
+
+def test_only_the_administrator_sees_deliveries(family, client):
+    family.session.commit()
+    login(client, "teacher.a")
+    assert client.get("/s/school-a/notifications/deliveries").status_code == 403
+    response = post_form(
+        client, "/s/school-a/notifications/deliveries/retry", {},
+        form_page="/s/school-a/notifications/settings",
+    )  # fmt: skip
+    assert response.status_code == 403
+
+
+def test_sweeper_is_a_periodic_job():
+    assert "notifications.tasks.sweep_notifications" in {p.func for p in PERIODIC}
