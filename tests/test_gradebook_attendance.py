@@ -458,8 +458,10 @@ def test_guardian_page_excuses_and_explains_the_quota(client, classroom, guardia
     guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))
     classroom.session.commit()
     login(client, "guardian.both")
+    assert f'href="{BASE}/excuses"' in client.get(f"{BASE}/").get_data(as_text=True)
     page = client.get(f"{BASE}/excuses").get_data(as_text=True)
-    assert "Agnė Ambrazaitė" in page and "5 school days" in page
+    assert "Agnė Ambrazaitė" in page
+    assert "Sep 14, 2026 – Sep 18, 2026" in page and "Excused" in page
     response = post_form(
         client, f"{BASE}/excuses",
         {"student_id": child.id, "from_day": "2026-09-21", "to_day": "2026-09-21",
@@ -533,6 +535,17 @@ def test_class_head_page_decides_excuses_and_keeps_documents(client, classroom):
     download = client.get(f"{BASE}/excuses/{with_document.id}/document")
     assert download.data == PDF and download.headers["Cache-Control"] == "no-store"
     assert "attachment" in download.headers["Content-Disposition"]
+
+
+def test_directors_see_every_class_summary_but_excuse_none(client, classroom):
+    classroom.session.commit()
+    login(client, "director.a")
+    assert f'href="{BASE}/class-attendance"' in client.get(f"{BASE}/").get_data(as_text=True)
+    page = client.get(f"{BASE}/class-attendance").get_data(as_text=True)
+    assert f"/classes/{classroom.c6b.id}/attendance" in page
+    assert f"/classes/{classroom.c5a.id}/attendance" in page
+    assert "/excuses" not in page
+    assert client.get(f"{BASE}/classes/{classroom.c5a.id}/excuses").status_code == 403
 
 
 def test_excuse_pages_are_for_the_class_head_only(client, classroom):

@@ -569,6 +569,10 @@ def request_excuse_by_guardian(
             field="from_day",
         )
     days = _span_days(session, from_day, to_day)
+    # Two requests for the same child at once must not both fit in the same quota.
+    session.execute(
+        select(Student.person_id).where(Student.person_id == student.person_id).with_for_update()
+    )
     over_quota = quota_overruns(session, student.person_id, reason, days)
     excuse = Excuse(
         student_id=student.person_id, from_day=from_day, to_day=to_day, reason=reason,
