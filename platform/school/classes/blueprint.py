@@ -360,7 +360,12 @@ def delete_group(group_id: int):
     _require_form_groups()
     group = services.get_group(db.session, group_id)
     name, year_id = group.name, group.year_id
-    services.delete_group(db.session, group)
+    try:
+        services.delete_group(db.session, group)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("classes.group_page", group_id=group_id))
     db.session.commit()
     flash(_("The group “%(name)s” is deleted.", name=name), "success")
     return redirect(url_for("classes.groups", year=year_id))

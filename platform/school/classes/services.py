@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import Role, SchoolGrant
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_id
+from gradebook.grades.models import Grade, TermGrade
+from gradebook.lessons.models import Lesson
 from school.calendar.models import SchoolYear
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
@@ -447,6 +449,35 @@ def update_group(
 
 
 def delete_group(session: Session, group: Group) -> None:
+    """Only a group without lessons or grades in the gradebook (one made by mistake): the
+    gradebook's records of a group that was taught are kept."""
+    lessons, grades = session.execute(
+        select(
+            select(func.count(Lesson.id)).where(Lesson.group_id == group.id).scalar_subquery(),
+            select(func.count(Grade.id)).where(Grade.group_id == group.id).scalar_subquery()
+            + select(func.count(TermGrade.id))
+            .where(TermGrade.group_id == group.id)
+            .scalar_subquery(),
+        )
+    ).one()
+    if lessons:
+        raise ServiceError(
+            ngettext(
+                "The group “%(name)s” has %(num)d lesson in the gradebook and cannot be deleted.",
+                "The group “%(name)s” has %(num)d lessons in the gradebook and cannot be deleted.",
+                lessons,
+                name=group.name,
+            )
+        )
+    if grades:
+        raise ServiceError(
+            ngettext(
+                "The group “%(name)s” has %(num)d grade in the gradebook and cannot be deleted.",
+                "The group “%(name)s” has %(num)d grades in the gradebook and cannot be deleted.",
+                grades,
+                name=group.name,
+            )
+        )
     session.delete(group)
     session.flush()
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_id
+from gradebook.grades.models import Grade, TermGrade
 from school.classes.models import Group
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 
@@ -301,6 +302,31 @@ def create_subject(
     return subject
 
 
+def _refuse_scale_change(session: Session, subject: Subject) -> None:
+    """Grades already given on the subject's scale would no longer fit another one."""
+    grades = session.scalar(
+        select(
+            select(func.count(Grade.id))
+            .join(Group, Group.id == Grade.group_id)
+            .where(Group.subject_id == subject.id)
+            .scalar_subquery()
+            + select(func.count(TermGrade.id))
+            .join(Group, Group.id == TermGrade.group_id)
+            .where(Group.subject_id == subject.id)
+            .scalar_subquery()
+        )
+    )
+    if grades:
+        raise ServiceError(
+            ngettext(
+                "The subject already has %(num)d grade; its grade scale can no longer be changed.",
+                "The subject already has %(num)d grades; its grade scale can no longer be changed.",
+                grades,
+            ),
+            field="scale",
+        )
+
+
 def update_subject(
     session: Session,
     subject: Subject,
@@ -313,6 +339,8 @@ def update_subject(
     code = _clean_subject_code(session, code, subject)
     name, translations = _clean_names(names, school_locale, SUBJECT_NAME_MAX)
     scale = _chosen_scale(session, scale_id, subject)
+    if scale != subject.scale_id:
+        _refuse_scale_change(session, subject)
     subject.code, subject.name, subject.name_translations = code, name, translations
     subject.scale_id = scale
     session.flush()
