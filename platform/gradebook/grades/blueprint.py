@@ -1,0 +1,193 @@
+"""Pages of grades: the grade history (administrator, director), a group's term and year
+grades, and the endpoints that change or delete one grade (the journal's grade dialog)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.models import Role
+from dienynas.errors import ServiceError
+from dienynas.extensions import db
+from dienynas.forms import parse_id, parse_optional_date
+from gradebook.access import require_group_reader, teaches_group
+from gradebook.grades import services
+from school.calendar.services import current_year
+from school.classes.models import Group, GroupStudent
+from school.classes.services import get_group
+from school.menu import menu_item
+from school.people.models import Person
+from school.people.services import person_sort_key
+from school.permissions import person_of
+from tenants.routing import SchoolBlueprint
+
+bp = SchoolBlueprint("grades", __name__)
+menu_item("grades.history", _l("Grade history"), {Role.ADMIN, Role.DIRECTOR}, order=82)
+
+
+# --- grade history ------------------------------------------------------------------------------
+
+
+@bp.get("/grades/history")
+def history():
+    error = None
+    try:
+        since = parse_optional_date(request.args.get("since"), "since")
+    except ServiceError as exc:
+        error, since = exc, None
+    group_id = parse_id(request.args.get("group"))
+    student_id = parse_id(request.args.get("student"))
+    rows = services.grade_history(
+        db.session, current_user, g.school, group_id=group_id, student_id=student_id, since=since
+    )
+    year = current_year(db.session, date.today())
+    groups = (
+        db.session.scalars(select(Group).where(Group.year_id == year.id).order_by(Group.name)).all()
+        if year
+        else []
+    )
+    students = []
+    if group_id is not None:
+        students = sorted(
+            db.session.scalars(
+                select(Person)
+                .join(GroupStudent, GroupStudent.student_id == Person.id)
+                .where(GroupStudent.group_id == group_id)
+            ),
+            key=person_sort_key,
+        )
+    elif student_id is not None:
+        students = [p for p in [db.session.get(Person, student_id)] if p is not None]
+    return render_template(
+        "grades/history.html",
+        rows=rows,
+        groups=groups,
+        students=students,
+        group_id=group_id,
+        student_id=student_id,
+        since=since,
+        error=error,
+        limit=services.HISTORY_LIMIT,
+    ), (400 if error else 200)
+
+
+# --- term and year grades -----------------------------------------------------------------------
+
+
+def _sheet_page(group: Group, term_id: int | None, can_write: bool,
+                error: ServiceError | None = None, status: int = 200):  # fmt: skip
+    today = date.today()
+    try:
+        sheet = services.term_grade_sheet(db.session, group, term_id, today)
+    except ServiceError as exc:  # the year has no terms yet
+        return render_template("grades/term_grades.html", group=group, sheet=None,
+                               message=exc.message), 200  # fmt: skip
+    return render_template(
+        "grades/term_grades.html",
+        group=group,
+        sheet=sheet,
+        can_write=can_write,
+        label=lambda value: services.value_label(sheet.scale, value),
+        error=error,
+        posted=request.form if error else {},
+        today=today,
+    ), status
+
+
+@bp.get("/groups/<int:group_id>/term-grades")
+def term_grades(group_id: int):
+    group = get_group(db.session, group_id)
+    can_write = Role.ADMIN in g.school_roles or teaches_group(
+        db.session, person_of(db.session, current_user), group
+    )
+    if not can_write:
+        require_group_reader(db.session, current_user, g.school, group)
+    return _sheet_page(group, parse_id(request.args.get("term")), can_write)
+
+
+@bp.post("/groups/<int:group_id>/term-grades")
+def save_term_grades(group_id: int):
+    group = get_group(db.session, group_id)
+    column = request.form.get("column")
+    prefix = "year-" if column == "year" else "term-"
+    values = {
+        student_id: value
+        for key, value in request.form.items()
+        if key.startswith(prefix) and (student_id := parse_id(key.removeprefix(prefix)))
+    }
+    term_id = parse_id(request.args.get("term"))
+    try:
+        if column == "year":
+            changed = services.confirm_year_grades(
+                db.session, current_user, g.school, group, values, date.today()
+            )
+        else:
+            term = services.get_term_of_group(db.session, group, term_id)
+            changed = services.confirm_term_grades(
+                db.session, current_user, g.school, group, term, values, date.today()
+            )
+    except ServiceError as exc:
+        db.session.rollback()
+        return _sheet_page(group, term_id, True, exc, 400)
+    db.session.commit()
+    flash(
+        ngettext("%(num)d grade saved.", "%(num)d grades saved.", len(changed))
+        if changed
+        else _("Nothing changed."),
+        "success",
+    )
+    return redirect(url_for("grades.term_grades", group_id=group.id, term=term_id))
+
+
+# --- one grade (the journal's grade dialog) -----------------------------------------------------
+
+
+def _field(name: str) -> str | None:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    value = (data or {}).get(name)
+    return None if value is None else str(value)
+
+
+def _grade_json(grade, scale):
+    return {
+        "id": grade.id,
+        "value": grade.value,
+        "label": services.value_label(scale, grade.value),
+        "kind_id": grade.kind_id,
+        "comment": grade.comment,
+    }
+
+
+@bp.post("/grades/<int:grade_id>")
+def change_grade(grade_id: int):
+    grade = services.get_grade(db.session, grade_id)
+    try:
+        services.change_grade(
+            db.session, current_user, g.school, grade,
+            value=_field("value") or "", kind_id=parse_id(_field("kind")),
+            comment=_field("comment"), today=date.today(),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return jsonify(error=exc.message, field=exc.field), 400
+    body = _grade_json(grade, db.session.get(Group, grade.group_id).subject.scale)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/grades/<int:grade_id>/delete")
+def delete_grade(grade_id: int):
+    grade = services.get_grade(db.session, grade_id)
+    try:
+        services.delete_grade(db.session, current_user, g.school, grade, today=date.today())
+    except ServiceError as exc:
+        db.session.rollback()
+        return jsonify(error=exc.message, field=exc.field), 400
+    db.session.commit()
+    return jsonify(deleted=grade_id)
