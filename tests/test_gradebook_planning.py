@@ -340,7 +340,7 @@ def test_page_warns_and_saves_anyway(client, classroom):
     assert counts(classroom.session) == (1, 1)
 
 
-def test_another_teachers_group_is_403_on_the_page(client, classroom):
+def test_another_teachers_group_is_403_on_the_page(app, client, classroom):
     classroom.session.commit()
     login(client, "teacher.a")
     response = post_form(client, f"{BASE}/tests/new", {
@@ -349,7 +349,9 @@ def test_another_teachers_group_is_403_on_the_page(client, classroom):
     assert response.status_code == 403
     test = announce(classroom, "other_teacher", group=classroom.english).test
     classroom.session.commit()
-    assert client.get(f"{BASE}/tests/{test.id}/edit").status_code == 200
+    assert client.get(f"{BASE}/tests/{test.id}/edit").status_code == 403
+    guardian = logged_in(app, "guardian.both")
+    assert guardian.get(f"{BASE}/tests/new").status_code == 403
     response = post_form(client, f"{BASE}/tests/{test.id}/cancel", {},
                          form_page=f"{BASE}/tests/new")  # fmt: skip
     assert response.status_code == 403
@@ -443,3 +445,22 @@ def test_the_month_runs_the_same_queries_for_one_and_many_tests(
     with count_queries() as queries:
         assert "Testas 7" in text_of(client.get(month))
     assert len(queries) == few <= 12, queries
+
+
+def test_a_bad_month_shows_this_month_with_a_message(client, classroom):
+    classroom.session.commit()
+    login(client, "teacher.a")
+    page = text_of(client.get(f"{BASE}/tests?month=2026-13"))
+    assert "“2026-13” is not a month; use the form YYYY-MM." in page
+    assert "September 2026" in page
+
+
+def test_a_test_saved_against_the_rules_is_marked_for_staff_only(app, classroom):
+    set_rules(classroom.session, rule="warn")
+    announce(classroom, on_day=date(2026, 9, 9), accept_warning=True)
+    classroom.session.commit()
+    month = f"{BASE}/tests?month=2026-09"
+    marker = "Announced against the school's test rules."
+    assert marker in text_of(logged_in(app, "head.a").get(month))
+    page = text_of(logged_in(app, "guardian.both").get(month))
+    assert "Trupmenos" in page and marker not in page

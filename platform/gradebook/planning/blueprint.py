@@ -13,10 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
-from dienynas.errors import NotFound, ServiceError
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id, parse_optional_int
-from gradebook.access import diary_student_ids
+from gradebook.access import diary_student_ids, require_group_writer
 from gradebook.days import get_settings
 from gradebook.planning import services
 from gradebook.planning.models import PlannedTest
@@ -120,6 +120,7 @@ def month():
         can_edit=lambda t: t.on_day >= today and (is_admin or t.group_id in taught),
         can_announce=is_admin or bool(taught),
         sees_all=bool(roles & {Role.ADMIN, Role.DIRECTOR}),
+        is_staff=is_staff,
     )
 
 
@@ -148,6 +149,8 @@ def _form_page(
         if test
         else services.announceable_groups(db.session, current_user, g.school, year and year.id)
     )
+    if test is None and not groups:
+        raise PermissionDenied(_("Only the groups' teachers may announce tests."))
     settings = get_settings(db.session)
     return render_template(
         "planning/form.html",
@@ -188,6 +191,12 @@ def new():
     return _form_page(None, {"group_id": request.args.get("group", ""), "on_day": day})
 
 
+def _writable_test(test_id: int) -> PlannedTest:
+    test = services.get_test(db.session, test_id)
+    require_group_writer(db.session, current_user, g.school, test.group)
+    return test
+
+
 @bp.post("/tests/new")
 def create():
     try:
@@ -210,7 +219,7 @@ def create():
 
 @bp.get("/tests/<int:test_id>/edit")
 def edit(test_id: int):
-    test = services.get_test(db.session, test_id)
+    test = _writable_test(test_id)
     form = {
         "on_day": test.on_day.isoformat(),
         "topic": test.topic,
