@@ -158,3 +158,19 @@ def test_the_data_is_valid(bigger):
         select(Lesson, Homework.due_on).join(Homework, Homework.lesson_id == Lesson.id)
     ):
         assert due is None or due > lesson.on_day
+
+
+def test_the_demo_has_a_month_of_gradebook_data_up_to_today(app, db_session):
+    from dienynas.demo import GRADEBOOK_DAYS, seed_demo
+    from tenants.models import School
+    from tenants.services import bind_to_school
+
+    seed_demo(school_count=1, students_per_school=6)
+    school = db_session.scalar(select(School).where(School.slug == "berzu-progimnazija"))
+    bind_to_school(db_session, school)
+    first, last = db_session.execute(select(func.min(Lesson.on_day), func.max(Lesson.on_day))).one()
+    assert last <= date.today() and (last - first).days < GRADEBOOK_DAYS
+    counts = _counts(db_session)
+    assert counts["lessons"] > 20 and counts["grades"] > counts["lessons"] // 2, counts
+    # the logins the demo prints see data: the first student of the first class has grades
+    assert db_session.scalar(select(func.count(func.distinct(Grade.student_id)))) == 6

@@ -3,7 +3,8 @@
 Everything is made through the same services the pages use (so the demo obeys every rule):
 the school year with terms, holidays and bell times, rooms, subjects named in the school's
 language with translations, classes of about twenty students with guardians who prefer their
-own languages, subject groups (English split in two), and a week's timetable without clashes.
+own languages, subject groups (English split in two), a week's timetable without clashes, and
+the month of lessons, grades and attendance before today (``gradebook.sample``).
 Every demo account has the password :data:`DEMO_PASSWORD` (``dienynas demo logins``).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import click
 from flask.cli import with_appcontext
@@ -23,6 +24,7 @@ from accounts.services import create_account, grant_role, hash_password
 from dienynas.clitools import committing
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from gradebook import sample
 from school.calendar import services as calendar
 from school.classes import services as classes
 from school.classes.models import SchoolClass
@@ -36,6 +38,8 @@ from tenants.models import School
 from tenants.services import bind_to_school, create_school
 
 DEMO_PASSWORD = "demo-Dienynas-2026"
+#: Days of gradebook data (lessons, grades, attendance) up to the demo's today.
+GRADEBOOK_DAYS = 30
 OPERATOR_LOGIN = "operator"
 
 
@@ -434,6 +438,20 @@ def _seed_school(
                 ]
             for _lesson in range(weekly):
                 _place(session, rng, groups, rooms)
+
+    _fill_gradebook(session, rng, template, year_start, last_day)
+
+
+def _fill_gradebook(
+    session: Session, rng: random.Random, template: DemoSchool, year_start: date, last_day: date
+) -> None:
+    """The month of lessons, grades and attendance before the demo's today (before the last
+    lesson day when the demo is seeded in the summer)."""
+    end = min(max(date.today(), year_start), last_day)
+    start = max(end - timedelta(days=GRADEBOOK_DAYS - 1), year_start)
+    sample.fill_month(
+        session, start=start, days=(end - start).days + 1, rng=rng, locale=template.locale
+    )
 
 
 def _place(session: Session, rng: random.Random, groups: list, rooms: list) -> None:
