@@ -1,0 +1,109 @@
+"""The diary pages: a student's week in one school, and a guardian's children in every school.
+
+``/s/<slug>/diary`` (``diary.week``) is a school page; ``/diary`` (``diaries.index``) is a
+municipality-level page that visits each of the account's schools in its own bound transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, g, render_template, request, send_file
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from accounts.models import Role
+from dienynas.errors import NotFound, ServiceError
+from dienynas.extensions import db
+from dienynas.forms import parse_date, parse_id
+from gradebook.attendance.services import MARK_LABELS
+from gradebook.diary import services
+from gradebook.remarks.services import KINDS as REMARK_KINDS
+from school.menu import menu_item
+from tenants.binding import unbind_session
+from tenants.routing import SchoolBlueprint
+from tenants.services import bind_to_school
+
+bp = SchoolBlueprint("diary", __name__)
+menu_item("diary.week", _l("Diary"), {Role.STUDENT, Role.GUARDIAN}, order=5)
+
+#: The municipality-level page (not under /s/<slug>/), registered with ``bp``.
+all_schools = Blueprint("diaries", __name__, template_folder="templates")
+bp.record_once(lambda state: state.app.register_blueprint(all_schools))
+
+
+def _monday(value: str | None) -> date:
+    """The Monday of the week asked for (``?week=YYYY-MM-DD``, any day of it), else this week."""
+    if not (value or "").strip():
+        return services.week_of(date.today())
+    return services.week_of(parse_date(value, "week"))
+
+
+def _error(message: str, status: int):
+    return render_template("error.html", code=status, title=_("Diary"), message=message), status
+
+
+@bp.get("/diary")
+def week():
+    try:
+        monday = _monday(request.args.get("week"))
+    except ServiceError as exc:
+        return _error(exc.message, 400)
+    asked = request.args.get("student")
+    student_id = parse_id(asked)
+    if asked is not None and student_id is None:
+        raise NotFound(_("This school has no such student."))
+    own, student = services.diary_students(db.session, current_user, g.school, student_id)
+    locale = str(get_locale())
+    diary = services.diary_week(db.session, [student.id], monday, locale) if student else None
+    return render_template(
+        "diary/week.html",
+        own=own,
+        student=student,
+        week=diary,
+        student_week=diary.students[0] if diary and diary.students else None,
+        monday=monday,
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        today=date.today(),
+        other_schools=len(services.diary_schools(current_user)) > 1,
+        marks=MARK_LABELS,
+        remark_kinds=REMARK_KINDS,
+    )
+
+
+@bp.get("/diary/files/<int:file_id>")
+def homework_file(file_id: int):
+    """A homework attachment, for those who read the diary of a student in the lesson's group
+    (and the staff who read the school's records)."""
+    attachment = services.homework_file_for(db.session, current_user, g.school, file_id)
+    return send_file(
+        services.file_content(attachment),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.file_name,
+    )
+
+
+@all_schools.get("/diary")
+@login_required
+def index():
+    """Every child (or the student's own record) in every school, one school at a time."""
+    locale = str(get_locale())
+    monday = services.week_of(date.today())
+    schools = []
+    for school in services.diary_schools(current_user):
+        # Each school in a transaction of its own. Closing (not rolling back) the session ends
+        # the transaction without expiring the account and its grants, already loaded.
+        db.session.close()
+        bind_to_school(db.session, school)
+        own, _chosen = services.diary_students(db.session, current_user, school)
+        diary = services.diary_week(db.session, [s.id for s in own], monday, locale)
+        schools.append((school, diary))
+    db.session.close()
+    unbind_session(db.session)
+    return render_template(
+        "diary/all_schools.html", schools=schools, monday=monday, marks=MARK_LABELS
+    )

@@ -1,0 +1,503 @@
+"""The student's and guardian's diary: the week (lessons, homework, grades, attendance,
+timetable for days without lessons), tests, remarks, latest grades, the term summary; who may
+read it; the query budget; a guardian's children in two schools.
+
+Gradebook rows are inserted directly through the models (the services that write them are
+tested on their own).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from accounts.models import Role
+from classroom import MONDAY, Classroom, new_account
+from conftest import login
+from dienynas.errors import NotFound, PermissionDenied
+from dienynas.i18n import in_locale
+from gradebook.access import diary_student_ids, require_diary_reader
+from gradebook.attendance.models import Attendance, Excuse
+from gradebook.attendance.services import MARK_LABELS
+from gradebook.diary import services
+from gradebook.grades.models import Grade, TermGrade
+from gradebook.lessons.models import Homework, HomeworkFile, Lesson
+from gradebook.planning.models import PlannedTest
+from gradebook.remarks.models import Remark
+from gradebook.settings.models import GradebookSettings
+from school.calendar.models import SchoolYear
+from school.calendar.services import set_terms
+from school.classes.models import Group, GroupStudent, SchoolClass
+from school.curriculum.models import AssessmentKind, GradeScale, Subject
+from school.people.models import Guardianship, Person, Student
+from tenants.services import bind_to_school
+
+TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (MONDAY + timedelta(days=n) for n in range(1, 5))
+BASE = "/s/school-a/diary"
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    with in_locale("en"):
+        yield
+
+
+def kind(session, code: str) -> AssessmentKind:
+    return session.scalar(select(AssessmentKind).where(AssessmentKind.code == code))
+
+
+def lesson(c: Classroom, group: Group, day: date, no: int, topic: str | None = None) -> Lesson:
+    row = Lesson(
+        group_id=group.id, on_day=day, lesson_no=no, term_id=c.terms[0].id, topic=topic,
+        teacher_id=c.teacher.id, source="timetable",
+    )  # fmt: skip
+    c.session.add(row)
+    c.session.flush()
+    return row
+
+
+def grade(c: Classroom, student: Person, group: Group, day: date, value: str, **extra) -> Grade:
+    row = Grade(
+        student_id=student.id, group_id=group.id, on_day=day, term_id=c.terms[0].id,
+        value=value, created_by=c.account("teacher").id, **extra,
+    )  # fmt: skip
+    c.session.add(row)
+    c.session.flush()
+    return row
+
+
+@pytest.fixture
+def week(classroom: Classroom):
+    """School A's first full week: maths on Monday with homework (a file), a grade and the
+    class's attendance; English on Tuesday with an excused absence; nothing on Wednesday to
+    Friday yet (the timetable shows); a test on Wednesday, a remark on Thursday."""
+    c = classroom
+    agne = c.students[0]
+    monday = lesson(c, c.maths, MONDAY, 1, "Fractions")
+    homework = Homework(lesson_id=monday.id, text="Exercises 1–5", due_on=WEDNESDAY)
+    c.session.add(homework)
+    c.session.flush()
+    c.session.add(
+        HomeworkFile(homework_id=homework.id, file_name="fractions.pdf",
+                     content_type="application/pdf", size=4, content=b"%PDF")
+    )  # fmt: skip
+    grade(c, agne, c.maths, MONDAY, "9", lesson_id=monday.id,
+          kind_id=kind(c.session, "test").id, comment="Well done")  # fmt: skip
+    grade(c, c.students[1], c.maths, MONDAY, "4", lesson_id=monday.id)
+    tuesday = lesson(c, c.english, TUESDAY, 1, "Present simple")
+    excuse = Excuse(
+        student_id=agne.id, from_day=TUESDAY, to_day=TUESDAY, reason="illness",
+        source="guardian", status="approved", school_days=1,
+        submitted_by=c.account("guardian").id,
+    )  # fmt: skip
+    c.session.add(excuse)
+    c.session.flush()
+    c.session.add_all(
+        [
+            Attendance(lesson_id=tuesday.id, student_id=agne.id, mark="absent",
+                       excuse_id=excuse.id, marked_by=c.account("other_teacher").id),
+            Attendance(lesson_id=monday.id, student_id=c.students[1].id, mark="late",
+                       marked_by=c.account("teacher").id),
+            PlannedTest(group_id=c.maths.id, on_day=WEDNESDAY, lesson_no=2,
+                        kind_id=kind(c.session, "test").id, topic="Fractions test",
+                        announced_by=c.account("teacher").id),
+            Remark(student_id=agne.id, group_id=c.english.id, kind="praise",
+                   text="Helped a classmate", on_day=THURSDAY,
+                   written_by=c.account("other_teacher").id),
+        ]
+    )  # fmt: skip
+    c.session.flush()
+    return c
+
+
+def test_the_week_of_a_student(week):
+    agne = week.students[0]
+    diary = services.diary_week(week.session, [agne.id], WEDNESDAY, "en")
+    assert diary.monday == MONDAY and diary.days == [MONDAY + timedelta(n) for n in range(5)]
+    (student,) = diary.students
+    assert (student.full_name, student.class_name) == ("Agnė Ambrazaitė", "5a")
+    monday, tuesday, wednesday = student.days[:3]
+
+    (maths,) = monday.lessons
+    assert (maths.lesson_no, maths.subject, maths.topic) == (1, "Mathematics", "Fractions")
+    assert (maths.starts_at, maths.ends_at) == (time(8, 0), time(8, 45))
+    assert maths.homework.text == "Exercises 1–5" and maths.homework.due_on == WEDNESDAY
+    assert [f.file_name for f in maths.homework.files] == ["fractions.pdf"]
+    # only the student's own grade, with its kind and comment; a classmate's is not there
+    assert [(g.value, g.kind, g.comment) for g in maths.grades] == [("9", "Test", "Well done")]
+    assert maths.attendance is None  # a classmate was late, not Agnė
+
+    (english,) = tuesday.lessons
+    assert english.subject == "English"
+    assert (english.attendance.mark, english.attendance.excused) == ("absent", True)
+
+    # no lessons on Wednesday yet: the timetable's slot (maths, 2nd lesson)
+    assert wednesday.lessons == [] and wednesday.school_day
+    assert [(s.lesson_no, s.subject, s.starts_at) for s in wednesday.slots] == [
+        (2, "Mathematics", time(8, 55))
+    ]
+    assert [(t.on_day, t.subject, t.topic, t.kind) for t in student.tests] == [
+        (WEDNESDAY, "Mathematics", "Fractions test", "Test")
+    ]
+    assert [(r.on_day, r.kind, r.subject, r.text) for r in student.remarks] == [
+        (THURSDAY, "praise", "English", "Helped a classmate")
+    ]
+    assert [g.value for g in student.latest_grades] == ["9"]
+    assert student.absences == [(TUESDAY, english)]
+
+
+def test_subject_names_and_kinds_in_the_readers_language(week):
+    agne = week.students[0]
+    (student,) = services.diary_week(week.session, [agne.id], MONDAY, "ru").students
+    maths = student.days[0].lessons[0]
+    assert maths.subject == "Математика"
+    assert maths.grades[0].kind == "Контрольная работа"
+    # no Russian name for English: the school's own name
+    assert student.days[1].lessons[0].subject == "Anglų kalba"
+
+
+def test_timetable_history_decides_the_slots(classroom):
+    """A timetable entry that ended (valid_to) shows until that day, not after."""
+    from school.timetable.models import TimetableEntry
+
+    c = classroom
+    entry = c.session.scalar(
+        select(TimetableEntry).where(
+            TimetableEntry.group_id == c.english.id, TimetableEntry.weekday == 4
+        )
+    )
+    entry.valid_to = WEDNESDAY
+    c.session.add(
+        TimetableEntry(group_id=c.english.id, weekday=4, lesson_no=5, valid_from=THURSDAY)
+    )
+    c.session.flush()
+    (student,) = services.diary_week(c.session, [c.students[0].id], MONDAY, "en").students
+    assert [(s.lesson_no, s.subject) for s in student.days[3].slots] == [(5, "English")]
+
+
+def test_holidays_weekends_and_six_day_weeks(classroom):
+    c = classroom
+    autumn = date(2026, 10, 26)
+    diary = services.diary_week(c.session, [c.students[0].id], autumn, "en")
+    days = diary.students[0].days
+    assert all(d.holiday == "Rudens atostogos" and not d.school_day and not d.slots for d in days)
+
+    c.session.add(GradebookSettings(id=1, saturday_lessons=True))
+    c.session.flush()
+    diary = services.diary_week(c.session, [c.students[0].id], MONDAY, "en")
+    assert diary.days[-1] == MONDAY + timedelta(days=5)
+
+
+def test_term_summary_mean_and_confirmed_term_grade(classroom):
+    c = classroom
+    agne = c.students[0]
+    for day, value in ((MONDAY, "9"), (WEDNESDAY, "8"), (FRIDAY, "8")):
+        grade(c, agne, c.maths, day, value)
+    # a grade of the second term does not count in the first
+    c.session.add(
+        Grade(student_id=agne.id, group_id=c.maths.id, on_day=date(2027, 2, 3),
+              term_id=c.terms[1].id, value="2", created_by=c.account("teacher").id)
+    )  # fmt: skip
+    c.session.add_all(
+        [
+            TermGrade(student_id=agne.id, group_id=c.maths.id, year_id=c.year.id,
+                      term_id=c.terms[0].id, suggested="8", value="8",
+                      confirmed_by=c.account("teacher").id, confirmed_at=datetime.now(UTC)),
+            # suggested only, not confirmed: not shown
+            TermGrade(student_id=agne.id, group_id=c.english.id, year_id=c.year.id,
+                      term_id=c.terms[0].id, suggested="7"),
+        ]
+    )  # fmt: skip
+    c.session.flush()
+    (en,) = services.diary_week(c.session, [agne.id], MONDAY, "en").students
+    assert en.term == "Semester 1"
+    summary = {row.subject: row for row in en.term_summary}
+    maths = summary["Mathematics"]
+    assert (maths.grades_count, maths.mean, maths.mean_text) == (3, Decimal("8.33"), "8.33")
+    assert maths.term_grade == "8"
+    english = summary["English"]
+    assert (english.grades_count, english.mean_text, english.term_grade) == (0, "", None)
+    (lt,) = services.diary_week(c.session, [agne.id], MONDAY, "lt").students
+    assert {row.subject: row.mean_text for row in lt.term_summary}["Matematika"] == "8,33"
+    # the latest grades: newest first, at most ten
+    for n in range(12):
+        grade(c, agne, c.english, MONDAY + timedelta(days=7 + n), "7")
+    (en,) = services.diary_week(c.session, [agne.id], MONDAY, "en").students
+    assert len(en.latest_grades) == services.LATEST_GRADES
+    assert en.latest_grades[0].on_day == date(2027, 2, 3)
+
+
+def test_pass_fail_grades_are_shown_in_the_readers_language(classroom):
+    c = classroom
+    scale = c.session.scalar(select(GradeScale).where(GradeScale.code == "pass_fail"))
+    subject = Subject(code="DOR", name="Dorinis ugdymas", scale_id=scale.id,
+                      name_translations={"en": "Ethics"})  # fmt: skip
+    c.session.add(subject)
+    c.session.flush()
+    ethics = Group(year_id=c.year.id, subject_id=subject.id, name="5a dorinis", kind="class",
+                   class_id=c.c5a.id)  # fmt: skip
+    c.session.add(ethics)
+    c.session.flush()
+    c.session.add(GroupStudent(group_id=ethics.id, student_id=c.students[0].id))
+    grade(c, c.students[0], ethics, MONDAY, "passed")
+    (student,) = services.diary_week(c.session, [c.students[0].id], MONDAY, "en").students
+    assert [(g.value, g.label) for g in student.days[0].other_grades] == [("passed", "passed")]
+    ethics_row = next(r for r in student.term_summary if r.subject == "Ethics")
+    assert (ethics_row.grades_count, ethics_row.mean) == (1, None)
+
+
+# --- who reads whom ---------------------------------------------------------------------------
+
+
+def test_diary_students_follows_the_access_rules(classroom, world):
+    """The one-query check gives the answers of gradebook.access for every kind of reader."""
+    c = classroom
+    school = world.school_a
+    readers = ["guardian", "student", "head", "director", "admin", "teacher", "other_teacher"]
+    for key in readers:
+        account = c.account(key)
+        own, _ = services.diary_students(c.session, account, school)
+        assert [s.id for s in own] == diary_student_ids(c.session, account), key
+        for student in (c.students[0], c.students[1], c.outsider):
+            try:
+                require_diary_reader(c.session, account, school, student.id)
+                expected = True
+            except PermissionDenied:
+                expected = False
+            try:
+                services.diary_students(c.session, account, school, student.id)
+                allowed = True
+            except PermissionDenied:
+                allowed = False
+            assert allowed == expected, (key, student.first_name)
+    with pytest.raises(NotFound):
+        services.diary_students(c.session, c.account("guardian"), school, c.teacher.id)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_guardian_reads_the_week(client, week):
+    week.session.commit()
+    login(client, "guardian.both")
+    response = client.get(f"{BASE}?week={WEDNESDAY.isoformat()}")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    # the guardian reads Polish: weekday names, subjects without a Polish name in Lithuanian
+    assert "poniedziałek" in page and "7 września 2026" in page
+    assert "Matematika" in page and "Fractions" in page and "Exercises 1–5" in page
+    assert "fractions.pdf" in page and "Well done" in page and "Helped a classmate" in page
+    assert "Fractions test" in page
+    assert f"week={(MONDAY - timedelta(days=7)).isoformat()}" in page
+    assert f"week={(MONDAY + timedelta(days=7)).isoformat()}" in page
+
+
+def test_student_reads_own_diary_and_the_menu_shows_it(client, week):
+    week.session.commit()
+    login(client, "student.a")
+    home = client.get("/s/school-a/").get_data(as_text=True)
+    assert BASE in home
+    response = client.get(f"{BASE}?week={MONDAY.isoformat()}")
+    assert response.status_code == 200
+    assert "Agnė Ambrazaitė" in html.unescape(response.get_data(as_text=True))
+
+
+def test_class_head_opens_a_students_diary_teacher_does_not(app, client, week):
+    agne = week.students[0].id
+    week.session.commit()
+    login(client, "head.a")
+    assert client.get(f"{BASE}?student={agne}&week={MONDAY.isoformat()}").status_code == 200
+    client = app.test_client()
+    login(client, "teacher2.a")
+    response = client.get(f"{BASE}?student={agne}")
+    assert response.status_code == 403
+    assert "You do not have access to this student's diary." in html.unescape(
+        response.get_data(as_text=True)
+    )
+
+
+def test_guardian_asking_for_another_child_is_refused(client, week):
+    other, outsider = week.students[1].id, week.outsider.id
+    week.session.commit()
+    login(client, "guardian.both")
+    assert client.get(f"{BASE}?student={other}").status_code == 403
+    assert client.get(f"{BASE}?student={outsider}").status_code == 403
+    assert client.get(f"{BASE}?student=999999").status_code == 404
+    assert client.get(f"{BASE}?student=abc").status_code == 404
+
+
+def test_bad_week_is_a_clear_400(client, week):
+    week.session.commit()
+    login(client, "guardian.both")
+    response = client.get(f"{BASE}?week=2026-13-45")
+    assert response.status_code == 400
+    assert "2026-13-45" in html.unescape(response.get_data(as_text=True))
+
+
+def test_homework_file_for_the_child_not_for_outsiders(app, client, week, world):
+    file_id = week.session.scalar(select(HomeworkFile.id))
+    outsider_account = new_account(
+        week.session, world.school_a, "outsider.a", "Ignas Išorinis", Role.STUDENT
+    )
+    week.outsider.account_id = outsider_account.id
+    week.session.commit()
+    login(client, "guardian.both")
+    response = client.get(f"{BASE}/files/{file_id}")
+    assert response.status_code == 200 and response.data == b"%PDF"
+    assert "fractions.pdf" in response.headers["Content-Disposition"]
+    client = app.test_client()
+    login(client, "outsider.a")
+    assert client.get(f"{BASE}/files/{file_id}").status_code == 403
+    assert client.get(f"{BASE}/files/999999").status_code == 404
+
+
+# --- query budget -----------------------------------------------------------------------------
+
+
+def _more_students(c: Classroom, count: int) -> list[Person]:
+    people = []
+    for n in range(count):
+        person = Person(first_name="Extra", last_name=f"Student{n:02d}", document_kind="other")
+        c.session.add(person)
+        c.session.flush()
+        c.session.add(Student(person_id=person.id, class_id=c.c5a.id))
+        c.session.flush()
+        c.session.add_all(
+            GroupStudent(group_id=g.id, student_id=person.id) for g in (c.maths, c.english)
+        )
+        people.append(person)
+    c.session.flush()
+    return people
+
+
+def _month_of_lessons(c: Classroom, students: list[Person]) -> None:
+    """Four weeks of the timetable's lessons with homework, grades and absences for everyone."""
+    for week_no in range(4):
+        monday = MONDAY + timedelta(weeks=week_no)
+        for group, offset, no in ((c.maths, 0, 1), (c.english, 1, 1), (c.maths, 2, 2),
+                                  (c.english, 3, 2), (c.maths, 4, 3)):  # fmt: skip
+            row = lesson(c, group, monday + timedelta(days=offset), no, "Topic")
+            c.session.add(Homework(lesson_id=row.id, text="Read", due_on=row.on_day))
+            for person in students:
+                grade(c, person, group, row.on_day, "8", lesson_id=row.id)
+                c.session.add(
+                    Attendance(lesson_id=row.id, student_id=person.id, mark="late",
+                               marked_by=c.account("teacher").id)
+                )  # fmt: skip
+    c.session.flush()
+
+
+def _page_queries(client, count_queries, path: str) -> int:
+    with count_queries() as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return len(queries)
+
+
+def test_page_queries_are_constant(client, classroom, world, count_queries):
+    """1 child with 5 classmates and an empty week vs 2 children with 30 classmates and a month
+    of lessons: the same number of queries, at most 8 with the login, grants and binding."""
+    c = classroom
+    c.session.commit()
+    login(client, "guardian.both")
+    small = _page_queries(client, count_queries, f"{BASE}?week={MONDAY.isoformat()}")
+
+    bind_to_school(c.session, world.school_a)
+    extra = _more_students(c, 25)
+    c.session.add(Guardianship(guardian_id=c.guardian.id, student_id=extra[0].id))
+    _month_of_lessons(c, [*c.students, *extra])
+    c.session.commit()
+    big = _page_queries(client, count_queries, f"{BASE}?week={(MONDAY + timedelta(weeks=2))}")
+    # the account, its grants, the school, the binding (4), who reads whom, the week
+    assert small == big == 6
+
+
+def test_service_queries_do_not_grow_with_children_and_days(classroom, count_queries):
+    c = classroom
+    with count_queries() as empty:
+        services.diary_week(c.session, [c.students[0].id], MONDAY, "en")
+    _month_of_lessons(c, c.students)
+    with count_queries() as full:
+        diary = services.diary_week(c.session, [s.id for s in c.students], MONDAY, "en")
+    assert len(empty) == len(full) == 1
+    assert all(len(day.lessons) == 1 for s in diary.students for day in s.days)
+
+
+# --- all schools ------------------------------------------------------------------------------
+
+
+def child_in_school_b(db_session, world) -> int:
+    """guardian.both's child Boris in school B (with a grade and an absence this week); his
+    id. The session's objects of school A are let go first (ids repeat across schools)."""
+    db_session.expunge_all()
+    bind_to_school(db_session, world.school_b)
+    year = db_session.scalar(select(SchoolYear))
+    (term, _) = set_terms(db_session, year, "semester",
+                          [(date(2026, 9, 1), date(2027, 1, 31)), (date(2027, 2, 1),
+                                                                   date(2027, 6, 30))])  # fmt: skip
+    scale = db_session.scalar(select(GradeScale).where(GradeScale.code == "ten_point"))
+    subject = Subject(code="RUS", name="Русский язык", scale_id=scale.id)
+    klass = SchoolClass(year_id=year.id, grade_level=3, letter="b")
+    db_session.add_all([subject, klass])
+    db_session.flush()
+    group = Group(year_id=year.id, subject_id=subject.id, name="3b русский", kind="class",
+                  class_id=klass.id)  # fmt: skip
+    boris = Person(first_name="Boris", last_name="Borisov", document_kind="other")
+    mother = Person(first_name="Irena", last_name="Globėja", document_kind="other",
+                    account_id=world.guardian_both.id)  # fmt: skip
+    db_session.add_all([group, boris, mother])
+    db_session.flush()
+    db_session.add(Student(person_id=boris.id, class_id=klass.id))
+    db_session.flush()
+    db_session.add(GroupStudent(group_id=group.id, student_id=boris.id))
+    db_session.flush()
+    db_session.add(Guardianship(guardian_id=mother.id, student_id=boris.id))
+    monday = services.week_of(date.today())
+    row = Lesson(group_id=group.id, on_day=monday, lesson_no=2, term_id=term.id)
+    db_session.add(row)
+    db_session.flush()
+    db_session.add_all(
+        [
+            Attendance(lesson_id=row.id, student_id=boris.id, mark="absent", marked_by=1),
+            Grade(student_id=boris.id, group_id=group.id, on_day=monday, term_id=term.id,
+                  value="10", lesson_id=row.id, created_by=1),
+        ]
+    )  # fmt: skip
+    db_session.flush()
+    return boris.id
+
+
+def test_guardian_sees_children_in_both_schools(client, classroom, world, count_queries):
+    grade(classroom, classroom.students[0], classroom.maths, MONDAY, "9")
+    agne_id = classroom.students[0].id
+    boris_id = child_in_school_b(classroom.session, world)
+    classroom.session.commit()
+    login(client, "guardian.both")
+    with count_queries() as queries:
+        response = client.get("/diary")
+    page = html.unescape(re.sub(r"<[^>]+>", "", response.get_data(as_text=True)))
+    assert response.status_code == 200
+    assert "Alpha progimnazija" in page and "Бета гимназия" in page
+    assert "Agnė Ambrazaitė" in page and "Boris Borisov" in page
+    assert "Русский язык: 10" in page  # Boris's latest grade
+    assert "Matematika: 9" in page  # Agnė's (the guardian reads Polish: no Polish name)
+    with in_locale("pl"):
+        absent = str(MARK_LABELS["absent"])
+    assert f"Русский язык: {absent}" in page  # Boris's absence this week
+    links = response.get_data(as_text=True)
+    assert f"/s/school-b/diary?student={boris_id}" in links
+    assert f"/s/school-a/diary?student={agne_id}" in links
+    # account, grants, then per school: binding, students, the week
+    assert len(queries) <= 2 + 2 * 3, len(queries)
+    # the week page of school A links to this page
+    assert "/diary" in client.get(BASE).get_data(as_text=True)
+
+
+def test_all_schools_page_needs_login(client):
+    response = client.get("/diary")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
