@@ -5,31 +5,40 @@ code enqueues is taken from the real queue and run here, as a worker would."""
 from __future__ import annotations
 
 import email
+import os
 import socket
+import subprocess
+import sys
 from datetime import date, timedelta
 from email.policy import default as default_policy
+from pathlib import Path
 
 import pytest
 import redis
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from accounts.models import Role
+from accounts.services import create_account, grant_role
 from classroom import MONDAY, new_account
-from conftest import login, post_form
+from conftest import login, post_form, run_sql
 from dienynas.database import db
 from dienynas.errors import ServiceError
 from dienynas.i18n import in_locale
 from dienynas.jobs import PERIODIC, queue
 from gradebook.grades.models import Grade
 from gradebook.lessons.models import Homework, Lesson
+from gradebook.remarks.models import Remark
 from notifications import services
 from notifications.models import NotificationDelivery, NotificationEvent, NotificationPreference
 from notifications.outbox import record_event
 from notifications.tasks import DeliveriesToRetry, sweep_notifications
 from school.curriculum.models import AssessmentKind
-from school.people.models import Guardianship, Person
-from tenants.services import bind_to_school
+from school.people.models import Guardianship, Person, Student
+from tenants import roles
+from tenants.models import School
+from tenants.services import bind_to_school, create_school
 
 
 class SmtpSink:
@@ -435,3 +444,76 @@ def test_only_the_administrator_sees_deliveries(family, client):
 
 def test_sweeper_is_a_periodic_job():
     assert "notifications.tasks.sweep_notifications" in {p.func for p in PERIODIC}
+
+
+DIENYNAS = str(Path(sys.executable).parent / "dienynas")
+
+
+def test_real_worker_process_delivers_a_committed_remark_once(app, fresh_engine, smtp):
+    """End to end with really committed rows: the commit enqueues the dispatch, a `dienynas
+    worker --burst` process runs dispatch and send, the guardian gets one e-mail in Russian."""
+    with Session(fresh_engine) as session:
+        school = create_school(session, slug="notify-worker", name="Pranešimų mokykla")
+        school_id, schema, role = school.id, school.schema_name, school.role_name
+        session.commit()
+    logins = ("guardian.worker", "teacher.worker")
+    try:
+        with Session(fresh_engine) as session:
+            school = session.get(School, school_id)
+            guardian, _ = create_account(
+                session, login=logins[0], name="Olga Opekunova", email="olga.w@example.lt",
+                locale="ru", issue_password=False,
+            )  # fmt: skip
+            teacher, _ = create_account(
+                session, login=logins[1], name="Tomas", locale="en", issue_password=False
+            )
+            grant_role(session, guardian, school, Role.GUARDIAN)
+            session.commit()
+            bind_to_school(session, school)
+            student = Person(first_name="Ivan", last_name="Ivanov", document_kind="other")
+            parent = Person(
+                first_name="Olga", last_name="Opekunova", document_kind="other",
+                account_id=guardian.id,
+            )  # fmt: skip
+            session.add_all([student, parent])
+            session.flush()
+            session.add(Student(person_id=student.id))
+            session.flush()
+            session.add(Guardianship(guardian_id=parent.id, student_id=student.id))
+            remark = Remark(
+                student_id=student.id, kind="praise", text="Molodec!", on_day=MONDAY,
+                written_by=teacher.id,
+            )  # fmt: skip
+            session.add(remark)
+            session.flush()
+            record_event(
+                session, "remark", actor_id=teacher.id, remark_id=remark.id, student_id=student.id
+            )
+            session.commit()  # the after-commit hook enqueues the dispatch
+        assert [j.func_name for j in queue().jobs] == ["notifications.tasks.dispatch_events"]
+        env = dict(os.environ)
+        env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"].render_as_string(
+            hide_password=False
+        )
+        env["REDIS_URL"] = app.config["REDIS_URL"]
+        env["SMTP_URL"] = app.config["SMTP_URL"]
+        result = subprocess.run(
+            [DIENYNAS, "worker", "--burst"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        (message,) = smtp.to("olga.w@example.lt")
+        assert message["Content-Language"] == "ru"
+        assert "Ivan Ivanov" in message.get_body(("plain",)).get_content()
+        states = run_sql(
+            fresh_engine,
+            f'SELECT channel, state FROM "{schema}".notification_deliveries ORDER BY channel',
+        )
+        assert [tuple(row) for row in states] == [("email", "sent"), ("in_app", "sent")]
+    finally:
+        with fresh_engine.begin() as conn:
+            roles.drop_school_role_and_schema(conn, role=role, schema=schema)
+            conn.execute(text("DELETE FROM public.schools WHERE id = :id"), {"id": school_id})
+            conn.execute(
+                text("DELETE FROM public.accounts WHERE login = ANY(:logins)"),
+                {"logins": list(logins)},
+            )
