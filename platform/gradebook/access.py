@@ -13,7 +13,7 @@ Every check raises ``PermissionDenied`` with a localised message; views turn it 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
@@ -130,3 +130,36 @@ def require_lesson_writer(session: Session, account: Account, school: School, le
         return
     if not teaches_group(session, person, lesson.group):
         raise PermissionDenied(_("Only the group's teachers may write in this group's journal."))
+
+
+def group_rights_columns(account: Account) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """SQL for "the account's person teaches the group" and "heads a class with students in
+    the group", correlated to ``Group.id``: a page loads a group and the account's rights to
+    it in one query. :func:`require_group_rights` applies the rules of
+    :func:`require_group_reader` and :func:`require_group_writer` to the two answers."""
+    own_person = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+    teaches = (
+        select(GroupTeacher.teacher_id)
+        .where(GroupTeacher.group_id == Group.id, GroupTeacher.teacher_id == own_person)
+        .exists()
+    )
+    heads = (
+        select(SchoolClass.id)
+        .join(Student, Student.class_id == SchoolClass.id)
+        .join(GroupStudent, GroupStudent.student_id == Student.person_id)
+        .where(GroupStudent.group_id == Group.id, SchoolClass.head_id == own_person)
+        .exists()
+    )
+    return teaches.label("teaches"), heads.label("heads_class")
+
+
+def require_group_rights(
+    account: Account, school: School, *, teaches: bool, heads_class: bool
+) -> bool:
+    """Refuse a reader as :func:`require_group_reader` does, from the answers of
+    :func:`group_rights_columns`; returns whether the account may also write."""
+    roles = roles_in_school(account, school)
+    may_write = Role.ADMIN in roles or teaches
+    if not (may_write or roles & SCHOOL_READERS or heads_class):
+        raise PermissionDenied(_("You do not have access to this group's journal."))
+    return may_write

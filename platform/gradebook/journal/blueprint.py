@@ -1,0 +1,91 @@
+"""The teacher's journal: the list of groups, the group × month grid, and the endpoint the
+grid's keyboard entry posts each cell to (JSON, with the ``X-CSRFToken`` header)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import g, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from accounts.models import Role
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.extensions import db
+from dienynas.forms import parse_id
+from gradebook.attendance.services import MARK_LABELS
+from gradebook.journal import services
+from school.menu import menu_item
+from school.permissions import require_reader
+from tenants.routing import SchoolBlueprint
+
+bp = SchoolBlueprint("journal", __name__, static_folder="static", static_url_path="/journal/static")
+menu_item(
+    "journal.index",
+    _l("Journal"),
+    {Role.TEACHER, Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR},
+    order=6,
+)
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+@bp.get("/journal")
+def index():
+    require_reader(current_user, g.school)
+    year, sections = services.journal_groups(db.session, current_user, g.school, date.today())
+    return render_template("journal/index.html", year=year, sections=sections)
+
+
+@bp.get("/journal/<int:group_id>")
+def grid(group_id: int):
+    try:
+        journal = services.load_grid(
+            db.session, current_user, g.school, group_id, request.args.get("month"),
+            today=date.today(), locale=_locale(),
+        )  # fmt: skip
+    except ServiceError as exc:
+        return render_template(
+            "error.html", code=400, title=_("Something went wrong"), message=exc.message
+        ), 400
+    response = render_template(
+        "journal/grid.html",
+        journal=journal,
+        codes=services.attendance_codes(),
+        mark_labels=MARK_LABELS,
+        month_param=services.month_param,
+    )
+    db.session.commit()  # the lessons ensure_lessons made
+    return response
+
+
+@bp.post("/journal/<int:group_id>/cells")
+def save_cell(group_id: int):
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error=_("The request could not be understood. Reload the page.")), 400
+    try:
+        cell = services.save_cell(
+            db.session, current_user, g.school, group_id,
+            lesson_id=parse_id(data.get("lesson_id")),
+            student_id=parse_id(data.get("student_id")),
+            value=str(data.get("value") or ""),
+            today=date.today(), locale=_locale(),
+        )  # fmt: skip
+    except (ServiceError, PermissionDenied, NotFound) as exc:
+        db.session.rollback()
+        status = {PermissionDenied: 403, NotFound: 404}.get(type(exc), 400)
+        return jsonify(error=exc.message, field=exc.field), status
+    html = render_template(
+        "journal/_cell.html",
+        cell=cell,
+        can_write=True,
+        codes=services.attendance_codes(),
+        mark_labels=MARK_LABELS,
+    )
+    db.session.commit()
+    return jsonify(html=html, value=cell.text)

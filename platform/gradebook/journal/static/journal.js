@@ -1,0 +1,164 @@
+/* The journal grid's keyboard entry (gradebook/journal): arrow keys move between cells;
+   typing opens the cell's editor, Enter saves it with fetch (JSON, X-CSRFToken header) and
+   puts the cell's new HTML in place, Escape cancels. A refused value stays in the editor with
+   the server's message under it. Without JavaScript the grid is read-only. */
+(function () {
+  "use strict";
+  var table = document.querySelector("table.journal-grid[data-save-url]");
+  if (!table) { return; }
+  var saveUrl = table.dataset.saveUrl;
+  var csrf = table.dataset.csrf;
+  var genericError = table.dataset.error;
+
+  function cellAt(row, col) {
+    var tr = table.tBodies[0].rows[row];
+    if (!tr) { return null; }
+    var tds = tr.querySelectorAll("td.j-cell");
+    return tds[col] || null;
+  }
+
+  function position(td) {
+    var tr = td.parentElement;
+    var cols = Array.prototype.indexOf.call(tr.querySelectorAll("td.j-cell"), td);
+    return { row: tr.sectionRowIndex, col: cols };
+  }
+
+  function focusCell(td) {
+    if (!td) { return false; }
+    var target = td.querySelector("input.j-editor") || td.querySelector("button.jcell");
+    if (target) { target.focus(); return true; }
+    return false;
+  }
+
+  function move(td, dRow, dCol) {
+    var p = position(td);
+    return focusCell(cellAt(p.row + dRow, p.col + dCol));
+  }
+
+  function closeEditor(td) {
+    var editor = td.querySelector("input.j-editor");
+    var error = td.querySelector(".j-error");
+    if (editor) { editor.remove(); }
+    if (error) { error.remove(); }
+    var button = td.querySelector("button.jcell");
+    if (button) { button.hidden = false; }
+    return button;
+  }
+
+  function openEditor(td, initial) {
+    var button = td.querySelector("button.jcell");
+    var editor = td.querySelector("input.j-editor");
+    if (!editor) {
+      editor = document.createElement("input");
+      editor.type = "text";
+      editor.className = "j-editor";
+      editor.autocomplete = "off";
+      editor.setAttribute("aria-label", button.getAttribute("aria-label"));
+      td.appendChild(editor);
+    }
+    button.hidden = true;
+    editor.value = initial;
+    editor.focus();
+    editor.setSelectionRange(editor.value.length, editor.value.length);
+    return editor;
+  }
+
+  function showError(td, editor, message) {
+    var error = td.querySelector(".j-error");
+    if (!error) {
+      error = document.createElement("span");
+      error.className = "j-error";
+      error.id = "j-error-" + position(td).row + "-" + position(td).col;
+      error.setAttribute("role", "alert");
+      td.appendChild(error);
+    }
+    error.textContent = message;
+    editor.setAttribute("aria-invalid", "true");
+    editor.setAttribute("aria-describedby", error.id);
+    editor.focus();
+  }
+
+  function save(td, editor) {
+    var button = td.querySelector("button.jcell");
+    if (editor.dataset.saving) { return; }
+    editor.dataset.saving = "1";
+    td.classList.add("j-saving");
+    fetch(saveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify({
+        lesson_id: button.dataset.lesson,
+        student_id: button.dataset.student,
+        value: editor.value
+      })
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        return { ok: false, body: { error: genericError } };
+      }
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      td.classList.remove("j-saving");
+      delete editor.dataset.saving;
+      if (!result.ok) {
+        showError(td, editor, result.body.error || genericError);
+        return;
+      }
+      td.innerHTML = result.body.html;
+      td.classList.add("j-saved");
+      window.setTimeout(function () { td.classList.remove("j-saved"); }, 1200);
+      if (!move(td, 1, 0)) { focusCell(td); }
+    }).catch(function () {
+      td.classList.remove("j-saving");
+      delete editor.dataset.saving;
+      showError(td, editor, genericError);
+    });
+  }
+
+  table.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var td = target.closest("td.j-cell");
+    if (!td) { return; }
+    if (target.matches("input.j-editor")) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        save(td, target);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        closeEditor(td).focus();
+      }
+      return;
+    }
+    if (!target.matches("button.jcell")) { return; }
+    var moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (moves[event.key]) {
+      event.preventDefault();
+      move(td, moves[event.key][0], moves[event.key][1]);
+    } else if (event.key === "Enter" || event.key === "F2") {
+      event.preventDefault();
+      openEditor(td, target.dataset.value || "");
+    } else if (event.key === "Backspace" || event.key === "Delete") {
+      event.preventDefault();
+      openEditor(td, "");
+    } else if (event.key.length === 1 && event.key !== " " && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      openEditor(td, event.key);
+    }
+  });
+
+  table.addEventListener("click", function (event) {
+    var button = event.target.closest("button.jcell");
+    if (button) { openEditor(button.closest("td.j-cell"), button.dataset.value || ""); }
+  });
+
+  table.addEventListener("focusout", function (event) {
+    var editor = event.target;
+    if (!editor.matches || !editor.matches("input.j-editor") || editor.dataset.saving) { return; }
+    var td = editor.closest("td.j-cell");
+    var button = td.querySelector("button.jcell");
+    if (editor.value === (button.dataset.value || "") && !td.querySelector(".j-error")) {
+      closeEditor(td);
+    }
+  });
+})();

@@ -1,0 +1,435 @@
+"""The teacher's journal: the group × month grid (who reads it, what it shows, its query
+budget), saving a cell through the JSON endpoint, and the list of groups."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from classroom import _student
+from conftest import csrf_token, login
+from dienynas.errors import PermissionDenied, ServiceError
+from dienynas.i18n import in_locale
+from gradebook.access import (
+    group_rights_columns,
+    require_group_reader,
+    require_group_rights,
+    require_group_writer,
+)
+from gradebook.attendance.models import Attendance, Excuse
+from gradebook.attendance.services import mark_attendance
+from gradebook.grades.models import Grade, GradeChange
+from gradebook.grades.services import add_grade
+from gradebook.journal import services
+from gradebook.lessons.models import Lesson
+from gradebook.lessons.services import ensure_lessons
+from gradebook.planning.models import PlannedTest
+from school.classes.models import Group, GroupStudent
+from tenants.services import bind_to_school
+
+MONDAY = date(2026, 9, 7)
+#: "Today" for direct service calls: after the September lessons, before the term's lock.
+TODAY = date(2026, 9, 30)
+SEPTEMBER = "2026-09"
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    with in_locale("en"):
+        yield
+
+
+def count(session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def maths_lessons(classroom, start=MONDAY, end=MONDAY + timedelta(days=4)) -> list[Lesson]:
+    """The timetable's maths lessons from ``start`` to ``end`` (Mon 1st, Wed 2nd, Fri 3rd)."""
+    ensure_lessons(classroom.session, start, end, group_ids=[classroom.maths.id])
+    return list(
+        classroom.session.scalars(
+            select(Lesson)
+            .where(Lesson.group_id == classroom.maths.id, Lesson.on_day.between(start, end))
+            .order_by(Lesson.on_day, Lesson.lesson_no)
+        )
+    )
+
+
+def grid_path(classroom, group=None, month: str | None = SEPTEMBER) -> str:
+    group = group or classroom.maths
+    return f"/s/school-a/journal/{group.id}" + (f"?month={month}" if month else "")
+
+
+def client_of(app, classroom, who: str):
+    classroom.session.commit()
+    client = app.test_client()
+    login(client, classroom.account(who).login)
+    bind_to_school(classroom.session, classroom.school)
+    return client
+
+
+def post_cell(client, classroom, lesson: Lesson, student_id: int, value: str, group=None):
+    """POST a cell like the grid's script: JSON with the page's CSRF token in X-CSRFToken."""
+    group = group or classroom.maths
+    path = f"/s/school-a/journal/{group.id}/cells"
+    body = {"lesson_id": lesson.id, "student_id": student_id, "value": value}
+    token = csrf_token(client, grid_path(classroom))
+    response = client.post(
+        path,
+        json=body,
+        headers={"X-CSRFToken": token},
+    )
+    bind_to_school(classroom.session, classroom.school)
+    return response
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def test_grid_shows_students_lessons_grades_and_attendance(classroom, app):
+    session = classroom.session
+    teacher = classroom.account("teacher")
+    monday, wednesday, friday = maths_lessons(classroom)
+    first, second = classroom.students[0], classroom.students[1]
+    add_grade(
+        session, teacher, classroom.school, group=classroom.maths, student_id=first.id,
+        value="9", lesson=monday, today=TODAY,
+    )  # fmt: skip
+    add_grade(
+        session, teacher, classroom.school, group=classroom.maths, student_id=first.id,
+        value="6", on_day=date(2026, 9, 15), today=TODAY,
+    )  # fmt: skip
+    mark_attendance(session, teacher, classroom.school, wednesday, second.id, "absent", today=TODAY)
+    mark_attendance(session, teacher, classroom.school, friday, second.id, "late", today=TODAY)
+    excuse = Excuse(
+        student_id=second.id, from_day=friday.on_day, to_day=friday.on_day, reason="illness",
+        source="class_head", status="approved", school_days=1, submitted_by=teacher.id,
+    )  # fmt: skip
+    session.add(excuse)
+    session.flush()
+    session.get(Attendance, (wednesday.id, second.id)).excuse_id = excuse.id
+    monday.topic = "Fractions"
+    session.add(
+        PlannedTest(
+            group_id=classroom.maths.id, on_day=friday.on_day, topic="Fractions test",
+            announced_by=teacher.id,
+        )
+    )  # fmt: skip
+
+    response = client_of(app, classroom, "teacher").get(grid_path(classroom))
+    assert response.status_code == 200
+    page = page_text(response)
+    # Students in name order, one row each.
+    names = re.findall(r'<th scope="row" class="j-student">([^<]+)</th>', page)
+    assert names == [f"{p.last_name} {p.first_name}" for p in classroom.students]
+    # September's maths lessons (Mon, Wed, Fri; 1 September is a Tuesday), linked, topic shown.
+    bind_to_school(session, classroom.school)
+    september = session.scalars(
+        select(Lesson.id)
+        .where(Lesson.group_id == classroom.maths.id, Lesson.on_day.between(MONDAY, TODAY))
+        .order_by(Lesson.on_day)
+    ).all()
+    assert len(september) == 11
+    assert page.count('class="j-lesson') == 13  # and Wednesday 2, Friday 4 September
+    assert f'href="/s/school-a/lessons/{monday.id}"' in page
+    assert 'title="Fractions"' in page
+    assert 'title="Fractions · Fractions test"' not in page
+    assert "Fractions test" in page  # the planned test, in the header and the list above
+    # The cells: a grade, an excused absence, lateness; the per-date grade; the average.
+    rows = page.split('<th scope="row" class="j-student">')[1:]
+    assert '<span class="j-grade">9</span>' in rows[0]
+    assert 'title="15 Sept 2026"' in rows[0] or 'title="Sep 15, 2026"' in rows[0]
+    assert ">7.50</td>" in rows[0]
+    assert 'class="jcell j-absent j-excused"' in rows[1]
+    assert 'title="Absent (excused)">a</abbr>' in rows[1]
+    assert 'class="jcell j-late"' in rows[1]
+    assert 'title="Late">l</abbr>' in rows[1]
+    # The teacher may write: cells are labelled buttons, the script is there.
+    name = f"{first.last_name} {first.first_name}"
+    assert f'aria-label="Student: {name}. Sep 7, 2026, lesson 1: 9"' in page
+    assert "journal/static/journal.js" in page
+    assert f"/groups/{classroom.maths.id}/term-grades" in page
+
+
+def test_grid_month_defaults_and_is_clipped_to_the_school_year(classroom, app):
+    client = client_of(app, classroom, "teacher")
+    before = client.get(grid_path(classroom, month="2025-12"))
+    assert before.status_code == 200
+    assert "September 2026" in page_text(before)
+    assert 'rel="prev"' not in page_text(before)
+    after = client.get(grid_path(classroom, month="2030-01"))
+    assert "August 2027" in page_text(after)
+    assert 'rel="next"' not in page_text(after)
+    assert client.get(grid_path(classroom, month=None)).status_code == 200
+
+    bad = client.get(grid_path(classroom, month="september"))
+    assert bad.status_code == 400
+    assert "“september” is not a month; use the form YYYY-MM." in page_text(bad)
+
+
+@pytest.mark.parametrize("who", ["other_teacher", "guardian", "student"])
+def test_grid_is_refused_to_those_who_do_not_read_the_group(classroom, app, who):
+    response = client_of(app, classroom, who).get(grid_path(classroom))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("who", ["director", "head", "admin"])
+def test_director_and_class_head_read_the_grid(classroom, app, who):
+    maths_lessons(classroom)
+    page = page_text(client_of(app, classroom, who).get(grid_path(classroom)))
+    assert "Journal: 5a matematika" in page
+    if who == "admin":
+        assert "data-save-url" in page and '<button type="button" class="jcell' in page
+    else:
+        assert "data-save-url" not in page
+        assert 'class="jcell"' in page and '<button type="button" class="jcell' not in page
+        assert "journal.js" not in page
+
+
+def test_unknown_group_is_not_found(classroom, app):
+    client = client_of(app, classroom, "teacher")
+    assert client.get("/s/school-a/journal/987654").status_code == 404
+
+
+def test_group_rights_columns_agree_with_the_access_rules(classroom):
+    """The one-query rights of the grid say what require_group_reader/writer say."""
+    session = classroom.session
+    for group in (classroom.maths, classroom.english):
+        for key in ("teacher", "other_teacher", "head", "director", "admin", "guardian", "student"):
+            account = classroom.account(key)
+            teaches, heads = group_rights_columns(account)
+            row = session.execute(select(teaches, heads).where(Group.id == group.id)).one()
+            try:
+                may_write = require_group_rights(
+                    account, classroom.school, teaches=row[0], heads_class=row[1]
+                )
+                reads = True
+            except PermissionDenied:
+                reads, may_write = False, False
+            try:
+                require_group_reader(session, account, classroom.school, group)
+                expected_read = True
+            except PermissionDenied:
+                expected_read = False
+            try:
+                require_group_writer(session, account, classroom.school, group)
+                expected_write = True
+            except PermissionDenied:
+                expected_write = False
+            assert (reads, may_write) == (expected_read, expected_write), (group.name, key)
+
+
+# --- the query budget ---------------------------------------------------------------------------
+
+
+def add_students(classroom, how_many: int) -> None:
+    for index in range(how_many):
+        person = _student(classroom.session, "Extra", f"Mokinys{index:02d}", classroom.c5a)
+        classroom.session.add(GroupStudent(group_id=classroom.maths.id, student_id=person.id))
+    classroom.session.flush()
+
+
+def fill(classroom, lessons: list[Lesson]) -> None:
+    """A grade and an absence in every lesson for every other student, plus day grades."""
+    session = classroom.session
+    students = session.scalars(
+        select(GroupStudent.student_id).where(GroupStudent.group_id == classroom.maths.id)
+    ).all()
+    for index, lesson in enumerate(lessons):
+        for position, student_id in enumerate(students):
+            if (index + position) % 2:
+                session.add(
+                    Grade(
+                        student_id=student_id, group_id=classroom.maths.id, lesson_id=lesson.id,
+                        on_day=lesson.on_day, term_id=lesson.term_id, value="8", created_by=1,
+                    )
+                )  # fmt: skip
+            else:
+                session.add(
+                    Attendance(
+                        lesson_id=lesson.id, student_id=student_id, mark="absent", marked_by=1
+                    )
+                )
+        session.add(
+            Grade(
+                student_id=students[index % len(students)], group_id=classroom.maths.id,
+                on_day=lesson.on_day, term_id=lesson.term_id, value="7", created_by=1,
+            )
+        )  # fmt: skip
+    session.flush()
+
+
+def grid_queries(app, classroom, count_queries, month: str) -> tuple[int, str]:
+    client = client_of(app, classroom, "teacher")
+    client.get(grid_path(classroom, month=month))  # warm up: lessons generated, caches filled
+    with count_queries() as queries:
+        response = client.get(grid_path(classroom, month=month))
+    assert response.status_code == 200
+    bind_to_school(classroom.session, classroom.school)
+    return len(queries), page_text(response)
+
+
+def test_grid_runs_a_constant_number_of_queries(classroom, app, count_queries):
+    # Five students and the first week of lessons (the year starts on Tuesday 1 September).
+    fill(classroom, maths_lessons(classroom, date(2026, 9, 1), date(2026, 9, 6)))
+    small, page = grid_queries(app, classroom, count_queries, SEPTEMBER)
+    assert page.count('class="j-lesson') == 13  # the page generates the rest of the month
+    # Thirty students and a whole month of lessons, grades and attendance.
+    add_students(classroom, 25)
+    fill(classroom, maths_lessons(classroom, date(2026, 10, 1), date(2026, 10, 31)))
+    large, page = grid_queries(app, classroom, count_queries, "2026-10")
+    assert page.count('<th scope="row"') == 30
+    assert page.count('class="j-lesson') == 10  # October without the autumn holidays
+    assert page.count('<span class="j-grade">8</span>') > 100
+    assert small == large
+    assert large <= 8, large
+
+
+# --- saving cells -------------------------------------------------------------------------------
+
+
+def test_teacher_saves_a_grade_and_gets_the_cell(classroom, app):
+    monday = maths_lessons(classroom)[0]
+    student = classroom.students[0]
+    client = client_of(app, classroom, "teacher")
+    response = post_cell(client, classroom, monday, student.id, "9")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert '<span class="j-grade">9</span>' in body["html"]
+    assert f'data-lesson="{monday.id}"' in body["html"]
+    assert body["value"] == "9"
+    grade = classroom.session.scalar(select(Grade).where(Grade.student_id == student.id))
+    assert (grade.lesson_id, grade.value, grade.on_day) == (monday.id, "9", monday.on_day)
+    assert count(classroom.session, GradeChange, GradeChange.grade_id == grade.id) == 1
+    # The reloaded grid shows it.
+    assert '<span class="j-grade">9</span>' in page_text(client.get(grid_path(classroom)))
+
+
+def test_cell_holds_attendance_and_several_grades(classroom, app):
+    monday = maths_lessons(classroom)[0]
+    student = classroom.students[1]
+    session = classroom.session
+    client = client_of(app, classroom, "teacher")
+
+    assert post_cell(client, classroom, monday, student.id, "l 9 10").status_code == 200
+    assert session.get(Attendance, (monday.id, student.id)).mark == "late"
+    grades = session.scalars(
+        select(Grade).where(Grade.student_id == student.id).order_by(Grade.id)
+    ).all()
+    assert [g.value for g in grades] == ["9", "10"]
+    first_id = grades[0].id
+
+    response = post_cell(client, classroom, monday, student.id, "A 8")
+    assert response.get_json()["value"] == "a 8"
+    session.expire_all()
+    assert session.get(Attendance, (monday.id, student.id)).mark == "absent"
+    grades = session.scalars(select(Grade).where(Grade.student_id == student.id)).all()
+    assert [(g.id, g.value) for g in grades] == [(first_id, "8")]  # changed, the second deleted
+    actions = session.scalars(
+        select(GradeChange.action).where(GradeChange.student_id == student.id)
+        .order_by(GradeChange.id)
+    ).all()  # fmt: skip
+    assert actions == ["create", "create", "update", "delete"]
+
+    response = post_cell(client, classroom, monday, student.id, "")
+    assert response.status_code == 200
+    assert response.get_json()["value"] == ""
+    session.expire_all()
+    assert session.get(Attendance, (monday.id, student.id)) is None
+    assert count(session, Grade, Grade.student_id == student.id) == 0
+
+
+def test_bad_grade_is_refused_with_a_message_and_nothing_saved(classroom, app):
+    monday = maths_lessons(classroom)[0]
+    student = classroom.students[0]
+    client = client_of(app, classroom, "teacher")
+    for value in ("11", "9 11", "l 0", "a l"):
+        response = post_cell(client, classroom, monday, student.id, value)
+        assert response.status_code == 400, value
+        assert response.get_json()["error"] in (
+            "The grade must be a whole number from 1 to 10.",
+            "A lesson has at most one attendance mark.",
+        )
+        assert count(classroom.session, Grade) == 0
+        assert count(classroom.session, GradeChange) == 0
+        assert count(classroom.session, Attendance) == 0
+
+
+def test_refusals_of_the_cell_endpoint(classroom, app):
+    session = classroom.session
+    monday = maths_lessons(classroom)[0]
+    ensure_lessons(session, MONDAY, MONDAY + timedelta(days=4), group_ids=[classroom.english.id])
+    english_lesson = session.scalar(select(Lesson).where(Lesson.group_id == classroom.english.id))
+    student = classroom.students[0]
+
+    teacher = client_of(app, classroom, "teacher")
+    # Another teacher's group.
+    response = post_cell(teacher, classroom, english_lesson, student.id, "9", classroom.english)
+    assert response.status_code == 403
+    assert response.get_json()["error"] == (
+        "Only the group's teachers may write in this group's journal."
+    )
+    # A student outside the group.
+    response = post_cell(teacher, classroom, monday, classroom.outsider.id, "9")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "The student is not in this group."
+    # A lesson of another group posted to this group's journal.
+    assert post_cell(teacher, classroom, english_lesson, student.id, "9").status_code == 404
+    # No JSON body.
+    token = csrf_token(teacher, grid_path(classroom))
+    response = teacher.post(
+        f"/s/school-a/journal/{classroom.maths.id}/cells",
+        data="9", headers={"X-CSRFToken": token, "Content-Type": "text/plain"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    # Without the CSRF header.
+    response = teacher.post(
+        f"/s/school-a/journal/{classroom.maths.id}/cells",
+        json={"lesson_id": monday.id, "student_id": student.id, "value": "9"},
+    )
+    assert response.status_code == 400
+    # The director reads but does not write.
+    director = client_of(app, classroom, "director")
+    response = post_cell(director, classroom, monday, student.id, "9")
+    assert response.status_code == 403
+    bind_to_school(session, classroom.school)
+    assert count(session, Grade) == 0
+    assert count(session, Attendance) == 0
+
+
+def test_parse_cell(classroom):
+    scale = classroom.maths.subject.scale
+    assert services.parse_cell(" 9  10 ", scale) == (None, ["9", "10"])
+    assert services.parse_cell("l 9,10", scale) == ("late", ["9", "10"])
+    assert services.parse_cell("E", scale) == ("left_early", [])
+    assert services.parse_cell("", scale) == (None, [])
+    with pytest.raises(ServiceError, match="at most one attendance mark"):
+        services.parse_cell("a e", scale)
+    with in_locale("lt"):
+        codes = services.attendance_codes()
+        assert services.parse_cell(f"{codes['absent']} 7", scale) == ("absent", ["7"])
+
+
+# --- the list of groups -------------------------------------------------------------------------
+
+
+def test_journal_lists_the_groups_of_the_account(classroom, app):
+    teacher = page_text(client_of(app, classroom, "teacher").get("/s/school-a/journal"))
+    assert f'href="/s/school-a/journal/{classroom.maths.id}"' in teacher
+    assert f'href="/s/school-a/journal/{classroom.english.id}"' not in teacher
+    head = page_text(client_of(app, classroom, "head").get("/s/school-a/journal"))
+    director = page_text(client_of(app, classroom, "director").get("/s/school-a/journal"))
+    for page in (head, director):
+        assert "Class 5a" in page
+        assert f'href="/s/school-a/journal/{classroom.maths.id}"' in page
+        assert f'href="/s/school-a/journal/{classroom.english.id}"' in page
+    assert client_of(app, classroom, "guardian").get("/s/school-a/journal").status_code == 403
+    home = page_text(client_of(app, classroom, "teacher").get("/s/school-a/"))
+    assert 'href="/s/school-a/journal"' in home
