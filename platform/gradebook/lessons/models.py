@@ -91,3 +91,19 @@ class HomeworkFile(SchoolModel):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     homework: Mapped[Homework] = relationship(back_populates="files")
+
+
+class DeletedLessonDate(SchoolModel):
+    """A timetable lesson a teacher deleted (e.g. the class was on an excursion): generation
+    from the timetable does not bring it back."""
+
+    __tablename__ = "deleted_lesson_dates"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey(Group.id, ondelete="CASCADE"), primary_key=True
+    )
+    on_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    lesson_no: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    #: public.accounts.id of whoever deleted it.
+    deleted_by: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

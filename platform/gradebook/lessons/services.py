@@ -33,7 +33,7 @@ from gradebook.access import (
 from gradebook.attendance.models import Attendance
 from gradebook.days import teaching_term
 from gradebook.grades.models import Grade
-from gradebook.lessons.models import Homework, HomeworkFile, Lesson
+from gradebook.lessons.models import DeletedLessonDate, Homework, HomeworkFile, Lesson
 from notifications.outbox import record_event
 from school.calendar.models import Room, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher
@@ -54,7 +54,8 @@ TEXT_MAX = 10_000
 
 #: One statement: every (day, timetable entry) of the period that falls on a school day of the
 #: group's school year (inside a term, not a holiday, Monday–Friday, Saturday in six-day
-#: weeks), with the group's first teacher (lowest id) as the one who holds it.
+#: weeks) and was not deleted by a teacher, with the group's first teacher (lowest id) as the
+#: one who holds it.
 _INSERT_FROM_TIMETABLE = text(
     """
     INSERT INTO lessons (group_id, on_day, lesson_no, term_id, room_id, teacher_id, source)
@@ -72,6 +73,9 @@ _INSERT_FROM_TIMETABLE = text(
     JOIN terms t ON t.year_id = g.year_id AND d.day BETWEEN t.starts_on AND t.ends_on
     WHERE e.group_id = ANY(:group_ids)
       AND NOT EXISTS (SELECT 1 FROM holidays h WHERE d.day BETWEEN h.starts_on AND h.ends_on)
+      AND NOT EXISTS (SELECT 1 FROM deleted_lesson_dates x
+                      WHERE x.group_id = e.group_id AND x.on_day = d.day
+                        AND x.lesson_no = e.lesson_no)
       AND (EXTRACT(ISODOW FROM d.day) <= 5
            OR (EXTRACT(ISODOW FROM d.day) = 6
                AND COALESCE((SELECT s.saturday_lessons FROM gradebook_settings s
@@ -662,7 +666,8 @@ def delete_lesson(
     session: Session, account: Account, school: School, lesson: Lesson, today: date
 ) -> None:
     """Delete a lesson date (the group's teacher or the administrator) while the term's lock
-    allows it, and only when no grade or attendance mark was written for it."""
+    allows it, and only when no grade or attendance mark was written for it. A timetable
+    lesson's date is remembered, so generation does not bring it back."""
     require_group_writer(session, account, school, lesson.group)
     require_open(session, session.get(Term, lesson.term_id), DELETE_LESSON_DATES, today)
     grades = session.scalar(select(func.count()).where(Grade.lesson_id == lesson.id))
@@ -677,6 +682,15 @@ def delete_lesson(
             _(
                 "The lesson cannot be deleted: it has %(records)s. Remove them first.",
                 records=format_list(parts, locale=str(get_locale())),
+            )
+        )
+    if lesson.source == "timetable":
+        session.add(
+            DeletedLessonDate(
+                group_id=lesson.group_id,
+                on_day=lesson.on_day,
+                lesson_no=lesson.lesson_no,
+                deleted_by=account.id,
             )
         )
     session.execute(delete(Lesson).where(Lesson.id == lesson.id))
