@@ -241,7 +241,13 @@ def test_refusals_on_the_pages(app, classroom, world):
     assert guardian.get(f"/s/school-b/remarks/new?student={student}").status_code == 404
     assert guardian.get(f"/s/school-b/classes/{classroom.c5a.id}/remarks").status_code == 404
     bind_to_school(classroom.session, classroom.school)
-    assert counts(classroom.session) == (0, 0)
+    remark = write(classroom)
+    classroom.session.commit()
+    response = post_form(guardian, f"/s/school-b/remarks/{remark.id}/delete", {},
+                         form_page="/s/school-b/tests")  # fmt: skip
+    assert response.status_code == 404
+    bind_to_school(classroom.session, classroom.school)
+    assert counts(classroom.session) == (1, 1)
 
 
 def test_class_heads_list_and_delete(app, classroom, count_queries):
@@ -276,3 +282,17 @@ def test_class_heads_list_and_delete(app, classroom, count_queries):
     assert response.status_code == 403
     bind_to_school(classroom.session, classroom.school)
     assert counts(classroom.session)[0] == 5
+
+
+def test_the_menu_leads_class_heads_to_their_class(app, classroom):
+    classroom.session.commit()
+    head = logged_in(app, "head.a")
+    assert f"{BASE}/remarks" in head.get(f"{BASE}/").get_data(as_text=True)
+    response = head.get(f"{BASE}/remarks")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/classes/{classroom.c5a.id}/remarks")
+    page = text_of(logged_in(app, "director.a").get(f"{BASE}/remarks"))
+    assert "5a" in page and "6b" in page
+    assert f'{BASE}/remarks"' not in logged_in(app, "teacher.a").get(f"{BASE}/").get_data(
+        as_text=True
+    )

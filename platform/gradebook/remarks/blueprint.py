@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,10 +18,30 @@ from gradebook.access import require_class_head
 from gradebook.remarks import services
 from school.calendar.models import Term
 from school.calendar.services import current_year, term_for
+from school.classes.models import SchoolClass
 from school.classes.services import get_class
+from school.menu import menu_item
+from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("remarks", __name__)
+menu_item("remarks.index", _l("Remarks"), {Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR}, order=46)
+
+
+@bp.get("/remarks")
+def index():
+    """The classes whose remarks the account reads: all for the administrator and the
+    director, else the classes it heads (one: straight to its list)."""
+    year = current_year(db.session, date.today())
+    query = select(SchoolClass).order_by(SchoolClass.grade_level, SchoolClass.letter)
+    query = query.where(SchoolClass.year_id == (year.id if year else None))
+    if not g.school_roles & {Role.ADMIN, Role.DIRECTOR}:
+        person = person_of(db.session, current_user)
+        query = query.where(SchoolClass.head_id == (person.id if person else None))
+    classes = list(db.session.scalars(query))
+    if len(classes) == 1:
+        return redirect(url_for("remarks.for_class", class_id=classes[0].id))
+    return render_template("remarks/index.html", classes=classes)
 
 
 def _target() -> tuple:
