@@ -3,6 +3,7 @@ substitute, deleting), adding a lesson outside the timetable."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -193,7 +194,9 @@ def delete_file(lesson_id: int, file_id: int):
 @bp.get("/lessons/files/<int:file_id>")
 def download(file_id: int):
     file = services.homework_file(db.session, current_user, g.school, file_id)
-    ascii_name = file.file_name.encode("ascii", "replace").decode().replace('"', "_")
+    # Browsers use filename* (UTF-8); the plain name is for old clients: accents dropped.
+    plain = unicodedata.normalize("NFKD", file.file_name).encode("ascii", "ignore").decode()
+    ascii_name = plain.replace('"', "_").replace("\\", "_") or "file"
     response = Response(file.content, mimetype=file.content_type)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file.file_name)}"

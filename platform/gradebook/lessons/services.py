@@ -391,7 +391,8 @@ class Upload:
 
 
 def _check_upload(upload: Upload) -> HomeworkFile:
-    name = PurePath(upload.file_name.replace("\\", "/")).name.strip()
+    name = PurePath(upload.file_name.replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
     if not name:
         raise ServiceError(_("The file has no name."), field="files")
     shown = name if len(name) <= 60 else name[:57] + "…"
