@@ -455,3 +455,19 @@ def test_readers_and_outsiders(classroom, app, world):
     login(client, "admin.a")
     assert client.get(other_term).status_code == 404
     assert client.get("/s/school-a/groups/999999/term-grades").status_code == 404
+
+
+def test_pass_fail_page_offers_passed_or_failed(classroom, sport, client):
+    set_lock(classroom.session, classroom.terms[0], "open")
+    grade(classroom, 0, "failed", "passed", group=sport)
+    confirm(classroom, {1: "failed"}, group=sport)
+    url = f"/s/school-a/groups/{sport.id}/term-grades?term={classroom.terms[0].id}"
+    first, second = classroom.students[0].id, classroom.students[1].id
+    classroom.session.commit()
+    login(client, "teacher.a")
+    text = html.unescape(client.get(url).get_data(as_text=True))
+    assert "<th>Mean</th>" not in text
+    assert f'<select name="term-{first}"' in text and f'<select name="term-{second}"' in text
+    assert '<option value="failed" selected>failed</option>' in text
+    saved = post_form(client, url, {"column": "term", f"term-{first}": "passed"})
+    assert saved.status_code == 302

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from accounts.models import Role
 from dienynas.errors import ServiceError
@@ -18,12 +17,9 @@ from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_optional_date
 from gradebook.access import require_group_reader, teaches_group
 from gradebook.grades import services
-from school.calendar.services import current_year
-from school.classes.models import Group, GroupStudent
+from school.classes.models import Group
 from school.classes.services import get_group
 from school.menu import menu_item
-from school.people.models import Person
-from school.people.services import person_sort_key
 from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
@@ -46,24 +42,9 @@ def history():
     rows = services.grade_history(
         db.session, current_user, g.school, group_id=group_id, student_id=student_id, since=since
     )
-    year = current_year(db.session, date.today())
-    groups = (
-        db.session.scalars(select(Group).where(Group.year_id == year.id).order_by(Group.name)).all()
-        if year
-        else []
+    groups, students = services.history_choices(
+        db.session, date.today(), group_id=group_id, student_id=student_id
     )
-    students = []
-    if group_id is not None:
-        students = sorted(
-            db.session.scalars(
-                select(Person)
-                .join(GroupStudent, GroupStudent.student_id == Person.id)
-                .where(GroupStudent.group_id == group_id)
-            ),
-            key=person_sort_key,
-        )
-    elif student_id is not None:
-        students = [p for p in [db.session.get(Person, student_id)] if p is not None]
     return render_template(
         "grades/history.html",
         rows=rows,

@@ -34,6 +34,7 @@ from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
 from school.calendar.models import SchoolYear, Term
+from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label, validate_grade
@@ -364,6 +365,35 @@ def grade_history(
     ]
 
 
+def _group_people(session: Session, group_id: int) -> list[Person]:
+    """The group's students, sorted as people expect (Š after S, not after Z)."""
+    return sorted(
+        session.scalars(
+            select(Person)
+            .join(GroupStudent, GroupStudent.student_id == Person.id)
+            .where(GroupStudent.group_id == group_id)
+        ),
+        key=person_sort_key,
+    )
+
+
+def history_choices(
+    session: Session, today: date, *, group_id: int | None, student_id: int | None
+) -> tuple[list[Group], list[Person]]:
+    """What the history page's filters offer: the groups of the current school year, and the
+    chosen group's students (or the chosen student alone)."""
+    year = current_year(session, today)
+    groups = (
+        list(session.scalars(select(Group).where(Group.year_id == year.id).order_by(Group.name)))
+        if year
+        else []
+    )
+    if group_id is not None:
+        return groups, _group_people(session, group_id)
+    student = session.get(Person, student_id) if student_id is not None else None
+    return groups, [student] if student is not None else []
+
+
 # --- term and year grades -----------------------------------------------------------------------
 
 
@@ -599,14 +629,7 @@ def term_grade_sheet(
     )
     scale = group.subject.scale
     rounding = get_settings(session).rounding
-    people = sorted(
-        session.scalars(
-            select(Person)
-            .join(GroupStudent, GroupStudent.student_id == Person.id)
-            .where(GroupStudent.group_id == group.id)
-        ),
-        key=person_sort_key,
-    )
+    people = _group_people(session, group.id)
     ids = [person.id for person in people]
     grades = session.execute(
         select(Grade.student_id, Grade.value)
