@@ -821,3 +821,27 @@ def test_another_schools_lesson_is_not_found(client, classroom):
     assert client.get(f"/s/school-b/lessons/{lesson.id}").status_code == 404
     switch_to(client, "teacher.a")
     assert client.get("/s/school-a/lessons/999999").status_code == 404
+
+
+def test_lesson_page_queries_do_not_grow_with_files(client, classroom, world, count_queries):
+    lesson = maths_monday(classroom)
+    services.save_homework(
+        classroom.session, classroom.account("teacher"), classroom.school, lesson,
+        text="Skaityti", due_on="", uploads=[Upload("a.pdf", PDF)],
+    )  # fmt: skip
+    classroom.session.commit()
+    url = f"/s/school-a/lessons/{lesson.id}"
+    login(client, "admin.a")
+    with count_queries() as one_file:
+        assert client.get(url).status_code == 200
+    bind_to_school(classroom.session, world.school_a)
+    services.save_homework(
+        classroom.session, classroom.account("teacher"), classroom.school,
+        services.get_lesson(classroom.session, lesson.id), text="Skaityti", due_on="",
+        uploads=[Upload(f"{n}.pdf", PDF) for n in range(4)],
+    )  # fmt: skip
+    classroom.session.commit()
+    with count_queries() as five_files:
+        page = client.get(url)
+    assert page.get_data(as_text=True).count("/s/school-a/lessons/files/") == 5
+    assert len(one_file) == len(five_files) <= 12, "\n\n".join(five_files)
