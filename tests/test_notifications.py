@@ -31,7 +31,11 @@ from gradebook.grades.models import Grade
 from gradebook.lessons.models import Homework, Lesson
 from gradebook.remarks.models import Remark
 from notifications import services
-from notifications.models import NotificationDelivery, NotificationEvent, NotificationPreference
+from notifications.models import (
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationPreference,
+)
 from notifications.outbox import record_event
 from notifications.tasks import DeliveriesToRetry, sweep_notifications
 from school.curriculum.models import AssessmentKind
@@ -517,3 +521,80 @@ def test_real_worker_process_delivers_a_committed_remark_once(app, fresh_engine,
                 text("DELETE FROM public.accounts WHERE login = ANY(:logins)"),
                 {"logins": list(logins)},
             )
+
+
+class RecordingSms:
+    """An SMS gateway for the test (plugged in through SMS_PROVIDER, as docs/notifications.md
+    describes)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        RecordingSms.sent.append((phone, text))
+
+
+def test_sms_goes_through_the_configured_provider_in_the_recipients_language(
+    family, world, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SMS_PROVIDER", "test_notifications:RecordingSms")
+    monkeypatch.setattr(RecordingSms, "sent", [])
+    guardian = family.account("guardian")
+    guardian.phone = "+37060000001"
+    with in_locale("en"):
+        form = {
+            f"{k}.{c}": "instant" for k in services.KIND_LABELS for c in ("in_app", "email", "sms")
+        }
+        services.save_preferences(family.session, guardian, form)
+    _grade(family)
+    family.session.commit()
+    run_jobs()
+    (sms,) = RecordingSms.sent
+    assert sms[0] == "+37060000001" and "Matematyka" in sms[1]
+
+
+def test_pages_run_a_constant_number_of_queries(family, world, app, client, count_queries):
+    ids = {
+        "student": family.students[0].id, "group": family.maths.id,
+        "term": family.terms[0].id, "teacher": family.account("teacher").id,
+    }  # fmt: skip
+
+    def new_grades(count: int) -> None:
+        session = _school_session(world)
+        for _ in range(count):
+            grade = Grade(
+                student_id=ids["student"], group_id=ids["group"], on_day=MONDAY,
+                term_id=ids["term"], value="8", created_by=ids["teacher"],
+            )  # fmt: skip
+            session.add(grade)
+            session.flush()
+            record_event(
+                session, "grade", actor_id=ids["teacher"], grade_id=grade.id,
+                student_id=ids["student"], group_id=ids["group"],
+            )  # fmt: skip
+        session.commit()
+        run_jobs()
+        db.session.commit()
+
+    guardian_client = app.test_client()
+    login(client, "admin.a")
+    login(guardian_client, "guardian.both")
+
+    def queries(user_client, path: str) -> int:
+        with count_queries() as statements:
+            assert user_client.get(path).status_code == 200
+        return len(statements)
+
+    new_grades(1)
+    before = {
+        "admin": queries(client, "/s/school-a/notifications/deliveries"),
+        "guardian": queries(guardian_client, "/s/school-a/notifications"),
+    }
+    new_grades(3)
+    after = {
+        "admin": queries(client, "/s/school-a/notifications/deliveries"),
+        "guardian": queries(guardian_client, "/s/school-a/notifications"),
+    }
+    assert after == before and before["admin"] <= 8
+    # without SMTP_URL the e-mails are skipped, with the reason in the administrator's language
+    page = client.get("/s/school-a/notifications/deliveries?state=skipped").get_data(as_text=True)
+    assert page.count("No SMTP server is configured") == 3 * 4

@@ -95,6 +95,7 @@ def deliveries():
         states=services.state_labels(),
         kinds=services.KIND_LABELS,
         channels=services.CHANNEL_LABELS,
+        reasons=services.SKIP_REASONS,
     )
 
 

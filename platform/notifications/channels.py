@@ -60,9 +60,9 @@ class Mailer:
         message["To"] = to
         message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain="dienynas")
-        message["Content-Language"] = locale
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        message["Content-Language"] = locale  # after set_content, which drops Content-* headers
         try:
             if self._smtp is None:
                 self._smtp = self._connect()

@@ -70,6 +70,16 @@ MODE_LABELS = {"instant": _l("At once"), "off": _l("Off")}
 OFFERED_MODES = ("instant", "off")
 
 
+#: Why a delivery was skipped (stored as the code; failures store the channel's own message).
+SKIP_REASONS = {
+    "gone": _l("What the notification reported no longer exists."),
+    "disabled": _l("The recipient's account is disabled."),
+    "no_email": _l("No e-mail address."),
+    "no_smtp": _l("No SMTP server is configured (SMTP_URL): shown in the e-diary only."),
+    "no_phone": _l("No phone number."),
+}
+
+
 def state_labels() -> dict[str, str]:
     return {
         "pending": pgettext("delivery", "Pending"),
@@ -383,7 +393,7 @@ class SendBatch:
         text = self.rendered(event_id, delivery.locale)
         try:
             if text is None:
-                skipped: str | None = "What the notification reported no longer exists."
+                skipped: str | None = "gone"
             else:
                 delivery.subject, delivery.body = text.subject[:300], text.body
                 skipped = self._hand_over(delivery.channel, recipient, text)
@@ -403,17 +413,17 @@ class SendBatch:
         return delivery.state
 
     def _hand_over(self, channel: str, recipient: Recipient | None, text: Rendered) -> str | None:
-        """Deliver on the channel. Returns None when sent, else why nothing was sent (skipped);
-        raises DeliveryError when the channel failed (retried)."""
+        """Deliver on the channel. Returns None when sent, else why nothing was sent (a key of
+        ``SKIP_REASONS``); raises DeliveryError when the channel failed (retried)."""
         if recipient is None or not recipient.enabled:
-            return "The recipient's account is disabled."
+            return "disabled"
         if channel == "in_app":
             return None
         if channel == "email":
             if not recipient.email:
-                return "No e-mail address."
+                return "no_email"
             if self.mailer is None:
-                return "No SMTP server is configured (SMTP_URL): shown in the e-diary only."
+                return "no_smtp"
             with in_locale(recipient.locale):
                 html = _email_template("html").render(
                     text=text, school=self.school, locale=recipient.locale
@@ -422,7 +432,7 @@ class SendBatch:
             self.mailer.send(recipient.email, text.subject, plain, html, recipient.locale)
             return None
         if not recipient.phone:
-            return "No phone number."
+            return "no_phone"
         if self._sms is None:
             self._sms = sms_provider()
         self._sms.send(recipient.phone, text.subject)
