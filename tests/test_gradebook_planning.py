@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from conftest import login, post_form
+from conftest import login, post_form, run_sql
 from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from gradebook.planning import blueprint, services
@@ -464,3 +464,13 @@ def test_a_test_saved_against_the_rules_is_marked_for_staff_only(app, classroom)
     assert marker in text_of(logged_in(app, "head.a").get(month))
     page = text_of(logged_in(app, "guardian.both").get(month))
     assert "Trupmenos" in page and marker not in page
+
+
+def test_announcements_for_one_day_wait_for_each_other(classroom, fresh_engine, world):
+    """The tests-a-day count is taken under a lock of the day, held until the commit."""
+    announce(classroom)
+    key = f"{world.school_a.schema_name}:tests:{NEXT_MONDAY.isoformat()}"
+    sql = "SELECT pg_try_advisory_xact_lock(hashtext(:key))"
+    assert run_sql(fresh_engine, sql, key=key) == [(False,)]
+    other_day = f"{world.school_a.schema_name}:tests:2026-09-15"
+    assert run_sql(fresh_engine, sql, key=other_day) == [(True,)]

@@ -31,7 +31,7 @@ from datetime import date
 from babel.lists import format_list
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import Account, Role
@@ -147,6 +147,12 @@ def _daily_problem(
 ) -> str | None:
     """The per-day rule, counted per student of ``group`` (see the module docstring)."""
     limit = get_settings(session).tests_per_day
+    # Two teachers announcing for the same day at once would both count the tests before
+    # either saves: announcements for one day of one school wait for each other.
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':tests:' || :day))"),
+        {"day": on_day.isoformat()},
+    )
     ours = select(GroupStudent.student_id).where(GroupStudent.group_id == group.id)
     query = (
         select(PlannedTest.id, Student.person_id, Student.class_id)
