@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,13 +111,17 @@ def _comment(comment: str | None) -> str | None:
     text = (comment or "").strip()
     if len(text) > COMMENT_MAX:
         raise ServiceError(
-            _("The comment may be at most %(num)d characters long.", num=COMMENT_MAX),
+            ngettext(
+                "The comment may be at most %(num)d character long.",
+                "The comment may be at most %(num)d characters long.",
+                COMMENT_MAX,
+            ),
             field="comment",
         )
     return text or None
 
 
-def _value(session: Session, group: Group, value: str | None) -> str:
+def _value(group: Group, value: str | None) -> str:
     if not (value or "").strip():
         raise ServiceError(_("Enter the grade."), field="value")
     return validate_grade(group.subject.scale, value)
@@ -178,7 +182,7 @@ def add_grade(
     if term.year_id != group.year_id:
         raise ServiceError(_("The day is outside this group's school year."), field="on_day")
     _require_member(session, group, student_id)
-    stored = _value(session, group, value)
+    stored = _value(group, value)
     kind = _kind(session, kind_id)
     text = _comment(comment)
     after_lock = _check_lock(session, account, school, term, today)
@@ -230,7 +234,7 @@ def change_grade(
 ) -> Grade:
     """New value, kind and comment; nothing is recorded when nothing changed."""
     _require_grade_writer(session, account, school, grade)
-    stored = _value(session, session.get(Group, grade.group_id), value)
+    stored = _value(session.get(Group, grade.group_id), value)
     kind = _kind(session, kind_id, grade.kind_id)
     text = _comment(comment)
     if (stored, kind, text) == (grade.value, grade.kind_id, grade.comment):
@@ -422,7 +426,7 @@ def _suggest(scale: GradeScale, values: list[str], rounding: str) -> Suggestion:
     return Suggestion(len(values), mean, str(_round(mean, rounding)))
 
 
-def group_student_ids(session: Session, group: Group) -> list[int]:
+def _group_student_ids(session: Session, group: Group) -> list[int]:
     return list(
         session.scalars(select(GroupStudent.student_id).where(GroupStudent.group_id == group.id))
     )
@@ -447,7 +451,7 @@ def suggest_term_grades(session: Session, group: Group, term: Term) -> dict[int,
     ).all()
     return _suggestions(
         group.subject.scale,
-        group_student_ids(session, group),
+        _group_student_ids(session, group),
         rows,
         get_settings(session).rounding,
     )
@@ -469,15 +473,10 @@ def suggest_year_grades(session: Session, group: Group) -> dict[int, Suggestion]
     ).all()
     return _suggestions(
         group.subject.scale,
-        group_student_ids(session, group),
+        _group_student_ids(session, group),
         rows,
         get_settings(session).rounding,
     )
-
-
-def _student_names(session: Session, student_ids: Iterable[int]) -> dict[int, str]:
-    people = session.scalars(select(Person).where(Person.id.in_(list(student_ids))))
-    return {person.id: person.full_name for person in people}
 
 
 def _confirm(
@@ -501,7 +500,7 @@ def _confirm(
         try:
             cleaned[student_id] = validate_grade(scale, raw)
         except ServiceError as exc:
-            name = _student_names(session, [student_id])[student_id]
+            name = session.get(Person, student_id).full_name
             raise ServiceError(
                 _("Student: %(name)s. %(message)s", name=name, message=exc.message),
                 field=f"value-{student_id}",
