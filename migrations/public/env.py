@@ -7,6 +7,7 @@ an open connection in ``config.attributes["connection"]``.
 from alembic import context
 
 import accounts.models  # noqa: F401  (registers the shared tables)
+import api.models  # noqa: F401
 import tenants.models  # noqa: F401
 from dienynas.database import PublicModel
 

@@ -412,7 +412,9 @@ def grade_text(value: str) -> str:
     return pass_fail_label(value) if value in (PASSED, FAILED) else value
 
 
-def _grade(row: dict[str, Any], locale: str) -> GradeItem:
+def grade_item(row: dict[str, Any], locale: str) -> GradeItem:
+    """A grade from a row with the keys the queries here give (``day`` an ISO date; subject
+    and assessment kind names with their translations); names in ``locale``."""
     value = row["value"]
     label = grade_text(value)
     return GradeItem(
@@ -515,7 +517,7 @@ def _student_week(
     student_id = student["student_id"]
     first, last = days[0], days[-1]
     week_grades = [
-        _grade(row, locale)
+        grade_item(row, locale)
         for row in reversed(grade_rows)  # oldest first within the week
         if first <= date.fromisoformat(row["day"]) <= last
     ]
@@ -604,7 +606,7 @@ def _student_week(
             for row in data["remarks"]
             if row["student_id"] == student_id
         ],
-        latest_grades=[_grade(row, locale) for row in grade_rows if row["latest"]],
+        latest_grades=[grade_item(row, locale) for row in grade_rows if row["latest"]],
         term=term_label(context.term["kind"], context.term["number"]) if context.term else None,
         term_summary=_summary(
             (row for row in data["summary"] if row["student_id"] == student_id), locale
