@@ -474,3 +474,15 @@ def test_announcements_for_one_day_wait_for_each_other(classroom, fresh_engine, 
     assert run_sql(fresh_engine, sql, key=key) == [(False,)]
     other_day = f"{world.school_a.schema_name}:tests:2026-09-15"
     assert run_sql(fresh_engine, sql, key=other_day) == [(True,)]
+
+
+def test_the_month_grid_shows_holidays_and_saturdays_of_six_day_weeks(client, classroom):
+    weeks, holidays = services.month_grid(classroom.session, date(2026, 10, 1))
+    assert [len(w) for w in weeks] == [5] * 5
+    assert weeks[0] == [None, None, None, date(2026, 10, 1), date(2026, 10, 2)]
+    assert sorted(holidays) == [date(2026, 10, d) for d in range(26, 31)]
+    classroom.session.add(GradebookSettings(id=1, saturday_lessons=True))
+    classroom.session.commit()
+    login(client, "teacher.a")
+    page = text_of(client.get(f"{BASE}/tests?month=2026-10"))
+    assert "Rudens atostogos" in page and "Saturday" in page and "Sunday" not in page

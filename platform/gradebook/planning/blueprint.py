@@ -20,7 +20,6 @@ from gradebook.access import diary_student_ids, require_group_writer
 from gradebook.days import get_settings
 from gradebook.planning import services
 from gradebook.planning.models import PlannedTest
-from school.calendar.models import Holiday
 from school.calendar.services import current_year
 from school.classes.models import Group, SchoolClass
 from school.curriculum.models import AssessmentKind
@@ -44,15 +43,6 @@ def _month(value: str | None, today: date) -> date:
         except ValueError:
             flash(_("“%(value)s” is not a month; use the form YYYY-MM.", value=value), "error")
     return today.replace(day=1)
-
-
-def _weeks(first: date, saturdays: bool) -> list[list[date | None]]:
-    """The month's weeks, Monday to Friday (or Saturday); days of other months are None."""
-    width = 6 if saturdays else 5
-    weeks = []
-    for week in calendar.Calendar().monthdatescalendar(first.year, first.month):
-        weeks.append([d if d.month == first.month else None for d in week[:width]])
-    return [w for w in weeks if any(w)]
 
 
 @bp.get("/tests")
@@ -93,18 +83,7 @@ def month():
     for test in tests:
         by_day.setdefault(test.on_day, []).append(test)
     is_admin = Role.ADMIN in roles
-    holidays = db.session.execute(
-        select(Holiday.starts_on, Holiday.ends_on, Holiday.name).where(
-            Holiday.starts_on <= last, Holiday.ends_on >= first
-        )
-    ).all()
-    holiday_of = {}
-    for starts_on, ends_on, name in holidays:
-        day = max(starts_on, first)
-        while day <= min(ends_on, last):
-            holiday_of[day] = name
-            day += timedelta(days=1)
-    weeks = _weeks(first, get_settings(db.session).saturday_lessons)
+    weeks, holiday_of = services.month_grid(db.session, first)
     return render_template(
         "planning/month.html",
         first=first,

@@ -24,9 +24,10 @@ year are always refused.
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from babel.lists import format_list
 from flask_babel import format_date, get_locale, ngettext
@@ -41,6 +42,7 @@ from gradebook.access import require_group_writer
 from gradebook.days import get_settings, teaching_term
 from gradebook.planning.models import PlannedTest
 from notifications.outbox import record_event
+from school.calendar.models import Holiday
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind
 from school.people.models import Person, Student
@@ -316,6 +318,29 @@ def cancel_test(
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+
+def month_grid(session: Session, first: date) -> tuple[list[list[date | None]], dict[date, str]]:
+    """The weeks of the month of ``first``, Monday to Friday (to Saturday in six-day weeks;
+    days of other months are None), and the month's holiday days with the holiday's name."""
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    width = 6 if get_settings(session).saturday_lessons else 5
+    weeks = [
+        [d if d.month == first.month else None for d in week[:width]]
+        for week in calendar.Calendar().monthdatescalendar(first.year, first.month)
+    ]
+    holiday_of: dict[date, str] = {}
+    holidays = session.execute(
+        select(Holiday.starts_on, Holiday.ends_on, Holiday.name).where(
+            Holiday.starts_on <= last, Holiday.ends_on >= first
+        )
+    )
+    for starts_on, ends_on, name in holidays:
+        day = max(starts_on, first)
+        while day <= min(ends_on, last):
+            holiday_of[day] = name
+            day += timedelta(days=1)
+    return [w for w in weeks if any(w)], holiday_of
 
 
 def taught_group_ids(session: Session, person: Person | None) -> set[int]:

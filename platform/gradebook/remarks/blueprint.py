@@ -77,7 +77,7 @@ def _form_page(
         rows=rows,
         error=error,
         deletable=services.deletable(
-            db.session, current_user, g.school, [r.remark for r in rows], today
+            db.session, current_user, g.school, [r.remark for r in rows], today, [term]
         ),
         blocked=blocked,
     ), status
