@@ -305,6 +305,7 @@ def test_teacher_saves_a_grade_and_gets_the_cell(classroom, app):
     assert '<span class="j-grade">9</span>' in body["html"]
     assert f'data-lesson="{monday.id}"' in body["html"]
     assert body["value"] == "9"
+    assert body["average"] == "9.00"
     grade = classroom.session.scalar(select(Grade).where(Grade.student_id == student.id))
     assert (grade.lesson_id, grade.value, grade.on_day) == (monday.id, "9", monday.on_day)
     assert count(classroom.session, GradeChange, GradeChange.grade_id == grade.id) == 1

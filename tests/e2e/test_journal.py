@@ -99,6 +99,7 @@ def test_teacher_enters_grades_with_the_keyboard(journal_page: Page, app: Flask,
     page.keyboard.press("Enter")
     expect(target.locator(".j-grade")).to_have_text("9")
     expect(target.locator("input")).to_have_count(0)
+    expect(page.locator("tbody tr").nth(1).locator("td.j-average")).to_have_text("9.00")
     # Saved at once, and the focus went down to the next student.
     expect(page.locator(":focus")).to_have_attribute("aria-label", label(third, 4, 3))
     page.reload()

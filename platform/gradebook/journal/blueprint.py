@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import g, jsonify, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -69,7 +69,7 @@ def save_cell(group_id: int):
     if not isinstance(data, dict):
         return jsonify(error=_("The request could not be understood. Reload the page.")), 400
     try:
-        cell = services.save_cell(
+        row = services.save_cell(
             db.session, current_user, g.school, group_id,
             lesson_id=parse_id(data.get("lesson_id")),
             student_id=parse_id(data.get("student_id")),
@@ -82,10 +82,11 @@ def save_cell(group_id: int):
         return jsonify(error=exc.message, field=exc.field), status
     html = render_template(
         "journal/_cell.html",
-        cell=cell,
+        cell=row.cells[0],
         can_write=True,
         codes=services.attendance_codes(),
         mark_labels=MARK_LABELS,
     )
     db.session.commit()
-    return jsonify(html=html, value=cell.text)
+    average = "" if row.average is None else format_decimal(row.average, "#,##0.00")
+    return jsonify(html=html, value=row.cells[0].text, average=average)

@@ -371,19 +371,18 @@ def parse_cell(text: str, scale: GradeScale) -> tuple[str | None, list[str]]:
     return (marks[0] if marks else None), values
 
 
-def load_cell(session: Session, group: Group, lesson: Lesson, student_id: int, locale: str) -> Cell:
-    """One cell as the grid shows it (the student must be in the group)."""
+def cell_row(session: Session, group: Group, lesson: Lesson, student_id: int, locale: str) -> Row:
+    """The student's row with only the lesson's cell, and the average of the lesson's month
+    (what the grid shows after a save); the student must be in the group."""
+    month = lesson.on_day.replace(day=1)
     row = session.execute(
-        _students_query(group.id, lesson.on_day, lesson.on_day, student_id=student_id)
+        _students_query(group.id, month, _next_month(month) - timedelta(days=1), student_id)
     ).first()
     if row is None:
         raise ServiceError(_("The student is not in this group."), field="student")
     student, grade_rows, mark_rows = row
     column = Column(lesson.id, lesson.on_day, lesson.lesson_no, lesson.topic, None)
-    grade_rows = [g for g in grade_rows if g[1] == lesson.id]
-    return _build_row(student, grade_rows, mark_rows, [column], group.subject.scale, locale).cells[
-        0
-    ]
+    return _build_row(student, grade_rows, mark_rows, [column], group.subject.scale, locale)
 
 
 def save_cell(
@@ -397,9 +396,9 @@ def save_cell(
     value: str,
     today: date,
     locale: str,
-) -> Cell:
+) -> Row:
     """Make the cell of ``student_id`` in ``lesson_id`` what ``value`` says (see the module's
-    docstring); the cell as it is now."""
+    docstring); the student's row as :func:`cell_row` gives it."""
     group = session.get(Group, group_id)
     if group is None:
         raise NotFound(_("There is no such group."))
@@ -409,7 +408,7 @@ def save_cell(
         raise NotFound(_("There is no such lesson in this group."))
     if not student_id:
         raise ServiceError(_("The student is not in this group."), field="student")
-    current = load_cell(session, group, lesson, student_id, locale)
+    current = cell_row(session, group, lesson, student_id, locale).cells[0]
     mark, values = parse_cell(value or "", group.subject.scale)
     existing = list(
         session.scalars(
@@ -433,7 +432,7 @@ def save_cell(
     for grade in existing[len(values) :]:
         delete_grade(session, account, school, grade, today=today)
     session.expire_all()
-    return load_cell(session, session.get(Group, group_id), lesson, student_id, locale)
+    return cell_row(session, session.get(Group, group_id), lesson, student_id, locale)
 
 
 # --- the list of groups -----------------------------------------------------------------------

@@ -106,6 +106,8 @@
         return;
       }
       td.innerHTML = result.body.html;
+      var average = td.parentElement.querySelector("td.j-average");
+      if (average) { average.textContent = result.body.average; }
       td.classList.add("j-saved");
       window.setTimeout(function () { td.classList.remove("j-saved"); }, 1200);
       if (!move(td, 1, 0)) { focusCell(td); }
