@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from flask_babel import gettext
 from sqlalchemy import select
 
 from accounts.models import Role
@@ -329,6 +330,24 @@ def test_guardian_asking_for_another_child_is_refused(client, week):
     assert client.get(f"{BASE}?student={outsider}").status_code == 403
     assert client.get(f"{BASE}?student=999999").status_code == 404
     assert client.get(f"{BASE}?student=abc").status_code == 404
+
+
+def test_guardian_of_two_switches_between_them(client, classroom):
+    c = classroom
+    c.session.add(Guardianship(guardian_id=c.guardian.id, student_id=c.students[2].id))
+    first, second = c.students[0].id, c.students[2].id
+    c.session.commit()
+    login(client, "guardian.both")
+    with in_locale("pl"):  # the guardian's language
+        shown = {
+            n: gettext("Student: %(name)s", name=n) for n in ("Agnė Ambrazaitė", "Cezaris Čepas")
+        }
+    page = html.unescape(client.get(BASE).get_data(as_text=True))
+    # both in the switcher; the first by name is shown
+    assert f"student={first}&week" in page and f"student={second}&week" in page
+    assert shown["Agnė Ambrazaitė"] in page and shown["Cezaris Čepas"] not in page
+    page = html.unescape(client.get(f"{BASE}?student={second}").get_data(as_text=True))
+    assert shown["Cezaris Čepas"] in page
 
 
 def test_bad_week_is_a_clear_400(client, week):

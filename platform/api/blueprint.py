@@ -77,7 +77,7 @@ def api_view(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _bind_school(account: Account, slug: str) -> School:
     """The school of the URL, bound; 404 unknown (or closed), 403 without a role there."""
-    school = next((g.school for g in account.grants if g.school.slug == slug.lower()), None)
+    school = next((gr.school for gr in account.grants if gr.school.slug == slug.lower()), None)
     if school is None:
         school = db.session.scalar(select(School).where(School.slug == slug.lower()))
         if school is not None and school.status == SchoolStatus.ACTIVE:

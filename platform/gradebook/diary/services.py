@@ -32,7 +32,7 @@ from school.calendar.models import term_label
 from school.classes.models import Group, GroupStudent
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
-from tenants.models import School
+from tenants.models import School, SchoolStatus
 
 #: How many of a student's most recent grades the diary shows.
 LATEST_GRADES = 10
@@ -122,7 +122,8 @@ def diary_schools(account: Account) -> list[School]:
     schools = {
         grant.school_id: grant.school
         for grant in account.grants
-        if grant.role in (Role.STUDENT, Role.GUARDIAN) and grant.school.status == "active"
+        if grant.role in (Role.STUDENT, Role.GUARDIAN)
+        and grant.school.status == SchoolStatus.ACTIVE
     }
     return sorted(schools.values(), key=lambda s: s.name)
 
