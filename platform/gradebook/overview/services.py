@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Numeric, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
@@ -462,7 +462,7 @@ def recent_grades_by_teacher(
         ).all()
     )
     teacher_ids = (
-        select(distinct(GroupTeacher.teacher_id))
+        select(GroupTeacher.teacher_id)
         .join(Group, Group.id == GroupTeacher.group_id)
         .where(Group.year_id == year.id)
     )
