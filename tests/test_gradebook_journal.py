@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from classroom import _student
-from conftest import csrf_token, login
+from conftest import csrf_token, login, post_form
 from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from gradebook.access import (
@@ -28,6 +28,7 @@ from gradebook.lessons.models import Lesson
 from gradebook.lessons.services import ensure_lessons
 from gradebook.planning.models import PlannedTest
 from school.classes.models import Group, GroupStudent
+from school.curriculum.models import AssessmentKind
 from tenants.services import bind_to_school
 
 MONDAY = date(2026, 9, 7)
@@ -437,3 +438,72 @@ def test_journal_lists_the_groups_of_the_account(classroom, app):
     assert client_of(app, classroom, "guardian").get("/s/school-a/journal").status_code == 403
     home = page_text(client_of(app, classroom, "teacher").get("/s/school-a/"))
     assert 'href="/s/school-a/journal"' in home
+
+
+# --- grades on a date ---------------------------------------------------------------------------
+
+
+def post_day_grade(client, classroom, **fields):
+    path = grid_path(classroom)
+    response = post_form(
+        client,
+        f"/s/school-a/journal/{classroom.maths.id}/day-grades?month={SEPTEMBER}",
+        fields,
+        form_page=path,
+    )
+    bind_to_school(classroom.session, classroom.school)
+    return response
+
+
+def test_teacher_adds_a_grade_on_a_date(classroom, app):
+    session = classroom.session
+    student = classroom.students[2]
+    kind_id = session.scalar(select(AssessmentKind.id).where(AssessmentKind.is_active).limit(1))
+    client = client_of(app, classroom, "teacher")
+    fields = {"student": str(student.id), "on_day": "2026-09-15", "value": "7"}
+    response = post_day_grade(client, classroom, **fields, kind=str(kind_id), comment="Project")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/journal/{classroom.maths.id}?month=2026-09")
+    grade = session.scalar(select(Grade).where(Grade.student_id == student.id))
+    assert (grade.lesson_id, grade.on_day, grade.value) == (None, date(2026, 9, 15), "7")
+    assert (grade.kind_id, grade.comment) == (kind_id, "Project")
+    page = page_text(client.get(grid_path(classroom)))
+    row = page.split('<th scope="row" class="j-student">')[3]
+    assert '<td class="j-days"><span class="j-grade" title="Sep 15, 2026: ' in row
+    assert ': Project">7</span>' in row
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"on_day": "2026-10-27", "value": "7"}, "on_day", "Oct 27, 2026 is a holiday: "),
+        ({"on_day": "2026-09-15", "value": "0"}, "value", "The grade must be a whole number"),
+        ({"on_day": "15.09.2026", "value": "7"}, "on_day", "“15.09.2026” is not a date"),
+        ({"on_day": "", "value": "7"}, "on_day", "Enter a date."),
+    ],
+)
+def test_bad_grade_on_a_date_is_refused(classroom, app, fields, field, message):
+    student = classroom.students[0]
+    client = client_of(app, classroom, "teacher")
+    response = post_day_grade(client, classroom, student=str(student.id), **fields)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert f'id="{field}-error" role="alert">{message}' in page
+    assert f'value="{fields["value"]}"' in page  # what was typed is kept
+    assert count(classroom.session, Grade) == 0
+    assert count(classroom.session, GradeChange) == 0
+
+
+def test_grade_on_a_date_is_refused_to_readers_and_outsiders(classroom, app):
+    fields = {"on_day": "2026-09-15", "value": "7"}
+    director = client_of(app, classroom, "director")
+    student = classroom.students[0]
+    response = post_day_grade(director, classroom, student=str(student.id), **fields)
+    assert response.status_code == 403
+    teacher = client_of(app, classroom, "teacher")
+    response = post_day_grade(teacher, classroom, student=str(classroom.outsider.id), **fields)
+    assert response.status_code == 400
+    assert "The student is not in this group." in page_text(response)
+    response = post_day_grade(teacher, classroom, student="", **fields)
+    assert 'id="student-error" role="alert">Choose the student.' in page_text(response)
+    assert count(classroom.session, Grade) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import g, jsonify, render_template, request
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,11 +41,12 @@ def index():
     return render_template("journal/index.html", year=year, sections=sections)
 
 
-@bp.get("/journal/<int:group_id>")
-def grid(group_id: int):
+def _grid_page(
+    group_id: int, month: str | None, error: ServiceError | None = None, status: int = 200
+):
     try:
         journal = services.load_grid(
-            db.session, current_user, g.school, group_id, request.args.get("month"),
+            db.session, current_user, g.school, group_id, month,
             today=date.today(), locale=_locale(),
         )  # fmt: skip
     except ServiceError as exc:
@@ -58,9 +59,34 @@ def grid(group_id: int):
         codes=services.attendance_codes(),
         mark_labels=MARK_LABELS,
         month_param=services.month_param,
+        error=error,
+        posted=request.form if error else {},
     )
     db.session.commit()  # the lessons ensure_lessons made
-    return response
+    return response, status
+
+
+@bp.get("/journal/<int:group_id>")
+def grid(group_id: int):
+    return _grid_page(group_id, request.args.get("month"))
+
+
+@bp.post("/journal/<int:group_id>/day-grades")
+def add_day_grade(group_id: int):
+    form = request.form
+    try:
+        grade = services.add_day_grade(
+            db.session, current_user, g.school, group_id,
+            student_id=form.get("student"), on_day=form.get("on_day"), value=form.get("value"),
+            kind_id=form.get("kind"), comment=form.get("comment"), today=date.today(),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return _grid_page(group_id, request.args.get("month"), exc, 400)
+    month = services.month_param(grade.on_day)
+    db.session.commit()
+    flash(_("The grade is saved."), "success")
+    return redirect(url_for("journal.grid", group_id=group_id, month=month))
 
 
 @bp.post("/journal/<int:group_id>/cells")

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, ServiceError
+from dienynas.forms import parse_date, parse_id
 from gradebook.access import group_rights_columns, require_group_rights, require_group_writer
 from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import mark_attendance, parse_month
@@ -127,6 +128,7 @@ class Grid:
     columns: list[Column]
     rows: list[Row]
     can_write: bool
+    kinds: list[tuple[int, str]]  # the active assessment kinds (id, name), for the entry form
     previous_month: date | None
     next_month: date | None
 
@@ -150,18 +152,35 @@ def month_param(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def _group_with_rights(
-    session: Session, account: Account, group_id: int
-) -> tuple[Group, SchoolYear, bool, bool]:
+def _group_with_rights(session: Session, account: Account, group_id: int):
+    """The group (subject and scale joined), its school year, whether the account teaches it
+    or heads a class in it, and the school's active assessment kinds as JSON: one query."""
     teaches, heads_class = group_rights_columns(account)
+    kinds = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_array(
+                            AssessmentKind.id, AssessmentKind.name, AssessmentKind.name_translations
+                        ),
+                        AssessmentKind.id,
+                    )
+                ),
+                func.json_build_array(),
+            )
+        )
+        .where(AssessmentKind.is_active)
+        .scalar_subquery()
+    )
     row = session.execute(
-        select(Group, SchoolYear, teaches, heads_class)
+        select(Group, SchoolYear, teaches, heads_class, kinds.label("kinds"))
         .join(SchoolYear, SchoolYear.id == Group.year_id)
         .where(Group.id == group_id)
     ).first()
     if row is None:
         raise NotFound(_("There is no such group."))
-    return row[0], row[1], bool(row[2]), bool(row[3])
+    return row
 
 
 def _grade_items(rows: list[list], scale: GradeScale, locale: str) -> list[GradeItem]:
@@ -319,7 +338,7 @@ def load_grid(
 ) -> Grid:
     """The journal of ``group_id`` for ``month`` (``YYYY-MM``; default ``today``'s, clipped
     to the group's school year), for a reader of the group; four queries."""
-    group, year, teaches, heads_class = _group_with_rights(session, account, group_id)
+    group, year, teaches, heads_class, kinds = _group_with_rights(session, account, group_id)
     can_write = require_group_rights(account, school, teaches=teaches, heads_class=heads_class)
     first = _month_of(month, year, today)
     start = max(first, year.starts_on)
@@ -347,6 +366,10 @@ def load_grid(
         columns=columns,
         rows=rows,
         can_write=can_write,
+        kinds=sorted(
+            ((kind_id, (names or {}).get(locale) or name) for kind_id, name, names in kinds),
+            key=lambda kind: kind[1].casefold(),
+        ),
         previous_month=_previous_month(first) if first > year.starts_on else None,
         next_month=_next_month(first) if _next_month(first) <= year.ends_on else None,
     )
@@ -433,6 +456,34 @@ def save_cell(
         delete_grade(session, account, school, grade, today=today)
     session.expire_all()
     return cell_row(session, session.get(Group, group_id), lesson, student_id, locale)
+
+
+def add_day_grade(
+    session: Session,
+    account: Account,
+    school: School,
+    group_id: int,
+    *,
+    student_id: str | None,
+    on_day: str | None,
+    value: str | None,
+    kind_id: str | None,
+    comment: str | None,
+    today: date,
+) -> Grade:
+    """A grade on a date, not in a lesson (the form under the grid; raw form values)."""
+    group = session.get(Group, group_id)
+    if group is None:
+        raise NotFound(_("There is no such group."))
+    student = parse_id(student_id)
+    if student is None:
+        raise ServiceError(_("Choose the student."), field="student")
+    return add_grade(
+        session, account, school,
+        group=group, student_id=student, value=value or "",
+        kind_id=parse_id(kind_id), comment=comment,
+        on_day=parse_date(on_day, "on_day"), today=today,
+    )  # fmt: skip
 
 
 # --- the list of groups -----------------------------------------------------------------------
