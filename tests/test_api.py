@@ -302,6 +302,7 @@ def test_refusals(client, lessons, world):
     # bad dates: 400 naming the value
     status, body = get(DIARY.format(id=agne) + "?week=2026-02-30", guardian)
     assert status == 400 and "2026-02-30" in body["message"]
+    assert get(DIARY.format(id=agne) + "?week=9999-12-31", guardian)[0] == 400
     status, body = get(GRADES.format(id=agne) + "?from=2026-10-01&to=2026-09-01", guardian)
     assert (status, body["error"]) == (400, "bad_request")
     assert get(GRADES.format(id=agne) + "?to=soon", guardian)[0] == 400

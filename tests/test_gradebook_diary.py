@@ -356,6 +356,9 @@ def test_bad_week_is_a_clear_400(client, week):
     response = client.get(f"{BASE}?week=2026-13-45")
     assert response.status_code == 400
     assert "2026-13-45" in html.unescape(response.get_data(as_text=True))
+    # the far past and future are refused before dates overflow
+    for far in ("0001-01-01", "9999-12-31"):
+        assert client.get(f"{BASE}?week={far}").status_code == 400
 
 
 def test_homework_file_for_the_child_not_for_outsiders(app, client, week, world):

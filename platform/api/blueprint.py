@@ -26,9 +26,9 @@ from api import schemas, services
 from dienynas.config import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_date, parse_optional_date
+from dienynas.forms import parse_optional_date
 from dienynas.i18n import in_locale
-from gradebook.diary.services import diary_students, diary_week, week_of
+from gradebook.diary.services import diary_students, diary_week, parse_week
 from tenants.binding import unbind_session
 from tenants.models import School, SchoolStatus
 from tenants.services import bind_to_school
@@ -114,8 +114,7 @@ def me(account: Account) -> dict[str, Any]:
 @bp.get(f"{PREFIX}/schools/<slug>/students/<int:student_id>/diary")
 @api_view
 def student_diary(account: Account, slug: str, student_id: int) -> dict[str, Any]:
-    asked = request.args.get("week")
-    monday = week_of(parse_date(asked, "week") if asked is not None else date.today())
+    monday = parse_week(request.args.get("week"), date.today())
     school = _bind_school(account, slug)
     _own, student = diary_students(db.session, account, school, student_id)
     week = diary_week(db.session, [student.id], monday, _locale(account))

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from accounts.models import Role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_date, parse_id
+from dienynas.forms import parse_id
 from gradebook.attendance.services import MARK_LABELS
 from gradebook.diary import services
 from gradebook.remarks.services import KINDS as REMARK_KINDS
@@ -34,13 +34,6 @@ all_schools = Blueprint("diaries", __name__, template_folder="templates")
 bp.record_once(lambda state: state.app.register_blueprint(all_schools))
 
 
-def _monday(value: str | None) -> date:
-    """The Monday of the week asked for (``?week=YYYY-MM-DD``, any day of it), else this week."""
-    if not (value or "").strip():
-        return services.week_of(date.today())
-    return services.week_of(parse_date(value, "week"))
-
-
 def _error(message: str, status: int):
     return render_template("error.html", code=status, title=_("Diary"), message=message), status
 
@@ -48,7 +41,7 @@ def _error(message: str, status: int):
 @bp.get("/diary")
 def week():
     try:
-        monday = _monday(request.args.get("week"))
+        monday = services.parse_week(request.args.get("week"), date.today())
     except ServiceError as exc:
         return _error(exc.message, 400)
     asked = request.args.get("student")

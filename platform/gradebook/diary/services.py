@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
 from accounts.services import roles_in_school
-from dienynas.errors import NotFound, PermissionDenied
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.forms import parse_date
 from dienynas.i18n import in_locale
 from gradebook.access import SCHOOL_READERS, diary_student_ids, require_group_reader
 from gradebook.lessons.models import Homework, HomeworkFile, Lesson
@@ -385,6 +386,28 @@ _WEEK_SQL = text(
 def week_of(day: date) -> date:
     """The Monday of ``day``'s week."""
     return day - timedelta(days=day.weekday())
+
+
+#: Weeks the diary can show (a wider range only overflows dates on the way).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def parse_week(value: str | None, today: date) -> date:
+    """The Monday of the week asked for (``YYYY-MM-DD``, any day of it; empty: this week);
+    a ``ServiceError`` naming the value otherwise."""
+    if not (value or "").strip():
+        return week_of(today)
+    day = parse_date(value, "week")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ServiceError(
+            _(
+                "Choose a week between the years %(first)d and %(last)d.",
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
+            field="week",
+        )
+    return week_of(day)
 
 
 def _day(value: str | None) -> date | None:
