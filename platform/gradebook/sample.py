@@ -186,7 +186,7 @@ def fill_month(
         subject_bias = {s: rng.gauss(0, 0.05) for s in info.students}
         for lesson in info.lessons:
             day, lesson_id = lesson["on_day"], lesson["id"]
-            test = (info.group.id, day) in tests
+            test = lesson_id in tests
             moment = _moment(day, lesson["lesson_no"])
             for student in info.students:
                 mark, excuse_id = None, None
@@ -348,9 +348,9 @@ def _tests(
     phrases,
     end: date,
     counts: dict[str, int],
-) -> set[tuple[int, date]]:
+) -> set[int]:
     """One test a group in the period (graded for the whole group) and one announced for the
-    fortnight after it, at most one a day per class; the (group, day) pairs of the period."""
+    fortnight after it, at most one a day per class; the ids of the period's test lessons."""
     taken: set[tuple[int | None, date]] = set()
     coming = _coming_lessons(session, groups, end)
     rows, in_period = [], set()
@@ -383,7 +383,7 @@ def _tests(
                 }
             )
             if graded:
-                in_period.add((info.group.id, day))
+                in_period.add(lesson["id"])
     if rows:
         session.execute(insert(PlannedTest), rows)
     counts["planned_tests"] = len(rows)
