@@ -33,6 +33,7 @@ from school.calendar.models import term_label
 from school.classes.models import Group, GroupStudent
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
+from school.people.services import name_sort_key
 from tenants.models import School, SchoolStatus
 
 #: How many of a student's most recent grades the diary shows.
@@ -105,7 +106,8 @@ def diary_students(
         if row.headed:
             headed.add(row.id)
     own = sorted(
-        (s for s in everyone.values() if s.own), key=lambda s: (s.last_name, s.first_name, s.id)
+        (s for s in everyone.values() if s.own),
+        key=lambda s: (name_sort_key(s.last_name), name_sort_key(s.first_name), s.id),
     )
     if student_id is None:
         return own, own[0] if own else None
