@@ -1,5 +1,6 @@
 """The journal grid in a browser: a teacher moves with the arrow keys, types a grade and Enter
-(saved without reloading the page), and gets the error of a grade outside the scale.
+(saved without reloading the page), gives the grade a kind and a comment in the grade dialog,
+and gets the error of a grade outside the scale.
 
 Unlike the other browser tests this one needs the gradebook's school (tests/classroom.py),
 which lives in the test's rolled-back transaction (``db_session``); so the app is served by a
@@ -105,6 +106,23 @@ def test_teacher_enters_grades_with_the_keyboard(journal_page: Page, app: Flask,
     page.reload()
     expect(target.locator(".j-grade")).to_have_text("9")
 
+    # Shift+Enter: the grade's kind and comment in a dialog.
+    target.locator("button.jcell").focus()
+    page.keyboard.press("Shift+Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    kind = dialog.get_by_label(en("Assessment kind"))
+    kind.select_option(index=1)
+    kind_name = kind.locator("option:checked").inner_text()
+    dialog.get_by_label(en("Comment")).fill("Answered at the board")
+    screenshot(page, "journal_grade_dialog")
+    dialog.get_by_role("button", name=en("Save"), exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(target.locator(".j-grade")).to_have_attribute(
+        "title", f"{kind_name}: Answered at the board"
+    )
+    expect(page.locator(":focus")).to_have_attribute("aria-label", re.compile(names[second.id]))
+
     # A grade outside the scale: the message under the cell, the typed value kept.
     target.locator("button.jcell").focus()
     page.keyboard.type("11")
@@ -124,8 +142,8 @@ def test_teacher_enters_grades_with_the_keyboard(journal_page: Page, app: Flask,
 
     bind_to_school(classroom.session, classroom.school)
     grades = classroom.session.execute(
-        select(Grade.value, Lesson.on_day)
+        select(Grade.value, Lesson.on_day, Grade.comment)
         .join(Lesson, Lesson.id == Grade.lesson_id)
         .where(Grade.student_id == second.id)
     ).all()
-    assert [(value, day) for value, day in grades] == [("9", date(2026, 9, 4))]
+    assert [tuple(row) for row in grades] == [("9", date(2026, 9, 4), "Answered at the board")]

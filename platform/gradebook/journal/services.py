@@ -75,6 +75,7 @@ class GradeItem:
     on_day: date
     kind: str | None
     comment: str | None
+    kind_id: int | None
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _group_with_rights(session: Session, account: Account, group_id: int):
 
 def _grade_items(rows: list[list], scale: GradeScale, locale: str) -> list[GradeItem]:
     items = []
-    for grade_id, _lesson_id, on_day, value, kind_name, kind_names, comment in rows:
+    for grade_id, _lesson_id, on_day, value, kind_name, kind_names, comment, kind_id in rows:
         kind = (kind_names or {}).get(locale) or kind_name
         items.append(
             GradeItem(
@@ -195,6 +196,7 @@ def _grade_items(rows: list[list], scale: GradeScale, locale: str) -> list[Grade
                 on_day=date.fromisoformat(on_day),
                 kind=kind,
                 comment=comment,
+                kind_id=kind_id,
             )
         )
     return items
@@ -223,6 +225,7 @@ def _students_query(group_id: int, start: date, end: date, student_id: int | Non
                             AssessmentKind.name,
                             AssessmentKind.name_translations,
                             Grade.comment,
+                            Grade.kind_id,
                         ),
                         Grade.on_day,
                         Grade.id,

@@ -83,21 +83,10 @@
     if (editor.dataset.saving) { return; }
     editor.dataset.saving = "1";
     td.classList.add("j-saving");
-    fetch(saveUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify({
-        lesson_id: button.dataset.lesson,
-        student_id: button.dataset.student,
-        value: editor.value
-      })
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") === -1) {
-        return { ok: false, body: { error: genericError } };
-      }
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    postJson(saveUrl, {
+      lesson_id: button.dataset.lesson,
+      student_id: button.dataset.student,
+      value: editor.value
     }).then(function (result) {
       td.classList.remove("j-saving");
       delete editor.dataset.saving;
@@ -115,6 +104,98 @@
       td.classList.remove("j-saving");
       delete editor.dataset.saving;
       showError(td, editor, genericError);
+    });
+  }
+
+  /* The grades' kind and comment: a dialog posting each changed grade to the grades
+     endpoint (grades.change_grade), then the cell is fetched again by saving what it holds. */
+  var dialog = document.getElementById("j-grade-dialog");
+  var dialogCell = null;
+
+  function dialogError(message) {
+    var error = dialog.querySelector(".j-dialog-error");
+    error.textContent = message;
+    error.hidden = !message;
+  }
+
+  function openGradeDialog(td) {
+    var spans = td.querySelectorAll(".j-grade[data-url]");
+    if (!dialog || !spans.length) { return; }
+    var list = dialog.querySelector(".j-dialog-grades");
+    var template = document.getElementById("j-grade-fields");
+    list.textContent = "";
+    Array.prototype.forEach.call(spans, function (span) {
+      var fields = template.content.firstElementChild.cloneNode(true);
+      var kind = fields.querySelector("[name=kind]");
+      fields.dataset.url = span.dataset.url;
+      fields.querySelector(".j-dialog-value").textContent = span.dataset.value;
+      fields.dataset.value = span.dataset.value;
+      if (span.dataset.kind && !kind.querySelector('option[value="' + span.dataset.kind + '"]')) {
+        kind.appendChild(new Option(span.dataset.kindName, span.dataset.kind));
+      }
+      kind.value = span.dataset.kind;
+      fields.querySelector("[name=comment]").value = span.dataset.comment;
+      fields.dataset.initial = JSON.stringify([span.dataset.kind, span.dataset.comment]);
+      list.appendChild(fields);
+    });
+    dialog.querySelector(".j-dialog-who").textContent = td.querySelector("button.jcell").getAttribute("aria-label");
+    dialogError("");
+    dialogCell = td;
+    dialog.showModal();
+    list.querySelector("[name=kind]").focus();
+  }
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        return { ok: false, body: { error: genericError } };
+      }
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    });
+  }
+
+  if (dialog) {
+    dialog.querySelector(".j-dialog-cancel").addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () {
+      if (dialogCell) { focusCell(dialogCell); dialogCell = null; }
+    });
+    dialog.querySelector("form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var td = dialogCell;
+      var changes = Array.prototype.filter.call(dialog.querySelectorAll(".j-dialog-grade"), function (fields) {
+        var now = [fields.querySelector("[name=kind]").value, fields.querySelector("[name=comment]").value];
+        return JSON.stringify(now) !== fields.dataset.initial;
+      });
+      var chain = Promise.resolve({ ok: true });
+      changes.forEach(function (fields) {
+        chain = chain.then(function (previous) {
+          if (!previous.ok) { return previous; }
+          return postJson(fields.dataset.url, {
+            value: fields.dataset.value,
+            kind: fields.querySelector("[name=kind]").value,
+            comment: fields.querySelector("[name=comment]").value
+          });
+        });
+      });
+      chain.then(function (result) {
+        if (!result.ok) {
+          dialogError(result.body.error || genericError);
+          return null;
+        }
+        var button = td.querySelector("button.jcell");
+        return postJson(saveUrl, {
+          lesson_id: button.dataset.lesson, student_id: button.dataset.student, value: button.dataset.value
+        }).then(function (refreshed) {
+          if (refreshed.ok) { td.innerHTML = refreshed.body.html; }
+          dialog.close();
+        });
+      }).catch(function () { dialogError(genericError); });
     });
   }
 
@@ -137,6 +218,9 @@
     if (moves[event.key]) {
       event.preventDefault();
       move(td, moves[event.key][0], moves[event.key][1]);
+    } else if (event.key === "Enter" && event.shiftKey) {
+      event.preventDefault();
+      openGradeDialog(td);
     } else if (event.key === "Enter" || event.key === "F2") {
       event.preventDefault();
       openEditor(td, target.dataset.value || "");
