@@ -510,12 +510,12 @@ def diary_week(
         grades_of[row["student_id"]].append(row)
     by_student = {row["student_id"]: row for row in data["students"]}
 
+    context = _Context(data, locale, days, holidays, teaching, term, bells, attendance)
     with in_locale(locale):  # term names and pass/fail labels in the reader's language
         for student_id in student_ids:
             student = by_student.get(student_id)
             if student is None:
                 continue
-            context = _Context(data, locale, days, holidays, teaching, term, bells, attendance)
             week.students.append(
                 _student_week(context, student, groups_of[student_id], grades_of[student_id])
             )
