@@ -157,7 +157,7 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
             students_of[e.id] = members[e.payload["group_id"]]
         else:
             students_of[e.id] = {e.payload["student_id"]}
-    all_students = set().union(*students_of.values()) if students_of else set()
+    all_students = set().union(*students_of.values())
     accounts_of: dict[int, set[int]] = defaultdict(set)
     if all_students:
         own = session.execute(
@@ -176,11 +176,7 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
             accounts_of[student_id].add(account_id)
     result: dict[int, set[int]] = {}
     for e in events:
-        recipients = (
-            set().union(*(accounts_of[s] for s in students_of[e.id]))
-            if students_of[e.id]
-            else set()
-        )
+        recipients = set().union(*(accounts_of[s] for s in students_of[e.id]))
         recipients.discard(e.actor_id)
         result[e.id] = recipients
     return result
@@ -327,8 +323,9 @@ class SendBatch:
     """One send job's deliveries and what they share: the recipients (one query), each event's
     facts (read once), its texts per language (rendered once), one SMTP connection.
 
-    The job calls :meth:`send_one` for each id and commits after each, so a delivery handed to
-    the channel is recorded at once (a crash re-sends at most the one in hand).
+    The job calls :meth:`send_one` for each id and commits after each one that left the
+    system (e-mail, SMS), so such a delivery is recorded as sent at once and a crash re-sends at
+    most the one in hand; in-app deliveries only write rows and ride along with the next commit.
     """
 
     def __init__(self, session: Session, school: School, delivery_ids: list[int]) -> None:
@@ -338,6 +335,7 @@ class SendBatch:
             select(
                 NotificationDelivery.id,
                 NotificationDelivery.account_id,
+                NotificationDelivery.channel,
                 NotificationEvent.id,
                 NotificationEvent.kind,
                 NotificationEvent.payload,
@@ -349,8 +347,10 @@ class SendBatch:
             .order_by(NotificationDelivery.id)
         ).all()
         #: delivery id → (recipient account id, event id)
-        self.pending = {d: (a, e) for d, a, e, _, _ in rows}
-        self.events = {e: (kind, payload) for _, _, e, kind, payload in rows}
+        self.pending = {d: (a, e) for d, a, _, e, _, _ in rows}
+        #: the deliveries that leave the system (commit right after each)
+        self.external = {d for d, _, channel, _, _, _ in rows if channel != "in_app"}
+        self.events = {e: (kind, payload) for _, _, _, e, kind, payload in rows}
         self.recipients = (
             _recipients_by_id(session, school, {a for a, _ in self.pending.values()})
             if rows

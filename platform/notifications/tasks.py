@@ -92,7 +92,7 @@ def dispatch_events(school_id: int) -> int:
 
 @task
 def send_deliveries(school_id: int, delivery_ids: list[int]) -> int:
-    """Send the pending ones among ``delivery_ids`` (one commit per delivery). Raises
+    """Send the pending ones among ``delivery_ids`` (a commit after each e-mail or SMS). Raises
     :class:`DeliveriesToRetry` when some failed with attempts left, so that RQ retries the job
     with backoff; those already sent are not sent again. Returns how many were sent."""
     school = _school(school_id)
@@ -104,11 +104,13 @@ def send_deliveries(school_id: int, delivery_ids: list[int]) -> int:
     try:
         for delivery_id in batch.pending:
             state = batch.send_one(delivery_id)
-            db.session.commit()
+            if delivery_id in batch.external:
+                db.session.commit()
             if state == "sent":
                 sent += 1
             elif state == "pending":
                 retry += 1
+        db.session.commit()
     finally:
         batch.close()
     if retry:
