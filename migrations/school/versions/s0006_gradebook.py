@@ -187,6 +187,28 @@ def upgrade() -> None:
     op.create_index("ix_lessons_on_day", "lessons", ["on_day"], unique=False)
     op.create_index(op.f("ix_lessons_term_id"), "lessons", ["term_id"], unique=False)
     op.create_table(
+        "deleted_lesson_dates",
+        sa.Column("group_id", sa.BigInteger(), nullable=False),
+        sa.Column("on_day", sa.Date(), nullable=False),
+        sa.Column("lesson_no", sa.SmallInteger(), nullable=False),
+        sa.Column("deleted_by", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "deleted_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_deleted_lesson_dates_group_id_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "group_id", "on_day", "lesson_no", name=op.f("pk_deleted_lesson_dates")
+        ),
+    )
+    op.create_table(
         "planned_tests",
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("group_id", sa.BigInteger(), nullable=False),
@@ -455,6 +477,7 @@ def downgrade() -> None:
     op.drop_index("ix_planned_tests_on_day", table_name="planned_tests")
     op.drop_index(op.f("ix_planned_tests_group_id"), table_name="planned_tests")
     op.drop_table("planned_tests")
+    op.drop_table("deleted_lesson_dates")
     op.drop_index(op.f("ix_lessons_term_id"), table_name="lessons")
     op.drop_index("ix_lessons_on_day", table_name="lessons")
     op.drop_table("lessons")
