@@ -516,7 +516,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             sessions = list(pool.map(log_in, per_client))
-        log(f"logged in {len(logins)} guardians in {time.perf_counter() - started:.1f} s")
+        took = time.perf_counter() - started
+        log(f"logged in {sum(map(len, sessions))} guardians in {took:.1f} s")
         share = max(1, args.requests // args.clients)
 
         def diary_jobs(count: int) -> list[list[tuple[str, str]]]:
