@@ -1,10 +1,10 @@
 """The teacher's journal: a group × month grid of grades and attendance, and keyboard entry.
 
 Reading (:func:`load_grid`) costs a constant number of queries whatever the number of
-students and lessons: the group with its subject, scale, school year and the account's rights
-(one query), the timetable's lessons of the month made sure of (``ensure_lessons``, one
-statement), the lessons with the month's planned tests (one), and the students with their
-grades and attendance of the month aggregated as JSON (one).
+students and lessons: the group with its subject, scale, school year, the account's rights and
+the assessment kinds (one query), the timetable's lessons of the month made sure of
+(``ensure_lessons``, one statement), the lessons with the month's planned tests (one), and the
+students with their grades and attendance of the month aggregated as JSON (one).
 
 A cell is one student in one lesson. What the teacher types into it is the whole cell, read
 by :func:`parse_cell`: at most one attendance code (the current language's short codes of
@@ -16,7 +16,9 @@ extra values are added, missing ones deleted; the attendance mark is set or clea
 excused absence stays excused while the absence is typed again. An empty cell clears both.
 Grades and attendance are saved by their own services (``gradebook.grades.services``,
 ``gradebook.attendance.services``), which hold every rule; a refusal leaves nothing saved
-(the request rolls back).
+(the request rolls back). A grade's kind and comment are set in the grid's grade dialog
+(``grades.change_grade``); grades on a date, not in a lesson, are added with the form under the
+grid (:func:`add_day_grade`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
@@ -111,7 +115,7 @@ class Cell:
 
 
 @dataclass
-class Row:
+class StudentRow:
     student: Person
     cells: list[Cell]
     day_grades: list[GradeItem]
@@ -127,7 +131,7 @@ class Grid:
     start: date
     end: date
     columns: list[Column]
-    rows: list[Row]
+    rows: list[StudentRow]
     can_write: bool
     kinds: list[tuple[int, str]]  # the active assessment kinds (id, name), for the entry form
     previous_month: date | None
@@ -153,7 +157,7 @@ def month_param(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def _group_with_rights(session: Session, account: Account, group_id: int):
+def _group_with_rights(session: Session, account: Account, group_id: int) -> ResultRow[Any]:
     """The group (subject and scale joined), its school year, whether the account teaches it
     or heads a class in it, and the school's active assessment kinds as JSON: one query."""
     teaches, heads_class = group_rights_columns(account)
@@ -303,7 +307,7 @@ def _build_row(
     columns: list[Column],
     scale: GradeScale,
     locale: str,
-) -> Row:
+) -> StudentRow:
     items = _grade_items(grade_rows, scale, locale)
     by_lesson: dict[int, list[GradeItem]] = {}
     day_grades = []
@@ -326,7 +330,7 @@ def _build_row(
                 scale=scale,
             )
         )
-    return Row(student=student, cells=cells, day_grades=day_grades, average=_mean(items))
+    return StudentRow(student=student, cells=cells, day_grades=day_grades, average=_mean(items))
 
 
 def load_grid(
@@ -397,7 +401,9 @@ def parse_cell(text: str, scale: GradeScale) -> tuple[str | None, list[str]]:
     return (marks[0] if marks else None), values
 
 
-def cell_row(session: Session, group: Group, lesson: Lesson, student_id: int, locale: str) -> Row:
+def cell_row(
+    session: Session, group: Group, lesson: Lesson, student_id: int, locale: str
+) -> StudentRow:
     """The student's row with only the lesson's cell, and the average of the lesson's month
     (what the grid shows after a save); the student must be in the group."""
     month = lesson.on_day.replace(day=1)
@@ -422,7 +428,7 @@ def save_cell(
     value: str,
     today: date,
     locale: str,
-) -> Row:
+) -> StudentRow:
     """Make the cell of ``student_id`` in ``lesson_id`` what ``value`` says (see the module's
     docstring); the student's row as :func:`cell_row` gives it."""
     group = session.get(Group, group_id)
