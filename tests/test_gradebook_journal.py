@@ -377,6 +377,16 @@ def test_bad_grade_is_refused_with_a_message_and_nothing_saved(classroom, app):
         assert count(classroom.session, Attendance) == 0
 
 
+def test_cell_error_is_in_the_teachers_language(classroom, app):
+    monday = maths_lessons(classroom)[0]
+    classroom.account("teacher").locale = "lt"
+    client = client_of(app, classroom, "teacher")
+    response = post_cell(client, classroom, monday, classroom.students[0].id, "11")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == ("Pažymys turi būti sveikasis skaičius nuo 1 iki 10.")
+    assert count(classroom.session, Grade) == 0
+
+
 def test_refusals_of_the_cell_endpoint(classroom, app):
     session = classroom.session
     monday = maths_lessons(classroom)[0]
