@@ -93,6 +93,11 @@ def test_teacher_enters_grades_with_the_keyboard(journal_page: Page, app: Flask,
     page.keyboard.press("ArrowDown")
     target = page.locator("td.j-cell").filter(has=page.get_by_label(label(second, 4, 3)))
     expect(page.locator(":focus")).to_have_attribute("aria-label", label(second, 4, 3))
+    # The grid is one tab stop: the cell last focused.
+    expect(page.locator('button.jcell[tabindex="0"]')).to_have_count(1)
+    expect(page.locator('button.jcell[tabindex="0"]')).to_have_attribute(
+        "aria-label", label(second, 4, 3)
+    )
 
     page.keyboard.type("9")
     editor = target.locator("input.j-editor")

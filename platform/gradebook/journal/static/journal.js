@@ -10,6 +10,20 @@
   var csrf = table.dataset.csrf;
   var genericError = table.dataset.error;
 
+  /* One tab stop for the whole grid (a roving tabindex): the cell last focused. */
+  function rove(button) {
+    Array.prototype.forEach.call(table.querySelectorAll('button.jcell[tabindex="0"]'), function (other) {
+      if (other !== button) { other.tabIndex = -1; }
+    });
+    button.tabIndex = 0;
+  }
+  Array.prototype.forEach.call(table.querySelectorAll("button.jcell"), function (button, index) {
+    button.tabIndex = index === 0 ? 0 : -1;
+  });
+  table.addEventListener("focusin", function (event) {
+    if (event.target.matches("button.jcell")) { rove(event.target); }
+  });
+
   function cellAt(row, col) {
     var tr = table.tBodies[0].rows[row];
     if (!tr) { return null; }
@@ -95,6 +109,7 @@
         return;
       }
       td.innerHTML = result.body.html;
+      td.querySelector("button.jcell").tabIndex = -1;
       var average = td.parentElement.querySelector("td.j-average");
       if (average) { average.textContent = result.body.average; }
       td.classList.add("j-saved");
@@ -192,7 +207,10 @@
         return postJson(saveUrl, {
           lesson_id: button.dataset.lesson, student_id: button.dataset.student, value: button.dataset.value
         }).then(function (refreshed) {
-          if (refreshed.ok) { td.innerHTML = refreshed.body.html; }
+          if (refreshed.ok) {
+            td.innerHTML = refreshed.body.html;
+            td.querySelector("button.jcell").tabIndex = -1;
+          }
           dialog.close();
         });
       }).catch(function () { dialogError(genericError); });
