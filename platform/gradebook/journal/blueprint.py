@@ -113,6 +113,7 @@ def save_cell(group_id: int):
         codes=services.attendance_codes(),
         mark_labels=MARK_LABELS,
     )
-    db.session.commit()
     average = "" if row.average is None else format_decimal(row.average, "#,##0.00")
-    return jsonify(html=html, value=row.cells[0].text, average=average)
+    body = {"html": html, "value": row.cells[0].text, "average": average}
+    db.session.commit()
+    return jsonify(body)
