@@ -437,6 +437,11 @@ def test_parse_cell(classroom):
     assert services.parse_cell("", scale) == (None, [])
     with pytest.raises(ServiceError, match="at most one attendance mark"):
         services.parse_cell("a e", scale)
+    with pytest.raises(ServiceError) as refused:
+        services.parse_cell("n 9", scale)
+    assert refused.value.message == (
+        "“n” is neither a grade nor an attendance code: a (Absent), l (Late), and e (Left early)."
+    )
     with in_locale("lt"):
         codes = services.attendance_codes()
         assert services.parse_cell(f"{codes['absent']} 7", scale) == ("absent", ["7"])

@@ -29,8 +29,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row as ResultRow
@@ -42,7 +43,7 @@ from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_date, parse_id
 from gradebook.access import group_rights_columns, require_group_rights, require_group_writer
 from gradebook.attendance.models import Attendance
-from gradebook.attendance.services import mark_attendance, parse_month
+from gradebook.attendance.services import MARK_LABELS, mark_attendance, parse_month
 from gradebook.grades.models import Grade
 from gradebook.grades.services import add_grade, change_grade, delete_grade
 from gradebook.lessons.models import Lesson
@@ -398,6 +399,18 @@ def parse_cell(text: str, scale: GradeScale) -> tuple[str | None, list[str]]:
         values = [v.strip() for v in re.split(r"[,;]", " ".join(rest)) if v.strip()]
     else:
         values = [v for v in re.split(r"[\s,;]+", " ".join(rest)) if v]
+        word = next((v for v in values if not any(c.isdigit() for c in v)), None)
+        if word is not None:  # a mistyped code rather than a grade
+            codes = attendance_codes()
+            listed = [f"{code} ({MARK_LABELS[mark]})" for mark, code in codes.items()]
+            raise ServiceError(
+                _(
+                    "“%(value)s” is neither a grade nor an attendance code: %(codes)s.",
+                    value=word,
+                    codes=format_list(listed, locale=str(get_locale())),
+                ),
+                field="value",
+            )
     return (marks[0] if marks else None), values
 
 
