@@ -28,6 +28,7 @@ Progress goes to stderr; the last line on stdout is one JSON object::
      "rq_noop_jobs_per_s", "ratio"}
 
 Usage: ``.venv/bin/python bench/notify.py [--events N] [--workers W] [--keep]``
+(``BENCH_WORKER_LOG=<file>`` keeps the workers' log.)
 """
 
 from __future__ import annotations
@@ -224,12 +225,10 @@ def running_workers(count: int, env: dict[str, str], connection) -> Iterator[Non
     that start-up is not measured), stopped (warm shutdown) after it."""
     from rq import Worker
 
+    worker_log = open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "a")  # noqa: SIM115
     workers = [
         subprocess.Popen(
-            [DIENYNAS, "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "a"),  # noqa: SIM115
+            [DIENYNAS, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=worker_log
         )
         for _ in range(count)
     ]
@@ -245,6 +244,7 @@ def running_workers(count: int, env: dict[str, str], connection) -> Iterator[Non
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             worker.wait(timeout=60)
+        worker_log.close()
 
 
 def wait_until(done, timeout: float = 1800) -> float:

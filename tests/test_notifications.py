@@ -598,3 +598,37 @@ def test_pages_run_a_constant_number_of_queries(family, world, app, client, coun
     # without SMTP_URL the e-mails are skipped, with the reason in the administrator's language
     page = client.get("/s/school-a/notifications/deliveries?state=skipped").get_data(as_text=True)
     assert page.count("No SMTP server is configured") == 3 * 4
+
+
+def test_a_lost_send_job_is_sent_by_the_sweeper_without_duplicates(family, smtp, world):
+    """A worker killed in the middle of a send job: what it committed stays sent, the rest stays
+    pending; the sweeper re-sends the pending ones and every recipient gets exactly one e-mail."""
+    from notifications.tasks import STALE_DELIVERIES, dispatch_events, send_deliveries
+
+    _, event_id = _grade(family)
+    family.session.commit()
+    queue().empty()
+    dispatch_events(world.school_a.id)
+    (lost,) = queue().jobs
+    queue().empty()  # the worker died with the job
+    session = _school_session(world)
+    first_email = _deliveries(session, event_id=event_id, channel="email")[0]
+    first_id = first_email.id
+    assert first_id in lost.args[1]
+    session.commit()
+    send_deliveries(world.school_a.id, [first_id])  # what the worker did before it died
+    assert len(smtp.messages) == 1
+
+    sweep_notifications()
+    assert queue().count == 0  # not yet stale: its job may still be running or retrying
+    session = _school_session(world)
+    for delivery in _deliveries(session, event_id=event_id):
+        delivery.created_at = func.now() - STALE_DELIVERIES - timedelta(minutes=1)
+    session.commit()
+    sweep_notifications()
+    run_jobs()
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        ["irena@example.lt", "olga@example.lt", "agne@example.lt"]
+    )
+    states = {d.state for d in _deliveries(_school_session(world), event_id=event_id)}
+    assert states == {"sent"}
