@@ -632,3 +632,79 @@ def test_a_lost_send_job_is_sent_by_the_sweeper_without_duplicates(family, smtp,
     )
     states = {d.state for d in _deliveries(_school_session(world), event_id=event_id)}
     assert states == {"sent"}
+
+
+def test_every_event_kind_reads_well_in_the_recipients_language(family, world):
+    """One event of each kind for students[0]; the guardian (switched to English here) reads
+    each in English with the subject's English name."""
+    from gradebook.attendance.models import Attendance, Excuse
+    from gradebook.grades.models import GradeChange, TermGrade
+    from gradebook.planning.models import PlannedTest
+
+    session = family.session
+    family.account("guardian").locale = "en"
+    guardian_id = family.account("guardian").id
+    head = family.account("head").id
+    student, maths = family.students[0].id, family.maths.id
+    lesson = Lesson(group_id=maths, on_day=MONDAY, lesson_no=1, term_id=family.terms[0].id)
+    session.add(lesson)
+    session.flush()
+    kind = session.scalar(select(AssessmentKind).where(AssessmentKind.code == "test"))
+    rows = {
+        "absence": Attendance(
+            lesson_id=lesson.id, student_id=student, mark="absent", marked_by=head
+        ),
+        "remark": Remark(
+            student_id=student, group_id=maths, kind="praise", text="Great work", on_day=MONDAY,
+            written_by=head,
+        ),
+        "homework": Homework(lesson_id=lesson.id, text="Exercises 5–7", due_on=date(2026, 9, 9)),
+        "test": PlannedTest(
+            group_id=maths, on_day=date(2026, 9, 18), topic="Fractions", kind_id=kind.id,
+            announced_by=head,
+        ),
+        "term_grade": TermGrade(
+            student_id=student, group_id=maths, year_id=family.year.id,
+            term_id=family.terms[0].id, value="8",
+        ),
+        "excuse_decision": Excuse(
+            student_id=student, from_day=MONDAY, to_day=date(2026, 9, 8), reason="illness",
+            source="guardian", status="approved", school_days=2, submitted_by=guardian_id,
+            decided_by=head,
+        ),
+        "grade_changed": GradeChange(
+            grade_id=999_999, student_id=student, group_id=maths, on_day=MONDAY,
+            action="delete", old_value="4", changed_by=head,
+        ),
+    }  # fmt: skip
+    session.add_all(rows.values())
+    session.flush()
+    for event_kind, ids in (
+        ("absence", {"lesson_id": lesson.id, "student_id": student}),
+        ("remark", {"remark_id": rows["remark"].id, "student_id": student}),
+        (
+            "homework",
+            {"homework_id": rows["homework"].id, "lesson_id": lesson.id, "group_id": maths},
+        ),
+        ("test", {"planned_test_id": rows["test"].id, "group_id": maths}),
+        (
+            "term_grade",
+            {"term_grade_id": rows["term_grade"].id, "student_id": student, "group_id": maths},
+        ),
+        ("excuse_decision", {"excuse_id": rows["excuse_decision"].id, "student_id": student}),
+        ("grade_changed", {"grade_id": 999_999, "student_id": student}),
+    ):
+        record_event(session, event_kind, actor_id=head, **ids)
+    session.commit()
+    run_jobs()
+    session = _school_session(world)
+    subjects = [d.subject for d in _deliveries(session, channel="in_app", account_id=guardian_id)]
+    assert subjects == [
+        "Absent from Mathematics on Sep 7, 2026",
+        "New praise",
+        "Homework in Mathematics for Sep 9, 2026",
+        "Test in Mathematics on Sep 18, 2026",
+        "Term grade in Mathematics: 8",
+        "Excuse for Sep 7, 2026 – Sep 8, 2026 approved",
+        "A grade in Mathematics was removed: 4",
+    ]

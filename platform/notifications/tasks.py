@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 import redis
+from flask import has_app_context
 from sqlalchemy import select
 
 from dienynas.extensions import db
@@ -50,7 +51,11 @@ def enqueue_dispatch(school_id: int, *, force: bool = False) -> None:
     job clears when it starts, so events committed while it runs get a job of their own).
 
     Called after commit: when Redis is unreachable the change is already saved, so the error is
-    only logged and the sweeper dispatches the events later."""
+    only logged and the sweeper dispatches the events later (so too for a session committed
+    outside the application, e.g. a script)."""
+    if not has_app_context():
+        log.warning("no application context: the sweeper will dispatch school %s", school_id)
+        return
     try:
         guard = _DISPATCH_GUARD.format(school_id=school_id)
         if redis_connection().set(guard, 1, nx=True, ex=_GUARD_SECONDS) or force:
