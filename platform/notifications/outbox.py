@@ -8,15 +8,11 @@ periodic sweeper (notifications.tasks) dispatches the events later.
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from notifications.models import NotificationEvent
 from tenants.binding import session_binding
-
-log = logging.getLogger(__name__)
 
 #: session.info key: ids of the schools whose new events this transaction recorded.
 _PENDING_SCHOOLS = "notifications.pending_schools"
