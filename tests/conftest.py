@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -150,8 +151,6 @@ def world(app: Flask) -> World:
         grant_role(db.session, guardian_both, school_b, Role.GUARDIAN)
         db.session.commit()
         for school, name in ((school_a, "2026–2027 A"), (school_b, "2026–2027 B")):
-            from datetime import date
-
             bind_to_school(db.session, school)
             create_year(
                 db.session, name=name, starts_on=date(2026, 9, 1), ends_on=date(2027, 8, 31)
@@ -307,3 +306,16 @@ def classroom(in_school_a: Session, world: World):
     from classroom import build_classroom
 
     return build_classroom(in_school_a, world)
+
+
+@pytest.fixture
+def school_day(monkeypatch):
+    """``school_day(date(2026, 9, 7))`` makes that the app's today (``dienynas.clock.today``),
+    for pages, jobs and commands run in the test's process."""
+    from dienynas import clock
+
+    def freeze(day: date) -> date:
+        monkeypatch.setattr(clock, "today", lambda: day)
+        return day
+
+    return freeze

@@ -21,6 +21,7 @@ from api import services
 from api.models import ApiToken
 from classroom import MONDAY, Classroom
 from conftest import login, post_form
+from dienynas import clock
 from dienynas.i18n import in_locale
 from gradebook.attendance.models import Attendance
 from gradebook.grades.models import Grade
@@ -173,12 +174,12 @@ def test_token_page_needs_login(client):
 
 def test_missing_unknown_and_expired_tokens_are_401(app, client, classroom):
     guardian = classroom.account("guardian")
-    expiring = token_for(classroom.session, guardian, expires_on=date.today().isoformat())
+    expiring = token_for(classroom.session, guardian, expires_on=clock.today().isoformat())
     expired = token_for(classroom.session, guardian)
     with in_public(classroom.session):
         classroom.session.scalar(
             select(ApiToken).where(ApiToken.token_hash == services.hash_token(expired))
-        ).expires_on = date.today() - timedelta(days=1)
+        ).expires_on = clock.today() - timedelta(days=1)
     for headers, message in (
         ({}, "Give an API token: Authorization: Bearer <token>."),
         ({"Authorization": "Basic abc"}, "Give an API token"),

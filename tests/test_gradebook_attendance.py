@@ -31,18 +31,10 @@ def english():
         yield
 
 
-class FixedDate(date):
-    @classmethod
-    def today(cls) -> date:
-        return TODAY
-
-
 @pytest.fixture(autouse=True)
-def pages_today(monkeypatch):
-    """The pages' "today" (``date.today()`` in the views) is ``TODAY``."""
-    from gradebook.attendance import blueprint
-
-    monkeypatch.setattr(blueprint, "date", FixedDate)
+def pages_today(school_day):
+    """The pages' "today" (``dienynas.clock.today``) is ``TODAY``."""
+    school_day(TODAY)
 
 
 def make_lesson(classroom, day: date, group=None, lesson_no: int = 1, teacher=None) -> Lesson:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from accounts.models import Role
 from classroom import MONDAY, Classroom, new_account
 from conftest import login
+from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.i18n import in_locale
 from gradebook.access import diary_student_ids, require_diary_reader
@@ -479,7 +480,7 @@ def child_in_school_b(db_session, world) -> int:
     db_session.add(GroupStudent(group_id=group.id, student_id=boris.id))
     db_session.flush()
     db_session.add(Guardianship(guardian_id=mother.id, student_id=boris.id))
-    monday = services.week_of(date.today())
+    monday = services.week_of(clock.today())
     row = Lesson(group_id=group.id, on_day=monday, lesson_no=2, term_id=term.id)
     db_session.add(row)
     db_session.flush()

@@ -34,6 +34,15 @@ from tenants.services import bind_to_school
 MONDAY = date(2026, 9, 7)
 #: "Today" for direct service calls: after the September lessons, before the term's lock.
 TODAY = date(2026, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def pages_today(school_day):
+    """The pages' today (``dienynas.clock.today``) is ``TODAY``: saving refuses future lessons
+    and a locked term, so the tests must not depend on the real date."""
+    school_day(TODAY)
+
+
 SEPTEMBER = "2026-09"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from classroom import _student
 from conftest import login
+from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.i18n import in_locale
 from gradebook.attendance.models import Attendance, Excuse
@@ -357,14 +358,14 @@ def test_school_overview_figures(classroom, journal):
     assert t.mean == Decimal("7.50")  # (10 + 7 + 9 + 6 + 8 + 5) / 6
     assert (t.term_grades_confirmed, t.term_grades_expected) == (1, 11)
     # grades entered in the last 7 days (all were entered just now)
-    result = services.school_overview(session, c.account("director"), c.school, today=date.today())
+    result = services.school_overview(session, c.account("director"), c.school, today=clock.today())
     grades = {t.name: t.grades for t in result.teachers}
     assert grades == {"Tomas Mokytojas": 6, "Jonas Anglas": 1}
 
 
 def test_old_grades_are_not_recent(classroom, journal):
     c = classroom
-    later = date.today() + timedelta(days=services.RECENT_DAYS)
+    later = clock.today() + timedelta(days=services.RECENT_DAYS)
     result = services.school_overview(c.session, c.account("director"), c.school, today=later)
     assert {t.name: t.grades for t in result.teachers} == {"Tomas Mokytojas": 0, "Jonas Anglas": 0}
 

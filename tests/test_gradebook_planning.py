@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from conftest import login, post_form, run_sql
 from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
-from gradebook.planning import blueprint, services
+from gradebook.planning import services
 from gradebook.planning.models import PlannedTest
 from gradebook.settings.models import GradebookSettings
 from notifications.models import NotificationEvent
@@ -32,16 +32,10 @@ def english(app):
         yield
 
 
-class FixedDate(date):
-    @classmethod
-    def today(cls) -> date:
-        return TODAY
-
-
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages' "today" is TODAY (they call date.today())."""
-    monkeypatch.setattr(blueprint, "date", FixedDate)
+def fixed_today(school_day):
+    """The pages' "today" (``dienynas.clock.today``) is ``TODAY``."""
+    school_day(TODAY)
 
 
 def set_rules(session, *, rule: str = "refuse", per_day: int = 1, notice: int = 7) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from conftest import login, post_form
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
-from gradebook.remarks import blueprint, services
+from gradebook.remarks import services
 from gradebook.remarks.models import Remark
 from notifications.models import NotificationEvent
 from tenants.services import bind_to_school
@@ -27,16 +27,10 @@ def english(app):
         yield
 
 
-class FixedDate(date):
-    @classmethod
-    def today(cls) -> date:
-        return TODAY
-
-
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    """The pages' "today" is TODAY (they call date.today())."""
-    monkeypatch.setattr(blueprint, "date", FixedDate)
+def fixed_today(school_day):
+    """The pages' "today" (``dienynas.clock.today``) is ``TODAY``."""
+    school_day(TODAY)
 
 
 def write(classroom, who: str = "teacher", **kwargs) -> Remark:

@@ -9,7 +9,6 @@ so CSRF protection (for forms) does not apply to it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from functools import cache, wraps
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from accounts.models import Account
 from accounts.services import roles_in_school, schools_of
 from api import schemas, services
+from dienynas import clock
 from dienynas.config import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
@@ -58,7 +58,7 @@ def api_view(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any):
         try:
             account = services.authenticate(
-                db.session, request.headers.get("Authorization"), date.today(), _locale()
+                db.session, request.headers.get("Authorization"), clock.today(), _locale()
             )
         except services.TokenRefused as exc:
             return _error(401, "unauthorized", exc.message)
@@ -114,7 +114,7 @@ def me(account: Account) -> dict[str, Any]:
 @bp.get(f"{PREFIX}/schools/<slug>/students/<int:student_id>/diary")
 @api_view
 def student_diary(account: Account, slug: str, student_id: int) -> dict[str, Any]:
-    monday = parse_week(request.args.get("week"), date.today())
+    monday = parse_week(request.args.get("week"), clock.today())
     school = _bind_school(account, slug)
     _own, student = diary_students(db.session, account, school, student_id)
     week = diary_week(db.session, [student.id], monday, _locale(account))
@@ -242,7 +242,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _tokens_page(error: ServiceError | None = None, secret: str | None = None, status: int = 200):
-    today = date.today()
+    today = clock.today()
     tokens = services.list_tokens(db.session, current_user)
     return render_template(
         "api/tokens.html",
@@ -268,7 +268,7 @@ def create_token():
             current_user,
             name=request.form.get("name", ""),
             expires_on=request.form.get("expires_on"),
-            today=date.today(),
+            today=clock.today(),
         )
     except ServiceError as exc:
         db.session.rollback()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
 from accounts.services import create_account, grant_role, hash_password
+from dienynas import clock
 from dienynas.clitools import committing
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
@@ -157,7 +158,7 @@ def logins() -> None:
 def seed_demo(*, school_count: int = 3, students_per_school: int = 40, seed: int = 2026) -> None:
     """Seed ``school_count`` schools; commits after each school (its transaction is bound)."""
     rng = random.Random(seed)
-    today = date.today()
+    today = clock.today()
     year_start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     session = db.session
 
@@ -366,7 +367,7 @@ def _seed_school(
         )
         for grade, head in ((5, heads[0]), (6, heads[1]))
     ]
-    today = max(date.today(), year_start)
+    today = max(clock.today(), year_start)
     for n in range(students):
         school_class = class_list[n % len(class_list)]
         birth = date(
@@ -447,7 +448,7 @@ def _fill_gradebook(
 ) -> None:
     """The month of lessons, grades and attendance before the demo's today (before the last
     lesson day when the demo is seeded in the summer)."""
-    end = min(max(date.today(), year_start), last_day)
+    end = min(max(clock.today(), year_start), last_day)
     start = max(end - timedelta(days=GRADEBOOK_DAYS - 1), year_start)
     sample.fill_month(
         session, start=start, days=(end - start).days + 1, rng=rng, locale=template.locale

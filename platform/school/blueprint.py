@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import g, render_template
 
 from accounts.models import ROLE_LABELS, Role
+from dienynas import clock
 from dienynas.extensions import db
 from school.calendar.services import current_year
 from school.menu import items_for
@@ -23,6 +22,6 @@ def home():
         "school/home.html",
         school=g.school,
         roles=[ROLE_LABELS[r] for r in roles],
-        year=current_year(db.session, date.today()),
+        year=current_year(db.session, clock.today()),
         menu=items_for(g.school_roles),
     )

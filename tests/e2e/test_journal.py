@@ -33,7 +33,8 @@ SEPTEMBER = (date(2026, 9, 1), date(2026, 9, 30))
 
 
 @pytest.fixture
-def journal_server(app: Flask, classroom) -> Iterator[str]:
+def journal_server(app: Flask, classroom, school_day) -> Iterator[str]:
+    school_day(date(2026, 9, 30))  # September's lessons are past, the term still open
     ensure_lessons(classroom.session, *SEPTEMBER, group_ids=[classroom.maths.id])
     classroom.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=False)

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id
@@ -53,7 +54,7 @@ def _may_write(lesson) -> bool:
 
 
 def _lesson_page(lesson, error: ServiceError | None = None, status: int = 200):
-    today = date.today()
+    today = clock.today()
     return render_template(
         "attendance/lesson.html",
         lesson=lesson,
@@ -83,7 +84,7 @@ def mark_lesson(lesson_id: int):
         if key.startswith("mark-")
     }
     try:
-        services.mark_lesson(db.session, current_user, g.school, lesson, marks, today=date.today())
+        services.mark_lesson(db.session, current_user, g.school, lesson, marks, today=clock.today())
     except ServiceError as exc:
         db.session.rollback()
         return _lesson_page(lesson, exc, 400)
@@ -107,7 +108,7 @@ def _guardian_page(error: ServiceError | None = None, status: int = 200):
         excuses=services.excuses_of(db.session, [c.id for c in children]),
         form=request.form if error else {},
         error=error,
-        today=date.today(),
+        today=clock.today(),
         quota=(services.ILLNESS_DAYS_A_MONTH, services.OTHER_DAYS_A_TERM),
         **_LABELS,
     ), status
@@ -126,7 +127,7 @@ def request_excuse():
         result = services.request_excuse_by_guardian(
             db.session, current_user, g.school,
             student_id=parse_id(form.get("student_id")), from_day=from_day, to_day=to_day,
-            reason=form.get("reason", ""), note=form.get("note"), today=date.today(),
+            reason=form.get("reason", ""), note=form.get("note"), today=clock.today(),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
@@ -155,7 +156,7 @@ def classes():
     headed = headed_class_ids(db.session, current_user)
     is_admin = Role.ADMIN in g.school_roles
     if g.school_roles & {Role.ADMIN, Role.DIRECTOR}:
-        shown = classes_of_current_year(db.session, date.today())
+        shown = classes_of_current_year(db.session, clock.today())
     else:
         shown = db.session.scalars(
             select(SchoolClass)
@@ -274,7 +275,7 @@ def _summary(class_id: int) -> tuple[services.MonthSummary, bool]:
     """The month's summary, and whether the account may excuse the class's absences."""
     school_class = services.get_class(db.session, class_id)
     may_excuse = services.require_summary_reader(db.session, current_user, g.school, school_class)
-    month = services.parse_month(request.args.get("month"), date.today())
+    month = services.parse_month(request.args.get("month"), clock.today())
     return services.month_summary(db.session, school_class, month), may_excuse
 
 

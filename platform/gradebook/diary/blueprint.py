@@ -6,7 +6,7 @@ municipality-level page that visits each of the account's schools in its own bou
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, g, render_template, request, send_file
 from flask_babel import get_locale
@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
@@ -41,7 +42,7 @@ def _error(message: str, status: int):
 @bp.get("/diary")
 def week():
     try:
-        monday = services.parse_week(request.args.get("week"), date.today())
+        monday = services.parse_week(request.args.get("week"), clock.today())
     except ServiceError as exc:
         return _error(exc.message, 400)
     asked = request.args.get("student")
@@ -60,7 +61,7 @@ def week():
         monday=monday,
         previous_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
-        today=date.today(),
+        today=clock.today(),
         other_schools=len(services.diary_schools(current_user)) > 1,
         marks=MARK_LABELS,
         remark_kinds=REMARK_KINDS,
@@ -85,7 +86,7 @@ def homework_file(file_id: int):
 def index():
     """Every child (or the student's own record) in every school, one school at a time."""
     locale = str(get_locale())
-    monday = services.week_of(date.today())
+    monday = services.week_of(clock.today())
     schools = []
     for school in services.diary_schools(current_user):
         # Each school in a transaction of its own. Closing (not rolling back) the session ends

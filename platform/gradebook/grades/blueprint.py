@@ -3,8 +3,6 @@ grades, and the endpoints that change or delete one grade (the journal's grade d
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_optional_date
@@ -43,7 +42,7 @@ def history():
         db.session, current_user, g.school, group_id=group_id, student_id=student_id, since=since
     )
     groups, students = services.history_choices(
-        db.session, date.today(), group_id=group_id, student_id=student_id
+        db.session, clock.today(), group_id=group_id, student_id=student_id
     )
     return render_template(
         "grades/history.html",
@@ -63,7 +62,7 @@ def history():
 
 def _sheet_page(group: Group, term_id: int | None, can_write: bool,
                 error: ServiceError | None = None, status: int = 200):  # fmt: skip
-    today = date.today()
+    today = clock.today()
     try:
         sheet = services.term_grade_sheet(db.session, group, term_id, today)
     except ServiceError as exc:  # the year has no terms yet
@@ -106,12 +105,12 @@ def save_term_grades(group_id: int):
     try:
         if column == "year":
             changed = services.confirm_year_grades(
-                db.session, current_user, g.school, group, values, date.today()
+                db.session, current_user, g.school, group, values, clock.today()
             )
         else:
             term = services.get_term_of_group(db.session, group, term_id)
             changed = services.confirm_term_grades(
-                db.session, current_user, g.school, group, term, values, date.today()
+                db.session, current_user, g.school, group, term, values, clock.today()
             )
     except ServiceError as exc:
         db.session.rollback()
@@ -152,7 +151,7 @@ def change_grade(grade_id: int):
         services.change_grade(
             db.session, current_user, g.school, grade,
             value=_field("value") or "", kind_id=parse_id(_field("kind")),
-            comment=_field("comment"), today=date.today(),
+            comment=_field("comment"), today=clock.today(),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
@@ -166,7 +165,7 @@ def change_grade(grade_id: int):
 def delete_grade(grade_id: int):
     grade = services.get_grade(db.session, grade_id)
     try:
-        services.delete_grade(db.session, current_user, g.school, grade, today=date.today())
+        services.delete_grade(db.session, current_user, g.school, grade, today=clock.today())
     except ServiceError as exc:
         db.session.rollback()
         return jsonify(error=exc.message, field=exc.field), 400

@@ -3,8 +3,6 @@ grid's keyboard entry posts each cell to (JSON, with the ``X-CSRFToken`` header)
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -12,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
@@ -37,7 +36,7 @@ def _locale() -> str:
 @bp.get("/journal")
 def index():
     require_reader(current_user, g.school)
-    year, sections = services.journal_groups(db.session, current_user, g.school, date.today())
+    year, sections = services.journal_groups(db.session, current_user, g.school, clock.today())
     return render_template("journal/index.html", year=year, sections=sections)
 
 
@@ -47,7 +46,7 @@ def _grid_page(
     try:
         journal = services.load_grid(
             db.session, current_user, g.school, group_id, month,
-            today=date.today(), locale=_locale(),
+            today=clock.today(), locale=_locale(),
         )  # fmt: skip
     except ServiceError as exc:
         return render_template(
@@ -78,7 +77,7 @@ def add_day_grade(group_id: int):
         grade = services.add_day_grade(
             db.session, current_user, g.school, group_id,
             student_id=form.get("student"), on_day=form.get("on_day"), value=form.get("value"),
-            kind_id=form.get("kind"), comment=form.get("comment"), today=date.today(),
+            kind_id=form.get("kind"), comment=form.get("comment"), today=clock.today(),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
@@ -100,7 +99,7 @@ def save_cell(group_id: int):
             lesson_id=parse_id(data.get("lesson_id")),
             student_id=parse_id(data.get("student_id")),
             value=str(data.get("value") or ""),
-            today=date.today(), locale=_locale(),
+            today=clock.today(), locale=_locale(),
         )  # fmt: skip
     except (ServiceError, PermissionDenied, NotFound) as exc:
         db.session.rollback()

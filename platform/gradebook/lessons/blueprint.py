@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_optional_date
@@ -37,7 +38,7 @@ def journal_url(lesson: Lesson) -> str:
 def _groups_for_adding(my_group_ids: list[int]) -> list[Group]:
     """The groups the account may add a lesson to: its own; all of the year for the admin."""
     if Role.ADMIN in g.school_roles:
-        year = current_year(db.session, date.today())
+        year = current_year(db.session, clock.today())
         if year is None:
             return []
         statement = select(Group).where(Group.year_id == year.id)
@@ -76,7 +77,7 @@ def _mine_page(
 def mine():
     require_reader(current_user, g.school)
     try:
-        day = parse_optional_date(request.args.get("day"), "day") or date.today()
+        day = parse_optional_date(request.args.get("day"), "day") or clock.today()
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("lessons.mine"))
@@ -99,9 +100,9 @@ def add():
     except ServiceError as exc:
         db.session.rollback()
         try:
-            day = parse_optional_date(form["on_day"], "on_day") or date.today()
+            day = parse_optional_date(form["on_day"], "on_day") or clock.today()
         except ServiceError:
-            day = date.today()
+            day = clock.today()
         return _mine_page(day, form, exc, 400)
     db.session.commit()
     flash(_("The lesson is added."), "success")
@@ -224,7 +225,7 @@ def delete(lesson_id: int):
     lesson = services.get_lesson(db.session, lesson_id)
     day = lesson.on_day
     try:
-        services.delete_lesson(db.session, current_user, g.school, lesson, date.today())
+        services.delete_lesson(db.session, current_user, g.school, lesson, clock.today())
     except ServiceError as exc:
         db.session.rollback()
         return _lesson_page(lesson_id, exc, 400)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from dienynas import clock
 from dienynas.clitools import committing, echo_json
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
@@ -29,7 +30,7 @@ def lessons_command(slug: str, start: str | None, end: str | None) -> None:
         school = get_school(db.session, slug)
         if school.status != SchoolStatus.ACTIVE:
             raise ServiceError(_("The school “%(slug)s” is not active.", slug=school.slug))
-        first = parse_optional_date(start, "from") or date.today()
+        first = parse_optional_date(start, "from") or clock.today()
         last = parse_optional_date(end, "to") or first + timedelta(
             days=services.GENERATION_DAYS - 1
         )

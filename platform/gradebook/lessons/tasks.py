@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from dienynas import clock
 from dienynas.extensions import db
 from dienynas.jobs import periodic, task
 from gradebook.lessons import services
@@ -41,7 +42,7 @@ def generate_lessons(today: str | None = None) -> None:
     """Lessons of the next ``GENERATION_DAYS`` days from ``today`` (ISO date; the scheduler
     passes none: the real today) in every active school. Idempotent; a school that fails does
     not stop the others, and the job is retried."""
-    start = date.fromisoformat(today) if today else date.today()
+    start = date.fromisoformat(today) if today else clock.today()
     end = start + timedelta(days=services.GENERATION_DAYS - 1)
     school_ids = db.session.scalars(
         select(School.id).where(School.status == SchoolStatus.ACTIVE).order_by(School.id)

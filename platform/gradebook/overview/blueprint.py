@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.access import SCHOOL_READERS
@@ -25,7 +24,7 @@ menu_item("overview.school", _l("School overview"), {Role.DIRECTOR, Role.ADMIN},
 @bp.get("/classes/overview")
 def my_classes():
     """The class head's entry: straight to the class they head, or a list when several."""
-    school_classes = services.classes_to_overview(db.session, current_user, g.school, date.today())
+    school_classes = services.classes_to_overview(db.session, current_user, g.school, clock.today())
     if len(school_classes) == 1 and not g.school_roles & SCHOOL_READERS:
         return redirect(url_for("overview.class_overview", class_id=school_classes[0].id))
     return render_template("overview/classes.html", classes=school_classes)
@@ -39,7 +38,7 @@ def class_overview(class_id: int):
         g.school,
         class_id,
         term_id=parse_id(request.args.get("term")),
-        today=date.today(),
+        today=clock.today(),
         locale=str(get_locale()),
     )
     return render_template("overview/class.html", overview=overview)
@@ -47,7 +46,7 @@ def class_overview(class_id: int):
 
 @bp.get("/overview")
 def school():
-    overview = services.school_overview(db.session, current_user, g.school, today=date.today())
+    overview = services.school_overview(db.session, current_user, g.school, today=clock.today())
     return render_template(
         "overview/school.html", overview=overview, recent_days=services.RECENT_DAYS
     )

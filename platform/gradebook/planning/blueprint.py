@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id, parse_optional_int
@@ -47,7 +48,7 @@ def _month(value: str | None, today: date) -> date:
 
 @bp.get("/tests")
 def month():
-    today = date.today()
+    today = clock.today()
     first = _month(request.args.get("month"), today)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     roles = g.school_roles
@@ -121,7 +122,7 @@ def _form_page(
     warnings: list[str] | None = None,
     status: int = 200,
 ):
-    today = date.today()
+    today = clock.today()
     year = current_year(db.session, today)
     groups = (
         []
@@ -151,7 +152,7 @@ def _read_form() -> dict:
         "topic": form.get("topic", ""),
         "kind_id": parse_id(form.get("kind_id")),
         "lesson_no": parse_optional_int(form.get("lesson_no"), "lesson_no", 0, 15),
-        "today": date.today(),
+        "today": clock.today(),
         "accept_warning": form.get("accept_warning") == "1",
     }
 
@@ -227,7 +228,7 @@ def cancel(test_id: int):
     test = services.get_test(db.session, test_id)
     month = test.on_day.strftime("%Y-%m")
     try:
-        services.cancel_test(db.session, current_user, g.school, test, today=date.today())
+        services.cancel_test(db.session, current_user, g.school, test, today=clock.today())
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id
@@ -32,7 +31,7 @@ menu_item("remarks.index", _l("Remarks"), {Role.CLASS_HEAD, Role.ADMIN, Role.DIR
 def index():
     """The classes whose remarks the account reads: all for the administrator and the
     director, else the classes it heads (one: straight to its list)."""
-    year = current_year(db.session, date.today())
+    year = current_year(db.session, clock.today())
     query = select(SchoolClass).order_by(SchoolClass.grade_level, SchoolClass.letter)
     query = query.where(SchoolClass.year_id == (year.id if year else None))
     if not g.school_roles & {Role.ADMIN, Role.DIRECTOR}:
@@ -56,7 +55,7 @@ def _target() -> tuple:
 def _form_page(
     student, group, form, error: ServiceError | None = None, status: int = 200, blocked=False
 ):
-    today = date.today()
+    today = clock.today()
     term = term_for(db.session, today)
     rows = (
         services.remarks_for_students(db.session, [student.person_id], term.starts_on, today)
@@ -90,7 +89,7 @@ def new():
         services.require_writer(db.session, current_user, g.school, student, group)
     except ServiceError as exc:
         return _form_page(student, None, {}, exc, 400, blocked=True)
-    return _form_page(student, group, {"on_day": date.today().isoformat(), "kind": "remark"})
+    return _form_page(student, group, {"on_day": clock.today().isoformat(), "kind": "remark"})
 
 
 @bp.post("/remarks/new")
@@ -104,7 +103,7 @@ def create():
             text=request.form.get("text", ""),
             on_day=parse_date(request.form.get("on_day"), "on_day"),
             group_id=group.id if group else None,
-            today=date.today(),
+            today=clock.today(),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
@@ -117,7 +116,7 @@ def create():
 
 
 def _period(term_id: int | None) -> tuple[Term | None, list[Term]]:
-    today = date.today()
+    today = clock.today()
     year = current_year(db.session, today)
     terms = (
         list(
@@ -151,7 +150,7 @@ def for_class(class_id: int):
         if term
         else []
     )
-    today = date.today()
+    today = clock.today()
     return render_template(
         "remarks/class.html",
         school_class=school_class,
@@ -173,7 +172,7 @@ def delete(remark_id: int):
     student_id, group_id = remark.student_id, remark.group_id
     class_id = parse_id(request.form.get("class_id"))
     try:
-        services.delete_remark(db.session, current_user, g.school, remark, today=date.today())
+        services.delete_remark(db.session, current_user, g.school, remark, today=clock.today())
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")

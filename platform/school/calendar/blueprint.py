@@ -15,7 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from accounts.models import Role
-from dienynas import forms
+from dienynas import clock, forms
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from school import permissions
@@ -93,9 +93,9 @@ def _calendar_page(
 ) -> tuple[str, int]:
     years = services.list_years(db.session)
     year = next((y for y in years if y.id == year_id), None) or services.choose_year(
-        years, date.today()
+        years, clock.today()
     )
-    name, first, last = services.propose_next_year(years, date.today())
+    name, first, last = services.propose_next_year(years, clock.today())
     defaults = {"year": {"name": name, "starts_on": _iso(first), "ends_on": _iso(last)}}
     term_days: dict[int, int] = {}
     if year is not None:

@@ -6,8 +6,6 @@ granted the ``form_groups`` right form groups and assign students to them.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from school import permissions
@@ -33,7 +32,7 @@ FORM_GROUPS = "form_groups"
 
 
 def _year(year_id: str | None) -> SchoolYear | None:
-    return services.pick_year(db.session, year_id, date.today())
+    return services.pick_year(db.session, year_id, clock.today())
 
 
 def _can_form_groups() -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import fields, replace
-from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from accounts.models import Account
+from dienynas import clock
 from dienynas.errors import DienynasError
 from dienynas.forms import parse_id
 from school.calendar.models import SchoolYear
@@ -131,7 +131,7 @@ def _year(session: Session, name: str) -> SchoolYear:
         if year is None:
             raise RowProblem("year", _("There is no school year “%(name)s”.", name=name))
         return year
-    year = current_year(session, date.today())
+    year = current_year(session, clock.today())
     if year is None:
         raise RowProblem("year", _("Set up the school year first."))
     return year

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
@@ -26,7 +25,7 @@ menu_item("locks.index", _l("Term locks"), {Role.ADMIN, Role.DIRECTOR}, order=80
 
 
 def _page(year: SchoolYear | None, error: ServiceError | None = None, status: int = 200):
-    today = date.today()
+    today = clock.today()
     years = db.session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on)).all()
     window = services.lock_window(db.session)
     return render_template(
@@ -48,7 +47,7 @@ def index():
     require_reader(current_user, g.school)
     year_id = parse_id(request.args.get("year"))
     year = (db.session.get(SchoolYear, year_id) if year_id else None) or current_year(
-        db.session, date.today()
+        db.session, clock.today()
     )
     return _page(year)
 
@@ -80,7 +79,7 @@ def set_window():
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
-        return _page(current_year(db.session, date.today()), exc, 400)
+        return _page(current_year(db.session, clock.today()), exc, 400)
     db.session.commit()
     flash(_("The unlock window is saved."), "success")
     return redirect(url_for("locks.index"))

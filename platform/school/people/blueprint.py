@@ -7,7 +7,6 @@ refused rule roll back and show the form again with the message and the submitte
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import ROLE_LABELS, Account, Role
+from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
@@ -130,7 +130,7 @@ def person(person_id: int):
 def students():
     actor = _actor()
     permissions.require_reader(actor, g.school)
-    classes = services.classes_of_current_year(db.session, date.today())
+    classes = services.classes_of_current_year(db.session, clock.today())
     managed = services.managed_class_ids(db.session, actor, g.school)
     wanted = parse_id(request.args.get("class"))
     selected = next((c for c in classes if c.id == wanted), None)
@@ -154,7 +154,7 @@ def students():
 
 
 def _class_choices(managed: set[int] | None) -> list:
-    classes = services.classes_of_current_year(db.session, date.today())
+    classes = services.classes_of_current_year(db.session, clock.today())
     return [c for c in classes if managed is None or c.id in managed]
 
 
@@ -218,7 +218,7 @@ def student_leave(person_id: int):
     student = services.get_student(db.session, person_id)
     services.require_class_manager(db.session, actor, g.school, student.class_id)
     if request.method == "GET":
-        form = {"left_on": date.today().isoformat()}
+        form = {"left_on": clock.today().isoformat()}
         return render_template("people/student_leave.html", student=student, form=form, error=None)
     form = {"left_on": request.form.get("left_on", "").strip()}
     try:

@@ -38,6 +38,7 @@ from accounts.services import (
     revoke_role,
     roles_in_school,
 )
+from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
@@ -102,7 +103,7 @@ def check_personal_code(code: str, today: date | None = None) -> date:
         raise ServiceError(
             _("The personal code does not hold a real date of birth."), field="personal_code"
         ) from None
-    if born > (today or date.today()):
+    if born > (today or clock.today()):
         raise ServiceError(
             _("The personal code holds a date of birth in the future."), field="personal_code"
         )
@@ -529,7 +530,7 @@ def add_student(
     """Enrol a student in a class of the current year: a person, an account (login from the
     names) and the ``student`` role. A personal code already recorded here for someone who is
     not a student (a member of staff) makes that person a student too."""
-    today = today or date.today()
+    today = today or clock.today()
     school_class = _class_for_student(session, class_id, today)
     require_class_manager(session, actor, school, school_class.id)
     clean = _validate(details, student=True, today=today)
@@ -562,7 +563,7 @@ def update_student(
     (whole-class and part groups), into the new class's whole-class groups; groups of several
     classes (languages, electives) are kept. A move that makes lessons clash is refused.
     """
-    today = today or date.today()
+    today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
     if class_id != student.class_id:
         school_class = _class_for_student(session, class_id, today)
@@ -635,7 +636,7 @@ def remove_student(
     """The student leaves: status "left" and the date; the records stay (archive duty). The
     student's account loses the ``student`` role here, and so do guardians who have no other
     student here."""
-    today = today or date.today()
+    today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
     if student.status == "left":
         raise ServiceError(_("This student has already left the school."))
@@ -699,7 +700,7 @@ def add_guardian(
     Otherwise a personal code already recorded here links that person; else a new person and
     account are made. The guardian gets the ``guardian`` role.
     """
-    today = today or date.today()
+    today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
     relation = _check_relation(relation)
     if login.strip():
@@ -757,7 +758,7 @@ def update_guardian(
     today: date | None = None,
 ) -> None:
     """Edit a guardian's details and their relation to this student."""
-    today = today or date.today()
+    today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
     relation = _check_relation(relation)
     guardian = session.get(Person, link.guardian_id)
@@ -1138,7 +1139,7 @@ def add_staff(
 ) -> tuple[Person, bool]:
     """Add a member of staff with their roles and extra rights; True when an existing person
     or account (``login``, or a personal code recorded here) was linked."""
-    today = today or date.today()
+    today = today or clock.today()
     _require_admin(actor, school)
     chosen_roles, chosen_rights = _check_roles_and_rights(roles, rights)
     if login.strip():
@@ -1173,7 +1174,7 @@ def update_staff(
 ) -> Person:
     """Edit a member of staff (their person record is made when the account had none).
     ``subject_ids`` None leaves the subjects they teach as they are."""
-    today = today or date.today()
+    today = today or clock.today()
     _require_admin(actor, school)
     chosen_roles, chosen_rights = _check_roles_and_rights(roles, rights)
     clean = _validate(details, student=False, today=today)
@@ -1244,7 +1245,7 @@ def students_without_guardian_login(
     """Per class, the active students none of whose guardians can log in (see
     :func:`_can_log_in`), students with no guardian linked included; classes without such
     students are left out. Two queries."""
-    classes = _report_classes(session, actor, school, today or date.today())
+    classes = _report_classes(session, actor, school, today or clock.today())
     if not classes:
         return []
     by_class = {c.id: ClassReport(c) for c in classes}
@@ -1291,7 +1292,7 @@ def missing_contacts(
 ) -> list[ClassContacts]:
     """Per class, active students and their guardians with no e-mail or no phone (the
     person's or, failing that, their account's). Three queries."""
-    classes = _report_classes(session, actor, school, today or date.today())
+    classes = _report_classes(session, actor, school, today or clock.today())
     if not classes:
         return []
     by_class = {c.id: ClassContacts(c) for c in classes}

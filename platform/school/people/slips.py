@@ -13,6 +13,7 @@ from flask import render_template, url_for
 from markupsafe import Markup
 from weasyprint import HTML
 
+from dienynas import clock
 from dienynas.i18n import in_locale
 from school.people.services import Slip
 from tenants.models import School
@@ -30,7 +31,7 @@ def slips_pdf(slips: list[Slip], school: School, today: date | None = None) -> b
                         slip=slip,
                         school=school,
                         address=address,
-                        issued_on=today or date.today(),
+                        issued_on=today or clock.today(),
                     )
                 )
             )

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_optional_date
@@ -64,7 +65,7 @@ def _chosen_date(year: SchoolYear | None) -> date:
         chosen = None
     if chosen is not None and EARLIEST <= chosen <= LATEST:
         return chosen
-    today = date.today()
+    today = clock.today()
     return services.clamp(today, year.starts_on, year.ends_on) if year else today
 
 
@@ -92,7 +93,7 @@ def index():
     years = list_years(db.session)
     chosen = request.args.get("year", "")
     year = next((y for y in years if str(y.id) == chosen), None)
-    year = year or choose_year(years, date.today())
+    year = year or choose_year(years, clock.today())
     return render_template(
         "timetable/index.html",
         years=years,
@@ -111,7 +112,7 @@ def _week_page(title: str, which, on: date, schedule, year: SchoolYear | None, *
         week=services.week(db.session, which, on, schedule),
         on=on,
         year=year,
-        today=date.today(),
+        today=clock.today(),
         **extra,
     )
 
@@ -136,7 +137,7 @@ def class_week(class_id: int):
 def teacher_week(person_id: int):
     _require_reader()
     teacher = get_person(db.session, person_id)
-    year = current_year(db.session, date.today())
+    year = current_year(db.session, clock.today())
     return _week_page(
         _("Timetable of %(name)s", name=teacher.full_name),
         services.teacher_filter(person_id),
@@ -151,7 +152,7 @@ def teacher_week(person_id: int):
 def room_week(room_id: int):
     _require_reader()
     room = get_room(db.session, room_id)
-    year = current_year(db.session, date.today())
+    year = current_year(db.session, clock.today())
     return _week_page(
         _("Timetable of room %(code)s", code=room.code),
         services.room_filter(room_id),
@@ -201,7 +202,7 @@ def _edit_page(
         weekdays=_weekday_choices(),
         form=form,
         error=error,
-        today=date.today(),
+        today=clock.today(),
     ), status
 
 
@@ -211,7 +212,7 @@ def edit_class(class_id: int):
     school_class, year = services.get_class(db.session, class_id)
     form = {
         "weekday": str(services.MONDAY),
-        "valid_from": services.clamp(date.today(), year.starts_on, year.ends_on).isoformat(),
+        "valid_from": services.clamp(clock.today(), year.starts_on, year.ends_on).isoformat(),
         "valid_to": year.ends_on.isoformat(),
     }
     return _edit_page(school_class, year, form)
@@ -274,7 +275,7 @@ def _move_page(entry: TimetableEntry, form: dict[str, str], error=None, status: 
 def move_entry(entry_id: int):
     _require_editor()
     entry = services.get_entry(db.session, entry_id)
-    start = services.clamp(date.today(), entry.valid_from, services.last_day(db.session, entry))
+    start = services.clamp(clock.today(), entry.valid_from, services.last_day(db.session, entry))
     form = {
         "weekday": str(entry.weekday),
         "lesson_no": str(entry.lesson_no),
@@ -334,7 +335,7 @@ def _end_page(entry: TimetableEntry, form: dict[str, str], error=None, status: i
 def end_entry(entry_id: int):
     _require_editor()
     entry = services.get_entry(db.session, entry_id)
-    start = services.clamp(date.today(), entry.valid_from, services.last_day(db.session, entry))
+    start = services.clamp(clock.today(), entry.valid_from, services.last_day(db.session, entry))
     return _end_page(entry, {"from_date": start.isoformat()})
 
 
