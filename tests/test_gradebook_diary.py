@@ -370,13 +370,15 @@ def test_homework_file_for_the_child_not_for_outsiders(app, client, week, world)
     week.outsider.account_id = outsider_account.id
     week.session.commit()
     login(client, "guardian.both")
-    response = client.get(f"{BASE}/files/{file_id}")
+    page = client.get(f"{BASE}?week={MONDAY.isoformat()}").get_data(as_text=True)
+    assert f"/s/school-a/lessons/files/{file_id}" in page
+    response = client.get(f"/s/school-a/lessons/files/{file_id}")
     assert response.status_code == 200 and response.data == b"%PDF"
     assert "fractions.pdf" in response.headers["Content-Disposition"]
     client = app.test_client()
     login(client, "outsider.a")
-    assert client.get(f"{BASE}/files/{file_id}").status_code == 403
-    assert client.get(f"{BASE}/files/999999").status_code == 404
+    assert client.get(f"/s/school-a/lessons/files/{file_id}").status_code == 403
+    assert client.get("/s/school-a/lessons/files/999999").status_code == 404
 
 
 # --- query budget -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, g, render_template, request, send_file
+from flask import Blueprint, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -65,19 +65,6 @@ def week():
         other_schools=len(services.diary_schools(current_user)) > 1,
         marks=MARK_LABELS,
         remark_kinds=REMARK_KINDS,
-    )
-
-
-@bp.get("/diary/files/<int:file_id>")
-def homework_file(file_id: int):
-    """A homework attachment, for those who read the diary of a student in the lesson's group
-    (and the staff who read the school's records)."""
-    attachment = services.homework_file_for(db.session, current_user, g.school, file_id)
-    return send_file(
-        services.file_content(attachment),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.file_name,
     )
 
 

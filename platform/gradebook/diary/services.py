@@ -14,12 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from io import BytesIO
 from typing import Any
 
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
@@ -27,10 +26,8 @@ from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date
 from dienynas.i18n import in_locale
-from gradebook.access import SCHOOL_READERS, diary_student_ids, require_group_reader
-from gradebook.lessons.models import Homework, HomeworkFile, Lesson
+from gradebook.access import SCHOOL_READERS
 from school.calendar.models import term_label
-from school.classes.models import Group, GroupStudent
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
 from school.people.services import name_sort_key
@@ -678,32 +675,3 @@ def _summary(rows: Iterable[dict[str, Any]], locale: str) -> list[TermSubject]:
 
 
 # --- homework files ---------------------------------------------------------------------------
-
-
-def homework_file_for(
-    session: Session, account: Account, school: School, file_id: int
-) -> HomeworkFile:
-    """A homework attachment the account may open: its own or its child's lesson (a student
-    of the lesson's group), or staff who read the group (``require_group_reader``)."""
-    row = session.execute(
-        select(HomeworkFile, Lesson.group_id)
-        .join(Homework, Homework.id == HomeworkFile.homework_id)
-        .join(Lesson, Lesson.id == Homework.lesson_id)
-        .where(HomeworkFile.id == file_id)
-    ).first()
-    if row is None:
-        raise NotFound(_("There is no such file."))
-    attachment, group_id = row
-    own = diary_student_ids(session, account)
-    in_group = session.scalar(
-        select(GroupStudent.student_id)
-        .where(GroupStudent.group_id == group_id, GroupStudent.student_id.in_(own))
-        .limit(1)
-    )
-    if in_group is None:
-        require_group_reader(session, account, school, session.get(Group, group_id))
-    return attachment
-
-
-def file_content(attachment: HomeworkFile) -> BytesIO:
-    return BytesIO(attachment.content)
