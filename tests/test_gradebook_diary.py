@@ -426,7 +426,7 @@ def _page_queries(client, count_queries, path: str) -> int:
 
 def test_page_queries_are_constant(client, classroom, world, count_queries):
     """1 child with 5 classmates and an empty week vs 2 children with 30 classmates and a month
-    of lessons: the same number of queries, at most 8 with the login, grants and binding."""
+    of lessons: the same number of queries, at most 8 with the school, binding and account."""
     c = classroom
     c.session.commit()
     login(client, "guardian.both")
@@ -438,8 +438,8 @@ def test_page_queries_are_constant(client, classroom, world, count_queries):
     _month_of_lessons(c, [*c.students, *extra])
     c.session.commit()
     big = _page_queries(client, count_queries, f"{BASE}?week={(MONDAY + timedelta(weeks=2))}")
-    # the account, its grants, the school, the binding (4), who reads whom, the week
-    assert small == big == 6
+    # the school, the binding, the account with its grants (3), who reads whom, the week
+    assert small == big == 5
 
 
 def test_service_queries_do_not_grow_with_children_and_days(classroom, count_queries):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from accounts import services
 from accounts.models import Account
@@ -24,7 +25,8 @@ def load_account(session_id: str) -> Account | None:
     account_id = session_id.partition(".")[0]
     if not account_id.isdigit():
         return None
-    account = db.session.get(Account, int(account_id))
+    # One query for the account and its grants (every page reads the roles).
+    account = db.session.get(Account, int(account_id), options=[joinedload(Account.grants)])
     if account is None or account.get_id() != session_id:
         return None
     return account
