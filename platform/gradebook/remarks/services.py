@@ -181,7 +181,9 @@ def delete_remark(
     session: Session, account: Account, school: School, remark: Remark, *, today: date
 ) -> None:
     if Role.ADMIN not in roles_in_school(account, school) and remark.written_by != account.id:
-        raise PermissionDenied(_("Only the remark's author and the administrator may delete it."))
+        raise PermissionDenied(
+            _("Only the remark's author and the e-diary administrator may delete it.")
+        )
     if remark.id not in deletable(session, account, school, [remark], today):
         raise ServiceError(
             _("The remark's term has ended; only the e-diary administrator may delete it now.")
