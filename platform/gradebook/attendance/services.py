@@ -152,6 +152,13 @@ def _write_mark(
     return existing
 
 
+def _lock_lesson_marks(session: Session, lesson: Lesson) -> None:
+    """Writers of one lesson's marks take turns (the lesson's row lock): two teachers saving
+    the same student's mark at once would otherwise both insert it, and the second would fail
+    on the primary key instead of changing the mark."""
+    session.execute(select(Lesson.id).where(Lesson.id == lesson.id).with_for_update())
+
+
 def mark_attendance(
     session: Session,
     account: Account,
@@ -167,6 +174,7 @@ def mark_attendance(
     require_lesson_writer(session, account, school, lesson)
     mark = _check_mark(mark)
     _check_lesson_held(lesson, today)
+    _lock_lesson_marks(session, lesson)
     in_group = session.scalar(
         select(GroupStudent.student_id).where(
             GroupStudent.group_id == lesson.group_id, GroupStudent.student_id == student_id
@@ -197,6 +205,7 @@ def mark_lesson(
     Returns the lesson's marks after the change, by student id."""
     require_lesson_writer(session, account, school, lesson)
     _check_lesson_held(lesson, today)
+    _lock_lesson_marks(session, lesson)
     members = set(
         session.scalars(
             select(GroupStudent.student_id).where(GroupStudent.group_id == lesson.group_id)
