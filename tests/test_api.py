@@ -67,7 +67,8 @@ def token_for(session: Session, account, **kwargs) -> str:
 
 
 def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
+    """The token's header; a refused token is answered in the Accept-Language (English here)."""
+    return {"Authorization": f"Bearer {secret}", "Accept-Language": "en"}
 
 
 @pytest.fixture
@@ -186,11 +187,13 @@ def test_missing_unknown_and_expired_tokens_are_401(app, client, classroom):
         (bearer("dnk_unknown"), "The API token is not valid."),
         (bearer(expired), "The API token has expired."),
     ):
-        response = client.get("/api/v1/me", headers=headers)
+        response = client.get("/api/v1/me", headers={**headers, "Accept-Language": "en"})
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert response.get_json()["error"] == "unauthorized"
         assert message in response.get_json()["message"]
+    lithuanian = client.get("/api/v1/me", headers={"Accept-Language": "lt"}).get_json()
+    assert lithuanian["message"].startswith("Pateikite API prieigos raktą")
     # the last day it works is the expiry date itself
     assert client.get("/api/v1/me", headers=bearer(expiring)).status_code == 200
 
