@@ -9,6 +9,7 @@ from alembic import context
 import accounts.models  # noqa: F401  (registers the shared tables)
 import api.models  # noqa: F401
 import tenants.models  # noqa: F401
+import transfers.models  # noqa: F401
 from dienynas.database import PublicModel
 
 config = context.config

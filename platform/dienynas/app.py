@@ -42,6 +42,7 @@ FEATURES = (
     "gradebook.overview",
     "notifications",
     "api",
+    "transfers",
 )
 
 #: Endpoints a user who must change the password may still reach.

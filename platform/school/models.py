@@ -15,12 +15,14 @@ from school.imports.models import ImportBatch
 from school.locks.models import LockWindow, TermLock
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
 from school.timetable.models import TimetableEntry
+from transfers.models import CarriedRecord
 
 __all__ = [
     "AssessmentKind",
     "Attendance",
     "BellPeriod",
     "BellSchedule",
+    "CarriedRecord",
     "Excuse",
     "Grade",
     "GradeChange",
