@@ -286,7 +286,7 @@ def test_only_the_class_head_excuses(classroom):
 @pytest.mark.parametrize(
     ("start", "end", "extra", "message"),
     [
-        (date(2026, 9, 9), MONDAY, {}, "The last day is before the first day"),
+        (date(2026, 9, 9), MONDAY, {}, "The last day must not be before the first day"),
         (date(2027, 7, 5), date(2027, 7, 9), {}, "There are no school days from"),
         (date(2026, 10, 26), date(2026, 10, 30), {}, "There are no school days from"),
         (MONDAY, MONDAY, {"reason": "holiday"}, "Choose the reason"),
@@ -387,7 +387,7 @@ def test_guardian_of_another_child_is_refused(classroom):
 @pytest.mark.parametrize(
     ("start", "end", "today", "message"),
     [
-        (date(2026, 9, 18), date(2026, 9, 14), TODAY, "The last day is before the first day"),
+        (date(2026, 9, 18), date(2026, 9, 14), TODAY, "The last day must not be before the first day"),
         (date(2026, 9, 30), date(2026, 10, 1), TODAY, "Guardians excuse days that have passed"),
         (date(2027, 1, 28), date(2027, 2, 2), date(2027, 2, 10), "days of the current term only"),
         (date(2026, 8, 24), date(2026, 8, 28), TODAY, "days of the current term only"),
@@ -477,7 +477,7 @@ def test_guardian_page_refuses_bad_input_and_other_children(
             "to_day": "2026-09-14", "reason": "illness"}  # fmt: skip
     response = post_form(client, f"{BASE}/excuses", form)
     assert response.status_code == 400
-    assert "The last day is before the first day." in response.get_data(as_text=True)
+    assert "The last day must not be before the first day." in response.get_data(as_text=True)
     response = post_form(client, f"{BASE}/excuses", form | {"from_day": "14.09.2026"})
     assert response.status_code == 400
     assert "is not a date" in response.get_data(as_text=True)

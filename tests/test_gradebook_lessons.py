@@ -249,7 +249,7 @@ def test_command_generates_and_prints_json(run, classroom, world):
         (("--school", "school-a", "--from", "2026-13-01"), "is not a date"),
         (
             ("--school", "school-a", "--from", "2026-09-10", "--to", "2026-09-07"),
-            "The last day must not be before the first.",
+            "The last day must not be before the first day.",
         ),
     ],
 )

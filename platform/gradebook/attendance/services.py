@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
@@ -306,7 +306,7 @@ def _check_note(note: str | None) -> str | None:
 
 def _check_order(from_day: date, to_day: date) -> None:
     if to_day < from_day:
-        raise ServiceError(_("The last day is before the first day."), field="to_day")
+        raise ServiceError(_("The last day must not be before the first day."), field="to_day")
 
 
 def _span_days(session: Session, from_day: date, to_day: date) -> list[date]:
@@ -751,8 +751,8 @@ def summary_csv(summary: MonthSummary) -> bytes:
             _("Missed lessons, excused"),
             _("Missed lessons, unexcused"),
             _("Missed lessons in all"),
-            _("Late"),
-            _("Left early"),
+            pgettext("count column", "Late"),
+            pgettext("count column", "Left early"),
         ]
     )
     for row in summary.rows:

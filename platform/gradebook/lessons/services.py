@@ -167,7 +167,7 @@ def generate_school_lessons(session: Session, start: date, end: date) -> Generat
     """The generation pass of the daily job and the command for the school the session is
     bound to: remove stale generated lessons, then create the timetable's (every group)."""
     if end < start:
-        raise ServiceError(_("The last day must not be before the first."), field="to")
+        raise ServiceError(_("The last day must not be before the first day."), field="to")
     if end - start > timedelta(days=366):
         raise ServiceError(_("Generate lessons for at most a year at a time."), field="to")
     removed = remove_stale_lessons(session, start, end)
