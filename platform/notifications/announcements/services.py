@@ -1,0 +1,209 @@
+"""Announcements: the administrator or the director writes one for the whole school or for
+chosen classes and/or audiences (guardians, students, staff), to publish now or at a chosen
+time. Publishing writes an 'announcement' outbox event (the periodic job publishes the due
+ones, once: the row is marked published in the same statement that picks it).
+
+Addressing: no audience chosen means everyone. Classes narrow guardians and students to those
+of the chosen classes; staff are never narrowed by class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
+from accounts.services import require_role, roles_in_school
+from dienynas.errors import ServiceError
+from notifications.announcements.models import AUDIENCES, Announcement
+from notifications.outbox import record_event
+from school.classes.models import SchoolClass
+from school.people.models import Guardianship, Person, Student
+from tenants.models import School
+
+TITLE_MAX = 200
+BODY_MAX = 10_000
+AUDIENCE_LABELS = {
+    "guardians": _l("Guardians"),
+    "students": _l("Students"),
+    "staff": _l("Staff"),
+}
+
+
+def create(
+    session: Session,
+    account: Account,
+    school: School,
+    now: datetime,
+    *,
+    title: str | None,
+    body: str | None,
+    audiences: Sequence[str] = (),
+    class_ids: Sequence[int] = (),
+    publish_at: datetime | None = None,
+) -> Announcement:
+    """Write an announcement; published at once unless ``publish_at`` is in the future."""
+    require_role(account, school, Role.ADMIN, Role.DIRECTOR)
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if not title:
+        raise ServiceError(_("Write the title."), field="title")
+    if len(title) > TITLE_MAX:
+        raise ServiceError(
+            _("The title is longer than %(max)d characters.", max=TITLE_MAX), field="title"
+        )
+    if not body:
+        raise ServiceError(_("Write the announcement."), field="body")
+    if len(body) > BODY_MAX:
+        raise ServiceError(
+            _("The announcement is longer than %(max)d characters.", max=BODY_MAX), field="body"
+        )
+    if not set(audiences) <= set(AUDIENCES):
+        raise ServiceError(_("Choose the audience from the list."), field="audiences")
+    if class_ids:
+        found = set(session.scalars(select(SchoolClass.id).where(SchoolClass.id.in_(class_ids))))
+        if found != set(class_ids):
+            raise ServiceError(_("Choose the classes from the list."), field="classes")
+        if audiences and not set(audiences) & {"guardians", "students"}:
+            raise ServiceError(
+                _("Classes narrow guardians and students: choose one of them too."),
+                field="classes",
+            )
+    if publish_at is not None and publish_at.tzinfo is None:
+        raise ValueError("publish_at must be timezone-aware")
+    announcement = Announcement(
+        title=title,
+        body=body,
+        author_id=account.id,
+        audiences=sorted(set(audiences)),
+        class_ids=sorted(set(class_ids)),
+        publish_at=publish_at if publish_at and publish_at > now else now,
+    )
+    session.add(announcement)
+    session.flush()
+    if announcement.publish_at <= now:
+        publish_due(session, now)
+    return announcement
+
+
+def publish_due(session: Session, now: datetime) -> list[int]:
+    """Publish the bound school's announcements due by ``now`` (each exactly once: two runs
+    at the same time cannot both pick one) and write their outbox events. Returns their ids."""
+    ids = sorted(
+        session.scalars(
+            update(Announcement)
+            .where(Announcement.published_at.is_(None), Announcement.publish_at <= now)
+            .values(published_at=now)
+            .returning(Announcement.id)
+        )
+    )
+    for announcement_id in ids:
+        record_event(session, "announcement", actor_id=None, announcement_id=announcement_id)
+    session.flush()
+    return ids
+
+
+def recipients_of_announcements(
+    session: Session, school_id: int, announcement_ids: set[int]
+) -> dict[int, set[int]]:
+    """announcement id → the accounts it is addressed to (the dispatch's recipients)."""
+    announcements = list(
+        session.scalars(select(Announcement).where(Announcement.id.in_(announcement_ids)))
+    )
+    if not announcements:
+        return {}
+    students = session.execute(
+        select(Student.person_id, Student.class_id, Person.account_id)
+        .join(Person, Person.id == Student.person_id)
+        .where(Student.status == "active")
+    ).all()
+    guardians = session.execute(
+        select(Student.class_id, Person.account_id)
+        .join(Guardianship, Guardianship.student_id == Student.person_id)
+        .join(Person, Person.id == Guardianship.guardian_id)
+        .where(Student.status == "active", Person.account_id.is_not(None))
+    ).all()
+    staff = set(
+        session.scalars(
+            select(SchoolGrant.account_id).where(
+                SchoolGrant.school_id == school_id,
+                SchoolGrant.role.in_([r.value for r in STAFF_ROLES]),
+            )
+        )
+    )
+    result: dict[int, set[int]] = {}
+    for a in announcements:
+        audiences = set(a.audiences) or set(AUDIENCES)
+        classes = set(a.class_ids)
+        accounts: set[int] = set()
+        if "students" in audiences:
+            accounts |= {acc for _, c, acc in students if acc and (not classes or c in classes)}
+        if "guardians" in audiences:
+            accounts |= {acc for c, acc in guardians if not classes or c in classes}
+        if "staff" in audiences:
+            accounts |= staff
+        accounts.discard(a.author_id)
+        result[a.id] = accounts
+    return result
+
+
+def visible(session: Session, account: Account, school: School, limit: int = 50):
+    """The published announcements addressed to ``account`` (the author's own and, for the
+    administrator and the director, all), newest first; one query."""
+    roles = roles_in_school(account, school)
+    query = (
+        select(Announcement, Account.name)
+        .join(Account, Account.id == Announcement.author_id)
+        .where(Announcement.published_at.is_not(None))
+        .order_by(Announcement.published_at.desc(), Announcement.id.desc())
+        .limit(limit)
+    )
+    if not roles & {Role.ADMIN, Role.DIRECTOR}:
+        me = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+        own_classes = select(Student.class_id).where(
+            Student.person_id == me, Student.status == "active"
+        )
+        child_classes = (
+            select(Student.class_id)
+            .join(Guardianship, Guardianship.student_id == Student.person_id)
+            .where(Guardianship.guardian_id == me, Student.status == "active")
+        )
+        no_audience = func.cardinality(Announcement.audiences) == 0
+        no_class = func.cardinality(Announcement.class_ids) == 0
+
+        def in_classes(classes):
+            return or_(no_class, Announcement.class_ids.overlap(func.array(classes)))
+
+        conditions = [Announcement.author_id == account.id]
+        if roles & STAFF_ROLES:
+            conditions.append(or_(no_audience, Announcement.audiences.any("staff")))
+        for role, audience, classes in (
+            (Role.STUDENT, "students", own_classes),
+            (Role.GUARDIAN, "guardians", child_classes),
+        ):
+            if role in roles:
+                conditions.append(
+                    and_(
+                        or_(no_audience, Announcement.audiences.any(audience)),
+                        in_classes(classes),
+                    )
+                )
+        query = query.where(or_(*conditions))
+    return session.execute(query).all()
+
+
+def pending(session: Session, account: Account, school: School) -> list[Announcement]:
+    """Scheduled announcements not yet published (for the administrator and the director)."""
+    require_role(account, school, Role.ADMIN, Role.DIRECTOR)
+    return list(
+        session.scalars(
+            select(Announcement)
+            .where(Announcement.published_at.is_(None))
+            .order_by(Announcement.publish_at)
+        )
+    )
