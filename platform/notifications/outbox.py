@@ -28,6 +28,14 @@ EVENT_KINDS = frozenset(
         "test",
         "term_grade",
         "excuse_decision",
+        # transfers (notifications/transfers.py): a student heading to the school, a former
+        # student claimed by another school, the guardians told of the child's new school
+        "transfer_incoming",
+        "transfer_claimed",
+        "transfer_new_school",
+        # a new message in a thread (notifications/messages), a published announcement
+        "message",
+        "announcement",
     }
 )
 

@@ -15,15 +15,19 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Account
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Homework, Lesson
 from gradebook.planning.models import PlannedTest
 from gradebook.remarks.models import Remark
+from notifications.announcements.models import Announcement
+from notifications.messages.models import Message, MessageThread
 from school.classes.models import Group
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import pass_fail_label
 from school.people.models import Person
+from tenants.models import School
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Facts:
     day: date | None = None
     until: date | None = None
     text: str | None = None
+    school: str | None = None  # transfers: the other school's name
+    title: str | None = None  # a message thread's subject, an announcement's title
+    author: str | None = None  # a message's sender
 
 
 def _subject_of_group(session: Session, group_id: int | None) -> Translated | None:
@@ -190,7 +197,46 @@ def load_facts(session: Session, kind: str, ids: dict[str, int]) -> Facts | None
             until=excuse.to_day,
             text=excuse.decision_note,
         )
+    if kind in ("transfer_incoming", "transfer_claimed", "transfer_new_school"):
+        return _transfer_facts(session, kind, ids)
+    if kind in ("message", "announcement"):
+        return _posted_facts(session, kind, ids)
     raise ValueError(f"no text for event kind {kind!r}")
+
+
+def _transfer_facts(session: Session, kind: str, ids: dict[str, int]) -> Facts | None:
+    """A transfer notice: the student's name and the other school's (from the public pool row,
+    which every school's role may read)."""
+    from transfers.models import PoolEntry
+
+    entry = session.get(PoolEntry, ids["pool_id"])
+    if entry is None:
+        return None
+    other_id = entry.from_school_id if kind == "transfer_incoming" else entry.claimed_school_id
+    other = session.get(School, other_id) if other_id else None
+    if other is None:  # returned to the pool meanwhile: nothing true to say
+        return None
+    return Facts(kind, student=entry.full_name, school=other.name, day=entry.left_on)
+
+
+def _posted_facts(session: Session, kind: str, ids: dict[str, int]) -> Facts | None:
+    """A new message (the thread's subject, the sender, the text) or a published announcement."""
+    if kind == "message":
+        message = session.get(Message, ids["message_id"])
+        if message is None:
+            return None
+        thread = session.get(MessageThread, message.thread_id)
+        sender = session.get(Account, message.sender_id)
+        return Facts(
+            "message",
+            title=thread.subject,
+            author=sender.name if sender else None,
+            text=message.body,
+        )
+    announcement = session.get(Announcement, ids["announcement_id"])
+    if announcement is None:
+        return None
+    return Facts("announcement", title=announcement.title, text=announcement.body)
 
 
 @dataclass(frozen=True)
@@ -263,6 +309,19 @@ def render(facts: Facts, locale: str) -> Rendered:
             title = _("Excuse for %(start)s – %(end)s approved", **span)
         else:
             title = _("Excuse for %(start)s – %(end)s rejected", **span)
+    elif facts.kind == "transfer_incoming":
+        title = _("A student is heading to your school: %(name)s", name=facts.student)
+        lines.append(_("Previous school: %(school)s", school=facts.school))
+        lines.append(_("Left on %(date)s", date=_day(facts.day)))
+        lines.append(_("Find the student in the pool of unassigned students to claim them."))
+    elif facts.kind == "transfer_claimed":
+        title = _("%(name)s now studies at %(school)s", name=facts.student, school=facts.school)
+    elif facts.kind == "transfer_new_school":
+        title = _("Your child's new school is %(school)s", school=facts.school)
+    elif facts.kind == "message":
+        title = _("New message from %(name)s: %(subject)s", name=facts.author, subject=facts.title)
+    elif facts.kind == "announcement":
+        title = _("Announcement: %(title)s", title=facts.title)
     else:
         raise ValueError(f"no text for event kind {facts.kind!r}")
     if facts.text:

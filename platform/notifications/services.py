@@ -23,11 +23,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.models import Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.i18n import in_locale
+from notifications.announcements.services import recipients_of_announcements
 from notifications.channels import DeliveryError, SmsProvider, mailer, sms_provider
+from notifications.messages.services import recipients_of_messages
 from notifications.models import (
     CHANNELS,
     DEFAULT_MODES,
@@ -39,6 +41,7 @@ from notifications.outbox import EVENT_KINDS
 from notifications.rendering import Facts, Rendered, load_facts, render
 from school.classes.models import GroupStudent
 from school.people.models import Guardianship, Person, Student
+from tenants.binding import session_binding
 from tenants.models import School
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,12 @@ STUDENT_KINDS = frozenset(
 )
 #: Events for a whole group (every student of the group and their guardians are told).
 GROUP_KINDS = frozenset({"homework", "test"})
+#: Transfer notices for the school's directors and administrators (notifications/transfers.py).
+HEADS_KINDS = frozenset({"transfer_incoming", "transfer_claimed"})
+#: Events for a student's guardians only (not the student's own account).
+GUARDIAN_KINDS = frozenset({"transfer_new_school"})
+#: Events whose recipients their record keeps (a message's receipts, an announcement's audience).
+OWN_RECIPIENTS_KINDS = frozenset({"message", "announcement"})
 #: A send attempt per RQ try: the first run and ``DEFAULT_RETRY.max`` retries.
 MAX_ATTEMPTS = 4
 #: Events one dispatch transaction takes.
@@ -63,6 +72,11 @@ KIND_LABELS = {
     "test": _l("Announced tests"),
     "term_grade": _l("Term grades"),
     "excuse_decision": _l("Decisions on excuses"),
+    "transfer_incoming": _l("Students heading to the school"),
+    "transfer_claimed": _l("Former students claimed by another school"),
+    "transfer_new_school": _l("A child's new school"),
+    "message": _l("Messages"),
+    "announcement": _l("Announcements"),
 }
 CHANNEL_LABELS = {"in_app": _l("In the e-diary"), "email": _l("E-mail"), "sms": _l("SMS")}
 MODE_LABELS = {"instant": _l("At once"), "off": _l("Off")}
@@ -140,7 +154,9 @@ def save_preferences(session: Session, account: Account, form: Mapping[str, str]
 
 def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, set[int]]:
     """event id → recipient account ids: the student (own account) and their guardians; for
-    group events every active student of the group and their guardians; never the actor."""
+    group events every active student of the group and their guardians; for the transfer
+    notices of ``HEADS_KINDS`` the school's directors and administrators; for
+    ``GUARDIAN_KINDS`` the student's guardians only; never the actor."""
     group_ids = {e.payload["group_id"] for e in events if e.kind in GROUP_KINDS}
     members: dict[int, set[int]] = defaultdict(set)
     if group_ids:
@@ -155,10 +171,13 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
     for e in events:
         if e.kind in GROUP_KINDS:
             students_of[e.id] = members[e.payload["group_id"]]
+        elif e.kind in HEADS_KINDS or e.kind in OWN_RECIPIENTS_KINDS:
+            students_of[e.id] = set()
         else:
             students_of[e.id] = {e.payload["student_id"]}
     all_students = set().union(*students_of.values())
     accounts_of: dict[int, set[int]] = defaultdict(set)
+    guardians_of: dict[int, set[int]] = defaultdict(set)
     if all_students:
         own = session.execute(
             select(Person.id, Person.account_id).where(
@@ -174,9 +193,38 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
         )
         for student_id, account_id in guardians:
             accounts_of[student_id].add(account_id)
+            guardians_of[student_id].add(account_id)
+    heads: set[int] = set()
+    binding = session_binding(session)
+    if binding is not None and any(e.kind in HEADS_KINDS for e in events):
+        heads = set(
+            session.scalars(
+                select(SchoolGrant.account_id).where(
+                    SchoolGrant.school_id == binding.school_id,
+                    SchoolGrant.role.in_((Role.ADMIN.value, Role.DIRECTOR.value)),
+                )
+            )
+        )
+    by_message = recipients_of_messages(
+        session, {e.payload["message_id"] for e in events if e.kind == "message"}
+    )
+    announcement_ids = {e.payload["announcement_id"] for e in events if e.kind == "announcement"}
+    by_announcement = (
+        recipients_of_announcements(session, binding.school_id, announcement_ids)
+        if announcement_ids and binding is not None
+        else {}
+    )
     result: dict[int, set[int]] = {}
     for e in events:
-        recipients = set().union(*(accounts_of[s] for s in students_of[e.id]))
+        if e.kind == "message":
+            recipients = set(by_message.get(e.payload["message_id"], ()))
+        elif e.kind == "announcement":
+            recipients = set(by_announcement.get(e.payload["announcement_id"], ()))
+        elif e.kind in HEADS_KINDS:
+            recipients = set(heads)
+        else:
+            found = guardians_of if e.kind in GUARDIAN_KINDS else accounts_of
+            recipients = set().union(*(found[s] for s in students_of[e.id]))
         recipients.discard(e.actor_id)
         result[e.id] = recipients
     return result
