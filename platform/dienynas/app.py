@@ -41,6 +41,8 @@ FEATURES = (
     "gradebook.diary",
     "gradebook.overview",
     "notifications",
+    "notifications.messages",
+    "notifications.announcements",
     "api",
     "transfers",
 )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
     text,
@@ -51,8 +53,50 @@ MODES = ("instant", "digest", "off")
 #: Without a saved choice: in the app and by e-mail at once, no SMS.
 DEFAULT_MODES = {"in_app": "instant", "email": "instant", "sms": "off"}
 #: pending (waiting for a send job), sent, failed (after the last retry; ``error`` says why),
-#: skipped (nothing to send: no address, the record is gone, no SMTP server in development).
-STATES = ("pending", "sent", "failed", "skipped")
+#: skipped (nothing to send: no address, the record is gone, no SMTP server in development),
+#: digest (an e-mail waiting for the recipient's daily digest; sent with it).
+STATES = ("pending", "sent", "failed", "skipped", "digest")
+
+
+class NotificationDigest(SchoolModel):
+    """One recipient's daily digest e-mail: unique per (account, day, channel), so the job
+    that builds and sends it may run any number of times."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (
+        UniqueConstraint("account_id", "day", "channel"),
+        CheckConstraint("channel IN ('email')", name="channel"),
+        CheckConstraint("state IN ('pending', 'sent', 'failed', 'skipped')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger)  # public.accounts.id
+    #: the school's local day the digest is for
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(8), default="email")
+    state: Mapped[str] = mapped_column(String(8), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(String(500))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationSettings(SchoolModel):
+    """The school's notification settings (one row; the defaults until the administrator
+    changes them): when the daily digest goes out and the SMS quiet hours, in local time."""
+
+    __tablename__ = "notification_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    digest_at: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    #: No SMS from ``quiet_from`` until ``quiet_until`` (across midnight when from > until;
+    #: equal times: no quiet hours).
+    quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0))
+    quiet_until: Mapped[time] = mapped_column(Time, default=time(7, 0))
 
 
 class NotificationDelivery(SchoolModel):
@@ -63,7 +107,13 @@ class NotificationDelivery(SchoolModel):
     __table_args__ = (
         UniqueConstraint("event_id", "account_id", "channel"),
         CheckConstraint("channel IN ('in_app', 'email', 'sms')", name="channel"),
-        CheckConstraint("state IN ('pending', 'sent', 'failed', 'skipped')", name="state"),
+        CheckConstraint(
+            "state IN ('pending', 'sent', 'failed', 'skipped', 'digest')", name="state"
+        ),
+        Index(
+            "ix_notification_deliveries_digest", "account_id",
+            postgresql_where=text("state = 'digest' AND digest_id IS NULL"),
+        ),
         Index(
             "ix_notification_deliveries_unread", "account_id",
             postgresql_where=text("channel = 'in_app' AND state = 'sent' AND read_at IS NULL"),
@@ -93,6 +143,12 @@ class NotificationDelivery(SchoolModel):
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: An SMS held during the school's quiet hours: sent when they end.
+    hold_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The daily digest that carried (or will carry) this e-mail.
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_digests.id", ondelete="SET NULL"), index=True
+    )
 
     event: Mapped[NotificationEvent] = relationship()
 

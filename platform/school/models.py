@@ -7,6 +7,14 @@ from gradebook.lessons.models import Homework, HomeworkFile, Lesson
 from gradebook.planning.models import PlannedTest
 from gradebook.remarks.models import Remark
 from gradebook.settings.models import GradebookSettings
+from notifications.announcements.models import Announcement
+from notifications.messages.models import (
+    Message,
+    MessageFile,
+    MessageReceipt,
+    MessageThread,
+    ThreadParticipant,
+)
 from notifications.models import NotificationEvent
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
@@ -18,6 +26,7 @@ from school.timetable.models import TimetableEntry
 from transfers.models import CarriedRecord
 
 __all__ = [
+    "Announcement",
     "AssessmentKind",
     "Attendance",
     "BellPeriod",
@@ -38,6 +47,10 @@ __all__ = [
     "ImportBatch",
     "Lesson",
     "LockWindow",
+    "Message",
+    "MessageFile",
+    "MessageReceipt",
+    "MessageThread",
     "NotificationEvent",
     "Person",
     "PlannedTest",
@@ -52,5 +65,6 @@ __all__ = [
     "Term",
     "TermGrade",
     "TermLock",
+    "ThreadParticipant",
     "TimetableEntry",
 ]
