@@ -6,18 +6,22 @@ message in any catalogue. The terms the catalogues use are fixed in docs/glossar
 
 from __future__ import annotations
 
+import ast
+import functools
 import gettext
+import io
 import os
 import re
 import shlex
-import subprocess
-import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -105,28 +109,99 @@ def _makefile_extract_arguments() -> list[str]:
     raise AssertionError("extract-messages runs no pybabel extract")
 
 
-def test_messages_pot_is_up_to_date_with_the_code(tmp_path):
-    """Extracting again as ``make extract-messages`` does gives the same messages: a string
-    added to the code without re-extracting fails here."""
+@dataclass
+class Extraction:
+    """What ``make extract-messages`` would write, extracted in memory with Babel's API: the
+    catalogue, and where each message was found (messages.pot keeps no locations)."""
+
+    catalog: Catalog
+    keywords: dict
+    found_in: dict[tuple, list[str]]
+
+
+@functools.cache
+def _extract() -> Extraction:
     arguments = _makefile_extract_arguments()
-    output = arguments.index("-o") + 1
-    assert Path(arguments[output]) == POT.relative_to(REPO)
-    fresh = tmp_path / "messages.pot"
-    arguments[output] = str(fresh)
-    result = subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", *arguments],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    assert Path(arguments[arguments.index("-o") + 1]) == POT.relative_to(REPO)
+    assert "--no-default-keywords" not in arguments  # pgettext, npgettext are Babel's defaults
+    keywords = dict(DEFAULT_KEYWORDS)
+    keywords.update(
+        parse_keywords([arguments[i + 1] for i, a in enumerate(arguments) if a == "-k"])
     )
-    assert result.returncode == 0, result.stderr
-    committed, extracted = _keys(_read(POT)), _keys(_read(fresh))
-    assert not extracted - committed, (
-        f"in the code but not extracted (run make extract-messages): {extracted - committed}"
+    with (REPO / arguments[arguments.index("-F") + 1]).open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    catalog = Catalog()
+    found_in: dict[tuple, list[str]] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        str(REPO / arguments[-1]), method_map, options_map, keywords
+    ):
+        catalog.add(message, None, context=context)
+        key = (context, catalog.get(message, context=context).id)
+        found_in.setdefault(key, []).append(f"{filename}:{lineno}")
+    return Extraction(catalog, keywords, found_in)
+
+
+def test_messages_pot_is_up_to_date_with_the_code():
+    """Extracting again as ``make extract-messages`` does (same babel.cfg, keywords, folder)
+    gives the messages of messages.pot: a string added to the code without re-extracting, or
+    removed from it, fails here, with where it is."""
+    extraction = _extract()
+    committed, extracted = _keys(_read(POT)), _keys(extraction.catalog)
+    missing = sorted(extracted - committed, key=repr)
+    assert not missing, "in the code but not in messages.pot (run make extract-messages):\n" + (
+        "\n".join(f"{key!r} at {', '.join(extraction.found_in[key])}" for key in missing)
     )
     assert not committed - extracted, (
-        f"extracted but gone from the code (run make extract-messages): {committed - extracted}"
+        f"in messages.pot but gone from the code (run make extract-messages): "
+        f"{committed - extracted}"
     )
+
+
+_TRANSLATING = {
+    "gettext", "ngettext", "pgettext", "npgettext",
+    "lazy_gettext", "lazy_ngettext", "lazy_pgettext", "lazy_npgettext",
+}  # fmt: skip
+
+
+def test_every_translation_function_of_the_code_is_an_extraction_keyword():
+    """A translation function imported under a name the extraction does not know (say
+    ``lazy_pgettext as _lp``) would leave its strings out of messages.pot silently."""
+    keywords = _extract().keywords
+    unknown = []
+    for path in sorted((REPO / "platform").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask_babel":
+                for name in node.names:
+                    if name.name in _TRANSLATING and (name.asname or name.name) not in keywords:
+                        unknown.append(f"{path.relative_to(REPO)}: {name.name} as {name.asname}")
+    assert not unknown, f"add these names to the Makefile's extract keywords: {unknown}"
+
+
+def test_extraction_covers_templates_and_every_kind_of_call():
+    """Templates and Python, with a context (pgettext), plural (ngettext), both (npgettext)
+    and lazily (``_l``): each kind is found where the code uses it."""
+    found = _extract().found_in
+    kinds = set()
+    for (context, msgid), places in found.items():
+        plural = isinstance(msgid, tuple)
+        for place in places:
+            kinds.add((place.split(":")[0].rsplit(".", 1)[1], context is not None, plural))
+    assert kinds >= {
+        ("py", False, False), ("py", True, False), ("py", False, True), ("py", True, True),
+        ("html", False, False), ("html", True, False), ("html", False, True),
+        ("html", True, True),
+    }, kinds  # fmt: skip
+    # the lazy names (module-level labels, e.g. the menu's) are keywords too
+    snippet = b'_l("Menu"); lazy_gettext("Label"); npgettext("mark", "%(num)d g", "%(num)d gs", n)'
+    messages = [
+        (context, message)
+        for _line, message, _comments, context in extract(
+            "python", io.BytesIO(snippet), keywords=_extract().keywords
+        )
+    ]
+    assert messages == [
+        (None, "Menu"), (None, "Label"), ("mark", ("%(num)d g", "%(num)d gs"))
+    ], messages  # fmt: skip
 
 
 # --- placeholders --------------------------------------------------------------------------
