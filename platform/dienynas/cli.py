@@ -20,6 +20,7 @@ from dienynas.demo import demo_cli
 from gradebook.cli import gradebook_cli
 from school.imports.cli import export_command, import_command
 from tenants.cli import db_cli, schools_cli
+from transfers.cli import transfers_cli
 
 
 def _create_cli_app():
@@ -41,6 +42,7 @@ cli.add_command(demo_cli)
 cli.add_command(import_command)
 cli.add_command(export_command)
 cli.add_command(gradebook_cli)
+cli.add_command(transfers_cli)
 
 
 @cli.command("worker")

@@ -4,4 +4,4 @@ The models are imported with the package so that ``PublicModel.metadata`` (the p
 transfer log) and ``SchoolModel.metadata`` (carried records) are complete wherever the app is.
 """
 
-from transfers import models as models  # noqa: F401
+from transfers import models as models

@@ -150,17 +150,13 @@ class CarriedRecord(SchoolModel):
 
     __tablename__ = "carried_records"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('grade', 'term_grade', 'attendance', 'remark')", name="kind"
-        ),
+        CheckConstraint("kind IN ('grade', 'term_grade', 'attendance', 'remark')", name="kind"),
         Index("ix_carried_records_student_id_on_day", "student_id", "on_day"),
         Index("ix_carried_records_pool_id", "pool_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("students.person_id", ondelete="CASCADE")
-    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.person_id", ondelete="CASCADE"))
     #: public.transfer_pool.id (no foreign key across schemas).
     pool_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(12))
@@ -173,4 +169,3 @@ class CarriedRecord(SchoolModel):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     from_school_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-

@@ -45,7 +45,7 @@ from school.locks.services import (
     require_open,
     states_for_year,
 )
-from school.people.models import Person
+from school.people.models import Person, Student
 from school.people.services import person_sort_key
 from tenants.models import School
 
@@ -88,13 +88,20 @@ def _check_lock(
 
 
 def _require_member(session: Session, group: Group, student_id: int) -> None:
-    member = session.scalar(
-        select(GroupStudent.student_id).where(
-            GroupStudent.group_id == group.id, GroupStudent.student_id == student_id
-        )
+    """The student is in the group and has not left the school (a student who left keeps
+    their group memberships for the archive, read-only)."""
+    status = session.scalar(
+        select(Student.status)
+        .join(GroupStudent, GroupStudent.student_id == Student.person_id)
+        .where(GroupStudent.group_id == group.id, GroupStudent.student_id == student_id)
     )
-    if member is None:
+    if status is None:
         raise ServiceError(_("The student is not in this group."), field="student")
+    if status != "active":
+        raise ServiceError(
+            _("The student has left the school: their records can no longer be changed."),
+            field="student",
+        )
 
 
 def _kind(session: Session, kind_id: int | None, current: int | None = None) -> int | None:
@@ -138,7 +145,15 @@ def get_grade(session: Session, grade_id: int | None) -> Grade:
 
 
 def _require_grade_writer(session: Session, account: Account, school: School, grade: Grade) -> None:
-    """The group's teachers, the administrator, or the substitute who gave it in their lesson."""
+    """The group's teachers, the administrator, or the substitute who gave it in their lesson;
+    never for a student who has left (their records are the school's archive)."""
+    if session.scalar(select(Student.status).where(Student.person_id == grade.student_id)) != (
+        "active"
+    ):
+        raise ServiceError(
+            _("The student has left the school: their records can no longer be changed."),
+            field="student",
+        )
     if grade.lesson_id is not None:
         require_lesson_writer(session, account, school, session.get(Lesson, grade.lesson_id))
     else:
