@@ -200,7 +200,7 @@ def claim(pool_id: int):
         db.session.rollback()
         return _pool_page(exc, 409)
     db.session.commit()
-    return render_template("transfers/claimed.html", summary=summary)
+    return render_template("transfers/claimed.html", summary=summary, entry=entry)
 
 
 @bp.post("/transfers/<int:pool_id>/return")

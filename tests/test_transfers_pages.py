@@ -1,0 +1,436 @@
+"""Transfer pages: leaving a student through the student's card, the pool (who sees it, what it
+shows before a claim, search), claiming through the page and the race message, returning a
+claim, the extract download's permissions, the municipality's oversight and the transfer
+notifications written in the same transaction (in the schools they belong to)."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from accounts.models import Account, Role
+from classroom import new_account
+from conftest import login, post_form
+from dienynas.extensions import db
+from dienynas.i18n import in_locale
+from dienynas.jobs import queue
+from gradebook.grades.models import Grade
+from notifications.models import NotificationDelivery, NotificationEvent
+from notifications.tasks import dispatch_events, send_deliveries
+from notifications.transfers import notify_claimed, notify_incoming
+from school.calendar.models import SchoolYear
+from school.classes.models import SchoolClass
+from school.people.models import Person, Student
+from tenants.services import bind_to_school
+from transfers import services
+from transfers.models import PoolEntry, TransferLog
+from transfers.tasks import render_extract
+
+TODAY = date(2026, 9, 15)
+A, B = "/s/school-a", "/s/school-b"
+PERSONAL_CODE = "61503040123"
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    with in_locale("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(school_day):
+    school_day(TODAY)
+
+
+@dataclass
+class Transfer:
+    """Ids only: the test session's identity map is per class and key, and school A and B
+    both have a person 1, so objects are not carried from one school's binding to the other."""
+
+    classroom: object
+    student_id: int  # students[0] of 5a: own account, guardian.both as guardian
+    admin_a_id: int
+    director_b_id: int
+    class_b_id: int
+    c5a_id: int
+    world: object
+
+    @property
+    def session(self):
+        return self.classroom.session
+
+
+@pytest.fixture
+def transfer(classroom, world) -> Transfer:
+    """School A's class 5a (tests/classroom.py) with a grade for students[0], who has a personal
+    code and a birth date; school B has a director (English) and class 5b of this year."""
+    session = classroom.session
+    student = classroom.students[0]
+    student.birth_date = date(2015, 3, 4)
+    student.document_kind, student.personal_code = "personal_code", PERSONAL_CODE
+    session.get(Student, student.id).enrolled_on = date(2026, 9, 1)
+    session.add(
+        Grade(
+            student_id=student.id, group_id=classroom.maths.id, on_day=date(2026, 9, 9),
+            term_id=classroom.terms[0].id, value="9", created_by=classroom.account("teacher").id,
+        )
+    )  # fmt: skip
+    session.flush()
+    ids = {"student_id": student.id, "c5a_id": classroom.c5a.id}
+    admin_a_id = classroom.account("admin").id
+    session.expunge_all()
+    bind_to_school(session, world.school_b)
+    director_b = new_account(session, world.school_b, "director.b", "Boris Direktor", Role.DIRECTOR)
+    session.execute(
+        insert(Person).values(first_name="Boris", last_name="Direktor", document_kind="other",
+                              account_id=director_b.id)
+    )  # fmt: skip
+    year_id = session.scalar(select(SchoolYear.id))
+    class_b_id = session.scalar(
+        insert(SchoolClass).values(year_id=year_id, grade_level=5, letter="b")
+        .returning(SchoolClass.id)
+    )  # fmt: skip
+    session.commit()
+    return Transfer(
+        classroom, admin_a_id=admin_a_id, director_b_id=director_b.id, class_b_id=class_b_id,
+        world=world, **ids,
+    )  # fmt: skip
+
+
+def leave(t: Transfer, *, to_school: bool = True) -> int:
+    """students[0] leaves school A for school B (as the administrator), committed."""
+    session = t.session
+    session.expunge_all()
+    bind_to_school(session, t.world.school_a)
+    admin = session.get(Account, t.admin_a_id)
+    entry = services.leave_student(
+        session, admin, t.world.school_a,
+        student_id=t.student_id, left_on=TODAY, reason="Moved house",
+        destination_kind="municipality", to_school_id=t.world.school_b.id if to_school else None,
+        today=TODAY,
+    )  # fmt: skip
+    notify_incoming(session, entry, actor_id=admin.id)
+    entry.entered_at = datetime(2026, 9, 15, 9, 0, tzinfo=UTC)  # the frozen day, not the clock's
+    pool_id = entry.id
+    session.commit()
+    return pool_id
+
+
+def claim(t: Transfer, pool_id: int) -> services.ClaimSummary:
+    session = t.session
+    session.expunge_all()
+    bind_to_school(session, t.world.school_b)
+    summary = services.claim_student(
+        session, session.get(Account, t.director_b_id), t.world.school_b, pool_id=pool_id,
+        class_id=t.class_b_id,
+        today=TODAY,
+    )  # fmt: skip
+    notify_claimed(session, services.get_entry(session, pool_id), actor_id=t.director_b_id)
+    session.commit()
+    return summary
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def events_in(session, school, kind: str) -> list[NotificationEvent]:
+    session.expunge_all()
+    bind_to_school(session, school)
+    return list(session.scalars(select(NotificationEvent).where(NotificationEvent.kind == kind)))
+
+
+def as_user(app, who: str):
+    client = app.test_client()
+    login(client, who)
+    return client
+
+
+# --- leaving ----------------------------------------------------------------------------------
+
+
+def test_the_student_card_links_to_the_leaving_page_for_the_class_head(transfer, client):
+    transfer.session.commit()
+    login(client, "head.a")
+    card = client.get(f"{A}/people/{transfer.student_id}").get_data(as_text=True)
+    assert f"{A}/transfers/leave/{transfer.student_id}" in card
+
+
+def test_the_class_head_moves_a_student_to_another_school(transfer, client, world):
+    transfer.session.commit()
+    login(client, "head.a")
+    page = client.get(f"{A}/transfers/leave/{transfer.student_id}")
+    assert page.status_code == 200
+    assert "Бета гимназия" in text_of(page)  # school B is offered as the destination
+    response = post_form(
+        client, f"{A}/transfers/leave/{transfer.student_id}",
+        {"left_on": TODAY.isoformat(), "reason": "Moved house",
+         "destination_kind": "municipality", "to_school_id": str(world.school_b.id)},
+    )  # fmt: skip
+    assert response.status_code == 302, re.findall(r'role="alert">([^<]*)', text_of(response))
+    session = db.session
+    entry = session.scalar(
+        select(PoolEntry).where(PoolEntry.student_person_id == transfer.student_id)
+    )
+    assert response.headers["Location"].endswith(f"{A}/transfers/{entry.id}")
+    assert (entry.status, entry.to_school_id, entry.left_on) == (
+        "in_pool",
+        world.school_b.id,
+        TODAY,
+    )
+    # the extract job is queued; school B's heads get "a student is heading to your school"
+    assert [j.args for j in queue().jobs if j.func_name.endswith("render_extract")] == [(entry.id,)]
+    (incoming,) = events_in(session, world.school_b, "transfer_incoming")
+    assert incoming.payload == {"pool_id": entry.id}
+    assert events_in(session, world.school_a, "transfer_incoming") == []
+
+
+def test_bad_leaving_input_is_refused_and_nothing_saved(transfer, client):
+    transfer.session.commit()
+    login(client, "head.a")
+    response = post_form(
+        client, f"{A}/transfers/leave/{transfer.student_id}",
+        {"left_on": "2026-09-30", "destination_kind": "municipality", "to_school_id": ""},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "The leaving date cannot be in the future" in text_of(response)
+    bad_date = post_form(
+        client, f"{A}/transfers/leave/{transfer.student_id}",
+        {"left_on": "15.09.2026", "destination_kind": "abroad"},
+    )  # fmt: skip
+    assert bad_date.status_code == 400
+    assert "is not a date; use the form YYYY-MM-DD" in text_of(bad_date)
+    session = db.session
+    bind_to_school(session, transfer.world.school_a)
+    assert session.scalar(select(func.count()).select_from(PoolEntry)) == 0
+    assert session.get(Student, transfer.student_id).status == "active"
+
+
+@pytest.mark.parametrize("who", ["teacher.a", "director.a", "guardian.both"])
+def test_only_the_administrator_and_the_class_head_open_the_leaving_page(transfer, app, who):
+    transfer.session.commit()
+    client = as_user(app, who)
+    assert client.get(f"{A}/transfers/leave/{transfer.student_id}").status_code == 403
+
+
+# --- the pool ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("who", "status"), [("teacher.a", 403), ("guardian.both", 403),
+                                             ("head.a", 403), ("director.a", 200),
+                                             ("admin.a", 200)])  # fmt: skip
+def test_who_sees_the_pool(transfer, app, who, status):
+    transfer.session.commit()
+    client = as_user(app, who)
+    assert client.get(f"{A}/transfers/pool").status_code == status
+
+
+def test_the_pool_shows_only_the_minimal_fields_before_a_claim(transfer, app):
+    pool_id = leave(transfer)
+    client = as_user(app, "director.b")
+    page = text_of(client.get(f"{B}/transfers/pool"))
+    row = re.search(r"<tbody>.*?</tbody>", page, re.S).group(0)
+    assert "Agnė Ambrazaitė" in row and "2015" in row and "Alpha progimnazija" in row
+    assert "heading to your school" in row
+    assert f"{B}/transfers/pool/{pool_id}/claim" in row
+    for hidden in (PERSONAL_CODE, "2015-03-04", "Globėja", "Irena", "Matematika", "Moved house"):
+        assert hidden not in page, hidden
+    # the transfer's page and the extract are not for school B before the claim
+    assert client.get(f"{B}/transfers/{pool_id}").status_code == 403
+    assert client.get(f"{B}/transfers/{pool_id}/extract.pdf").status_code == 403
+
+
+def test_searching_the_pool(transfer, app):
+    leave(transfer)
+    client = as_user(app, "director.b")
+
+    def names(query: str) -> bool:
+        response = client.get(f"{B}/transfers/pool?{query}")
+        assert response.status_code == 200
+        return "Agnė Ambrazaitė" in text_of(response)
+
+    assert names(f"personal_code={PERSONAL_CODE}")
+    assert not names("personal_code=61503040124")
+    assert names("q=agn") and not names("q=zzz")
+    assert names("birth_date=2015-03-04") and not names("birth_date=2015-03-05")
+    assert names("grade_level=5") and not names("grade_level=6")
+    assert names(f"from_school={transfer.world.school_a.id}")
+    assert names("min_days=0") and not names("min_days=30")
+    bad = client.get(f"{B}/transfers/pool?birth_date=yesterday")
+    assert bad.status_code == 400 and "is not a date" in text_of(bad)
+
+
+def test_claiming_through_the_page_carries_the_history_and_tells_everyone(transfer, app, world):
+    pool_id = leave(transfer)
+    client = as_user(app, "director.b")
+    response = post_form(
+        client, f"{B}/transfers/pool/{pool_id}/claim", {"class_id": str(transfer.class_b_id)},
+        form_page=f"{B}/transfers/pool",
+    )  # fmt: skip
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "The student joins class 5b" in page and "1 grade" in page
+    session = db.session
+    entry = session.get(PoolEntry, pool_id)
+    session.refresh(entry)
+    assert (entry.status, entry.claimed_school_id) == ("claimed", world.school_b.id)
+    assert f"{B}/people/{entry.claimed_person_id}" in page
+    bind_to_school(session, world.school_b)
+    assert session.get(Student, entry.claimed_person_id).class_id == transfer.class_b_id
+    (told,) = events_in(session, world.school_b, "transfer_new_school")
+    assert told.payload == {"pool_id": pool_id, "student_id": entry.claimed_person_id}
+    (leaving,) = events_in(session, world.school_a, "transfer_claimed")
+    assert leaving.payload == {"pool_id": pool_id}
+    # after the claim school B reads the transfer's page and may return the claim
+    entry_page = text_of(client.get(f"{B}/transfers/{pool_id}"))
+    assert f"{B}/transfers/{pool_id}/return" in entry_page
+
+
+def test_a_claim_without_a_class_is_refused(transfer, app):
+    pool_id = leave(transfer)
+    client = as_user(app, "director.b")
+    response = post_form(
+        client, f"{B}/transfers/pool/{pool_id}/claim", {"class_id": ""},
+        form_page=f"{B}/transfers/pool",
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert "Choose the class the student joins." in text_of(response)
+    assert db.session.get(PoolEntry, pool_id).status == "in_pool"
+
+
+def test_the_loser_of_a_race_sees_the_message(transfer, app):
+    pool_id = leave(transfer)
+    claim(transfer, pool_id)  # school B was faster
+    client = as_user(app, "admin.a")
+    response = post_form(
+        client, f"{A}/transfers/pool/{pool_id}/claim", {"class_id": str(transfer.c5a_id)},
+        form_page=f"{A}/transfers/pool",
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert "This student has already been claimed by another school." in text_of(response)
+    session = db.session
+    bind_to_school(session, transfer.world.school_a)
+    assert session.get(Student, transfer.student_id).status == "left"
+    # only the winner's claim told school A
+    assert len(events_in(session, transfer.world.school_a, "transfer_claimed")) == 1
+    claims = select(func.count()).select_from(TransferLog).where(TransferLog.action == "claimed")
+    assert session.scalar(claims) == 1
+
+
+def test_a_teacher_cannot_claim(transfer, app):
+    pool_id = leave(transfer)
+    client = as_user(app, "teacher.a")
+    response = post_form(
+        client, f"{A}/transfers/pool/{pool_id}/claim", {"class_id": str(transfer.c5a_id)},
+        form_page=f"{A}/people/students",
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert db.session.get(PoolEntry, pool_id).status == "in_pool"
+
+
+def test_returning_a_claim_through_the_page(transfer, app):
+    pool_id = leave(transfer)
+    claim(transfer, pool_id)
+    client = as_user(app, "director.b")
+    response = post_form(
+        client, f"{B}/transfers/{pool_id}/return", {}, form_page=f"{B}/transfers/{pool_id}"
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/transfers/pool")
+    assert db.session.get(PoolEntry, pool_id).status == "in_pool"
+    assert "Agnė Ambrazaitė" in text_of(client.get(f"{B}/transfers/pool"))
+
+
+# --- the extract ------------------------------------------------------------------------------
+
+
+def test_the_extract_is_for_the_leaving_school_and_after_the_claim_the_receiving_one(
+    transfer, app, world
+):
+    pool_id = leave(transfer)
+    leaving = as_user(app, "admin.a")
+    receiving = as_user(app, "director.b")
+    waiting = leaving.get(f"{A}/transfers/{pool_id}/extract.pdf")
+    assert waiting.status_code == 404 and "being prepared" in text_of(waiting)
+    assert render_extract(pool_id) is True
+    ready = leaving.get(f"{A}/transfers/{pool_id}/extract.pdf")
+    assert ready.status_code == 200 and ready.mimetype == "application/pdf"
+    assert ready.data.startswith(b"%PDF")
+    assert receiving.get(f"{B}/transfers/{pool_id}/extract.pdf").status_code == 403
+    assert as_user(app, "teacher.a").get(f"{A}/transfers/{pool_id}/extract.pdf").status_code == 403
+    assert (
+        as_user(app, "guardian.both").get(f"{B}/transfers/{pool_id}/extract.pdf").status_code == 403
+    )
+    claim(transfer, pool_id)
+    after = receiving.get(f"{B}/transfers/{pool_id}/extract.pdf")
+    assert after.status_code == 200 and after.data == ready.data
+
+
+# --- the municipality -------------------------------------------------------------------------
+
+
+def test_the_municipality_page_is_for_operators_only(transfer, app):
+    pool_id = leave(transfer)
+    claim(transfer, pool_id)
+    operator = as_user(app, "operator.test")
+    page = operator.get("/municipality/transfers")
+    assert page.status_code == 200
+    body = text_of(page)
+    assert "Agnė Ambrazaitė" in body and "Boris Direktor" in body
+    assert "Alpha progimnazija" in body and "Бета гимназия" in body
+    assert "/municipality/transfers" in text_of(operator.get("/municipality/schools"))
+    for who in ("admin.a", "director.b"):
+        assert as_user(app, who).get("/municipality/transfers").status_code == 403
+
+
+def test_the_municipality_page_lists_entries_waiting_too_long(transfer, app, school_day):
+    leave(transfer)
+    school_day(date(2026, 10, 5))  # 20 days later
+    body = text_of(as_user(app, "operator.test").get("/municipality/transfers"))
+    stale = body.split('id="stale"')[1].split("</table>")[0]
+    assert "Agnė Ambrazaitė" in stale and "<td>20</td>" in stale
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def test_the_notifications_reach_the_heads_and_the_guardian(transfer, world):
+    """Dispatched and sent by the existing jobs: school B's director learns that a student is
+    heading there; after the claim school A's administrator and director learn where the
+    student went, and the guardian learns the child's new school (the student does not)."""
+    session = transfer.session
+    accounts = {a.login: a for a in session.scalars(select(Account))}
+    accounts["guardian.both"].locale = "en"
+    session.commit()
+    admin_a, director_a = accounts["admin.a"].id, accounts["director.a"].id
+    guardian, student = accounts["guardian.both"].id, accounts["student.a"].id
+    director_b = accounts["director.b"].id
+    pool_id = leave(transfer)
+    claim(transfer, pool_id)
+    for school in (world.school_a, world.school_b):
+        dispatch_events(school.id)
+    for job in list(queue().jobs):
+        if job.func_name.endswith("send_deliveries"):
+            send_deliveries(*job.args)
+
+    def in_app(school) -> dict[int, set[str]]:
+        bind_to_school(db.session, school)
+        rows = db.session.scalars(
+            select(NotificationDelivery).where(NotificationDelivery.channel == "in_app")
+        )
+        found: dict[int, set[str]] = {}
+        for d in rows:
+            found.setdefault(d.account_id, set()).add(d.subject)
+        return found
+
+    in_b, in_a = in_app(world.school_b), in_app(world.school_a)
+    assert in_b[director_b] == {"A student is heading to your school: Agnė Ambrazaitė"}
+    assert in_b[guardian] == {"Your child's new school is Бета гимназия"}
+    assert director_b not in in_a
+    for head in (admin_a, director_a):
+        assert in_a[head] == {"Agnė Ambrazaitė now studies at Бета гимназия"}
+    assert student not in in_b and student not in in_a
