@@ -16,11 +16,15 @@ from flask import current_app, has_app_context
 DEFAULT_TIMEZONE = "Europe/Vilnius"
 
 
-def today() -> date:
-    """Today's date in the municipality's time zone."""
-    zone = (
+def zone() -> ZoneInfo:
+    """The municipality's time zone (local times such as the digest's hour are read in it)."""
+    return ZoneInfo(
         current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
         if has_app_context()
         else DEFAULT_TIMEZONE
     )
-    return datetime.now(ZoneInfo(zone)).date()
+
+
+def today() -> date:
+    """Today's date in the municipality's time zone."""
+    return datetime.now(zone()).date()

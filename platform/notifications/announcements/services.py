@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, any_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
@@ -177,11 +177,13 @@ def visible(session: Session, account: Account, school: School, limit: int = 50)
         no_class = func.cardinality(Announcement.class_ids) == 0
 
         def in_classes(classes):
-            return or_(no_class, Announcement.class_ids.overlap(func.array(classes)))
+            return or_(
+                no_class, exists(classes.where(Student.class_id == any_(Announcement.class_ids)))
+            )
 
         conditions = [Announcement.author_id == account.id]
         if roles & STAFF_ROLES:
-            conditions.append(or_(no_audience, Announcement.audiences.any("staff")))
+            conditions.append(or_(no_audience, Announcement.audiences.contains(["staff"])))
         for role, audience, classes in (
             (Role.STUDENT, "students", own_classes),
             (Role.GUARDIAN, "guardians", child_classes),
@@ -189,7 +191,7 @@ def visible(session: Session, account: Account, school: School, limit: int = 50)
             if role in roles:
                 conditions.append(
                     and_(
-                        or_(no_audience, Announcement.audiences.any(audience)),
+                        or_(no_audience, Announcement.audiences.contains([audience])),
                         in_classes(classes),
                     )
                 )

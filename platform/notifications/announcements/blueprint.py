@@ -1,0 +1,98 @@
+"""Announcement pages: the list of those addressed to the reader (every role) and the
+administrator's or director's form to write one (now or at a chosen local time)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from accounts.models import Role
+from accounts.services import require_role
+from dienynas import clock
+from dienynas.errors import ServiceError
+from dienynas.extensions import db
+from dienynas.forms import parse_id, parse_optional_date, parse_time
+from notifications.announcements import services
+from school.calendar.services import current_year
+from school.classes.models import SchoolClass
+from school.menu import menu_item
+from tenants.routing import SchoolBlueprint
+
+bp = SchoolBlueprint("announcements", __name__)
+menu_item("announcements.index", _l("Announcements"), set(Role), order=13)
+
+
+@bp.get("/announcements")
+def index():
+    rows = services.visible(db.session, current_user, g.school)
+    writer = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR})
+    scheduled = services.pending(db.session, current_user, g.school) if writer else []
+    return render_template(
+        "announcements/index.html", rows=rows, scheduled=scheduled, writer=writer
+    )
+
+
+def _form_page(form: MultiDict, error: ServiceError | None = None, status: int = 200):
+    year = current_year(db.session, clock.today())
+    classes = db.session.scalars(
+        select(SchoolClass)
+        .where(SchoolClass.year_id == (year.id if year else None))
+        .order_by(SchoolClass.grade_level, SchoolClass.letter)
+    )
+    return render_template(
+        "announcements/new.html",
+        form=form,
+        classes=list(classes),
+        chosen_classes=set(form.getlist("classes")),
+        chosen_audiences=set(form.getlist("audiences")),
+        audiences=services.AUDIENCE_LABELS,
+        error=error,
+    ), status
+
+
+@bp.get("/announcements/new")
+def new():
+    require_role(current_user, g.school, Role.ADMIN, Role.DIRECTOR)
+    return _form_page(request.args)
+
+
+def _publish_at(form: MultiDict) -> datetime | None:
+    """The local date and time from the form (no date: now)."""
+    day = parse_optional_date(form.get("publish_on"), "publish_on")
+    if day is None:
+        return None
+    moment = parse_time(form.get("publish_time"), "publish_time")
+    return datetime.combine(day, moment, tzinfo=clock.zone())
+
+
+@bp.post("/announcements/new")
+def create():
+    form = request.form
+    try:
+        class_ids = [parse_id(v) for v in form.getlist("classes") if v.strip()]
+        if None in class_ids:
+            raise ServiceError(_("Choose the classes from the list."), field="classes")
+        announcement = services.create(
+            db.session, current_user, g.school, datetime.now(UTC),
+            title=form.get("title"),
+            body=form.get("body"),
+            audiences=form.getlist("audiences"),
+            class_ids=[i for i in class_ids if i is not None],
+            publish_at=_publish_at(form),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return _form_page(form, exc, 400)
+    published = announcement.published_at is not None
+    db.session.commit()
+    flash(
+        _("The announcement is published.") if published else _("The announcement is scheduled."),
+        "success",
+    )
+    return redirect(url_for("announcements.index"))
