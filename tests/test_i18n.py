@@ -120,7 +120,7 @@ class Extraction:
 
 
 @functools.cache
-def _extract() -> Extraction:
+def extract_messages() -> Extraction:
     arguments = _makefile_extract_arguments()
     assert Path(arguments[arguments.index("-o") + 1]) == POT.relative_to(REPO)
     assert "--no-default-keywords" not in arguments  # pgettext, npgettext are Babel's defaults
@@ -145,7 +145,7 @@ def test_messages_pot_is_up_to_date_with_the_code():
     """Extracting again as ``make extract-messages`` does (same babel.cfg, keywords, folder)
     gives the messages of messages.pot: a string added to the code without re-extracting, or
     removed from it, fails here, with where it is."""
-    extraction = _extract()
+    extraction = extract_messages()
     committed, extracted = _keys(_read(POT)), _keys(extraction.catalog)
     missing = sorted(extracted - committed, key=repr)
     assert not missing, "in the code but not in messages.pot (run make extract-messages):\n" + (
@@ -166,7 +166,7 @@ _TRANSLATING = {
 def test_every_translation_function_of_the_code_is_an_extraction_keyword():
     """A translation function imported under a name the extraction does not know (say
     ``lazy_pgettext as _lp``) would leave its strings out of messages.pot silently."""
-    keywords = _extract().keywords
+    keywords = extract_messages().keywords
     unknown = []
     for path in sorted((REPO / "platform").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -180,7 +180,7 @@ def test_every_translation_function_of_the_code_is_an_extraction_keyword():
 def test_extraction_covers_templates_and_every_kind_of_call():
     """Templates and Python, with a context (pgettext), plural (ngettext), both (npgettext)
     and lazily (``_l``): each kind is found where the code uses it."""
-    found = _extract().found_in
+    found = extract_messages().found_in
     kinds = set()
     for (context, msgid), places in found.items():
         plural = isinstance(msgid, tuple)
@@ -196,7 +196,7 @@ def test_extraction_covers_templates_and_every_kind_of_call():
     messages = [
         (context, message)
         for _line, message, _comments, context in extract(
-            "python", io.BytesIO(snippet), keywords=_extract().keywords
+            "python", io.BytesIO(snippet), keywords=extract_messages().keywords
         )
     ]
     assert messages == [
