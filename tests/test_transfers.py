@@ -16,6 +16,7 @@ from accounts.services import roles_in_school
 from classroom import FIRST_TERM, SECOND_TERM, Classroom, new_account
 from dienynas.database import SchoolModel
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from gradebook.attendance import services as attendance
 from gradebook.attendance.models import Attendance
 from gradebook.grades import services as grades
 from gradebook.grades.models import Grade, GradeChange, TermGrade
@@ -276,6 +277,26 @@ def test_the_records_of_a_student_who_left_are_read_only(transfer, db_session, w
         value="8", on_day=date(2026, 10, 14), today=TODAY,
     )  # fmt: skip
     assert db_session.get(Grade, grade.id).value == "7"
+
+
+def test_attendance_of_a_student_who_left_is_read_only(transfer, db_session, world):
+    room, _receiving = transfer
+    teacher = room.account("teacher")
+    leaver, other = room.students[0].id, room.students[1].id
+    leave(db_session, room, world.school_a)
+    lesson = db_session.scalars(
+        select(Lesson).where(Lesson.group_id == room.maths.id, Lesson.on_day == date(2026, 9, 7))
+    ).one()
+    with pytest.raises(ServiceError, match="has left the school"):
+        attendance.mark_attendance(db_session, teacher, world.school_a, lesson, leaver, "late",
+                                   today=TODAY)  # fmt: skip
+    with pytest.raises(ServiceError, match="has left the school"):
+        attendance.mark_lesson(db_session, teacher, world.school_a, lesson,
+                               {leaver: "", other: "late"}, today=TODAY)  # fmt: skip
+    # the whole sheet sent back with the leaver's mark unchanged saves the others
+    marks = attendance.mark_lesson(db_session, teacher, world.school_a, lesson,
+                                   {leaver: "absent", other: "late"}, today=TODAY)  # fmt: skip
+    assert {k: v.mark for k, v in marks.items()} == {leaver: "absent", other: "late"}
 
 
 # --- the pool -------------------------------------------------------------------------------

@@ -108,6 +108,14 @@ def _not_in_group(lesson: Lesson) -> ServiceError:
     )
 
 
+def _left_school() -> ServiceError:
+    """A student who left keeps their group memberships for the archive, read-only."""
+    return ServiceError(
+        _("The student has left the school: their records can no longer be changed."),
+        field="student_id",
+    )
+
+
 def _covering_excuses(session: Session, student_ids: Iterable[int], day: date) -> dict[int, int]:
     """Student id → the id of an approved excuse covering ``day`` (one query)."""
     rows = session.execute(
@@ -175,13 +183,15 @@ def mark_attendance(
     mark = _check_mark(mark)
     _check_lesson_held(lesson, today)
     _lock_lesson_marks(session, lesson)
-    in_group = session.scalar(
-        select(GroupStudent.student_id).where(
-            GroupStudent.group_id == lesson.group_id, GroupStudent.student_id == student_id
-        )
+    status = session.scalar(
+        select(Student.status)
+        .join(GroupStudent, GroupStudent.student_id == Student.person_id)
+        .where(GroupStudent.group_id == lesson.group_id, GroupStudent.student_id == student_id)
     )
-    if in_group is None:
+    if status is None:
         raise _not_in_group(lesson)
+    if status != "active":
+        raise _left_school()
     existing = session.get(Attendance, (lesson.id, student_id))
     excuse_id = (
         _covering_excuses(session, [student_id], lesson.on_day).get(student_id) if mark else None
@@ -206,20 +216,29 @@ def mark_lesson(
     require_lesson_writer(session, account, school, lesson)
     _check_lesson_held(lesson, today)
     _lock_lesson_marks(session, lesson)
-    members = set(
-        session.scalars(
-            select(GroupStudent.student_id).where(GroupStudent.group_id == lesson.group_id)
-        )
+    members = dict(
+        session.execute(
+            select(GroupStudent.student_id, Student.status)
+            .join(Student, Student.person_id == GroupStudent.student_id)
+            .where(GroupStudent.group_id == lesson.group_id)
+        ).all()
     )
-    checked: dict[int, str | None] = {}
-    for student_id, mark in marks.items():
-        if student_id not in members:
-            raise _not_in_group(lesson)
-        checked[student_id] = _check_mark(mark, field=f"mark-{student_id}")
     existing = {
         row.student_id: row
         for row in session.scalars(select(Attendance).where(Attendance.lesson_id == lesson.id))
     }
+    checked: dict[int, str | None] = {}
+    for student_id, mark in marks.items():
+        if student_id not in members:
+            raise _not_in_group(lesson)
+        value = _check_mark(mark, field=f"mark-{student_id}")
+        if members[student_id] != "active":
+            # the sheet still lists a student who left: their unchanged mark is not a change
+            held = existing.get(student_id)
+            if value == (held.mark if held is not None else None):
+                continue
+            raise _left_school()
+        checked[student_id] = value
     marked = [student_id for student_id, mark in checked.items() if mark]
     excuses = _covering_excuses(session, marked, lesson.on_day) if marked else {}
     for student_id, mark in checked.items():
