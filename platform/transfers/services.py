@@ -41,8 +41,9 @@ RETURN_DAYS = 14
 STALE_DAYS = 14
 REASON_MAX = 500
 #: Tables whose rows of the claimed student are fingerprinted at the claim: any change since
-#: (a grade added, changed or deleted, a mark, a remark, an excuse) refuses a return.
-_WATCHED_TABLES = ("grades", "grade_changes", "term_grades", "attendance", "remarks", "excuses")
+#: (a grade added, changed or deleted, a mark, a remark, an excuse) refuses a return. Grade
+#: history needs no digest of its own: every change of it changes a grade row too.
+_WATCHED_TABLES = ("grades", "term_grades", "attendance", "remarks", "excuses")
 
 
 @dataclass(frozen=True)
@@ -915,7 +916,7 @@ def return_to_pool(
     """Undo a mistaken claim (the director or the administrator of the claiming school).
 
     Within RETURN_DAYS days of the claim, and only while nothing was written about the
-    student here since (their grades, grade history, term grades, attendance, remarks and
+    student here since (their grades, term grades, attendance, remarks and
     excuses are exactly as the claim left them): what the claim made is removed (mapped
     grades and their history, term grades, carried records, guardian links and the people
     and roles it added; the student, or, for a returning former student, their old leaving
