@@ -9,7 +9,7 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from accounts.models import Role
 from accounts.services import create_account, grant_role
 from classroom import MONDAY, new_account
 from conftest import login, post_form, run_sql
+from dienynas import clock
 from dienynas.database import db
 from dienynas.errors import ServiceError
 from dienynas.i18n import in_locale
@@ -31,6 +32,7 @@ from gradebook.grades.models import Grade
 from gradebook.lessons.models import Homework, Lesson
 from gradebook.remarks.models import Remark
 from notifications import services
+from notifications import settings as school_settings
 from notifications.models import (
     NotificationDelivery,
     NotificationEvent,
@@ -538,6 +540,9 @@ def test_sms_goes_through_the_configured_provider_in_the_recipients_language(
 ):
     monkeypatch.setitem(app.config, "SMS_PROVIDER", "test_notifications:RecordingSms")
     monkeypatch.setattr(RecordingSms, "sent", [])
+    # midday in Vilnius: outside the school's SMS quiet hours (tests/test_digests.py)
+    noon = datetime.combine(date(2026, 9, 7), time(12), tzinfo=clock.zone())
+    monkeypatch.setattr(school_settings, "utc_now", lambda: noon)
     guardian = family.account("guardian")
     guardian.phone = "+37060000001"
     with in_locale("en"):

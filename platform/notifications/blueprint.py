@@ -13,10 +13,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from accounts.models import Role
+from accounts.services import require_role
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_id
+from dienynas.forms import parse_id, parse_time
 from notifications import services
+from notifications import settings as school_settings_service
 from notifications.models import CHANNELS, STATES
 from notifications.tasks import enqueue_sends
 from school.menu import menu_item
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 bp = SchoolBlueprint("notifications", __name__)
 menu_item("notifications.inbox", _l("Notifications"), {Role.GUARDIAN, Role.STUDENT}, order=15)
 menu_item("notifications.deliveries", _l("Notification deliveries"), {Role.ADMIN}, order=85)
+menu_item(
+    "notifications.school_settings", _l("Digest time and quiet hours"), {Role.ADMIN}, order=86
+)
 
 
 @bp.get("/notifications")
@@ -57,7 +62,10 @@ def _settings_page(modes: dict, error: ServiceError | None = None, status: int =
         modes=modes,
         kinds=services.KIND_LABELS,
         channels={c: services.CHANNEL_LABELS[c] for c in CHANNELS},
-        offered={m: services.MODE_LABELS[m] for m in services.OFFERED_MODES},
+        offered={
+            c: {m: services.MODE_LABELS[m] for m in modes}
+            for c, modes in services.OFFERED_MODES.items()
+        },
         error=error,
     ), status
 
@@ -122,3 +130,38 @@ def retry():
         "success",
     )
     return redirect(url_for("notifications.deliveries"))
+
+
+def _school_settings_page(form, error: ServiceError | None = None, status: int = 200):
+    return render_template("notifications/school_settings.html", form=form, error=error), status
+
+
+@bp.get("/notifications/school-settings")
+def school_settings():
+    require_role(current_user, g.school, Role.ADMIN)
+    saved = school_settings_service.settings_of(db.session)
+    return _school_settings_page(
+        {
+            "digest_at": saved.digest_at.strftime("%H:%M"),
+            "quiet_from": saved.quiet_from.strftime("%H:%M"),
+            "quiet_until": saved.quiet_until.strftime("%H:%M"),
+        }
+    )
+
+
+@bp.post("/notifications/school-settings")
+def save_school_settings():
+    form = request.form
+    try:
+        school_settings_service.save_settings(
+            db.session, current_user, g.school,
+            digest_at=parse_time(form.get("digest_at"), "digest_at"),
+            quiet_from=parse_time(form.get("quiet_from"), "quiet_from"),
+            quiet_until=parse_time(form.get("quiet_until"), "quiet_until"),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return _school_settings_page(form, exc, 400)
+    db.session.commit()
+    flash(_("The school's notification settings are saved."), "success")
+    return redirect(url_for("notifications.school_settings"))

@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,6 +27,7 @@ from accounts.models import Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.i18n import in_locale
+from notifications import settings as school_settings
 from notifications.announcements.services import recipients_of_announcements
 from notifications.channels import DeliveryError, SmsProvider, mailer, sms_provider
 from notifications.messages.services import recipients_of_messages
@@ -36,6 +37,7 @@ from notifications.models import (
     NotificationDelivery,
     NotificationEvent,
     NotificationPreference,
+    NotificationSettings,
 )
 from notifications.outbox import EVENT_KINDS
 from notifications.rendering import Facts, Rendered, load_facts, render
@@ -79,9 +81,13 @@ KIND_LABELS = {
     "announcement": _l("Announcements"),
 }
 CHANNEL_LABELS = {"in_app": _l("In the e-diary"), "email": _l("E-mail"), "sms": _l("SMS")}
-MODE_LABELS = {"instant": _l("At once"), "off": _l("Off")}
-#: The modes the settings page offers now ('digest' comes with the daily digest).
-OFFERED_MODES = ("instant", "off")
+MODE_LABELS = {"instant": _l("At once"), "digest": _l("Daily digest"), "off": _l("Off")}
+#: The modes each channel offers (the daily digest is one e-mail a day).
+OFFERED_MODES = {
+    "in_app": ("instant", "off"),
+    "email": ("instant", "digest", "off"),
+    "sms": ("instant", "off"),
+}
 
 
 #: Why a delivery was skipped (stored as the code; failures store the channel's own message).
@@ -100,6 +106,7 @@ def state_labels() -> dict[str, str]:
         "sent": pgettext("delivery", "Sent"),
         "failed": pgettext("delivery", "Failed"),
         "skipped": pgettext("delivery", "Skipped"),
+        "digest": pgettext("delivery", "Waiting for the daily digest"),
     }
 
 
@@ -120,18 +127,18 @@ def preferences_of(session: Session, account_id: int) -> dict[tuple[str, str], s
 
 
 def save_preferences(session: Session, account: Account, form: Mapping[str, str]) -> None:
-    """Save the settings form: a field ``<kind>.<channel>`` per pair, 'instant' or 'off'.
+    """Save the settings form: a field ``<kind>.<channel>`` per pair, one of the channel's
+    ``OFFERED_MODES``.
     Every field must be given and valid, else nothing is saved."""
     chosen: dict[tuple[str, str], str] = {}
     for kind in sorted(EVENT_KINDS):
         for channel in CHANNELS:
             mode = form.get(f"{kind}.{channel}", "")
-            if mode not in OFFERED_MODES:
+            if mode not in OFFERED_MODES[channel]:
                 raise ServiceError(
                     _(
-                        "Choose “%(instant)s” or “%(off)s” for every kind of notification.",
-                        instant=MODE_LABELS["instant"],
-                        off=MODE_LABELS["off"],
+                        "Choose one of “%(choices)s” for every kind of notification.",
+                        choices="”, “".join(str(MODE_LABELS[m]) for m in OFFERED_MODES[channel]),
                     ),
                     field=f"{kind}.{channel}",
                 )
@@ -247,7 +254,8 @@ def _modes_for(session: Session, account_ids: Iterable[int]) -> dict[tuple[int, 
 
 def dispatch(session: Session, limit: int = DISPATCH_BATCH) -> tuple[int, list[int]]:
     """Turn up to ``limit`` undispatched events of the bound school into delivery rows (instant
-    channels only) and mark them dispatched. Returns how many events were taken and the ids of
+    channels; e-mails set to the daily digest wait in state 'digest', see notifications.digests)
+    and mark them dispatched. Returns how many events were taken and the ids of
     the deliveries written now (a second run writes none). Events another job holds are
     skipped, not waited for."""
     events = list(
@@ -268,18 +276,24 @@ def dispatch(session: Session, limit: int = DISPATCH_BATCH) -> tuple[int, list[i
         for account_id in sorted(recipients[e.id]):
             for channel in CHANNELS:
                 mode = saved.get((account_id, e.kind, channel), DEFAULT_MODES[channel])
-                if mode == "instant":
-                    rows.append({"event_id": e.id, "account_id": account_id, "channel": channel})
+                if mode == "instant" or (mode == "digest" and channel == "email"):
+                    rows.append(
+                        {
+                            "event_id": e.id,
+                            "account_id": account_id,
+                            "channel": channel,
+                            "state": "pending" if mode == "instant" else "digest",
+                        }
+                    )
     delivery_ids: list[int] = []
     if rows:
-        delivery_ids = list(
-            session.scalars(
-                insert(NotificationDelivery)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["event_id", "account_id", "channel"])
-                .returning(NotificationDelivery.id)
-            )
+        written = session.execute(
+            insert(NotificationDelivery)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["event_id", "account_id", "channel"])
+            .returning(NotificationDelivery.id, NotificationDelivery.state)
         )
+        delivery_ids = [i for i, state in written if state == "pending"]
     session.execute(
         update(NotificationEvent)
         .where(NotificationEvent.id.in_([e.id for e in events]))
@@ -305,14 +319,15 @@ def has_stale_events(session: Session, older_than: timedelta) -> bool:
 
 
 def stale_pending_deliveries(session: Session, older_than: timedelta) -> list[int]:
-    """Pending deliveries nobody has tried for ``older_than`` (their send job was lost)."""
+    """Pending deliveries nobody has tried for ``older_than`` (their send job was lost), and
+    SMS held for the quiet hours once these are over."""
+    tried = func.coalesce(NotificationDelivery.last_attempt_at, NotificationDelivery.created_at)
     return list(
         session.scalars(
             select(NotificationDelivery.id)
             .where(
                 NotificationDelivery.state == "pending",
-                func.coalesce(NotificationDelivery.last_attempt_at, NotificationDelivery.created_at)
-                < func.now() - older_than,
+                func.coalesce(NotificationDelivery.hold_until, tried + older_than) < func.now(),
             )
             .order_by(NotificationDelivery.id)
         )
@@ -331,7 +346,7 @@ class Recipient:
     enabled: bool
 
 
-def _recipients_by_id(
+def recipients_by_id(
     session: Session, school: School, account_ids: set[int]
 ) -> dict[int, Recipient]:
     """Language and addresses: the account's, else what the school knows of the person."""
@@ -361,7 +376,7 @@ def _recipients_by_id(
     }
 
 
-def _email_template(extension: str):
+def email_template(extension: str):
     """The e-mail template, rendered without the page layout's context (a job has no request
     and no logged-in user)."""
     return current_app.jinja_env.get_template(f"notifications/email.{extension}")
@@ -400,14 +415,13 @@ class SendBatch:
         self.external = {d for d, _, channel, _, _, _ in rows if channel != "in_app"}
         self.events = {e: (kind, payload) for _, _, _, e, kind, payload in rows}
         self.recipients = (
-            _recipients_by_id(session, school, {a for a, _ in self.pending.values()})
-            if rows
-            else {}
+            recipients_by_id(session, school, {a for a, _ in self.pending.values()}) if rows else {}
         )
         self.facts: dict[int, Facts | None] = {}
         self.texts: dict[tuple[int, str], Rendered] = {}
         self.mailer = mailer()
         self._sms: SmsProvider | None = None
+        self._settings: NotificationSettings | None = None
 
     def rendered(self, event_id: int, locale: str) -> Rendered | None:
         if event_id not in self.facts:
@@ -425,7 +439,7 @@ class SendBatch:
     def send_one(self, delivery_id: int) -> str | None:
         """Send one delivery if it is still pending and no other job holds it. Returns its new
         state ('sent', 'skipped', 'failed', or 'pending' when it failed and will be retried),
-        None when there was nothing to do."""
+        None when there was nothing to do (or an SMS is held for the quiet hours)."""
         account_id, event_id = self.pending[delivery_id]
         delivery = self.session.scalar(
             select(NotificationDelivery)
@@ -434,6 +448,13 @@ class SendBatch:
         )
         if delivery is None:  # sent meanwhile, or another job holds it
             return None
+        if delivery.channel == "sms":
+            held = self._quiet_end()
+            if held is not None:  # the school's quiet hours: the sweeper sends it at their end
+                delivery.hold_until = held
+                self.session.flush()
+                return None
+            delivery.hold_until = None
         recipient = self.recipients.get(account_id)
         delivery.locale = recipient.locale if recipient else self.school.default_locale
         delivery.attempts += 1
@@ -460,6 +481,11 @@ class SendBatch:
         self.session.flush()
         return delivery.state
 
+    def _quiet_end(self) -> datetime | None:
+        if self._settings is None:
+            self._settings = school_settings.settings_of(self.session)
+        return school_settings.quiet_end(self._settings, school_settings.utc_now())
+
     def _hand_over(self, channel: str, recipient: Recipient | None, text: Rendered) -> str | None:
         """Deliver on the channel. Returns None when sent, else why nothing was sent (a key of
         ``SKIP_REASONS``); raises DeliveryError when the channel failed (retried)."""
@@ -473,10 +499,10 @@ class SendBatch:
             if self.mailer is None:
                 return "no_smtp"
             with in_locale(recipient.locale):
-                html = _email_template("html").render(
+                html = email_template("html").render(
                     text=text, school=self.school, locale=recipient.locale
                 )
-                plain = _email_template("txt").render(text=text, school=self.school)
+                plain = email_template("txt").render(text=text, school=self.school)
             self.mailer.send(recipient.email, text.subject, plain, html, recipient.locale)
             return None
         if not recipient.phone:

@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from dienynas.extensions import db
 from dienynas.jobs import enqueue, periodic, redis_connection, task
-from notifications import services
+from notifications import digests, services
+from notifications import settings as school_settings
+from notifications.channels import mailer
 from tenants.binding import unbind_session
 from tenants.models import School, SchoolStatus
 from tenants.services import bind_to_school
@@ -144,3 +146,52 @@ def sweep_notifications() -> None:
         if stale_deliveries:
             log.info("school %s: re-sending %d deliveries", school.id, len(stale_deliveries))
             enqueue_sends(school.id, stale_deliveries)
+
+
+@periodic(every_seconds=300)
+@task
+def collect_digests() -> None:
+    """In every active school past its digest time, gather the day's digests and enqueue their
+    sending (a digest is unique per account and day, so running again sends nothing twice)."""
+    schools = db.session.scalars(
+        select(School).where(School.status == SchoolStatus.ACTIVE).order_by(School.id)
+    ).all()
+    db.session.commit()
+    now = school_settings.utc_now()
+    for school in schools:
+        bind_to_school(db.session, school)
+        digest_ids = digests.collect(db.session, now)
+        db.session.commit()
+        unbind_session(db.session)
+        for start in range(0, len(digest_ids), SEND_BATCH):
+            enqueue(
+                send_digests,
+                school.id,
+                digest_ids[start : start + SEND_BATCH],
+                failure_ttl=FAILURE_TTL_SECONDS,
+            )
+
+
+@task
+def send_digests(school_id: int, digest_ids: list[int]) -> int:
+    """Send the pending ones among ``digest_ids``, committing after each e-mail; raises
+    :class:`DeliveriesToRetry` when some failed with attempts left. Returns how many were sent."""
+    school = _school(school_id)
+    if school is None:
+        return 0
+    mail = mailer()
+    sent = retry = 0
+    try:
+        for digest_id in digest_ids:
+            state = digests.send_one(db.session, school, digest_id, mail)
+            db.session.commit()
+            if state == "sent":
+                sent += 1
+            elif state == "pending":
+                retry += 1
+    finally:
+        if mail is not None:
+            mail.close()
+    if retry:
+        raise DeliveriesToRetry(f"{retry} of {len(digest_ids)} digests failed")
+    return sent
