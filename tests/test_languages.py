@@ -18,7 +18,7 @@ from dienynas.i18n import in_locale
 from gradebook.grades.models import Grade
 from gradebook.grades.services import add_grade
 from gradebook.lessons.models import Lesson
-from gradebook.lessons.services import delete_lesson, ensure_lessons
+from gradebook.lessons.services import Upload, delete_lesson, ensure_lessons, save_homework
 from tenants.services import bind_to_school
 from test_i18n import compiled_catalogues  # noqa: F401  (the pages read the compiled catalogues)
 
@@ -103,6 +103,11 @@ def test_refusal_to_delete_a_graded_lesson_counts_the_grades_in_the_readers_lang
 # --- locale data on the pages and in the export ----------------------------------------------
 
 
+def _plain_spaces(page: str) -> str:
+    """Babel's dates and units use no-break spaces (7 сентября 2026 г., 12,5 kB)."""
+    return re.sub("[\N{NO-BREAK SPACE}\N{NARROW NO-BREAK SPACE}]", " ", page)
+
+
 def _grade_monday(classroom) -> Lesson:
     ensure_lessons(classroom.session, MONDAY, MONDAY, group_ids=[classroom.maths.id])
     lesson = (
@@ -149,9 +154,7 @@ def test_diary_weekday_and_month_names_and_mean_in_russian(client, classroom, sc
     response = client.get(path)
     bind_to_school(classroom.session, classroom.school)
     assert response.status_code == 200
-    page = re.sub(
-        "[\N{NO-BREAK SPACE}\N{NARROW NO-BREAK SPACE}]", " ", response.get_data(as_text=True)
-    )
+    page = _plain_spaces(response.get_data(as_text=True))
     for weekday in ("понедельник", "вторник", "среда", "четверг", "пятница"):
         assert f"<h3>{weekday}, " in page, weekday
     assert "7 сентября 2026 г." in page
@@ -176,3 +179,26 @@ def test_attendance_csv_headers_in_the_readers_language(client, classroom):
         '"Пропущено уроков, всего",Опоздания,Ранние уходы'
     )
     assert rows[0].endswith(",0,0,0,0,0")
+
+
+@pytest.mark.parametrize(
+    ("locale", "size"), [("lt", "12,5 kB"), ("ru", "12,5 кБ"), ("pl", "12,5 kB"), ("en", "12.5 kB")]
+)
+def test_homework_file_size_in_the_readers_language(client, classroom, school_day, locale, size):
+    school_day(TODAY)
+    session = classroom.session
+    ensure_lessons(session, MONDAY, MONDAY, group_ids=[classroom.maths.id])
+    lesson = session.query(Lesson).filter_by(group_id=classroom.maths.id, on_day=MONDAY).one()
+    save_homework(
+        session, classroom.account("teacher"), classroom.school, lesson, text="Pratimai",
+        due_on="", uploads=[Upload("lentelė.txt", b"1" * 12_800)],
+    )  # fmt: skip
+    classroom.account("teacher").locale = locale
+    session.commit()
+    path = f"/s/school-a/lessons/{lesson.id}"
+    login(client, classroom.account("teacher").login)
+    response = client.get(path)
+    bind_to_school(session, classroom.school)
+    assert response.status_code == 200
+    page = _plain_spaces(response.get_data(as_text=True))
+    assert f"({size})" in page

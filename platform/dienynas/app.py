@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from dienynas import config
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
-from dienynas.i18n import LANGUAGE_NAMES, select_locale
+from dienynas.i18n import LANGUAGE_NAMES, format_file_size, select_locale
 from dienynas.urls import DatabaseIdConverter
 
 #: Feature packages; each may have blueprint.py (``bp``), tasks.py and cli.py.
@@ -169,6 +169,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["decimal"] = format_decimal
+    app.jinja_env.filters["file_size"] = format_file_size
 
     @app.context_processor
     def layout_context():

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 
+from babel.units import format_unit
 from flask import g, has_request_context, request, session
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
 from dienynas.config import DEFAULT_LOCALE, SUPPORTED_LOCALES
@@ -48,3 +49,11 @@ def terminal_locale() -> str:
 def in_locale(locale: str | None):
     """Render in someone else's language (a recipient's), e.g. ``with in_locale("ru"): ...``."""
     return force_locale(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+
+
+def format_file_size(size: int) -> str:
+    """A file's size in kilobytes as the reader writes it, unit included (12,3 kB; 12,3 кБ;
+    12.3 kB): the template filter ``file_size``."""
+    return format_unit(
+        size / 1024, "digital-kilobyte", length="short", format="#,##0.#", locale=get_locale()
+    )
