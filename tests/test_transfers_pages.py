@@ -154,6 +154,20 @@ def test_the_pool_shows_only_the_minimal_fields_before_a_claim(transfer, app):
     assert client.get(f"{B}/transfers/{pool_id}/extract.pdf").status_code == 403
 
 
+def test_the_pool_page_runs_the_same_queries_for_one_entry_or_three(transfer, app, count_queries):
+    client = as_user(app, "director.b")
+    leave(transfer)
+    with count_queries() as one:
+        assert client.get(f"{B}/transfers/pool").status_code == 200
+    others = [s.id for s in transfer.classroom.students[1:3]]
+    for student_id in others:
+        leave(transfer, student_id=student_id)
+    with count_queries() as three:
+        page = text_of(client.get(f"{B}/transfers/pool"))
+    assert page.count("/claim") == 3
+    assert len(three) == len(one)
+
+
 def test_searching_the_pool(transfer, app):
     leave(transfer)
     client = as_user(app, "director.b")

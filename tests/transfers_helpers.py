@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from accounts.models import Account, Role
 from classroom import new_account
@@ -47,7 +47,7 @@ def build_transfer(classroom, world) -> Transfer:
     student = classroom.students[0]
     student.birth_date = date(2015, 3, 4)
     student.document_kind, student.personal_code = "personal_code", PERSONAL_CODE
-    session.get(Student, student.id).enrolled_on = date(2026, 9, 1)
+    session.execute(update(Student).values(enrolled_on=date(2026, 9, 1)))
     session.add(
         Grade(
             student_id=student.id, group_id=classroom.maths.id, on_day=date(2026, 9, 9),
@@ -76,15 +76,16 @@ def build_transfer(classroom, world) -> Transfer:
     )  # fmt: skip
 
 
-def leave(t: Transfer, *, to_school: bool = True) -> int:
-    """students[0] leaves school A for school B (as the administrator), committed."""
+def leave(t: Transfer, *, to_school: bool = True, student_id: int | None = None) -> int:
+    """students[0] (or ``student_id``) leaves school A for school B (as the administrator),
+    committed."""
     session = t.session
     session.expunge_all()
     bind_to_school(session, t.world.school_a)
     admin = session.get(Account, t.admin_a_id)
     entry = services.leave_student(
         session, admin, t.world.school_a,
-        student_id=t.student_id, left_on=TODAY, reason="Moved house",
+        student_id=student_id or t.student_id, left_on=TODAY, reason="Moved house",
         destination_kind="municipality", to_school_id=t.world.school_b.id if to_school else None,
         today=TODAY,
     )  # fmt: skip
