@@ -45,7 +45,7 @@ _PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
 #: title, aria-label, placeholder and alt attributes.
 _SHOWN_TEXT = """() => {
   const parts = [];
-  const skip = (el) => el.closest('script, style, template, [hidden], #locale-select');
+  const skip = (el) => el.closest('script, style, noscript, template, [hidden], #locale-select');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!skip(node.parentElement) && node.textContent.trim()) parts.push(node.textContent.trim());
@@ -237,6 +237,39 @@ def test_main_pages_in_each_language(
             translated(app, locale, "Week %(first)s – %(last)s", first="", last="").split()[0]
         )
         look_at(page, "diary", locale, problems)
+    finally:
+        for context in contexts:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_attendance_and_overview_pages_in_each_language(
+    browser: Browser, pages_server: str, app: Flask, classroom, locale: str
+) -> None:
+    """The pages whose columns count absences (attendance summary, class and school
+    overview): their headers are the longest words of the gradebook in ru and pl."""
+    class_id = classroom.c5a.id
+    classroom.account("head").locale = locale
+    classroom.account("director").locale = locale
+    classroom.session.commit()
+    contexts: list = []
+    problems: list[str] = []
+    try:
+        page = _new_page(browser, pages_server, locale, contexts)
+        _log_in(page, app, locale, "head.a")
+        page.goto(f"/s/school-a/classes/{class_id}/attendance?month=2026-09")
+        expect(page.locator("h1")).to_contain_text(translated(app, locale, "Monthly attendance"))
+        look_at(page, "attendance_summary", locale, problems)
+        page.goto(f"/s/school-a/classes/{class_id}/overview")
+        expect(page.locator("h1")).to_contain_text(translated(app, locale, "Class overview"))
+        look_at(page, "class_overview", locale, problems)
+
+        page = _new_page(browser, pages_server, locale, contexts)
+        _log_in(page, app, locale, "director.a")
+        page.goto("/s/school-a/overview")
+        expect(page.locator("h1")).to_have_text(translated(app, locale, "School overview"))
+        look_at(page, "school_overview", locale, problems)
     finally:
         for context in contexts:
             context.close()
