@@ -28,7 +28,7 @@ from gradebook.grades.services import add_grade
 from gradebook.lessons.models import Lesson
 from gradebook.lessons.services import ensure_lessons
 from gradebook.remarks.models import Remark
-from test_i18n import extract_messages
+from test_i18n import compiled_catalogues, extract_messages  # noqa: F401  (fresh .mo files)
 
 pytestmark = pytest.mark.e2e
 
