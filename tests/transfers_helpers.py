@@ -11,7 +11,6 @@ from sqlalchemy import insert, select, update
 from accounts.models import Account, Role
 from classroom import new_account
 from gradebook.grades.models import Grade
-from notifications.transfers import notify_claimed, notify_incoming
 from school.calendar.models import SchoolYear
 from school.classes.models import SchoolClass
 from school.people.models import Person, Student
@@ -89,7 +88,6 @@ def leave(t: Transfer, *, to_school: bool = True, student_id: int | None = None)
         destination_kind="municipality", to_school_id=t.world.school_b.id if to_school else None,
         today=TODAY,
     )  # fmt: skip
-    notify_incoming(session, entry, actor_id=admin.id)
     entry.entered_at = datetime(2026, 9, 15, 9, 0, tzinfo=UTC)  # the frozen day, not the clock's
     pool_id = entry.id
     session.commit()
@@ -105,6 +103,5 @@ def claim(t: Transfer, pool_id: int) -> services.ClaimSummary:
         class_id=t.class_b_id,
         today=TODAY,
     )  # fmt: skip
-    notify_claimed(session, services.get_entry(session, pool_id), actor_id=t.director_b_id)
     session.commit()
     return summary

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications.models import NotificationEvent
 from notifications.outbox import record_event
 from tenants import roles
 from tenants.binding import bind_session, session_binding, unbind_session
@@ -44,6 +45,12 @@ def _as_school(session: Session, school: School) -> Iterator[None]:
             roles.reset_role(session.connection())
 
 
+def _forget(session: Session, outbox_event: NotificationEvent) -> None:
+    """Keep another school's event out of the session's identity map: its id comes from that
+    school's sequence and may equal the id of an event of the bound school."""
+    session.expunge(outbox_event)
+
+
 def _active_school(session: Session, school_id: int | None) -> School | None:
     if school_id is None:
         return None
@@ -59,7 +66,10 @@ def notify_incoming(session: Session, entry: PoolEntry, *, actor_id: int | None)
     if destination is None or destination.id == entry.from_school_id:
         return False
     with _as_school(session, destination):
-        record_event(session, "transfer_incoming", actor_id=actor_id, pool_id=entry.id)
+        outbox_event = record_event(
+            session, "transfer_incoming", actor_id=actor_id, pool_id=entry.id
+        )
+    _forget(session, outbox_event)
     return True
 
 
@@ -67,6 +77,13 @@ def notify_claimed(session: Session, entry: PoolEntry, *, actor_id: int | None) 
     """After a claim (the session bound to the claiming school): the guardians learn their
     child's new school (an event here, rendered in each guardian's language), and the leaving
     school's directors and administrators learn who took the student (an event there)."""
+    leaving = _active_school(session, entry.from_school_id)
+    if leaving is not None:
+        with _as_school(session, leaving):
+            outbox_event = record_event(
+                session, "transfer_claimed", actor_id=actor_id, pool_id=entry.id
+            )
+        _forget(session, outbox_event)
     record_event(
         session,
         "transfer_new_school",
@@ -74,7 +91,3 @@ def notify_claimed(session: Session, entry: PoolEntry, *, actor_id: int | None) 
         pool_id=entry.id,
         student_id=entry.claimed_person_id,
     )
-    leaving = _active_school(session, entry.from_school_id)
-    if leaving is not None:
-        with _as_school(session, leaving):
-            record_event(session, "transfer_claimed", actor_id=actor_id, pool_id=entry.id)

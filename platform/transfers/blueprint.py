@@ -33,7 +33,6 @@ from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id, parse_optional_date, parse_optional_int
-from notifications.transfers import notify_claimed, notify_incoming
 from school.menu import menu_item
 from school.people import services as people
 from tenants.models import School, SchoolStatus
@@ -121,7 +120,6 @@ def leave_post(student_id: int):
                           if form["destination_kind"] == "municipality" else None),
             today=clock.today(),
         )  # fmt: skip
-        notify_incoming(db.session, entry, actor_id=current_user.id)
     except ServiceError as exc:
         db.session.rollback()
         return _leave_page(student, form, exc, 400)
@@ -195,7 +193,6 @@ def claim(pool_id: int):
             today=clock.today(),
         )  # fmt: skip
         entry = services.get_entry(db.session, pool_id)
-        notify_claimed(db.session, entry, actor_id=current_user.id)
     except ServiceError as exc:
         db.session.rollback()
         return _pool_page(exc, 409)

@@ -25,6 +25,7 @@ from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
 from gradebook.remarks.models import Remark
+from notifications.transfers import notify_claimed, notify_incoming
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
@@ -413,6 +414,7 @@ def leave_student(
         grades=len(record["grades"]), term_grades=len(record["term_grades"]),
         attendance=len(record["attendance"]), remarks=len(record["remarks"]),
     )  # fmt: skip
+    notify_incoming(session, entry, actor_id=account.id)
     return entry
 
 
@@ -869,6 +871,7 @@ def claim_student(
         counts=summary.as_dict(),
         created=created.__dict__, fingerprint=_fingerprint(session, student.person_id),
     )  # fmt: skip
+    notify_claimed(session, entry, actor_id=account.id)
     return summary
 
 
