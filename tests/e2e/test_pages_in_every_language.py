@@ -274,3 +274,37 @@ def test_attendance_and_overview_pages_in_each_language(
         for context in contexts:
             context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_pool_page_in_each_language(
+    browser: Browser, pages_server: str, app: Flask, classroom, locale: str
+) -> None:
+    """The pool of unassigned students, as a director sees it, with a student who left
+    school A for a school elsewhere."""
+    from school.people.models import Student
+    from transfers.services import leave_student
+
+    classroom.session.get(Student, classroom.students[1].id).enrolled_on = date(2026, 9, 1)
+    leave_student(
+        classroom.session, classroom.account("admin"), classroom.school,
+        student_id=classroom.students[1].id, left_on=date(2026, 9, 30), reason=None,
+        destination_kind="elsewhere", to_school_id=None, today=date(2026, 9, 30),
+    )  # fmt: skip
+    classroom.account("director").locale = locale
+    classroom.session.commit()
+    contexts: list = []
+    problems: list[str] = []
+    try:
+        page = _new_page(browser, pages_server, locale, contexts)
+        _log_in(page, app, locale, "director.a")
+        page.goto("/s/school-a/transfers/pool")
+        expect(page.locator("h1")).to_have_text(
+            translated(app, locale, "Pool of unassigned students")
+        )
+        expect(page.locator("body")).to_contain_text(classroom.students[1].last_name)
+        look_at(page, "pool", locale, problems)
+    finally:
+        for context in contexts:
+            context.close()
+    assert not problems, "\n".join(problems)
