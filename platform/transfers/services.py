@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
@@ -945,7 +946,11 @@ def return_to_pool(
     ).one()  # fmt: skip
     if (today - date.fromisoformat(claim.details["claimed_on"])).days > RETURN_DAYS:
         raise ServiceError(
-            _("A claim can be returned to the pool only within %(num)d days.", num=RETURN_DAYS)
+            ngettext(
+                "A claim can be returned to the pool only within %(num)d day.",
+                "A claim can be returned to the pool only within %(num)d days.",
+                RETURN_DAYS,
+            )
         )
     sid = entry.claimed_person_id
     if _fingerprint(session, sid) != claim.details["fingerprint"]:

@@ -130,7 +130,7 @@ def upgrade() -> None:
     op.execute(f'GRANT SELECT, INSERT, UPDATE ON public.transfer_pool TO "{group}"')
     op.execute(f'GRANT SELECT, INSERT ON public.transfer_log TO "{group}"')
     op.execute(
-        f'GRANT USAGE ON SEQUENCE public.transfer_pool_id_seq, public.transfer_log_id_seq '
+        f"GRANT USAGE ON SEQUENCE public.transfer_pool_id_seq, public.transfer_log_id_seq "
         f'TO "{group}"'
     )
 
