@@ -143,19 +143,38 @@ def _worker_env(app, smtp_url: str) -> dict[str, str]:
     return env
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (RQ's work horse runs in a process group of its
-    own, so killing the worker's process group would not reach it)."""
-    children = []
+def _children(pid: int) -> dict[int, int]:
+    """The processes whose parent is ``pid``, with their process group (RQ's work horse runs in
+    a process group of its own, so killing the worker's process group would not reach it)."""
+    children = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry.name))
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                children[int(entry.name)] = int(fields[2])
     return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, not yet reaped
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        if not any(_alive(pid) for pid in pids):
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("a process of the worker survived SIGKILL")
 
 
 def _states(engine, schema: str) -> dict[tuple[str, str], int]:
@@ -184,11 +203,10 @@ def _wait_for_row_locks_released(engine, schema: str, pending: int) -> None:
     raise AssertionError("the killed worker's transaction still holds deliveries")
 
 
-def test_worker_killed_mid_send_job_every_recipient_gets_exactly_one_email(
-    app, fresh_engine, holding_smtp, committed_school
-):
-    sink, smtp_url = holding_smtp
-    session, _, schema, student_id, teacher_id = committed_school
+def _commit_remark(school) -> None:
+    """A remark about the student, committed with its outbox event (which enqueues the
+    dispatch)."""
+    session, _, _, student_id, teacher_id = school
     remark = Remark(
         student_id=student_id, kind="praise", text="Šaunuolis!", on_day=MONDAY,
         written_by=teacher_id,
@@ -199,6 +217,36 @@ def test_worker_killed_mid_send_job_every_recipient_gets_exactly_one_email(
     session.commit()  # the after-commit hook enqueues the dispatch
     session.close()
     assert [j.func_name for j in queue().jobs] == ["notifications.tasks.dispatch_events"]
+
+
+def _assert_killed_with_the_held_email_unsent(sink, engine, schema: str) -> None:
+    """What the killed job left: the e-mails before the held one sent (committed one by one),
+    the held one and the rest pending, and no row still locked by the dead transaction."""
+    assert len(sink.accepted) == HELD - 1
+    states = _states(engine, schema)
+    assert states[("email", "sent")] == HELD - 1
+    assert states[("email", "pending")] == GUARDIANS - HELD + 1  # the held one rolled back
+    pending = sum(count for (_, state), count in states.items() if state == "pending")
+    _wait_for_row_locks_released(engine, schema, pending)
+
+
+def _assert_each_recipient_got_exactly_one_email(sink, engine, schema: str) -> None:
+    for n in range(GUARDIANS):
+        assert sink.count_to(f"guardian{n}@example.lt") == 1, n
+    assert len(sink.accepted) == GUARDIANS
+    assert sink.received == GUARDIANS + 1  # the dropped one was sent again, once
+    assert _states(engine, schema) == {
+        ("email", "sent"): GUARDIANS,
+        ("in_app", "sent"): GUARDIANS,
+    }
+
+
+def test_worker_killed_mid_send_job_every_recipient_gets_exactly_one_email(
+    app, fresh_engine, holding_smtp, committed_school
+):
+    sink, smtp_url = holding_smtp
+    schema = committed_school[2]
+    _commit_remark(committed_school)
     env = _worker_env(app, smtp_url)
 
     # The worker dispatches, then its work horse (forked per job) sends; the server holds the
@@ -208,30 +256,17 @@ def test_worker_killed_mid_send_job_every_recipient_gets_exactly_one_email(
     )
     try:
         assert sink.holding.wait(timeout=30), "the worker never reached the 3rd e-mail"
-        children = _children(worker.pid)  # the work horse, and RQ's scheduler process
-        # the machine pulls the plug: the worker and all its processes die at once
-        for pid in children:
-            os.kill(pid, signal.SIGKILL)
-        worker.kill()
+        # the machine pulls the plug: the worker and all its processes (the work horse, RQ's
+        # scheduler) die at once
+        _kill([*_children(worker.pid), worker.pid])
         worker.wait(timeout=10)
-        for _ in range(100):
-            if not any(Path(f"/proc/{pid}").exists() for pid in children):
-                break
-            threading.Event().wait(0.05)
-        else:
-            raise AssertionError("a process of the worker survived SIGKILL")
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait(timeout=10)
     sink.release.set()  # the server drops the held message: it was never accepted
 
-    assert len(sink.accepted) == HELD - 1
-    states = _states(fresh_engine, schema)
-    assert states[("email", "sent")] == HELD - 1
-    assert states[("email", "pending")] == GUARDIANS - HELD + 1  # the held one rolled back
-    pending = sum(count for (_, state), count in states.items() if state == "pending")
-    _wait_for_row_locks_released(fresh_engine, schema, pending)
+    _assert_killed_with_the_held_email_unsent(sink, fresh_engine, schema)
 
     # RQ would give the abandoned job back only after its timeout (10 minutes), and the sweeper
     # re-sends pending deliveries nobody has tried for STALE_DELIVERIES: let that time pass.
@@ -249,11 +284,33 @@ def test_worker_killed_mid_send_job_every_recipient_gets_exactly_one_email(
     )
     assert result.returncode == 0, result.stderr
 
-    for n in range(GUARDIANS):
-        assert sink.count_to(f"guardian{n}@example.lt") == 1, n
-    assert len(sink.accepted) == GUARDIANS
-    assert sink.received == GUARDIANS + 1  # the dropped one was sent again, once
-    assert _states(fresh_engine, schema) == {
-        ("email", "sent"): GUARDIANS,
-        ("in_app", "sent"): GUARDIANS,
-    }
+    _assert_each_recipient_got_exactly_one_email(sink, fresh_engine, schema)
+
+
+def test_work_horse_killed_mid_send_job_is_retried_by_the_worker(
+    app, fresh_engine, holding_smtp, committed_school
+):
+    """The work horse alone SIGKILLed (e.g. the kernel's OOM killer): the worker sees it die,
+    RQ retries the job after its first backoff (10 s), and the retry sends what was left."""
+    sink, smtp_url = holding_smtp
+    schema = committed_school[2]
+    _commit_remark(committed_school)
+    worker = subprocess.Popen(
+        [DIENYNAS, "worker"], env=_worker_env(app, smtp_url),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert sink.holding.wait(timeout=30), "the worker never reached the 3rd e-mail"
+        (horse,) = [pid for pid, group in _children(worker.pid).items() if group == pid]
+        _kill([horse])
+        sink.release.set()  # the server drops the held message: it was never accepted
+        _assert_killed_with_the_held_email_unsent(sink, fresh_engine, schema)
+        for _ in range(300):  # the retry comes after 10 s
+            if _states(fresh_engine, schema).keys() == {("email", "sent"), ("in_app", "sent")}:
+                break
+            threading.Event().wait(0.1)
+        _assert_each_recipient_got_exactly_one_email(sink, fresh_engine, schema)
+    finally:
+        if worker.poll() is None:
+            _kill([*_children(worker.pid), worker.pid])
+            worker.wait(timeout=10)
