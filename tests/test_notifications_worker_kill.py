@@ -1,8 +1,9 @@
 """Issue 7's guarantee "a worker killed in the middle of a job: the job is retried and every
 recipient gets exactly one e-mail", end to end: really committed rows, real Redis, a real
 `dienynas worker` process (RQ's worker and its forked work horse) SIGKILLed while the loopback
-SMTP server (aiosmtpd) holds the 3rd e-mail of the send job unanswered, then the sweeper and a
-new worker."""
+SMTP server (aiosmtpd) holds the 3rd e-mail of the send job unanswered (then drops it, so it
+was never accepted). Two ways to die: the whole worker (its job is abandoned: the sweeper re-sends
+what was left pending, run by a new worker), or only the work horse (RQ retries the job)."""
 
 from __future__ import annotations
 
