@@ -257,7 +257,8 @@ def test_pages_send_reply_and_refuse(other_family, app, client, world, school_da
     bad = post_form(
         client, "/s/school-a/messages/new", {"subject": "", "body": "Labas", "persons": [head_id]}
     )
-    assert bad.status_code == 400 and "Write the subject" in bad.get_data(as_text=True)
+    # the guardian reads Polish: "Write the subject." in the account's language
+    assert bad.status_code == 400 and "Wpisz temat" in bad.get_data(as_text=True)
     bad = post_form(
         client,
         "/s/school-a/messages/new",
