@@ -20,9 +20,11 @@ from dienynas.forms import parse_date, parse_id
 from gradebook.access import require_class_head, require_group_reader, require_lesson_writer
 from gradebook.attendance import services
 from gradebook.attendance.models import Excuse
+from gradebook.lessons.services import get_lesson
 from school.classes.models import SchoolClass
+from school.classes.services import class_students, get_class
 from school.menu import menu_item
-from school.people.services import classes_of_current_year, headed_class_ids
+from school.people.services import classes_of_current_year, get_student, headed_class_ids
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("attendance", __name__)
@@ -69,7 +71,7 @@ def _lesson_page(lesson, error: ServiceError | None = None, status: int = 200):
 
 @bp.get("/lessons/<int:lesson_id>/attendance")
 def lesson(lesson_id: int):
-    lesson = services.get_lesson(db.session, lesson_id)
+    lesson = get_lesson(db.session, lesson_id)
     if not _may_write(lesson):
         require_group_reader(db.session, current_user, g.school, lesson.group)
     return _lesson_page(lesson)
@@ -77,7 +79,7 @@ def lesson(lesson_id: int):
 
 @bp.post("/lessons/<int:lesson_id>/attendance")
 def mark_lesson(lesson_id: int):
-    lesson = services.get_lesson(db.session, lesson_id)
+    lesson = get_lesson(db.session, lesson_id)
     marks = {
         parse_id(key.removeprefix("mark-")) or 0: value
         for key, value in request.form.items()
@@ -173,7 +175,7 @@ def classes():
 
 
 def _class_page(school_class: SchoolClass, error: ServiceError | None = None, status: int = 200):
-    students = services.class_students(db.session, school_class)
+    students = [student.person for student in class_students(db.session, school_class)]
     rows = services.excuses_of(db.session, [s.id for s in students])
     return render_template(
         "attendance/class_excuses.html",
@@ -190,14 +192,14 @@ def _class_page(school_class: SchoolClass, error: ServiceError | None = None, st
 
 @bp.get("/classes/<int:class_id>/excuses")
 def class_excuses(class_id: int):
-    school_class = services.get_class(db.session, class_id)
+    school_class = get_class(db.session, class_id)
     require_class_head(db.session, current_user, g.school, school_class)
     return _class_page(school_class)
 
 
 @bp.post("/classes/<int:class_id>/excuses")
 def excuse_by_class_head(class_id: int):
-    school_class = services.get_class(db.session, class_id)
+    school_class = get_class(db.session, class_id)
     require_class_head(db.session, current_user, g.school, school_class)
     form = request.form
     upload = request.files.get("document")
@@ -221,7 +223,7 @@ def excuse_by_class_head(class_id: int):
 
 
 def _back_to_class(excuse: Excuse):
-    student = services.get_student(db.session, excuse.student_id)
+    student = get_student(db.session, excuse.student_id)
     if student.class_id is None:
         return redirect(url_for("attendance.classes"))
     return redirect(url_for("attendance.class_excuses", class_id=student.class_id))
@@ -254,7 +256,7 @@ def decide(excuse_id: int):
 def document(excuse_id: int):
     excuse = services.get_excuse(db.session, excuse_id)
     services.require_head_of_student(
-        db.session, current_user, g.school, services.get_student(db.session, excuse.student_id)
+        db.session, current_user, g.school, get_student(db.session, excuse.student_id)
     )
     if excuse.document is None:
         raise NotFound(_("This excuse has no document."))
@@ -273,7 +275,7 @@ def document(excuse_id: int):
 
 def _summary(class_id: int) -> tuple[services.MonthSummary, bool]:
     """The month's summary, and whether the account may excuse the class's absences."""
-    school_class = services.get_class(db.session, class_id)
+    school_class = get_class(db.session, class_id)
     may_excuse = services.require_summary_reader(db.session, current_user, g.school, school_class)
     month = services.parse_month(request.args.get("month"), clock.today())
     return services.month_summary(db.session, school_class, month), may_excuse

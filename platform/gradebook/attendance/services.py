@@ -50,8 +50,9 @@ from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
 from school.calendar.models import Term
 from school.classes.models import GroupStudent, SchoolClass
+from school.classes.services import class_students
 from school.people.models import Guardianship, Person, Student
-from school.people.services import person_sort_key
+from school.people.services import get_student, person_sort_key
 from school.permissions import person_of
 from tenants.models import School
 
@@ -274,13 +275,6 @@ def lesson_sheet(session: Session, lesson: Lesson) -> list[SheetRow]:
     return [SheetRow(p, marks.get(p.id)) for p in sorted(students, key=person_sort_key)]
 
 
-def get_lesson(session: Session, lesson_id: int) -> Lesson:
-    lesson = session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise NotFound(_("There is no such lesson."))
-    return lesson
-
-
 # --- excuses: checks shared by guardians and class heads --------------------------------------
 
 
@@ -342,13 +336,6 @@ def _span_days(session: Session, from_day: date, to_day: date) -> list[date]:
             field="from_day",
         )
     return days
-
-
-def get_student(session: Session, student_id: int | None) -> Student:
-    student = session.get(Student, student_id) if student_id else None
-    if student is None:
-        raise NotFound(_("There is no such student in this school."))
-    return student
 
 
 def get_excuse(session: Session, excuse_id: int) -> Excuse:
@@ -649,13 +636,6 @@ def excuses_of(session: Session, student_ids: Iterable[int]) -> list[ExcuseRow]:
 # --- classes ----------------------------------------------------------------------------------
 
 
-def get_class(session: Session, class_id: int) -> SchoolClass:
-    school_class = session.get(SchoolClass, class_id)
-    if school_class is None:
-        raise NotFound(_("There is no such class."))
-    return school_class
-
-
 def require_summary_reader(
     session: Session, account: Account, school: School, school_class: SchoolClass
 ) -> bool:
@@ -672,16 +652,6 @@ def require_summary_reader(
     raise PermissionDenied(
         _("Only the class head, the director and the e-diary administrator may see this.")
     )
-
-
-def class_students(session: Session, school_class: SchoolClass) -> list[Person]:
-    """The class's active students, in name order (one query)."""
-    people = session.scalars(
-        select(Person)
-        .join(Student, Student.person_id == Person.id)
-        .where(Student.class_id == school_class.id, Student.status == "active")
-    ).all()
-    return sorted(people, key=person_sort_key)
 
 
 def parse_month(value: str | None, today: date) -> date:
@@ -728,7 +698,7 @@ def month_summary(session: Session, school_class: SchoolClass, month: date) -> M
     """Per student of the class: missed lessons excused and unexcused, lateness, leaving early
     in the month (two queries whatever the number of students)."""
     first, last = _month_bounds(month)
-    students = class_students(session, school_class)
+    students = [student.person for student in class_students(session, school_class)]
     in_class = select(Student.person_id).where(Student.class_id == school_class.id)
     absent = Attendance.mark == "absent"
     figures = {

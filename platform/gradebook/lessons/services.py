@@ -390,7 +390,9 @@ class Upload:
     content: bytes
 
 
-def _check_upload(upload: Upload) -> HomeworkFile:
+def check_upload(upload: Upload) -> HomeworkFile:
+    """An attachment checked by name, size and first bytes (homework files, message
+    attachments); a localised ``ServiceError`` naming the file otherwise."""
     name = PurePath(upload.file_name.replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     if not name:
@@ -477,7 +479,7 @@ def save_homework(
             ),
             field="files",
         )
-    files = [_check_upload(upload) for upload in uploads]
+    files = [check_upload(upload) for upload in uploads]
     changed = homework is None or homework.text != body or homework.due_on != due
     if homework is None:
         homework = Homework(lesson_id=lesson.id, text=body, due_on=due)

@@ -18,8 +18,9 @@ from gradebook.remarks import services
 from school.calendar.models import Term
 from school.calendar.services import current_year, term_for
 from school.classes.models import SchoolClass
-from school.classes.services import get_class
+from school.classes.services import class_students, get_class
 from school.menu import menu_item
+from school.people.services import get_student
 from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
@@ -46,7 +47,7 @@ def index():
 def _target() -> tuple:
     """The student and (optional) group named by the query string or the form."""
     values = request.values
-    student = services.get_student(db.session, parse_id(values.get("student")))
+    student = get_student(db.session, parse_id(values.get("student")))
     group_value = values.get("group")
     group = services.get_group(db.session, parse_id(group_value)) if group_value else None
     return student, group
@@ -142,7 +143,7 @@ def for_class(class_id: int):
             raise
         can_write = False  # the director reads
     term, terms = _period(parse_id(request.args.get("term")))
-    students = services.class_students(db.session, school_class.id)
+    students = [student.person for student in class_students(db.session, school_class)]
     rows = (
         services.remarks_for_students(
             db.session, [s.id for s in students], term.starts_on, term.ends_on

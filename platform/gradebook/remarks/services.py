@@ -32,7 +32,7 @@ from school.calendar.services import term_for
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Person, Student
-from school.people.services import person_sort_key
+from school.people.services import get_student
 from school.permissions import person_of
 from tenants.models import School
 
@@ -45,13 +45,6 @@ def get_remark(session: Session, remark_id: int | None) -> Remark:
     if remark is None:
         raise NotFound(_("There is no such remark."))
     return remark
-
-
-def get_student(session: Session, student_id: int | None) -> Student:
-    student = session.get(Student, student_id) if student_id else None
-    if student is None:
-        raise NotFound(_("There is no such student in this school."))
-    return student
 
 
 def get_group(session: Session, group_id: int | None) -> Group:
@@ -219,13 +212,3 @@ def remarks_for_students(
         .order_by(Remark.on_day.desc(), Remark.created_at.desc(), Remark.id.desc())
     )
     return [RemarkRow(*row) for row in rows]
-
-
-def class_students(session: Session, class_id: int) -> list[Person]:
-    """The class's active students in name order, for choosing whom to write about."""
-    people = session.scalars(
-        select(Person)
-        .join(Student, Student.person_id == Person.id)
-        .where(Student.class_id == class_id, Student.status == "active")
-    )
-    return sorted(people, key=person_sort_key)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
-from gradebook.lessons.services import MAX_FILES, Upload, _check_upload
+from gradebook.lessons.services import MAX_FILES, Upload, check_upload
 from notifications.messages.models import (
     Message,
     MessageFile,
@@ -243,7 +243,7 @@ def _files(uploads: Sequence[Upload]) -> list[MessageFile]:
         )
     files = []
     for upload in uploads:
-        checked = _check_upload(upload)
+        checked = check_upload(upload)
         files.append(
             MessageFile(
                 file_name=checked.file_name,

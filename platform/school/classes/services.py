@@ -27,6 +27,7 @@ from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Person, Student
+from school.people.services import person_sort_key
 from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
@@ -229,15 +230,14 @@ def delete_class(session: Session, school_class: SchoolClass) -> None:
 
 
 def class_students(session: Session, school_class: SchoolClass) -> list[Student]:
-    """The class's active students by surname (the person comes joined)."""
-    return list(
-        session.scalars(
-            select(Student)
-            .join(Student.person)
-            .where(Student.class_id == school_class.id, Student.status == "active")
-            .order_by(Person.last_name, Person.first_name)
-        )
+    """The class's active students in name order (``person_sort_key``; the person comes
+    joined; one query)."""
+    students = session.scalars(
+        select(Student)
+        .join(Student.person)
+        .where(Student.class_id == school_class.id, Student.status == "active")
     )
+    return sorted(students, key=lambda student: person_sort_key(student.person))
 
 
 def classes_headed_by(session: Session, person: Person | None) -> set[int]:

@@ -512,8 +512,9 @@ def get_person(session: Session, person_id: int) -> Person:
     return person
 
 
-def get_student(session: Session, person_id: int) -> Student:
-    student = session.get(Student, person_id)
+def get_student(session: Session, person_id: int | None) -> Student:
+    """The student (NotFound also for a missing id, e.g. an unparsable form value)."""
+    student = session.get(Student, person_id) if person_id else None
     if student is None:
         raise NotFound(_("There is no such student in this school."))
     return student
