@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel.lists import format_list
 from flask import current_app
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -137,8 +138,12 @@ def save_preferences(session: Session, account: Account, form: Mapping[str, str]
             if mode not in OFFERED_MODES[channel]:
                 raise ServiceError(
                     _(
-                        "Choose one of “%(choices)s” for every kind of notification.",
-                        choices="”, “".join(str(MODE_LABELS[m]) for m in OFFERED_MODES[channel]),
+                        "Choose one of these for every kind of notification: %(choices)s.",
+                        choices=format_list(
+                            [str(MODE_LABELS[m]) for m in OFFERED_MODES[channel]],
+                            style="or",
+                            locale=str(get_locale()),
+                        ),
                     ),
                     field=f"{kind}.{channel}",
                 )
