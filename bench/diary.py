@@ -55,7 +55,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
 os.environ.setdefault("DIENYNAS_INSTANCE", str(REPO / "instance"))
+# bench/transfers.py is named like the ``transfers`` package the application imports: keep the
+# bench folder (for provision.py) behind the installed packages on the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 
 BENCH_DATABASE = "dienynas_bench_diary"
 PASSWORD = "bench-Dienynas-2026"
@@ -348,7 +352,9 @@ def free_port() -> int:
 class Server:
     """A gunicorn process on loopback (gthread workers, as deploy/gunicorn.conf.py)."""
 
-    def __init__(self, app_spec: str, env: dict[str, str], workers: int, threads: int) -> None:
+    def __init__(
+        self, app_spec: str, env: dict[str, str], workers: int, threads: int, chdir: Path = REPO
+    ) -> None:
         self.port = free_port()
         # kept open while the server runs (closed, so deleted, by stop())
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log")  # noqa: SIM115
@@ -356,7 +362,7 @@ class Server:
             str(Path(sys.executable).with_name("gunicorn")), app_spec,
             "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
             "--workers", str(workers), "--threads", str(threads), "--keep-alive", "5",
-            "--chdir", str(REPO / "bench"), "--log-level", "warning",
+            "--chdir", str(chdir), "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command, env={**os.environ, **env}, stdout=self.log, stderr=self.log
@@ -537,7 +543,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         from dienynas import config
 
         baseline_env = {CAPTURE_ENV: capture.name, DATABASE_ENV: config.libpq_url(url)}
-        server = Server("diary:baseline_app()", baseline_env, workers, threads)
+        server = Server("diary:baseline_app()", baseline_env, workers, threads, chdir=BENCH)
         servers.append(server)
         server.wait("/baseline?page=0")
 

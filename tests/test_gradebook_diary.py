@@ -1,6 +1,6 @@
 """The student's and guardian's diary: the week (lessons, homework, grades, attendance,
 timetable for days without lessons), tests, remarks, latest grades, the term summary; who may
-read it; the query budget; a guardian's children in two schools.
+read it; the query budget; a guardian's children in two schools; the kept week.
 
 Gradebook rows are inserted directly through the models (the services that write them are
 tested on their own).
@@ -14,19 +14,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from accounts.models import Role
 from classroom import MONDAY, Classroom, new_account
 from conftest import login
 from dienynas import clock
+from dienynas.cli import cli
+from dienynas.database import SchoolModel
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.i18n import in_locale
 from gradebook.access import diary_student_ids, require_diary_reader
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.attendance.services import MARK_LABELS
-from gradebook.diary import services
+from gradebook.diary import cache, services
+from gradebook.diary.models import UNRELATED_TABLES
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Homework, HomeworkFile, Lesson
 from gradebook.planning.models import PlannedTest
@@ -263,7 +267,7 @@ def test_diary_students_follows_the_access_rules(classroom, world):
     readers = ["guardian", "student", "head", "director", "admin", "teacher", "other_teacher"]
     for key in readers:
         account = c.account(key)
-        own, _ = services.diary_students(c.session, account, school)
+        own = services.diary_students(c.session, account, school).own
         assert sorted(s.id for s in own) == diary_student_ids(c.session, account), key
         for student in (c.students[0], c.students[1], c.outsider):
             try:
@@ -526,3 +530,166 @@ def test_guardian_sees_children_in_both_schools(client, classroom, world, count_
 def test_all_schools_page_needs_login(client):
     response = client.get("/diary")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- the kept week (gradebook/diary/cache.py) -------------------------------------------------
+# Read again without the week's query; rendered again after any committed change a diary
+# shows; never across languages, schools or rolled-back changes; the page answers without Redis.
+
+PAGE = f"{BASE}?week={WEDNESDAY.isoformat()}"
+
+
+def token(session) -> str:
+    return session.scalar(text("SELECT token::text FROM diary_revision"))
+
+
+def read(client, count_queries, path: str = PAGE) -> tuple[str, int]:
+    with count_queries() as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return html.unescape(response.get_data(as_text=True)), len(queries)
+
+
+def add_grade(c, comment: str) -> None:
+    c.session.add(
+        Grade(
+            student_id=c.students[0].id, group_id=c.maths.id, on_day=WEDNESDAY,
+            term_id=c.terms[0].id, value="7", comment=comment,
+            created_by=c.account("teacher").id,
+        )
+    )  # fmt: skip
+    c.session.commit()
+
+
+def test_every_school_table_is_watched_or_declared_unrelated(db_session, world):
+    """A new school table must either carry the change trigger or be declared unrelated:
+    otherwise a change there would leave parents reading an old week."""
+    watched = set(
+        db_session.scalars(
+            text(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = :schema AND t.tgname = 'diary_changed'"
+            ),
+            {"schema": world.school_a.schema_name},
+        )
+    )
+    tables = set(SchoolModel.metadata.tables)
+    assert tables >= UNRELATED_TABLES, UNRELATED_TABLES - tables
+    assert watched == tables - UNRELATED_TABLES
+
+
+def test_second_reading_is_served_without_the_weeks_query(client, week, count_queries):
+    week.session.commit()
+    login(client, "guardian.both")
+    first, first_queries = read(client, count_queries)
+    again, again_queries = read(client, count_queries)
+    assert "Fractions" in first and "Well done" in first
+    assert again == first
+    assert again_queries == first_queries - 1 == 4
+
+
+def test_a_committed_grade_shows_at_the_next_reading(client, week, count_queries, world):
+    c = week
+    c.session.commit()
+    login(client, "guardian.both")
+    before, _ = read(client, count_queries)
+    assert "Fresh after dinner" not in before
+
+    bind_to_school(c.session, world.school_a)
+    old = token(c.session)
+    add_grade(c, "Fresh after dinner")
+    assert token(c.session) != old
+    after, queries = read(client, count_queries)
+    assert "Fresh after dinner" in after
+    assert queries == 5  # rendered again: the week was read
+
+
+def test_a_name_change_shows_too(client, week, count_queries, world):
+    c = week
+    c.session.commit()
+    login(client, "guardian.both")
+    read(client, count_queries)
+    bind_to_school(c.session, world.school_a)
+    c.students[0].first_name = "Agnieszka"
+    c.session.commit()
+    page, _ = read(client, count_queries)
+    assert "Agnieszka" in page
+
+
+def test_changes_no_diary_shows_keep_the_kept_week(client, week, count_queries, world):
+    c = week
+    c.session.commit()
+    login(client, "guardian.both")
+    read(client, count_queries)
+    bind_to_school(c.session, world.school_a)
+    old = token(c.session)
+    c.session.execute(
+        text("INSERT INTO message_threads (subject, started_by) VALUES ('Trip', :account)"),
+        {"account": c.account("teacher").id},
+    )
+    c.session.commit()
+    assert token(c.session) == old
+    _page, queries = read(client, count_queries)
+    assert queries == 4
+
+
+def test_a_rolled_back_change_keeps_the_token(week, world):
+    c = week
+    c.session.commit()
+    bind_to_school(c.session, world.school_a)
+    old = token(c.session)
+    nested = c.session.begin_nested()
+    c.session.add(
+        Grade(
+            student_id=c.students[0].id, group_id=c.maths.id, on_day=WEDNESDAY,
+            term_id=c.terms[0].id, value="3", created_by=c.account("teacher").id,
+        )
+    )  # fmt: skip
+    c.session.flush()
+    nested.rollback()
+    c.session.commit()
+    assert token(c.session) == old
+
+
+def test_a_change_in_one_school_keeps_the_other_schools_token(db_session, world):
+    bind_to_school(db_session, world.school_a)
+    token_a = token(db_session)
+    db_session.commit()
+    bind_to_school(db_session, world.school_b)
+    db_session.execute(text("UPDATE people SET first_name = first_name || ''"))
+    db_session.commit()
+    bind_to_school(db_session, world.school_a)
+    assert token(db_session) == token_a
+
+
+def test_each_reader_gets_the_week_in_their_own_language(app, client, week, count_queries):
+    week.session.commit()
+    login(client, "guardian.both")  # Polish
+    polish, _ = read(client, count_queries)
+    head = app.test_client()
+    login(head, "head.a")  # English, the class head
+    english, queries = read(head, count_queries, f"{PAGE}&student={week.students[0].id}")
+    assert "środa" in polish and "Wednesday" not in polish
+    assert "Wednesday" in english and "środa" not in english
+    assert queries == 5  # not the Polish rendering
+
+
+def test_without_redis_the_diary_still_answers(client, week, count_queries, monkeypatch):
+    week.session.commit()
+    login(client, "guardian.both")
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    monkeypatch.setattr(cache, "redis_connection", lambda: down)
+    page, _ = read(client, count_queries)
+    assert "Fractions" in page and "Well done" in page
+
+
+def test_forget_command_drops_the_kept_weeks(app, client, week, count_queries):
+    week.session.commit()
+    login(client, "guardian.both")
+    read(client, count_queries)
+    result = app.test_cli_runner().invoke(cli, ["gradebook", "forget-diary-cache"])
+    assert result.exit_code == 0, result.output
+    assert '"forgotten": 1' in result.output
+    _page, queries = read(client, count_queries)
+    assert queries == 5

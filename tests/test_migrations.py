@@ -34,6 +34,11 @@ def schema_shape(connection, schema: str) -> dict:
             "SELECT sequence_name, data_type, start_value, increment "
             "FROM information_schema.sequences WHERE sequence_schema = :s"
         ),
+        "triggers": rows(
+            "SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND NOT t.tgisinternal"
+        ),
         "owners": rows(
             "SELECT c.relname, c.relkind, r.rolname FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_roles r ON r.oid = c.relowner "

@@ -97,7 +97,7 @@ def me(account: Account) -> dict[str, Any]:
     for school in schools_of(account):
         db.session.close()  # ends the transaction; the account and its grants stay loaded
         bind_to_school(db.session, school)
-        own, _chosen = diary_students(db.session, account, school)
+        own = diary_students(db.session, account, school).own
         schools.append(
             {
                 "slug": school.slug,
@@ -116,7 +116,7 @@ def me(account: Account) -> dict[str, Any]:
 def student_diary(account: Account, slug: str, student_id: int) -> dict[str, Any]:
     monday = parse_week(request.args.get("week"), clock.today())
     school = _bind_school(account, slug)
-    _own, student = diary_students(db.session, account, school, student_id)
+    student = diary_students(db.session, account, school, student_id).chosen
     week = diary_week(db.session, [student.id], monday, _locale(account))
     return schemas.DiaryWeekSchema().dump(week)
 
@@ -129,7 +129,7 @@ def student_grades(account: Account, slug: str, student_id: int) -> dict[str, An
     if first is not None and last is not None and first > last:
         raise ServiceError(_("“from” must not be after “to”."), field="from")
     school = _bind_school(account, slug)
-    _own, student = diary_students(db.session, account, school, student_id)
+    student = diary_students(db.session, account, school, student_id).chosen
     grades = services.student_grades(db.session, student.id, first, last, _locale(account))
     return schemas.GradesSchema().dump(
         {"student_id": student.id, "date_from": first, "date_to": last, "grades": grades}

@@ -2,6 +2,7 @@
 complete wherever a schema is built (provisioning, migrations, tests)."""
 
 from gradebook.attendance.models import Attendance, Excuse
+from gradebook.diary.models import DiaryRevision
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Homework, HomeworkFile, Lesson
 from gradebook.planning.models import PlannedTest
@@ -32,6 +33,7 @@ __all__ = [
     "BellPeriod",
     "BellSchedule",
     "CarriedRecord",
+    "DiaryRevision",
     "Excuse",
     "Grade",
     "GradeChange",

@@ -20,7 +20,7 @@ from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.attendance.services import MARK_LABELS
-from gradebook.diary import services
+from gradebook.diary import cache, services
 from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.menu import menu_item
 from tenants.binding import unbind_session
@@ -49,22 +49,41 @@ def week():
     student_id = parse_id(asked)
     if asked is not None and student_id is None:
         raise NotFound(_("This school has no such student."))
-    own, student = services.diary_students(db.session, current_user, g.school, student_id)
-    locale = str(get_locale())
-    diary = services.diary_week(db.session, [student.id], monday, locale) if student else None
+    readers = services.diary_students(db.session, current_user, g.school, student_id)
+    student, today, locale = readers.chosen, clock.today(), str(get_locale())
+
+    def render_week() -> str:
+        diary = services.diary_week(db.session, [student.id], monday, locale)
+        return render_template(
+            "diary/_week.html",
+            student=student,
+            week=diary,
+            sw=diary.students[0] if diary.students else None,
+            previous_week=monday - timedelta(days=7),
+            next_week=monday + timedelta(days=7),
+            today=today,
+            marks=MARK_LABELS,
+            remark_kinds=REMARK_KINDS,
+        )
+
+    week_html = None
+    if student is not None:
+        week_html = cache.week_html(
+            school_id=g.school.id,
+            revision=readers.revision,
+            student_id=student.id,
+            monday=monday,
+            locale=locale,
+            today=today,
+            render=render_week,
+        )
     return render_template(
         "diary/week.html",
-        own=own,
+        own=readers.own,
         student=student,
-        week=diary,
-        student_week=diary.students[0] if diary and diary.students else None,
         monday=monday,
-        previous_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
-        today=clock.today(),
+        week_html=week_html,
         other_schools=len(services.diary_schools(current_user)) > 1,
-        marks=MARK_LABELS,
-        remark_kinds=REMARK_KINDS,
     )
 
 
@@ -80,7 +99,7 @@ def index():
         # the transaction without expiring the account and its grants, already loaded.
         db.session.close()
         bind_to_school(db.session, school)
-        own, _chosen = services.diary_students(db.session, current_user, school)
+        own = services.diary_students(db.session, current_user, school).own
         diary = services.diary_week(db.session, [s.id for s in own], monday, locale)
         schools.append((school, diary))
     db.session.close()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
@@ -73,7 +73,8 @@ _STUDENTS_SQL = text(
     )
     SELECT p.id, p.first_name, p.last_name, c.grade_level, c.letter,
            p.id IN (SELECT person_id FROM own) AS own,
-           coalesce(c.head_id = (SELECT id FROM me), false) AS headed
+           coalesce(c.head_id = (SELECT id FROM me), false) AS headed,
+           (SELECT token::text FROM diary_revision) AS revision
     FROM wanted w
     JOIN people p ON p.id = w.person_id
     JOIN students s ON s.person_id = p.id
@@ -82,9 +83,18 @@ _STUDENTS_SQL = text(
 )
 
 
+class DiaryReaders(NamedTuple):
+    #: The account's own students (or children), sorted by name.
+    own: list[DiaryStudent]
+    #: The student asked for (or the first of ``own``; None when there is none).
+    chosen: DiaryStudent | None
+    #: The school's diary revision when it was read (gradebook/diary/cache.py).
+    revision: str | None
+
+
 def diary_students(
     session: Session, account: Account, school: School, student_id: int | None = None
-) -> tuple[list[DiaryStudent], DiaryStudent | None]:
+) -> DiaryReaders:
     """The students whose diary the account reads as a student or guardian (the rule of
     ``gradebook.access.diary_student_ids``, sorted by name), and the student asked for.
 
@@ -92,12 +102,14 @@ def diary_students(
     student, a guardian, the class head, the administrator, the director): ``NotFound`` when
     the school has no such student, ``PermissionDenied`` when the account may not read them.
     Without ``student_id`` the first of the account's own students is chosen (None if it has
-    none). One query.
+    none). The school's diary revision is read in the same query.
     """
     rows = session.execute(_STUDENTS_SQL, {"account_id": account.id, "student_id": student_id})
     everyone: dict[int, DiaryStudent] = {}
     headed: set[int] = set()
+    revision = None
     for row in rows:
+        revision = row.revision
         class_name = f"{row.grade_level}{row.letter}" if row.grade_level is not None else None
         everyone[row.id] = DiaryStudent(row.id, row.first_name, row.last_name, class_name, row.own)
         if row.headed:
@@ -107,14 +119,14 @@ def diary_students(
         key=lambda s: (name_sort_key(s.last_name), name_sort_key(s.first_name), s.id),
     )
     if student_id is None:
-        return own, own[0] if own else None
+        return DiaryReaders(own, own[0] if own else None, revision)
     chosen = everyone.get(student_id)
     if chosen is None:
         raise NotFound(_("This school has no such student."))
     staff = roles_in_school(account, school) & SCHOOL_READERS
     if not (chosen.own or student_id in headed or staff):
         raise PermissionDenied(_("You do not have access to this student's diary."))
-    return own, chosen
+    return DiaryReaders(own, chosen, revision)
 
 
 def diary_schools(account: Account) -> list[School]:

@@ -1,0 +1,52 @@
+"""The two functions behind each school's diary revision (gradebook/diary/cache.py).
+
+Revision ID: p0004
+Revises: p0003
+Create Date: 2026-11-23
+
+``note_diary_change()`` is the statement trigger on a school's tables (installed by s0010 and
+by provisioning): it only sets a transaction-local flag, so it takes no lock. Before each
+commit the application calls ``bump_diary_revision()``, which gives the bound school's
+``diary_revision`` row a new token when the flag is set. The UPDATE is dynamic so that a school
+not yet migrated to s0010 (no table, so never flagged) is not an error during an upgrade.
+Both run as the caller: the school's own role.
+"""
+
+from alembic import op
+
+revision = "p0004"
+down_revision = "p0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        CREATE FUNCTION public.note_diary_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM set_config('dienynas.diary_changed', 'on', true);
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION public.bump_diary_revision() RETURNS void
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF current_setting('dienynas.diary_changed', true) = 'on' THEN
+                EXECUTE 'UPDATE diary_revision SET token = gen_random_uuid(), changed_at = now()';
+                PERFORM set_config('dienynas.diary_changed', 'off', true);
+            END IF;
+        END
+        $$
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION public.bump_diary_revision()")
+    op.execute("DROP FUNCTION public.note_diary_change()")

@@ -1,0 +1,117 @@
+"""Rendered diary weeks kept in Redis until the school's diary changes.
+
+At 19:00 every parent opens the diary, and almost nothing has changed since the last time
+anyone read the same week: the week's part of the page (``diary/_week.html``) is rendered once
+per (student, week, language, day) and kept under the school's diary revision
+(gradebook/diary/models.py). A committed change to any table a diary shows gives the revision
+a new token, so the next reader renders the week again; an old entry is never read again and
+expires after :data:`TTL`.
+
+Why the order of reads is safe: the reader reads the token before the week, in later
+statements of the same transaction. Data committed together with a token is therefore visible
+to every reader that saw that token, so an entry never holds less than its token promises (at
+worst a change newer than its token, which the next token's readers see anyway).
+
+The token changes in :func:`_bump_revision`, the last statement before each commit of a
+session bound to a school; the triggers only flag the transaction, so no lock is held while it
+runs. A change made without the application (``psql``, a restored backup) is not seen until
+the next change made with it, or the TTL: run ``dienynas gradebook forget-diary-cache`` after one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import redis
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from dienynas.jobs import redis_connection
+from tenants.binding import session_binding
+
+log = logging.getLogger(__name__)
+
+#: Seconds an entry is kept (it is unreachable anyway once the revision changed).
+TTL = 3600
+KEY_PREFIX = "dienynas:diary-week:"
+_BUMP_SQL = text("SELECT public.bump_diary_revision()")
+#: The application's source (platform/), fingerprinted by :func:`_code_version`.
+_PLATFORM = Path(__file__).resolve().parents[2]
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_revision(session: Session) -> None:
+    """Before a bound transaction commits: a new diary token if it changed a diary's tables."""
+    if session_binding(session) is None or not session.in_transaction():
+        return
+    session.flush()  # the triggers of the last changes must have run
+    session.execute(_BUMP_SQL)
+
+
+def week_html(
+    *,
+    school_id: int,
+    revision: str | None,
+    student_id: int,
+    monday: date,
+    locale: str,
+    today: date,
+    render: Callable[[], str],
+) -> Markup:
+    """The week's HTML for the student from the cache, or ``render()`` kept for the next
+    reader. Without a revision (nothing read) or without Redis, simply ``render()``."""
+    if revision is None:
+        return Markup(render())
+    key = (
+        f"{KEY_PREFIX}{school_id}:{revision}:{student_id}:{monday.isoformat()}:{locale}:"
+        f"{today.isoformat()}:{_code_version(locale)}"
+    )
+    client = redis_connection()
+    try:
+        kept = client.get(key)
+    except redis.RedisError as exc:
+        log.warning("diary cache unavailable (%s): rendering the week", exc)
+        return Markup(render())
+    if kept is not None:
+        return Markup(kept.decode())
+    html = render()
+    try:
+        client.set(key, html.encode(), ex=TTL)
+    except redis.RedisError as exc:
+        log.warning("diary cache unavailable (%s): the week is not kept", exc)
+    return Markup(html)
+
+
+def forget_all() -> int:
+    """Delete every kept week (after a change made outside the application); how many."""
+    client = redis_connection()
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    return len(keys)
+
+
+_versions: dict[str, str] = {}
+
+
+def _code_version(locale: str) -> str:
+    """A fingerprint of what renders a week (the application's code and templates, and the
+    locale's catalogue), so that a deployment never serves weeks rendered by the old code.
+    Computed once per process and language."""
+    version = _versions.get(locale)
+    if version is None:
+        digest = hashlib.sha1(usedforsecurity=False)
+        sources = sorted(_PLATFORM.rglob("*.py")) + sorted(_PLATFORM.rglob("*.html"))
+        catalogues = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+        sources.append(catalogues / locale / "LC_MESSAGES" / "messages.mo")
+        for path in sources:
+            if path.is_file():
+                digest.update(path.read_bytes())
+        version = _versions[locale] = digest.hexdigest()[:12]
+    return version
