@@ -215,7 +215,6 @@ def claimer_process(task: dict[str, Any]) -> list[dict[str, Any]]:
         from accounts.models import Account
         from dienynas.errors import ServiceError
         from dienynas.extensions import db
-        from notifications.transfers import notify_claimed
         from tenants.models import School
         from tenants.services import bind_to_school
         from transfers import services
@@ -241,13 +240,11 @@ def claimer_process(task: dict[str, Any]) -> list[dict[str, Any]]:
                 outcome, error = "ok", None
                 try:
                     bind_to_school(session, school)
+                    # claim_student writes the transfer's notifications itself
                     services.claim_student(
                         session, director, school, pool_id=pool_id,
                         class_id=levels.get(grade_levels[pool_id], levels[5]), today=today,
                     )  # fmt: skip
-                    notify_claimed(
-                        session, services.get_entry(session, pool_id), actor_id=director.id
-                    )
                     session.commit()
                 except ServiceError as exc:
                     session.rollback()

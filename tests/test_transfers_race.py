@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 from accounts.services import command_line_actor, create_account
 from dienynas import clock
 from dienynas.cli import cli
+from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.i18n import in_locale
 from gradebook.attendance.models import Attendance
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
@@ -44,6 +46,11 @@ from transfers import services
 DIENYNAS = str(Path(sys.executable).parent / "dienynas")
 TERMS = [(date(2026, 9, 1), date(2027, 1, 31)), (date(2027, 2, 1), date(2027, 6, 30))]
 _codes = itertools.count(1)
+CLAIMED_ELSEWHERE = "This student has already been claimed by another school."
+BEING_CLAIMED = (
+    "Another school or user is claiming this student right now. If that claim does not go "
+    "through, the student stays in the pool."
+)
 
 
 @dataclass
@@ -286,10 +293,43 @@ def test_two_schools_claiming_at_once_exactly_one_wins(race):
     assert sorted(kind for _slug, kind, _detail in outcomes) == ["ok", "refused"]
     ((winner, _ok, summary),) = [o for o in outcomes if o[1] == "ok"]
     ((_loser, _refused, message),) = [o for o in outcomes if o[1] == "refused"]
-    assert message == "This student has already been claimed by another school."
+    # the winner holds its transaction open for half a second: the loser is told at once that
+    # the student is being claimed (or, had it come later, that the student was claimed)
+    assert message in (BEING_CLAIMED, CLAIMED_ELSEWHERE)
     assert _where_is(race, code) == {"race-leaving": "left", winner: "active"}
     assert _pool_status(pool_id) == "claimed"
     assert (summary["grades"], summary["term_grades"], summary["attendance"]) == (2, 1, 2)
+
+
+def test_a_claim_while_another_is_under_way_is_refused_without_waiting(race):
+    """The second claimer does not queue behind the first one's open transaction: it is told
+    at once that the student is being claimed (a lock wait would hit the statement timeout),
+    and once the first has committed, that the student was claimed."""
+    student_id, code = _student_with_history(race)
+    pool_id = _leave(race, student_id)
+    with Session(db.engine) as first, Session(db.engine) as second, in_locale("en"):
+        first_school = first.merge(race.first)
+        bind_to_school(first, first_school)
+        # the first claim is made and its transaction left open
+        services.claim_by_class_name(
+            first, command_line_actor(first_school), first_school, pool_id=pool_id,
+            class_name="5a", today=clock.today(),
+        )  # fmt: skip
+        second_school = second.merge(race.second)
+        bind_to_school(second, second_school)
+        second.execute(text("SET LOCAL statement_timeout = '5s'"))
+        with pytest.raises(ServiceError) as refused:
+            _claim(second, second_school, pool_id)
+        assert refused.value.message == BEING_CLAIMED
+        second.rollback()
+        first.commit()
+        bind_to_school(second, second_school)
+        with pytest.raises(ServiceError) as refused:
+            _claim(second, second_school, pool_id)
+        assert refused.value.message == CLAIMED_ELSEWHERE
+        second.rollback()
+    assert _where_is(race, code) == {"race-leaving": "left", "race-first": "active"}
+    assert _pool_status(pool_id) == "claimed"
 
 
 def test_the_command_line_leaves_lists_and_claims_and_refuses_a_second_claim(race):
@@ -326,7 +366,7 @@ def test_the_command_line_leaves_lists_and_claims_and_refuses_a_second_claim(rac
     assert codes[0] == 0 and codes[1] != 0, finished
     winner = next(slug for slug, (rc, _o, _e) in finished.items() if rc == 0)
     _rc, _out, loser_err = next(v for v in finished.values() if v[0] != 0)
-    assert "already been claimed by another school" in loser_err
+    assert BEING_CLAIMED in loser_err or CLAIMED_ELSEWHERE in loser_err, loser_err
     assert "Traceback" not in loser_err
     summary = json.loads(finished[winner][1])
     assert {k: summary[k] for k in ("grades", "term_grades", "attendance")} == {
@@ -406,7 +446,9 @@ def test_a_failure_while_leaving_leaves_the_student_in_their_school(race, run, m
     assert _where_is(race, code) == {"race-leaving": "left"}
 
 
-@pytest.mark.parametrize("step", ["_enrol", "_link_guardians", "_carry_history", "_fingerprint"])
+@pytest.mark.parametrize(
+    "step", ["_enrol", "_link_guardians", "_grant_roles", "_carry_history", "_fingerprint"]
+)
 def test_a_failure_while_claiming_leaves_the_student_in_the_pool(race, run, monkeypatch, step):
     student_id, code = _student_with_history(race)
     pool_id = _leave(race, student_id)
