@@ -80,6 +80,19 @@ def percentile_ms(latencies: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)] * 1000, 1)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the machine since boot, all cores (``/proc/stat``; zeros
+    where there is none): the race's share of the machine is the difference of two readings."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # without guest time (already in user)
+    return (total - idle) / tick, total / tick
+
+
 # --- the schools --------------------------------------------------------------------------------
 
 
@@ -181,9 +194,10 @@ def seed_receivers(count: int, today: date) -> list[dict[str, int]]:
 # --- the claimers (in spawned processes) --------------------------------------------------------
 
 
-def claimer_process(task: dict[str, Any]) -> list[dict[str, Any]]:
-    """Run this process's claimers (threads) from ``task["start_at"]``; one result per claim
-    attempt: {"claimer", "pool_id", "outcome": ok|refused|error, "seconds", "error"}."""
+def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
+    """Run this process's claimers (threads) from ``task["start_at"]``: {"results": one per
+    claim attempt, {"claimer", "pool_id", "outcome": ok|refused|error, "seconds", "error",
+    "statements"}, "cpu_seconds": the process's CPU time during the race}."""
     from dienynas.app import create_app
 
     threads = len(task["claimers"])
@@ -261,9 +275,11 @@ def claimer_process(task: dict[str, Any]) -> list[dict[str, Any]]:
     workers = [threading.Thread(target=run, args=(c,)) for c in task["claimers"]]
     for worker in workers:
         worker.start()
+    time.sleep(max(0.0, task["start_at"] - time.time()))
+    cpu = time.process_time()
     for worker in workers:
         worker.join()
-    return results
+    return {"results": results, "cpu_seconds": time.process_time() - cpu}
 
 
 def assignments(
@@ -371,11 +387,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"{args.claimers} claimers in {len(tasks)} processes, {args.per_student} per student")
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
-            results = [r for chunk in pool.map(claimer_process, tasks) for r in chunk]
+            running = [pool.submit(claimer_process, task) for task in tasks]
+            time.sleep(max(0.0, start_at - time.time()))
+            busy_before = machine_cpu()
+            done = [future.result() for future in running]
+            busy = [
+                after - before for after, before in zip(machine_cpu(), busy_before, strict=True)
+            ]
+            race_took = time.time() - start_at
+        results = [r for chunk in done for r in chunk["results"]]
+        claimers_cpu = sum(chunk["cpu_seconds"] for chunk in done)
         race_s = max(r["seconds"] for r in results)
-        log(f"the race took {time.time() - start_at:.1f} s")
+        log(f"the race took {race_took:.1f} s")
         outcomes = Counter(r["outcome"] for r in results)
         log(f"race: {dict(outcomes)}; slowest claim {race_s * 1000:.0f} ms")
+        if busy[1]:
+            log(f"CPU during the race: the claimer processes {claimers_cpu:.1f} s; the machine "
+                f"{busy[0]:.1f} s of {busy[1]:.1f} s (all cores: the database, the claimers, "
+                f"anything else running)")  # fmt: skip
         for outcome in ("ok", "refused"):
             times = [r["seconds"] for r in results if r["outcome"] == outcome]
             statements = sorted(r["statements"] for r in results if r["outcome"] == outcome)

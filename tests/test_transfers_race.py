@@ -447,7 +447,7 @@ def test_a_failure_while_leaving_leaves_the_student_in_their_school(race, run, m
 
 
 @pytest.mark.parametrize(
-    "step", ["_enrol", "_link_guardians", "_grant_roles", "_carry_history", "_fingerprint"]
+    "step", ["_enrol", "_link_guardians", "_grant_roles", "_carry_history", "_mark_claimed", "_log"]
 )
 def test_a_failure_while_claiming_leaves_the_student_in_the_pool(race, run, monkeypatch, step):
     student_id, code = _student_with_history(race)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, NoReturn
 
 from flask_babel import gettext as _
@@ -19,7 +20,6 @@ from flask_babel import ngettext
 from sqlalchemy import (
     BigInteger,
     Integer,
-    String,
     Table,
     bindparam,
     cast,
@@ -32,14 +32,14 @@ from sqlalchemy import (
     select,
     text,
     update,
-    values,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import revoke_role, roles_in_school
@@ -331,26 +331,51 @@ def build_record(session: Session, school: School, student: Student) -> dict[str
 # --- leaving ------------------------------------------------------------------------------------
 
 
+#: (table, "count:md5 of its rows") for each of the student's watched tables.
+_FINGERPRINT_ROWS = " UNION ALL ".join(
+    f"SELECT '{table}' AS t, count(*) || ':' || "
+    f"coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') AS digest "
+    f"FROM {table} r WHERE r.student_id = :sid"
+    for table in _WATCHED_TABLES
+)
+_FINGERPRINT = text(_FINGERPRINT_ROWS)
+_LOG = insert(TransferLog.__table__)
+#: The log row with ``details.fingerprint`` computed in the same statement.
+_LOG_WITH_FINGERPRINT = text(
+    "INSERT INTO public.transfer_log (pool_id, action, actor_id, from_school_id, to_school_id, "
+    "details) SELECT CAST(:pool_id AS bigint), CAST(:action AS varchar), "
+    "CAST(:actor_id AS bigint), CAST(:from_school_id AS bigint), CAST(:to_school_id AS bigint), "
+    "CAST(:details AS jsonb) || jsonb_build_object('fingerprint', jsonb_object_agg(f.t, f.digest)) "
+    f"FROM ({_FINGERPRINT_ROWS}) f"
+).bindparams(bindparam("details", type_=JSONB))
+
+
 def _log(
     session: Session,
     entry: PoolEntry,
     action: str,
     actor: Account | None,
     to_school_id: int | None,
+    *,
+    fingerprint_of: int | None = None,
     **details: Any,
 ) -> None:
-    """A ``transfer_log`` row (one INSERT, after flushing what the step wrote)."""
+    """A ``transfer_log`` row (one INSERT, after flushing what the step wrote);
+    ``fingerprint_of``: with ``details["fingerprint"]``, that student's ``_fingerprint``
+    taken by the same statement."""
     session.flush()
-    session.execute(
-        insert(TransferLog.__table__).values(
-            pool_id=entry.id,
-            action=action,
-            actor_id=actor.id if actor is not None else None,
-            from_school_id=entry.from_school_id,
-            to_school_id=to_school_id,
-            details=details,
-        )
-    )
+    values = {
+        "pool_id": entry.id,
+        "action": action,
+        "actor_id": actor.id if actor is not None else None,
+        "from_school_id": entry.from_school_id,
+        "to_school_id": to_school_id,
+        "details": details,
+    }
+    if fingerprint_of is None:
+        session.execute(_LOG, values)
+    else:
+        session.execute(_LOG_WITH_FINGERPRINT, {**values, "sid": fingerprint_of})
 
 
 def _destination(
@@ -554,13 +579,13 @@ class _Created:
 
 @dataclass(eq=False)
 class _Someone:
-    """A person of the receiving school the claim needs: one found here (``person``), or one
-    the claim makes (``row``, the ``people`` row to insert; ``id`` once inserted)."""
+    """A person of the receiving school the claim needs: one found here (``found``: their
+    row, with their student row's columns when they have one), or one the claim makes
+    (``row``: the ``people`` row to insert; ``id`` once inserted)."""
 
     id: int | None
     account_id: int | None
-    person: Person | None = None
-    student: Student | None = None
+    found: Row | None = None
     row: dict[str, Any] | None = None
 
 
@@ -572,45 +597,199 @@ class _People:
     guardians: list[tuple[_Someone, str]]
 
 
-def _json_rows(table: Table, rows: list[dict[str, Any]]) -> Select:
-    """SELECT ``rows`` (dicts of ``table``'s column names, all with the same keys) from one
-    JSON parameter, ``jsonb_to_recordset`` typed like the table's columns, in the given order:
-    an INSERT … SELECT of it is one statement with one bound value however many rows there
-    are (an executemany would send one INSERT a row)."""
-    names = list(rows[0])
-    numbered = [
-        {**{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}, "n": n}
-        for n, row in enumerate(rows)
-    ]
-    source = (
-        func.jsonb_to_recordset(bindparam("rows", numbered, type_=JSONB))
+# The claim's statements are built once: a claim then pays neither their construction nor
+# their cache key, only their execution (a claim is timed by bench/transfers.py).
+
+_pool = PoolEntry.__table__
+_people = Person.__table__
+_students = Student.__table__
+_memberships = GroupStudent.__table__
+
+_CLASS_OF_THIS_YEAR = select(SchoolClass).where(
+    SchoolClass.id == bindparam("class_id"),
+    SchoolClass.year_id
+    == select(SchoolYear.id)  # current_year()
+    .where(SchoolYear.ends_on >= bindparam("today"))
+    .order_by(SchoolYear.starts_on)
+    .limit(1)
+    .scalar_subquery(),
+)
+_TAKE = (
+    select(
+        PoolEntry,
+        func.pg_try_advisory_xact_lock(
+            func.hashtext(_CLAIM_LOCK_KEY), cast(PoolEntry.id % 2**31, Integer)
+        ),
+    )
+    .where(PoolEntry.id == bindparam("pool_id"))
+    .execution_options(populate_existing=True)
+)
+_MARK_CLAIMED = (
+    update(_pool)
+    .where(_pool.c.id == bindparam("entry"), _pool.c.status == "in_pool")
+    .values(status="claimed", claimed_school_id=bindparam("school"), claimed_at=func.now(),
+            claimed_by=bindparam("actor"), claimed_person_id=bindparam("person"))
+    .returning(_pool.c.claimed_at)
+)  # fmt: skip
+_CLAIMED_BY = select(_pool.c.claimed_school_id).where(_pool.c.id == bindparam("entry"))
+_ACCOUNTS = select(Account.id).where(Account.id.in_(bindparam("ids", expanding=True)))
+_PEOPLE_HERE = (
+    select(
+        _people.c.id, _people.c.account_id, _people.c.personal_code, _people.c.first_name,
+        _people.c.last_name, _students.c.person_id.label("student_id"), _students.c.status,
+        _students.c.class_id, _students.c.enrolled_on, _students.c.left_on,
+    )
+    .outerjoin(_students, _students.c.person_id == _people.c.id)
+    .where(or_(_people.c.account_id.in_(bindparam("accounts", expanding=True)),
+               _people.c.personal_code.in_(bindparam("codes", expanding=True))))
+)  # fmt: skip
+_LINK_ACCOUNT = (
+    update(_people).where(_people.c.id == bindparam("person")).values(account_id=bindparam("to"))
+)
+_RETURN_STUDENT = (
+    update(_students)
+    .where(_students.c.person_id == bindparam("person"))
+    .values(status="active", class_id=bindparam("class"), enrolled_on=bindparam("day"),
+            left_on=None)
+)  # fmt: skip
+_ENROL = insert(_students)
+_JOIN_CLASS_GROUPS = (
+    insert(_memberships)
+    .from_select(
+        ["group_id", "student_id"],
+        select(Group.id, bindparam("student", type_=BigInteger)).where(
+            Group.class_id == bindparam("class_id"),
+            Group.kind == "class",
+            Group.id.not_in(
+                select(_memberships.c.group_id).where(
+                    _memberships.c.student_id == bindparam("student")
+                )
+            ),
+        ),
+    )
+    .returning(_memberships.c.group_id)
+)
+_GROUPS_OF_STUDENT = (
+    select(Group.id, Subject.code, Subject.name, GradeScale.code)
+    .join(Subject, Subject.id == Group.subject_id)
+    .join(GradeScale, GradeScale.id == Subject.scale_id)
+    .join(_memberships, _memberships.c.group_id == Group.id)
+    .where(_memberships.c.student_id == bindparam("student"), Group.year_id == bindparam("year"))
+    .order_by(Group.kind != "class", Group.id)
+)
+_TERMS = (
+    select(Term.id, Term.number, Term.kind, Term.starts_on, Term.ends_on)
+    .where(Term.year_id == bindparam("year"))
+    .order_by(Term.number)
+)
+_KINDS = select(AssessmentKind.code, AssessmentKind.id)
+_TAKEN_TERMS = select(TermGrade.group_id, TermGrade.term_id).where(
+    TermGrade.student_id == bindparam("student")
+)
+
+
+def _expire_cached(session: Session, model: type, ident: int, *attributes: str) -> None:
+    """Objects loaded earlier in the transaction reload what a Core UPDATE changed."""
+    held = session.identity_map.get(identity_key(model, ident))
+    if held is not None:
+        session.expire(held, list(attributes) or None)
+
+
+@cache
+def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
+    """``jsonb_to_recordset(:rows)`` typed like ``table``'s columns ``names`` (plus ``n``,
+    the row's place): many rows as one bound JSON value."""
+    return (
+        func.jsonb_to_recordset(bindparam("rows", type_=JSONB))
         .table_valued(*(column(name, table.c[name].type) for name in names), column("n", Integer))
         .render_derived(name="r", with_types=True)
     )
-    return select(*(source.c[name] for name in names)).order_by(source.c.n)
 
 
-def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT ``rows`` into ``table`` in one statement (``_json_rows``); their ids in the
-    order of ``rows`` (the ids come from the table's sequence as the rows are inserted in that
-    order, so sorting them restores it)."""
-    inserted = insert(table).from_select(list(rows[0]), _json_rows(table, rows))
-    return sorted(session.scalars(inserted.returning(table.c.id)))
+def _rows_param(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``rows`` parameter of a ``_recordset`` (dates as ISO text, ``n`` their order)."""
+    return {
+        "rows": [
+            {**{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}, "n": n}
+            for n, row in enumerate(rows)
+        ]
+    }
+
+
+@cache
+def _insert_statement(table: Table, names: tuple[str, ...], on_conflict: bool = False) -> Any:
+    """INSERT … SELECT … FROM ``_recordset`` ORDER BY n RETURNING id: one statement however
+    many rows (an executemany would send one INSERT a row); ``on_conflict``: rows that
+    would break a unique constraint are skipped (DO NOTHING)."""
+    source = _recordset(table, names)
+    rows = select(*(source.c[name] for name in names)).order_by(source.c.n)
+    statement = (pg_insert if on_conflict else insert)(table).from_select(list(names), rows)
+    if on_conflict:
+        statement = statement.on_conflict_do_nothing()
+    return statement.returning(table.c.id)
+
+
+def _insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, on_conflict: bool = False
+) -> list[int]:
+    """INSERT ``rows`` (dicts with the same keys) into ``table`` in one statement; the new ids
+    in the order of ``rows`` (they come from the table's sequence as the rows are inserted in
+    that order, so sorting them restores it; with ``on_conflict``, of those inserted)."""
+    statement = _insert_statement(table, tuple(rows[0]), on_conflict)
+    return sorted(session.scalars(statement, _rows_param(rows)))
+
+
+@cache
+def _grant_statement() -> Any:
+    """INSERT the asked (account, role) grants in the school, for accounts that exist, except
+    those held already; RETURNING those granted."""
+    grants = SchoolGrant.__table__
+    asked = _recordset(grants, ("account_id", "role"))
+    return (
+        pg_insert(grants)
+        .from_select(
+            ["account_id", "school_id", "role"],
+            select(Account.id, bindparam("school", type_=BigInteger), asked.c.role).join(
+                asked, asked.c.account_id == Account.id
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(grants.c.account_id, grants.c.role)
+    )
+
+
+@cache
+def _grades_statement(names: tuple[str, ...]) -> Any:
+    """The mapped grades and their history's "create" rows in one statement: the grades'
+    INSERT in a WITH, the history's INSERT … SELECT from what it returned; RETURNING the
+    grades' ids."""
+    grades, changes = Grade.__table__, GradeChange.__table__
+    source = _recordset(grades, names)
+    made = (
+        insert(grades)
+        .from_select(list(names), select(*(source.c[n] for n in names)).order_by(source.c.n))
+        .returning(grades.c.id, grades.c.student_id, grades.c.group_id, grades.c.on_day,
+                   grades.c.value, grades.c.kind_id, grades.c.comment, grades.c.created_by)
+        .cte("made")
+    )  # fmt: skip
+    return (
+        insert(changes)
+        .from_select(
+            ["grade_id", "student_id", "group_id", "on_day", "action", "new_value",
+             "new_kind_id", "new_comment", "changed_by", "after_lock"],
+            select(made.c.id, made.c.student_id, made.c.group_id, made.c.on_day,
+                   literal("create"), made.c.value, made.c.kind_id, made.c.comment,
+                   made.c.created_by, literal(False)),
+        )
+        .add_cte(made)
+        .returning(changes.c.grade_id)
+    )  # fmt: skip
 
 
 def _class_of_this_year(session: Session, class_id: int | None, today: date) -> SchoolClass:
     """The class if it belongs to this school year (``current_year``); one query."""
-    this_year = (
-        select(SchoolYear.id)
-        .where(SchoolYear.ends_on >= today)
-        .order_by(SchoolYear.starts_on)
-        .limit(1)
-        .scalar_subquery()
-    )
     school_class = (
-        session.scalar(
-            select(SchoolClass).where(SchoolClass.id == class_id, SchoolClass.year_id == this_year)
-        )
+        session.scalar(_CLASS_OF_THIS_YEAR, {"class_id": class_id, "today": today})
         if class_id
         else None
     )
@@ -631,16 +810,7 @@ def _take(session: Session, school: School, pool_id: int) -> PoolEntry:
     transaction. A claimed entry is refused as claimed; a locked one (another school, or
     another user of this school, is claiming it in a transaction not committed yet) as being
     claimed right now. The race itself is decided later by ``_mark_claimed``."""
-    found = session.execute(
-        select(
-            PoolEntry,
-            func.pg_try_advisory_xact_lock(
-                func.hashtext(_CLAIM_LOCK_KEY), cast(PoolEntry.id % 2**31, Integer)
-            ),
-        )
-        .where(PoolEntry.id == pool_id)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    found = session.execute(_TAKE, {"pool_id": pool_id}).one_or_none()
     if found is None:
         raise NotFound(_("There is no such student in the pool."))
     entry, locked = found
@@ -660,19 +830,12 @@ def _mark_claimed(
     """The one conditional UPDATE that decides a race: the entry becomes claimed by ``school``
     only if it still waits. A claim that got the advisory lock just after another one
     committed matches no row here and is refused (the caller rolls back what it wrote)."""
-    table = PoolEntry.__table__
     claimed_at = session.execute(
-        update(table)
-        .where(table.c.id == entry.id, table.c.status == "in_pool")
-        .values(status="claimed", claimed_school_id=school.id, claimed_at=func.now(),
-                claimed_by=account.id, claimed_person_id=person_id)
-        .returning(table.c.claimed_at)
-    ).scalar()  # fmt: skip
+        _MARK_CLAIMED,
+        {"entry": entry.id, "school": school.id, "actor": account.id, "person": person_id},
+    ).scalar()
     if claimed_at is None:
-        _refuse_claimed(
-            session.scalar(select(table.c.claimed_school_id).where(table.c.id == entry.id)),
-            school,
-        )
+        _refuse_claimed(session.scalar(_CLAIMED_BY, {"entry": entry.id}), school)
     for key, value in (("status", "claimed"), ("claimed_school_id", school.id),
                        ("claimed_at", claimed_at), ("claimed_by", account.id),
                        ("claimed_person_id", person_id)):  # fmt: skip
@@ -684,12 +847,11 @@ def _account_or_none(session: Session, account_id: int | None) -> Account | None
 
 
 def _person_row(data: dict[str, Any], account_id: int | None) -> dict[str, Any]:
-    birth = data.get("birth_date")
     return {
         "account_id": account_id,
         "first_name": data["first_name"],
         "last_name": data["last_name"],
-        "birth_date": birth or None,
+        "birth_date": data.get("birth_date") or None,
         "document_kind": data.get("document_kind") or "other",
         "personal_code": data.get("personal_code"),
         "document_number": data.get("document_number"),
@@ -707,30 +869,18 @@ def _find_people(session: Session, record: dict[str, Any]) -> _People:
     is left out; two guardians who are one person are linked once."""
     data, guardians = record["student"], record["guardians"]
     everyone = [data, *guardians]
-    wanted = {d["account_id"] for d in everyone if d.get("account_id")}
-    accounts: set[int] = set()
-    if wanted:
-        accounts = set(session.scalars(select(Account.id).where(Account.id.in_(wanted))))
-    codes = {d["personal_code"] for d in everyone if d.get("personal_code")}
-    conditions = []
-    if accounts:
-        conditions.append(Person.account_id.in_(accounts))
-    if codes:
-        conditions.append(Person.personal_code.in_(codes))
+    wanted = [d["account_id"] for d in everyone if d.get("account_id")]
+    accounts = set(session.scalars(_ACCOUNTS, {"ids": wanted})) if wanted else set()
+    codes = [d["personal_code"] for d in everyone if d.get("personal_code")]
     by_account: dict[int, _Someone] = {}
     by_code: dict[str, _Someone] = {}
-    if conditions:
-        for person, student in session.execute(
-            select(Person, Student)
-            .outerjoin(Student, Student.person_id == Person.id)
-            .where(or_(*conditions))
-            .options(lazyload(Student.person))
-        ):
-            someone = _Someone(person.id, person.account_id, person=person, student=student)
-            if person.account_id is not None:
-                by_account[person.account_id] = someone
-            if person.personal_code:
-                by_code[person.personal_code] = someone
+    if accounts or codes:
+        for row in session.execute(_PEOPLE_HERE, {"accounts": list(accounts), "codes": codes}):
+            someone = _Someone(row.id, row.account_id, found=row)
+            if row.account_id is not None:
+                by_account[row.account_id] = someone
+            if row.personal_code:
+                by_code[row.personal_code] = someone
 
     def here(item: dict[str, Any]) -> _Someone:
         account_id = item.get("account_id") if item.get("account_id") in accounts else None
@@ -740,8 +890,10 @@ def _find_people(session: Session, record: dict[str, Any]) -> _People:
         )
         if someone is None:
             someone = _Someone(None, account_id, row=_person_row(item, account_id))
-        elif someone.person is not None and someone.account_id is None and account_id:
-            someone.person.account_id = someone.account_id = account_id
+        elif someone.found is not None and someone.account_id is None and account_id:
+            session.execute(_LINK_ACCOUNT, {"person": someone.id, "to": account_id})
+            _expire_cached(session, Person, someone.id, "account_id")
+            someone.account_id = account_id
         if someone.account_id:
             by_account.setdefault(someone.account_id, someone)
         if code:
@@ -770,53 +922,42 @@ def _enrol(
     student who left this school earlier comes back on their own record (the old state is
     kept for a return); anyone else found becomes a student. New people are inserted in one
     statement, the student row in one, the group memberships in one (INSERT … SELECT)."""
+    session.flush()  # the Core statements below read and write past the session
     people = _find_people(session, entry.record)
     student = people.student
-    if student.student is not None and student.student.status == "active":
+    found = student.found
+    if found is not None and found.student_id is not None and found.status == "active":
         raise ServiceError(
-            _("%(name)s is already a student of this school.", name=student.person.full_name)
-        )
+            _("%(name)s is already a student of this school.",
+              name=f"{found.first_name} {found.last_name}")
+        )  # fmt: skip
     new: list[_Someone] = []
     for someone in [student, *(guardian for guardian, _relation in people.guardians)]:
         if someone.row is not None and someone not in new:
             new.append(someone)
     if new:
-        ids = _insert_rows(session, Person.__table__, [someone.row for someone in new])
+        ids = _insert_rows(session, _people, [someone.row for someone in new])
         for someone, person_id in zip(new, ids, strict=True):
             someone.id = person_id
     created.person_created = student.row is not None
     created.guardian_people = [s.id for s in new if s is not student]
-    if student.student is None:
+    if found is None or found.student_id is None:
         session.execute(
-            insert(Student.__table__).values(
-                person_id=student.id, class_id=school_class.id, status="active", enrolled_on=today
-            )
-        )
+            _ENROL,
+            {"person_id": student.id, "class_id": school_class.id, "status": "active",
+             "enrolled_on": today},
+        )  # fmt: skip
     else:  # a student who left this school earlier comes back
-        former = student.student
         created.previous = {
-            "class_id": former.class_id, "enrolled_on": _iso(former.enrolled_on),
-            "left_on": _iso(former.left_on),
+            "class_id": found.class_id, "enrolled_on": _iso(found.enrolled_on),
+            "left_on": _iso(found.left_on),
         }  # fmt: skip
-        former.status, former.class_id = "active", school_class.id
-        former.enrolled_on, former.left_on = today, None
-    session.flush()  # a returning student, an account linked to a person found by code
-    memberships = GroupStudent.__table__
-    created.group_ids = list(
-        session.scalars(
-            insert(memberships)
-            .from_select(
-                ["group_id", "student_id"],
-                select(Group.id, literal(student.id, BigInteger)).where(
-                    Group.class_id == school_class.id,
-                    Group.kind == "class",
-                    Group.id.not_in(
-                        select(memberships.c.group_id).where(memberships.c.student_id == student.id)
-                    ),
-                ),
-            )
-            .returning(memberships.c.group_id)
+        session.execute(
+            _RETURN_STUDENT, {"person": student.id, "class": school_class.id, "day": today}
         )
+        _expire_cached(session, Student, student.id)
+    created.group_ids = list(
+        session.scalars(_JOIN_CLASS_GROUPS, {"student": student.id, "class_id": school_class.id})
     )
     return people
 
@@ -831,14 +972,8 @@ def _link_guardians(session: Session, people: _People, created: _Created) -> Non
             {"guardian_id": guardian.id, "student_id": people.student.id, "relation": relation},
         )
     if links:
-        table = Guardianship.__table__
-        created.guardianships = list(
-            session.scalars(
-                pg_insert(table)
-                .values(list(links.values()))
-                .on_conflict_do_nothing(index_elements=["guardian_id", "student_id"])
-                .returning(table.c.id)
-            )
+        created.guardianships = _insert_rows(
+            session, Guardianship.__table__, list(links.values()), on_conflict=True
         )
 
 
@@ -854,22 +989,9 @@ def _grant_roles(session: Session, school: School, people: _People, created: _Cr
             wanted[(guardian.account_id, Role.GUARDIAN.value)] = None
     if not wanted:
         return
-    asked = values(column("account_id", BigInteger), column("role", String), name="asked").data(
-        list(wanted)
-    )
-    grants = SchoolGrant.__table__
+    asked = [{"account_id": account_id, "role": role} for account_id, role in wanted]
     granted = set(
-        session.execute(
-            pg_insert(grants)
-            .from_select(
-                ["account_id", "school_id", "role"],
-                select(Account.id, literal(school.id, BigInteger), asked.c.role).join(
-                    asked, asked.c.account_id == Account.id
-                ),
-            )
-            .on_conflict_do_nothing()
-            .returning(grants.c.account_id, grants.c.role)
-        ).all()
+        session.execute(_grant_statement(), {"school": school.id, **_rows_param(asked)}).all()
     )
     created.student_role_granted = (people.student.account_id, Role.STUDENT.value) in granted
     created.guardian_roles = [
@@ -878,9 +1000,7 @@ def _grant_roles(session: Session, school: School, people: _People, created: _Cr
         if role == Role.GUARDIAN.value and (account_id, role) in granted
     ]
     for account_id, _role in wanted:
-        holder = session.identity_map.get(identity_key(Account, account_id))
-        if holder is not None:
-            session.expire(holder, ["grants"])
+        _expire_cached(session, Account, account_id, "grants")
 
 
 def _carry(
@@ -900,32 +1020,6 @@ def _carry(
     }  # fmt: skip
 
 
-def _insert_grades(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """The mapped grades and their history's "create" rows in one statement (the grades'
-    INSERT in a WITH, the history's INSERT … SELECT from what it returned); the grades' ids."""
-    grades, changes = Grade.__table__, GradeChange.__table__
-    made = (
-        insert(grades)
-        .from_select(list(rows[0]), _json_rows(grades, rows))
-        .returning(grades.c.id, grades.c.student_id, grades.c.group_id, grades.c.on_day,
-                   grades.c.value, grades.c.kind_id, grades.c.comment, grades.c.created_by)
-        .cte("made")
-    )  # fmt: skip
-    history = (
-        insert(changes)
-        .from_select(
-            ["grade_id", "student_id", "group_id", "on_day", "action", "new_value",
-             "new_kind_id", "new_comment", "changed_by", "after_lock"],
-            select(made.c.id, made.c.student_id, made.c.group_id, made.c.on_day,
-                   literal("create"), made.c.value, made.c.kind_id, made.c.comment,
-                   made.c.created_by, literal(False)),
-        )
-        .add_cte(made)
-        .returning(changes.c.grade_id)
-    )  # fmt: skip
-    return sorted(session.scalars(history))
-
-
 def _carry_history(
     session: Session,
     account: Account,
@@ -941,19 +1035,15 @@ def _carry_history(
     new student in a class without groups), then the terms and assessment kinds only when
     something maps; each kind of row is one INSERT."""
     record, sid = entry.record, people.student.id
-    new_student = people.student.student is None
+    found = people.student.found
+    new_student = found is None or found.student_id is None
     scales = {s["code"]: s["scale"]["code"] for s in record["subjects"]}
     by_code: dict[str, int] = {}
     by_name: dict[str, int] = {}
     scale_of: dict[int, str] = {}
     if created.group_ids or not new_student:
         for group_id, code, name, scale in session.execute(
-            select(Group.id, Subject.code, Subject.name, GradeScale.code)
-            .join(Subject, Subject.id == Group.subject_id)
-            .join(GradeScale, GradeScale.id == Subject.scale_id)
-            .join(GroupStudent, GroupStudent.group_id == Group.id)
-            .where(GroupStudent.student_id == sid, Group.year_id == school_class.year_id)
-            .order_by(Group.kind != "class", Group.id)
+            _GROUPS_OF_STUDENT, {"student": sid, "year": school_class.year_id}
         ):
             by_code.setdefault(code, group_id)
             by_name.setdefault(name.casefold(), group_id)
@@ -972,13 +1062,9 @@ def _carry_history(
     terms: list[Any] = []
     kinds: dict[str, int] = {}
     if any(grade_groups) or any(term_groups):
-        terms = session.execute(
-            select(Term.id, Term.number, Term.kind, Term.starts_on, Term.ends_on)
-            .where(Term.year_id == school_class.year_id)
-            .order_by(Term.number)
-        ).all()
+        terms = session.execute(_TERMS, {"year": school_class.year_id}).all()
     if any(grade_groups):
-        kinds = dict(session.execute(select(AssessmentKind.code, AssessmentKind.id)).all())
+        kinds = dict(session.execute(_KINDS).all())
 
     def term_of(day: date) -> Any:
         return next((t for t in terms if t.starts_on <= day <= t.ends_on), None)
@@ -1004,16 +1090,14 @@ def _carry_history(
             "created_by": account.id if account.id is not None else item["created_by"],
         })  # fmt: skip
     if grade_rows:
-        created.grade_ids = _insert_grades(session, grade_rows)
+        created.grade_ids = sorted(
+            session.scalars(_grades_statement(tuple(grade_rows[0])), _rows_param(grade_rows))
+        )
     # a new student has no term grades here yet
     taken_terms = (
         set()
         if new_student or not any(term_groups)
-        else set(
-            session.execute(
-                select(TermGrade.group_id, TermGrade.term_id).where(TermGrade.student_id == sid)
-            ).all()
-        )
+        else set(session.execute(_TAKEN_TERMS, {"student": sid}).all())
     )
     term_rows: list[dict[str, Any]] = []
     by_number = {t.number: t for t in terms}
@@ -1058,13 +1142,7 @@ def _carry_history(
 
 def _fingerprint(session: Session, student_id: int) -> dict[str, str]:
     """A digest of every row of the student's records (one query)."""
-    parts = [
-        f"SELECT '{table}', count(*) || ':' || "
-        f"coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-        f"FROM {table} t WHERE t.student_id = :sid"
-        for table in _WATCHED_TABLES
-    ]
-    return dict(session.execute(text(" UNION ALL ".join(parts)), {"sid": student_id}).all())
+    return dict(session.execute(_FINGERPRINT, {"sid": student_id}).all())
 
 
 def claim_student(
@@ -1105,10 +1183,9 @@ def claim_student(
     _carry_history(session, account, entry, people, school_class, summary, created)
     _mark_claimed(session, account, school, entry, people.student.id)
     _log(
-        session, entry, "claimed", account, school.id,
+        session, entry, "claimed", account, school.id, fingerprint_of=people.student.id,
         claimed_on=today.isoformat(), class_id=school_class.id, class_name=school_class.name,
-        counts=summary.as_dict(),
-        created=created.__dict__, fingerprint=_fingerprint(session, people.student.id),
+        counts=summary.as_dict(), created=created.__dict__,
     )  # fmt: skip
     notify_claimed(session, entry, actor_id=account.id)
     return summary
