@@ -442,8 +442,8 @@ def test_page_queries_are_constant(client, classroom, world, count_queries):
     _month_of_lessons(c, [*c.students, *extra])
     c.session.commit()
     big = _page_queries(client, count_queries, f"{BASE}?week={(MONDAY + timedelta(weeks=2))}")
-    # the school, the binding, the account with its grants (3), who reads whom, the week
-    assert small == big == 5
+    # the school with the binding, the account with its grants, who reads whom, the week
+    assert small == big == 4
 
 
 def test_service_queries_do_not_grow_with_children_and_days(classroom, count_queries):
@@ -586,7 +586,7 @@ def test_second_reading_is_served_without_the_weeks_query(client, week, count_qu
     again, again_queries = read(client, count_queries)
     assert "Fractions" in first and "Well done" in first
     assert again == first
-    assert again_queries == first_queries - 1 == 4
+    assert again_queries == first_queries - 1 == 3
 
 
 def test_a_committed_grade_shows_at_the_next_reading(client, week, count_queries, world):
@@ -602,7 +602,7 @@ def test_a_committed_grade_shows_at_the_next_reading(client, week, count_queries
     assert token(c.session) != old
     after, queries = read(client, count_queries)
     assert "Fresh after dinner" in after
-    assert queries == 5  # rendered again: the week was read
+    assert queries == 4  # rendered again: the week was read
 
 
 def test_a_name_change_shows_too(client, week, count_queries, world):
@@ -631,7 +631,7 @@ def test_changes_no_diary_shows_keep_the_kept_week(client, week, count_queries, 
     c.session.commit()
     assert token(c.session) == old
     _page, queries = read(client, count_queries)
-    assert queries == 4
+    assert queries == 3
 
 
 def test_a_rolled_back_change_keeps_the_token(week, world):
@@ -672,7 +672,7 @@ def test_each_reader_gets_the_week_in_their_own_language(app, client, week, coun
     english, queries = read(head, count_queries, f"{PAGE}&student={week.students[0].id}")
     assert "środa" in polish and "Wednesday" not in polish
     assert "Wednesday" in english and "środa" not in english
-    assert queries == 5  # not the Polish rendering
+    assert queries == 4  # not the Polish rendering
 
 
 def test_without_redis_the_diary_still_answers(client, week, count_queries, monkeypatch):
@@ -692,4 +692,4 @@ def test_forget_command_drops_the_kept_weeks(app, client, week, count_queries):
     assert result.exit_code == 0, result.output
     assert '"forgotten": 1' in result.output
     _page, queries = read(client, count_queries)
-    assert queries == 5
+    assert queries == 4

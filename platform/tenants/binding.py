@@ -50,6 +50,13 @@ def bind_session(session: Session | scoped_session, binding: SchoolBinding) -> N
         bind_connection(session.connection(), binding)
 
 
+def remember_binding(session: Session | scoped_session, binding: SchoolBinding) -> None:
+    """Like :func:`bind_session` when the caller's own statement has just bound the open
+    transaction (``tenants.services.find_and_bind_school``): only the following transactions
+    are bound by this module."""
+    _real(session).info[_INFO_KEY] = binding
+
+
 def session_binding(session: Session | scoped_session) -> SchoolBinding | None:
     return _real(session).info.get(_INFO_KEY)
 

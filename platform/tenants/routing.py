@@ -12,13 +12,12 @@ from typing import Any
 
 from flask import Blueprint, abort, g, render_template
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from dienynas.errors import PermissionDenied
 from dienynas.extensions import db, login_manager
 from tenants.models import School, SchoolStatus
-from tenants.services import bind_to_school
+from tenants.services import find_and_bind_school
 
 
 class SchoolUnavailable(HTTPException):
@@ -40,13 +39,12 @@ def _resolve_school(endpoint: str | None, values: dict[str, Any] | None) -> None
     if values is None or "slug" not in values:
         abort(404)
     slug = values.pop("slug")
-    school = db.session.scalar(select(School).where(School.slug == slug.lower()))
+    school = find_and_bind_school(db.session, slug)
     if school is None:
         abort(404)
     g.school = school
     if school.status != SchoolStatus.ACTIVE:
         raise SchoolUnavailable(school)
-    bind_to_school(db.session, school)
 
 
 def _require_member():

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, text
+from sqlalchemy import case, func, literal_column, select, text, true
 from sqlalchemy.orm import Session
 
 import school.models  # noqa: F401  (every school table, for create_all)
@@ -19,7 +19,7 @@ from dienynas.database import SchoolModel
 from dienynas.errors import NotFound, ServiceError
 from school.defaults import install_defaults
 from tenants import roles
-from tenants.binding import SchoolBinding, bind_connection, bind_session
+from tenants.binding import SchoolBinding, bind_connection, bind_session, remember_binding
 from tenants.migrations import school_head
 from tenants.models import School, SchoolStatus
 
@@ -153,3 +153,23 @@ def list_schools(session: Session) -> list[School]:
 def bind_to_school(session: Session, school: School) -> None:
     """Bind the session's transactions to the school (see tenants.binding)."""
     bind_session(session, binding_for(school))
+
+
+def find_and_bind_school(session: Session, slug: str) -> School | None:
+    """The school whose address name is ``slug`` (None if there is none); when it is active,
+    the open transaction is bound to it by the same statement and the following ones as by
+    :func:`bind_to_school`. Every school page starts here, so this saves it a round trip."""
+    active = School.status == SchoolStatus.ACTIVE
+    schema = case((active, School.schema_name), else_=func.current_setting("search_path"))
+    role = case((active, School.role_name), else_=func.current_setting("role"))
+    bind = (
+        func.set_config(literal_column("'search_path'"), schema, true()),
+        func.set_config(literal_column("'role'"), role, true()),
+    )
+    row = session.execute(select(School, *bind).where(School.slug == slug.lower())).first()
+    if row is None:
+        return None
+    school = row[0]
+    if school.status == SchoolStatus.ACTIVE:
+        remember_binding(session, binding_for(school))
+    return school
