@@ -634,6 +634,25 @@ def test_changes_no_diary_shows_keep_the_kept_week(client, week, count_queries, 
     assert queries == 3
 
 
+def test_a_statement_that_changes_no_row_keeps_the_token(week, world):
+    """The journal's lesson generation (INSERT … ON CONFLICT DO NOTHING) runs on every visit:
+    when it adds nothing, the kept weeks stay."""
+    c = week
+    c.session.commit()
+    bind_to_school(c.session, world.school_a)
+    old = token(c.session)
+    c.session.execute(text("UPDATE people SET first_name = 'X' WHERE false"))
+    c.session.execute(
+        text(
+            "INSERT INTO lessons (group_id, on_day, lesson_no, term_id, source) "
+            "SELECT group_id, on_day, lesson_no, term_id, source FROM lessons "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+    c.session.commit()
+    assert token(c.session) == old
+
+
 def test_a_rolled_back_change_keeps_the_token(week, world):
     c = week
     c.session.commit()

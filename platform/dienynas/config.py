@@ -137,6 +137,8 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
         "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", ""),
         "SCHOOL_ROLES_LOGIN": _env_flag("SCHOOL_ROLES_LOGIN", False),
+        #: keep rendered diary weeks in Redis (gradebook/diary/cache.py); off renders every time
+        "DIARY_CACHE": _env_flag("DIARY_CACHE", True),
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

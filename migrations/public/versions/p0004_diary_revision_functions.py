@@ -4,7 +4,7 @@ Revision ID: p0004
 Revises: p0003
 Create Date: 2026-11-23
 
-``note_diary_change()`` is the statement trigger on a school's tables (installed by s0010 and
+``note_diary_change()`` is the row trigger on a school's tables (installed by s0010 and
 by provisioning): it only sets a transaction-local flag, so it takes no lock. Before each
 commit the application calls ``bump_diary_revision()``, which gives the bound school's
 ``diary_revision`` row a new token when the flag is set. The UPDATE is dynamic so that a school

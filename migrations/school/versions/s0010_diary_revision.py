@@ -66,8 +66,9 @@ def upgrade() -> None:
     op.execute("INSERT INTO diary_revision (id) VALUES (1)")
     for table in SHOWN_TABLES:
         op.execute(
-            f"CREATE TRIGGER diary_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION public.note_diary_change()'
+            f'CREATE TRIGGER diary_changed AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+            "FOR EACH ROW WHEN (current_setting('dienynas.diary_changed', true) "
+            "IS DISTINCT FROM 'on') EXECUTE FUNCTION public.note_diary_change()"
         )
 
 

@@ -47,7 +47,11 @@ _PLATFORM = Path(__file__).resolve().parents[2]
 
 @event.listens_for(Session, "before_commit")
 def _bump_revision(session: Session) -> None:
-    """Before a bound transaction commits: a new diary token if it changed a diary's tables."""
+    """Before a bound transaction commits: a new diary token if it changed a diary's tables.
+
+    The flag belongs to the transaction, not to a school: a transaction that wrote into another
+    school's diary tables would renew only its own school's token. None does: transfers write
+    only notification events into the other school (notifications/transfers.py)."""
     if session_binding(session) is None or not session.in_transaction():
         return
     session.flush()  # the triggers of the last changes must have run
@@ -65,8 +69,9 @@ def week_html(
     render: Callable[[], str],
 ) -> Markup:
     """The week's HTML for the student from the cache, or ``render()`` kept for the next
-    reader. Without a revision (nothing read) or without Redis, simply ``render()``."""
-    if revision is None:
+    reader. Without a revision (nothing read), with ``DIARY_CACHE`` off or without Redis,
+    simply ``render()``."""
+    if revision is None or not current_app.config["DIARY_CACHE"]:
         return Markup(render())
     key = (
         f"{KEY_PREFIX}{school_id}:{revision}:{student_id}:{monday.isoformat()}:{locale}:"

@@ -2,11 +2,11 @@
 that changed something a diary page shows, so that a rendered week can be kept until then
 (gradebook/diary/cache.py).
 
-Every school table except :data:`UNRELATED_TABLES` carries the statement trigger
+Every school table except :data:`UNRELATED_TABLES` carries the row trigger
 ``diary_changed`` (``public.note_diary_change()``, migration p0004), installed here for a
 school built by ``create_all`` and by s0010 for a school built by the migrations. A new school
 table gets the trigger in its migration unless it is added to :data:`UNRELATED_TABLES`;
-tests/test_gradebook_diary_cache.py fails until one of the two is done.
+tests/test_gradebook_diary.py fails until one of the two is done.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def _after_create_all(target, connection: Connection, tables=(), **kw) -> None:
     for name in sorted(names - UNRELATED_TABLES):
         connection.execute(
             text(
-                f"CREATE TRIGGER diary_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                f'ON "{name}" FOR EACH STATEMENT EXECUTE FUNCTION public.note_diary_change()'
+                f'CREATE TRIGGER diary_changed AFTER INSERT OR UPDATE OR DELETE ON "{name}" '
+                "FOR EACH ROW WHEN (current_setting('dienynas.diary_changed', true) "
+                "IS DISTINCT FROM 'on') EXECUTE FUNCTION public.note_diary_change()"
             )
         )
