@@ -15,25 +15,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from notifications.models import NotificationEvent
 from notifications.outbox import record_event
 from tenants import roles
-from tenants.binding import bind_session, session_binding, unbind_session
+from tenants.binding import SchoolBinding, bind_session, session_binding, unbind_session
 from tenants.models import School, SchoolStatus
-from tenants.services import binding_for
 from transfers.models import PoolEntry
 
 
 @contextmanager
-def _as_school(session: Session, school: School) -> Iterator[None]:
-    """Run the block bound to ``school`` inside the current transaction, then restore the
-    previous binding (or none)."""
+def _as_school(session: Session, binding: SchoolBinding) -> Iterator[None]:
+    """Run the block bound to the school of ``binding`` inside the current transaction, then
+    restore the previous binding (or none)."""
     previous = session_binding(session)
     session.flush()  # what the bound school wrote goes in under its own role
-    bind_session(session, binding_for(school))
+    bind_session(session, binding)
     try:
         yield
         session.flush()
@@ -51,19 +50,24 @@ def _forget(session: Session, outbox_event: NotificationEvent) -> None:
     session.expunge(outbox_event)
 
 
-def _active_school(session: Session, school_id: int | None) -> School | None:
+_ACTIVE_SCHOOL = select(School.id, School.schema_name, School.role_name).where(
+    School.id == bindparam("school_id"), School.status == SchoolStatus.ACTIVE
+)
+
+
+def _active_school(session: Session, school_id: int | None) -> SchoolBinding | None:
+    """The binding of the school if it is active (one query, no School object loaded)."""
     if school_id is None:
         return None
-    return session.scalar(
-        select(School).where(School.id == school_id, School.status == SchoolStatus.ACTIVE)
-    )
+    found = session.execute(_ACTIVE_SCHOOL, {"school_id": school_id}).one_or_none()
+    return SchoolBinding(found.id, found.schema_name, found.role_name) if found else None
 
 
 def notify_incoming(session: Session, entry: PoolEntry, *, actor_id: int | None) -> bool:
     """When the leaving school named a destination school of the municipality, tell that
     school's directors and administrators (an event in its schema). True when written."""
     destination = _active_school(session, entry.to_school_id)
-    if destination is None or destination.id == entry.from_school_id:
+    if destination is None or destination.school_id == entry.from_school_id:
         return False
     with _as_school(session, destination):
         outbox_event = record_event(

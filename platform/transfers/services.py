@@ -21,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     Table,
+    and_,
     bindparam,
     cast,
     column,
@@ -605,20 +606,26 @@ _people = Person.__table__
 _students = Student.__table__
 _memberships = GroupStudent.__table__
 
-_CLASS_OF_THIS_YEAR = select(SchoolClass).where(
-    SchoolClass.id == bindparam("class_id"),
-    SchoolClass.year_id
-    == select(SchoolYear.id)  # current_year()
-    .where(SchoolYear.ends_on >= bindparam("today"))
-    .order_by(SchoolYear.starts_on)
-    .limit(1)
-    .scalar_subquery(),
-)
+#: The entry, the result of trying the claim's advisory lock on it, and the class asked for
+#: if it belongs to this school year (``current_year``), else None: one statement.
 _TAKE = (
     select(
         PoolEntry,
         func.pg_try_advisory_xact_lock(
             func.hashtext(_CLAIM_LOCK_KEY), cast(PoolEntry.id % 2**31, Integer)
+        ),
+        SchoolClass,
+    )
+    .outerjoin(
+        SchoolClass,
+        and_(
+            SchoolClass.id == bindparam("class_id"),
+            SchoolClass.year_id
+            == select(SchoolYear.id)
+            .where(SchoolYear.ends_on >= bindparam("today"))
+            .order_by(SchoolYear.starts_on)
+            .limit(1)
+            .scalar_subquery(),
         ),
     )
     .where(PoolEntry.id == bindparam("pool_id"))
@@ -786,34 +793,29 @@ def _grades_statement(names: tuple[str, ...]) -> Any:
     )  # fmt: skip
 
 
-def _class_of_this_year(session: Session, class_id: int | None, today: date) -> SchoolClass:
-    """The class if it belongs to this school year (``current_year``); one query."""
-    school_class = (
-        session.scalar(_CLASS_OF_THIS_YEAR, {"class_id": class_id, "today": today})
-        if class_id
-        else None
-    )
-    if school_class is None:
-        raise ServiceError(_("Choose a class of this school year."), field="class_id")
-    return school_class
-
-
 def _refuse_claimed(claimed_school_id: int | None, school: School) -> NoReturn:
     if claimed_school_id == school.id:
         raise ServiceError(_("Your school has already claimed this student."))
     raise ServiceError(_("This student has already been claimed by another school."))
 
 
-def _take(session: Session, school: School, pool_id: int) -> PoolEntry:
-    """The entry, while it waits in the pool and no other claim of it is under way. One query
-    reads it and tries the claim's advisory lock on it; it never waits for another
-    transaction. A claimed entry is refused as claimed; a locked one (another school, or
-    another user of this school, is claiming it in a transaction not committed yet) as being
-    claimed right now. The race itself is decided later by ``_mark_claimed``."""
-    found = session.execute(_TAKE, {"pool_id": pool_id}).one_or_none()
+def _take(
+    session: Session, school: School, pool_id: int, class_id: int | None, today: date
+) -> tuple[PoolEntry, SchoolClass]:
+    """The entry and the class it goes into, while the entry waits in the pool and no other
+    claim of it is under way. One query reads both and tries the claim's advisory lock on the
+    entry; it never waits for another transaction. A class not of this school year is
+    refused; a claimed entry as claimed; a locked one (another school, or another user of
+    this school, is claiming it in a transaction not committed yet) as being claimed right
+    now. The race itself is decided later by ``_mark_claimed``."""
+    found = session.execute(
+        _TAKE, {"pool_id": pool_id, "class_id": class_id or 0, "today": today}
+    ).one_or_none()
     if found is None:
         raise NotFound(_("There is no such student in the pool."))
-    entry, locked = found
+    entry, locked, school_class = found
+    if school_class is None:
+        raise ServiceError(_("Choose a class of this school year."), field="class_id")
     if entry.status != "in_pool":
         _refuse_claimed(entry.claimed_school_id, school)
     if not locked:
@@ -821,7 +823,7 @@ def _take(session: Session, school: School, pool_id: int) -> PoolEntry:
             _("Another school or user is claiming this student right now. If that claim does "
               "not go through, the student stays in the pool.")
         )  # fmt: skip
-    return entry
+    return entry, school_class
 
 
 def _mark_claimed(
@@ -1167,8 +1169,7 @@ def claim_student(
     new student with one guardian (tests/test_transfers.py counts them).
     """
     _require_claimer(account, school)
-    school_class = _class_of_this_year(session, class_id, today)
-    entry = _take(session, school, pool_id)
+    entry, school_class = _take(session, school, pool_id, class_id, today)
     created = _Created()
     people = _enrol(session, school, entry, school_class, today, created)
     _link_guardians(session, people, created)
