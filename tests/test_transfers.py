@@ -614,3 +614,30 @@ def test_the_claiming_school_reads_only_the_pool_never_the_leaving_schools_schem
         nested.rollback()
     switch(db_session, world.school_b)
     assert db_session.get(Student, summary.student_id) is not None
+
+
+def test_a_claim_runs_a_fixed_number_of_statements_and_a_refusal_one(
+    transfer, db_session, world, count_queries
+):
+    """A won claim's statements do not grow with the history carried (each kind of row is
+    one INSERT); a refused claim reads the entry (and tries its lock) once and stops."""
+    room, receiving = transfer
+    entry = leave(db_session, room, world.school_a)
+    switch(db_session, world.school_b)
+    assert roles_in_school(receiving.director, world.school_b)  # loaded, as by the login
+    with count_queries() as won:
+        summary = claim(db_session, receiving, entry.id)
+    assert (summary.grades_mapped, summary.term_grades_mapped, summary.carried) == (2, 1, 5)
+    # the entry with its lock and the class; accounts; people here; new people; the student;
+    # class groups; guardianships; roles; the student's groups, terms, assessment kinds;
+    # grades with their history; term grades; carried records; the conditional update; the
+    # log row (with the fingerprint); the leaving school's event (its binding, the switch,
+    # the event, the switch back). The receiving school's event is flushed at the commit.
+    assert len(won) == 20, "\n\n".join(won)
+    switch(db_session, world.school_a)
+    admin = room.account("admin")
+    assert roles_in_school(admin, world.school_a)
+    with count_queries() as refused, pytest.raises(ServiceError, match="already been claimed"):
+        services.claim_student(db_session, admin, world.school_a, pool_id=entry.id,
+                               class_id=room.c5a.id, today=TODAY)  # fmt: skip
+    assert len(refused) == 1, "\n\n".join(refused)

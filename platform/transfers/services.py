@@ -714,13 +714,9 @@ def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
 
 
 def _rows_param(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``rows`` parameter of a ``_recordset`` (dates as ISO text, ``n`` their order)."""
-    return {
-        "rows": [
-            {**{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}, "n": n}
-            for n, row in enumerate(rows)
-        ]
-    }
+    """The ``rows`` parameter of a ``_recordset`` (``n``: their order). The rows hold JSON
+    values: dates as ISO text."""
+    return {"rows": [{**row, "n": n} for n, row in enumerate(rows)]}
 
 
 @cache
@@ -1085,7 +1081,7 @@ def _carry_history(
             ))  # fmt: skip
             continue
         grade_rows.append({
-            "student_id": sid, "group_id": group_id, "lesson_id": None, "on_day": day,
+            "student_id": sid, "group_id": group_id, "lesson_id": None, "on_day": item["on_day"],
             "term_id": term.id, "value": item["value"], "kind_id": kinds.get(item["kind_code"]),
             "comment": item.get("comment"),
             # the command line has no account: the grade keeps its original author's
