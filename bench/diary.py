@@ -5,15 +5,19 @@ On a throw-away database of its own (never the development or test data):
 1. one school is seeded: several classes of 30 students with a guardian account each, eight
    subjects, a timetable, and four weeks of lessons, grades, attendance, homework, tests and
    remarks (``gradebook.sample.fill_month``);
-2. a warm-up request in this process records the SQL the diary page runs
-   (``queries_per_page``) for a handful of (child, week) pages, with the parameters;
+2. requests in this process record, for a handful of (child, week) pages, the SQL the page
+   runs when its week is rendered (the kept weeks forgotten first: the SQL that builds the
+   page, with its parameters) and when its week is kept (``queries_per_page``);
 3. the application is served by gunicorn on loopback (gthread workers, as ``deploy/``) and
    32 client threads, each logged in as up to three guardians (one HTTP keep-alive connection
    per thread), read ``/s/<slug>/diary?student=<id>&week=<monday>`` for their children and
-   the four weeks: ``diary_rps`` and ``diary_p95_ms``;
+   the four weeks: ``diary_rps`` and ``diary_p95_ms`` (weeks kept in Redis, as served), then
+   the same with ``DIARY_CACHE=0``: ``diary_cold_rps`` and ``diary_cold_p95_ms`` (every week
+   rendered);
 4. a bare Flask + psycopg app (``baseline_app`` below), served by gunicorn the same way,
-   replays the recorded statements of one of those pages per request in one transaction and
-   fetches every row: ``baseline_rps``. ``ratio`` = diary_rps / baseline_rps.
+   replays the statements that build one of those pages per request in one transaction and
+   fetches every row: ``baseline_rps``. ``ratio`` = diary_rps / baseline_rps, ``ratio_cold``
+   = diary_cold_rps / baseline_rps.
 
 Targets at 32 clients on a 2-core machine: ratio ≥ 0.5, diary p95 ≤ 100 ms.
 
@@ -24,7 +28,9 @@ else the embedded PostgreSQL. Redis: ``BENCH_REDIS_URL``, ``REDIS_URL`` or the e
 Progress goes to stderr; the last line on stdout is one JSON object::
 
     {"diary_rps": …, "baseline_rps": …, "ratio": …, "diary_p95_ms": …, "queries_per_page": …,
-     "baseline_p95_ms": …, "clients": 32, "students": …, "requests": …}
+     "queries_per_page_rendering": …, "diary_cold_rps": …, "diary_cold_p95_ms": …,
+     "ratio_cold": …, "weeks_rendered": …, "baseline_p95_ms": …, "clients": 32,
+     "students": …, "requests": …}
 
 Usage: ``.venv/bin/python bench/diary.py [--quick] [--clients N] [--requests N]
 [--classes N] [--keep]``
@@ -33,6 +39,7 @@ Usage: ``.venv/bin/python bench/diary.py [--quick] [--clients N] [--requests N]
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -297,14 +304,17 @@ def diary_path(slug: str, student: int, monday: date) -> str:
     return f"/s/{slug}/diary?student={student}&week={monday.isoformat()}"
 
 
-def record_pages(app, seeded: Seeded, count: int) -> tuple[list[list[tuple[str, Any]]], int]:
-    """The statements (with parameters) of ``count`` diary pages, each the second request of
-    a logged-in guardian (the steady state), and the number of statements of a page."""
+def record_pages(app, seeded: Seeded, count: int) -> tuple[list[list[tuple[str, Any]]], int, int]:
+    """The statements (with parameters) of ``count`` diary pages whose week is rendered (each
+    the second request of a logged-in guardian, the kept weeks forgotten before it), and the
+    number of statements of a page whose week is rendered and of one whose week is kept."""
     from sqlalchemy import event
 
     from dienynas.extensions import db
+    from gradebook.diary import cache
 
     pages: list[list[tuple[str, Any]]] = []
+    kept_sizes: set[int] = set()
     logins = list(seeded.guardians)
     with app.app_context():
         engine = db.engine
@@ -321,23 +331,29 @@ def record_pages(app, seeded: Seeded, count: int) -> tuple[list[list[tuple[str, 
         path = diary_path(seeded.slug, seeded.guardians[login][0], seeded.mondays[n % WEEKS])
         if client.get(path).status_code != 200:
             raise SystemExit(f"the diary page {path} failed in-process")
+        with app.app_context():
+            cache.forget_all()
         statements: list[tuple[str, Any]] = []
+        kept: list[tuple[str, Any]] = []
 
-        def record(conn, cursor, statement, parameters, context, executemany, sink=statements):
+        def record(conn, cursor, statement, parameters, context, executemany, *, sink):
             sink.append((statement, parameters))
 
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            response = client.get(path)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        if response.status_code != 200:
-            raise SystemExit(f"the diary page {path} failed in-process")
+        for sink in (statements, kept):
+            listener = functools.partial(record, sink=sink)
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                response = client.get(path)
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+            if response.status_code != 200:
+                raise SystemExit(f"the diary page {path} failed in-process")
         pages.append(statements)
+        kept_sizes.add(len(kept))
     sizes = {len(p) for p in pages}
-    if len(sizes) != 1:
-        log(f"note: the pages ran different numbers of statements: {sorted(sizes)}")
-    return pages, max(sizes)
+    if len(sizes) != 1 or len(kept_sizes) != 1:
+        log(f"note: pages ran different numbers of statements: {sorted(sizes | kept_sizes)}")
+    return pages, max(sizes), max(kept_sizes)
 
 
 # --- serving and driving ----------------------------------------------------------------------
@@ -469,6 +485,7 @@ def p95_ms(latencies: list[float]) -> float:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from dienynas.app import create_app
     from dienynas.extensions import db
+    from gradebook.diary import cache
     from provision import drop_database
     from tenants import migrations
 
@@ -492,8 +509,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             seeded = seed(args.classes, 30, date.today())
             log(f"seeded in {time.perf_counter() - started:.1f} s")
-        pages, queries = record_pages(app, seeded, 16)
-        log(f"the diary page runs {queries} statements")
+        pages, rendering_queries, queries = record_pages(app, seeded, 16)
+        log(f"the diary page runs {rendering_queries} statements, {queries} with its week kept")
         pickle.dump(pages, capture)
         capture.flush()
         with app.app_context():
@@ -533,12 +550,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for mine in sessions
             ]  # fmt: skip
 
+        with app.app_context():
+            cache.forget_all()
+        jobs = diary_jobs(share)
         drive(server.port, diary_jobs(3), "diary warm-up", "</html>")
-        diary_s, diary_latencies = drive(server.port, diary_jobs(share), "diary", "</html>")
+        diary_s, diary_latencies = drive(server.port, jobs, "diary", "</html>")
         server.stop()
         servers.remove(server)
         diary_rps = len(diary_latencies) / diary_s
-        log(f"diary: {diary_rps:.1f} req/s, p95 {p95_ms(diary_latencies)} ms")
+        with app.app_context():
+            weeks_rendered = cache.forget_all()
+        log(f"diary: {diary_rps:.1f} req/s, p95 {p95_ms(diary_latencies)} ms, "
+            f"{weeks_rendered} weeks rendered and kept")  # fmt: skip
+
+        log("diary with DIARY_CACHE=0: every week rendered")
+        server = Server("dienynas.wsgi:app", {**env, "DIARY_CACHE": "0"}, workers, threads)
+        servers.append(server)
+        server.wait("/healthz")
+        drive(server.port, diary_jobs(3), "cold diary warm-up", "</html>")
+        cold_s, cold_latencies = drive(server.port, jobs, "cold diary", "</html>")
+        server.stop()
+        servers.remove(server)
+        cold_rps = len(cold_latencies) / cold_s
+        log(f"cold diary: {cold_rps:.1f} req/s, p95 {p95_ms(cold_latencies)} ms")
 
         from dienynas import config
 
@@ -573,6 +607,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ratio": round(diary_rps / baseline_rps, 3),
         "diary_p95_ms": p95_ms(diary_latencies),
         "queries_per_page": queries,
+        "queries_per_page_rendering": rendering_queries,
+        "diary_cold_rps": round(cold_rps, 1),
+        "diary_cold_p95_ms": p95_ms(cold_latencies),
+        "ratio_cold": round(cold_rps / baseline_rps, 3),
+        "weeks_rendered": weeks_rendered,
         "baseline_p95_ms": p95_ms(baseline_latencies),
         "clients": args.clients,
         "students": sum(len(s) for s in seeded.guardians.values()),

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from flask import Flask, g, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from dienynas import config
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
-from dienynas.i18n import LANGUAGE_NAMES, format_file_size, select_locale
+from dienynas.i18n import LANGUAGE_NAMES, format_day, format_file_size, select_locale
 from dienynas.urls import DatabaseIdConverter
 
 #: Feature packages; each may have blueprint.py (``bp``), tasks.py and cli.py.
@@ -166,7 +166,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["date"] = format_day
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.filters["file_size"] = format_file_size

@@ -6,8 +6,11 @@ the school's default language, then the browser's Accept-Language, then Lithuani
 
 from __future__ import annotations
 
+import functools
 import os
+from datetime import date
 
+import flask_babel
 from babel.units import format_unit
 from flask import g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
@@ -57,3 +60,17 @@ def format_file_size(size: int) -> str:
     return format_unit(
         size / 1024, "digital-kilobyte", length="short", format="#,##0.#", locale=get_locale()
     )
+
+
+def format_day(value: date, format: str = "medium") -> str:
+    """The ``date`` template filter: Flask-Babel's ``format_date`` in the reader's language,
+    remembered for plain dates (a diary week formats the same few days for every reader)."""
+    if type(value) is not date:  # a datetime is first moved into the reader's time zone
+        return flask_babel.format_date(value, format)
+    return _format_day(value, format, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_day(value: date, format: str, locale: str) -> str:
+    # ``locale`` is the current one (the caller read it): it is part of the key only.
+    return flask_babel.format_date(value, format)

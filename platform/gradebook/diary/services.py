@@ -28,7 +28,7 @@ from dienynas.forms import parse_date
 from dienynas.i18n import in_locale
 from gradebook.access import SCHOOL_READERS
 from school.calendar.models import term_label
-from school.curriculum.models import AssessmentKind, Subject
+from school.curriculum.models import translated_name
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
 from school.people.services import name_sort_key
 from tenants.models import School, SchoolStatus
@@ -430,16 +430,14 @@ def _time(value: str | None) -> time | None:
 
 
 def _subject(row: dict[str, Any], locale: str) -> str:
-    """The subject's name in the reader's language (``Subject.name_in``)."""
-    return Subject(name=row["subject"], name_translations=row["names"] or {}).name_in(locale)
+    """The subject's name in the reader's language."""
+    return translated_name(row["subject"], row["names"], locale)
 
 
 def _kind(row: dict[str, Any], locale: str) -> str | None:
     if row["kind"] is None:
         return None
-    return AssessmentKind(name=row["kind"], name_translations=row["kind_names"] or {}).name_in(
-        locale
-    )
+    return translated_name(row["kind"], row["kind_names"], locale)
 
 
 def grade_text(value: str) -> str:

@@ -9,6 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from dienynas.database import SchoolModel
 
 
+def translated_name(name: str, translations: dict[str, str] | None, locale: str) -> str:
+    """A subject's or assessment kind's name in ``locale``: its translation, else the name the
+    school gave it (in the school's language)."""
+    return (translations or {}).get(locale) or name
+
+
 class GradeScale(SchoolModel):
     """A way of grading: the 10-point scale 1–10, pass/fail ("įskaityta/neįskaityta"), or the
     5-point scale 2–5. Numeric scales use min/max; pass/fail has none."""
@@ -47,7 +53,7 @@ class Subject(SchoolModel):
     scale: Mapped[GradeScale] = relationship(lazy="joined")
 
     def name_in(self, locale: str) -> str:
-        return self.name_translations.get(locale) or self.name
+        return translated_name(self.name, self.name_translations, locale)
 
 
 class AssessmentKind(SchoolModel):
@@ -62,4 +68,4 @@ class AssessmentKind(SchoolModel):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def name_in(self, locale: str) -> str:
-        return self.name_translations.get(locale) or self.name
+        return translated_name(self.name, self.name_translations, locale)
