@@ -29,6 +29,7 @@ from dienynas.cli import cli
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.i18n import in_locale
+from dienynas.jobs import queue
 from gradebook.attendance.models import Attendance
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
@@ -347,6 +348,8 @@ def test_the_command_line_leaves_lists_and_claims_and_refuses_a_second_claim(rac
     out, err = leaving.communicate(timeout=120)
     assert leaving.returncode == 0, err
     pool_id = json.loads(out)["pool_id"]
+    # the extract PDF job is enqueued, as by the leaving page
+    assert queue().fetch_job(f"transfer-extract-{pool_id}") is not None
     listing = dienynas("pool", "--json")
     out, err = listing.communicate(timeout=120)
     listed = [row for row in json.loads(out) if row["pool_id"] == pool_id]

@@ -20,6 +20,7 @@ from tenants.models import School, SchoolStatus
 from tenants.services import bind_to_school, get_school
 from transfers import services
 from transfers.models import DESTINATION_KINDS
+from transfers.tasks import enqueue_extract
 
 transfers_cli = click.Group("transfers", help="Leaving, the unassigned pool and claiming.")
 
@@ -49,7 +50,8 @@ def leave_command(
     slug: str, student_id: int, day: str, reason: str | None, to_slug: str | None,
     destination: str,
 ) -> None:  # fmt: skip
-    """Mark a student as leaving: they enter the pool; prints {"pool_id": …}."""
+    """Mark a student as leaving: they enter the pool (the extract PDF job is enqueued);
+    prints {"pool_id": …}."""
     with committing():
         school = _active_school(slug)
         target = get_school(db.session, to_slug) if to_slug else None
@@ -67,6 +69,7 @@ def leave_command(
             today=clock.today(),
         )
         pool_id = entry.id
+    enqueue_extract(pool_id)  # as the leaving page does (without Redis: the sweep renders it)
     echo_json({"pool_id": pool_id})
 
 
