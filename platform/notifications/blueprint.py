@@ -6,7 +6,17 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -42,10 +52,22 @@ def inbox():
     return render_template("notifications/inbox.html", items=items)
 
 
+#: Session counter of the reader's "mark as read" actions: part of the bell's address, so that
+#: reading notifications fetches a fresh count instead of the browser's kept one.
+READ_COUNTER = "notifications_read"
+#: How long a browser may reuse the bell's count while the reader moves from page to page.
+BELL_MAX_AGE = 60
+
+
 @bp.get("/notifications/unread.json")
 def unread():
-    """The bell's count, loaded by the browser so that no page pays a query for it."""
-    return jsonify(unread=services.unread_count(db.session, current_user))
+    """The bell's count, loaded by the browser so that no page pays a query for it, and kept
+    by the browser for a minute so that the evening's page-to-page reading does not ask again
+    each time (a new notification shows within a minute; reading one, at once)."""
+    response = jsonify(unread=services.unread_count(db.session, current_user))
+    response.cache_control.private = True
+    response.cache_control.max_age = BELL_MAX_AGE
+    return response
 
 
 @bp.post("/notifications/read")
@@ -53,6 +75,7 @@ def mark_read():
     delivery_id = parse_id(request.form.get("id"))
     services.mark_read(db.session, current_user, delivery_id)
     db.session.commit()
+    session[READ_COUNTER] = session.get(READ_COUNTER, 0) + 1
     return redirect(url_for("notifications.inbox"))
 
 
