@@ -503,8 +503,11 @@ def test_teacher_adds_a_grade_on_a_date(classroom, app):
     assert (grade.kind_id, grade.comment) == (kind_id, "Project")
     page = page_text(client.get(grid_path(classroom)))
     row = page.split('<th scope="row" class="j-student">')[3]
-    assert '<td class="j-days"><span class="j-grade" title="Sep 15, 2026: ' in row
-    assert ': Project">7</span>' in row
+    # the teacher's grid links the grade to its page (where it is changed or deleted)
+    href = f"/s/school-a/journal/{classroom.maths.id}/day-grades/{grade.id}"
+    link = f'<a class="j-grade" href="{href}"'
+    assert f'<td class="j-days">{link} title="Sep 15, 2026: ' in row
+    assert ': Project">7</a>' in row
 
 
 @pytest.mark.parametrize(
@@ -541,3 +544,102 @@ def test_grade_on_a_date_is_refused_to_readers_and_outsiders(classroom, app):
     response = post_day_grade(teacher, classroom, student="", **fields)
     assert 'id="student-error" role="alert">Choose the student.' in page_text(response)
     assert count(classroom.session, Grade) == 0
+
+
+def add_day_grade(classroom, student, value: str = "7", group=None) -> Grade:
+    grade = Grade(
+        student_id=student.id, group_id=(group or classroom.maths).id, on_day=date(2026, 9, 15),
+        term_id=classroom.terms[0].id, value=value, comment="Project",
+        created_by=classroom.account("teacher").id,
+    )  # fmt: skip
+    classroom.session.add(grade)
+    classroom.session.flush()
+    return grade
+
+
+def day_grade_path(classroom, grade: Grade, group=None) -> str:
+    return f"/s/school-a/journal/{(group or classroom.maths).id}/day-grades/{grade.id}"
+
+
+def test_teacher_changes_a_grade_on_a_date_and_it_is_in_the_history(classroom, app):
+    session = classroom.session
+    grade = add_day_grade(classroom, classroom.students[1])
+    client = client_of(app, classroom, "teacher")
+    page = page_text(client.get(day_grade_path(classroom, grade)))
+    assert 'name="value" value="7"' in page and 'value="Project"' in page
+    response = post_form(
+        client, day_grade_path(classroom, grade), {"value": "9", "kind": "", "comment": "Redone"}
+    )
+    bind_to_school(session, classroom.school)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/journal/{classroom.maths.id}?month=2026-09")
+    session.refresh(grade)
+    assert (grade.value, grade.comment) == ("9", "Redone")
+    change = session.scalar(select(GradeChange).where(GradeChange.grade_id == grade.id))
+    assert (change.action, change.old_value, change.new_value) == ("update", "7", "9")
+    assert "The grade is saved." in page_text(client.get(grid_path(classroom)))
+
+
+def test_bad_change_of_a_grade_on_a_date_is_refused_and_nothing_saved(classroom, app):
+    session = classroom.session
+    grade = add_day_grade(classroom, classroom.students[1])
+    client = client_of(app, classroom, "teacher")
+    response = post_form(client, day_grade_path(classroom, grade), {"value": "11", "comment": ""})
+    bind_to_school(session, classroom.school)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert 'id="value-error" role="alert">The grade must be a whole number' in page
+    assert 'name="value" value="11"' in page  # what was typed is kept
+    session.refresh(grade)
+    assert (grade.value, grade.comment) == ("7", "Project")
+    assert count(session, GradeChange) == 0
+
+
+def test_teacher_deletes_a_grade_on_a_date(classroom, app):
+    session = classroom.session
+    grade = add_day_grade(classroom, classroom.students[1])
+    grade_id = grade.id
+    client = client_of(app, classroom, "teacher")
+    response = post_form(
+        client, day_grade_path(classroom, grade) + "/delete", {},
+        form_page=day_grade_path(classroom, grade),
+    )  # fmt: skip
+    bind_to_school(session, classroom.school)
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Grade, grade_id) is None
+    change = session.scalar(select(GradeChange).where(GradeChange.grade_id == grade_id))
+    assert (change.action, change.old_value) == ("delete", "7")
+    page = page_text(client.get(grid_path(classroom)))
+    assert "The grade is deleted." in page
+
+
+def test_grade_on_a_date_page_is_only_for_its_groups_writers(classroom, app):
+    session = classroom.session
+    grade = add_day_grade(classroom, classroom.students[1])
+    lesson = maths_lessons(classroom, date(2026, 9, 7), date(2026, 9, 7))[0]
+    in_lesson = Grade(
+        student_id=classroom.students[1].id, group_id=classroom.maths.id, on_day=lesson.on_day,
+        term_id=classroom.terms[0].id, value="5", lesson_id=lesson.id,
+        created_by=classroom.account("teacher").id,
+    )  # fmt: skip
+    session.add(in_lesson)
+    session.flush()
+    director = client_of(app, classroom, "director")
+    assert director.get(day_grade_path(classroom, grade)).status_code == 403
+    # the director reads the grid: the grade is shown, not linked
+    row = page_text(director.get(grid_path(classroom))).split('<th scope="row" class="j-student">')
+    assert any('<span class="j-grade"' in r and ': Project">7</span>' in r for r in row)
+    other = client_of(app, classroom, "other_teacher")
+    assert other.get(day_grade_path(classroom, grade)).status_code == 403
+    teacher = client_of(app, classroom, "teacher")
+    # a lesson's grade is changed in its cell; another group's address finds nothing
+    assert teacher.get(day_grade_path(classroom, in_lesson)).status_code == 404
+    assert teacher.get(day_grade_path(classroom, grade, classroom.english)).status_code == 404
+    response = post_form(
+        other, day_grade_path(classroom, grade) + "/delete", {},
+        form_page=grid_path(classroom, classroom.english),
+    )  # fmt: skip
+    assert response.status_code == 403
+    bind_to_school(session, classroom.school)
+    assert session.get(Grade, grade.id) is not None

@@ -15,8 +15,11 @@ from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.attendance.services import MARK_LABELS
+from gradebook.grades.services import change_grade, delete_grade
 from gradebook.journal import services
+from school.curriculum.services import list_kinds
 from school.menu import menu_item
+from school.people.models import Person
 from school.permissions import require_reader
 from tenants.routing import SchoolBlueprint
 
@@ -85,6 +88,56 @@ def add_day_grade(group_id: int):
     month = services.month_param(grade.on_day)
     db.session.commit()
     flash(_("The grade is saved."), "success")
+    return redirect(url_for("journal.grid", group_id=group_id, month=month))
+
+
+@bp.route("/journal/<int:group_id>/day-grades/<int:grade_id>", methods=["GET", "POST"])
+def day_grade(group_id: int, grade_id: int):
+    """Change a grade on a date: its value, kind and comment (a lesson's grades are changed in
+    the grid's cells)."""
+    group, grade = services.get_day_grade(db.session, current_user, g.school, group_id, grade_id)
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            change_grade(
+                db.session, current_user, g.school, grade,
+                value=form.get("value") or "", kind_id=parse_id(form.get("kind")),
+                comment=form.get("comment"), today=clock.today(),
+            )  # fmt: skip
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            month = services.month_param(grade.on_day)
+            db.session.commit()
+            flash(_("The grade is saved."), "success")
+            return redirect(url_for("journal.grid", group_id=group_id, month=month))
+    return render_template(
+        "journal/day_grade.html",
+        group=group,
+        grade=grade,
+        student=db.session.get(Person, grade.student_id),
+        kinds=[k for k in list_kinds(db.session) if k.is_active or k.id == grade.kind_id],
+        locale=_locale(),
+        month=services.month_param(grade.on_day),
+        error=error,
+        posted=request.form if error else {},
+    ), 400 if error else 200
+
+
+@bp.post("/journal/<int:group_id>/day-grades/<int:grade_id>/delete")
+def delete_day_grade(group_id: int, grade_id: int):
+    group, grade = services.get_day_grade(db.session, current_user, g.school, group_id, grade_id)
+    month = services.month_param(grade.on_day)
+    try:
+        delete_grade(db.session, current_user, g.school, grade, today=clock.today())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("journal.day_grade", group_id=group.id, grade_id=grade_id))
+    db.session.commit()
+    flash(_("The grade is deleted."), "success")
     return redirect(url_for("journal.grid", group_id=group_id, month=month))
 
 

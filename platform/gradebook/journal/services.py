@@ -550,3 +550,17 @@ def journal_groups(
             sections.append(GroupSection(school_class, []))
         sections[-1].groups.append(group)
     return year, sections
+
+
+def get_day_grade(
+    session: Session, account: Account, school: School, group_id: int, grade_id: int
+) -> tuple[Group, Grade]:
+    """A grade on a date (not in a lesson) of the group, for one who may change it: NotFound
+    for another group's grade or a lesson's (those are changed in the grid's cells),
+    PermissionDenied for one who may not write in the group."""
+    group = session.get(Group, group_id)
+    grade = session.get(Grade, grade_id)
+    if group is None or grade is None or grade.group_id != group.id or grade.lesson_id is not None:
+        raise NotFound(_("There is no such grade."))
+    require_group_writer(session, account, school, group)
+    return group, grade
