@@ -1161,8 +1161,9 @@ def claim_student(
     own record), guardians are linked with their accounts and roles, the history is carried
     over (``_carry_history``), the entry is marked claimed by a conditional update (exactly
     one school wins a race) and a ``claimed`` log row keeps what was made, for a return. Only
-    the pool's record is read, never the leaving school's schema. About 15 statements for a
-    new student with one guardian (tests/test_transfers.py counts them).
+    the pool's record is read, never the leaving school's schema. A won claim runs at most 20
+    statements however long the history (tests/test_transfers.py counts them), a refused one
+    1 (after the claimer's own roles are loaded).
     """
     _require_claimer(account, school)
     entry, school_class = _take(session, school, pool_id, class_id, today)
