@@ -227,19 +227,48 @@ def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
 
     def run(claimer: dict[str, Any]) -> None:
         from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
 
         from accounts.models import Account
         from dienynas.errors import ServiceError
         from dienynas.extensions import db
         from tenants.models import School
-        from tenants.services import bind_to_school
+        from tenants.services import find_and_bind_school
         from transfers import services
+
+        def attempt(pool_id: int, class_id: int, *, commit: bool = True) -> tuple[str, Any]:
+            """What the pool page's claim does in one request: find the school and bind the
+            transaction (one statement, as the page's school resolution), load the account
+            with its grants (one, as the login's user loader), ``claim_student`` (which
+            writes the transfer's notifications), one commit (a refusal rolls back), and the
+            request's end (the session closed, its connection back in the pool)."""
+            session = db.session
+            try:
+                school = find_and_bind_school(session, slug)
+                director = session.get(
+                    Account, claimer["director_id"], options=[joinedload(Account.grants)]
+                )
+                services.claim_student(
+                    session, director, school, pool_id=pool_id, class_id=class_id, today=today
+                )
+                if commit:
+                    session.commit()
+                else:
+                    session.rollback()
+                return "ok", None
+            except ServiceError as exc:
+                session.rollback()
+                return "refused", exc.message
+            except Exception as exc:  # counted and reported (errors), not hidden
+                session.rollback()
+                return "error", f"{type(exc).__name__}: {exc}"[:300]
+            finally:
+                db.session.remove()
 
         mine = []
         with app.app_context():
             session = db.session
-            school = session.get(School, claimer["school_id"])
-            director = session.get(Account, claimer["director_id"])
+            slug = session.get(School, claimer["school_id"]).slug
             levels = {5: claimer["class_5"], 6: claimer["class_6"]}
             grade_levels = dict(
                 session.execute(
@@ -248,40 +277,18 @@ def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
                     )
                 ).all()
             )
-            session.commit()
+            db.session.remove()
             if task["warm_up"] and claimer["pool_ids"]:
                 # What a running server has done long before: compile the claim's statements,
                 # load the translations. One claim of this claimer's first student, rolled
                 # back: nothing is claimed, nothing is measured.
-                try:
-                    bind_to_school(session, school)
-                    services.claim_student(
-                        session, director, school, pool_id=claimer["pool_ids"][0],
-                        class_id=levels[5], today=today,
-                    )  # fmt: skip
-                except ServiceError:  # a refusal warms up as well
-                    pass
-                session.rollback()
+                attempt(claimer["pool_ids"][0], levels[5], commit=False)
             late.append(time.time() - task["start_at"])
             time.sleep(max(0.0, task["start_at"] - time.time()))
             for pool_id in claimer["pool_ids"]:
                 started = time.perf_counter()
                 counted.n = 0
-                outcome, error = "ok", None
-                try:
-                    bind_to_school(session, school)
-                    # claim_student writes the transfer's notifications itself
-                    services.claim_student(
-                        session, director, school, pool_id=pool_id,
-                        class_id=levels.get(grade_levels[pool_id], levels[5]), today=today,
-                    )  # fmt: skip
-                    session.commit()
-                except ServiceError as exc:
-                    session.rollback()
-                    outcome, error = "refused", exc.message
-                except Exception as exc:  # counted and reported (errors), not hidden
-                    session.rollback()
-                    outcome, error = "error", f"{type(exc).__name__}: {exc}"[:300]
+                outcome, error = attempt(pool_id, levels.get(grade_levels[pool_id], levels[5]))
                 mine.append({"claimer": claimer["index"], "pool_id": pool_id, "outcome": outcome,
                              "seconds": time.perf_counter() - started, "error": error,
                              "statements": counted.n, "attempt": len(mine)})  # fmt: skip
