@@ -517,8 +517,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             db.session.remove()
             db.engine.dispose()
 
-        cpus = os.cpu_count() or 2
-        workers, threads = cpus * 2, 4  # deploy/gunicorn.conf.py's defaults
+        workers, threads = args.workers, args.threads
         env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secret,
                "SESSION_COOKIE_SECURE": "false"}  # fmt: skip
         rng = random.Random(1)
@@ -614,6 +613,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "weeks_rendered": weeks_rendered,
         "baseline_p95_ms": p95_ms(baseline_latencies),
         "clients": args.clients,
+        "workers": workers,
+        "threads": threads,
         "students": sum(len(s) for s in seeded.guardians.values()),
         "requests": len(diary_latencies),
     }
@@ -626,11 +627,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, help="requests per app (4000; quick 640)")
     parser.add_argument("--classes", type=int, help="classes of 30 students (6; quick 2)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    cpus = os.cpu_count() or 2
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=cpus * 2,
+        help="gunicorn workers (deploy/gunicorn.conf.py: 2 × CPUs)",
+    )
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per worker (deploy/gunicorn.conf.py: 4)")  # fmt: skip
     args = parser.parse_args(argv)
     args.requests = args.requests or (640 if args.quick else 4000)
     args.classes = args.classes or (2 if args.quick else 6)
-    if args.clients < 1 or args.requests < 1 or args.classes < 1:
-        parser.error("--clients, --requests and --classes must be positive")
+    if min(args.clients, args.requests, args.classes, args.workers, args.threads) < 1:
+        parser.error("--clients, --requests, --classes, --workers and --threads must be positive")
     print(json.dumps(run(args)), flush=True)
     return 0
 
