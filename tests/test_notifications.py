@@ -363,7 +363,10 @@ def test_group_event_reaches_every_student_of_the_group_and_guardians(family, wo
     assert "Matematyka" in mine.subject and mine.locale == "pl"
 
 
-def test_preferences_choose_channels_per_kind(family, smtp, world):
+def test_preferences_choose_channels_per_kind(family, smtp, world, monkeypatch):
+    # midday in Vilnius: outside the school's SMS quiet hours, whenever the suite runs
+    noon = datetime.combine(date(2026, 9, 7), time(12), tzinfo=clock.zone())
+    monkeypatch.setattr(school_settings, "utc_now", lambda: noon)
     guardian = family.account("guardian")
     with in_locale("en"):
         services.save_preferences(
