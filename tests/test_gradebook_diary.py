@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 import redis
 from flask_babel import gettext
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from accounts.models import Role
 from classroom import MONDAY, Classroom, new_account
@@ -30,7 +30,7 @@ from gradebook.access import diary_student_ids, require_diary_reader
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.attendance.services import MARK_LABELS
 from gradebook.diary import cache, services
-from gradebook.diary.models import UNRELATED_TABLES
+from gradebook.diary.models import REVISION_SQL, UNRELATED_TABLES
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Homework, HomeworkFile, Lesson
 from gradebook.planning.models import PlannedTest
@@ -41,7 +41,8 @@ from school.calendar.services import set_terms
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.people.models import Guardianship, Person, Student
-from tenants.services import bind_to_school
+from tenants.binding import bind_connection
+from tenants.services import bind_to_school, binding_for
 
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (MONDAY + timedelta(days=n) for n in range(1, 5))
 BASE = "/s/school-a/diary"
@@ -544,7 +545,8 @@ def without_tokens(page: str) -> str:
 
 
 def token(session) -> str:
-    return session.scalar(text("SELECT token::text FROM diary_revision"))
+    """The school's diary revision."""
+    return session.scalar(text(f"SELECT {REVISION_SQL}"))
 
 
 def read(client, count_queries, path: str = PAGE) -> tuple[str, int]:
@@ -674,6 +676,41 @@ def test_a_rolled_back_change_keeps_the_token(week, world):
     nested.rollback()
     c.session.commit()
     assert token(c.session) == old
+
+
+def test_writers_of_one_school_commit_without_waiting_for_each_other(engine_url, world):
+    """Two transactions that changed the school's diary renew the revision before their commits
+    without queueing for the same row (each takes a row the other does not hold)."""
+    engine = create_engine(engine_url, pool_size=3, max_overflow=0)
+    binding = binding_for(world.school_a)
+    kinds = "assessment_kinds"
+    change = f"UPDATE {kinds} SET name = name WHERE id = (SELECT {{}}(id) FROM {kinds})"
+    recent = "SELECT count(*) FROM diary_revision WHERE changed_at > now() - interval '1 minute'"
+    try:
+        with engine.connect() as reader:
+            with reader.begin():
+                bind_connection(reader, binding)
+                before = reader.scalar(text(f"SELECT {REVISION_SQL}"))
+            with engine.connect() as first, engine.connect() as second:
+                first_tx = first.begin()
+                bind_connection(first, binding)
+                assert first.execute(text(change.format("min"))).rowcount == 1
+                first.execute(text("SELECT public.bump_diary_revision()"))  # holds its row
+                second_tx = second.begin()
+                bind_connection(second, binding)
+                second.execute(text("SET LOCAL lock_timeout = '2s'"))  # a wait would fail
+                assert second.execute(text(change.format("max"))).rowcount == 1
+                second.execute(text("SELECT public.bump_diary_revision()"))
+                second_tx.commit()
+                first_tx.commit()
+            with reader.begin():
+                bind_connection(reader, binding)
+                after = reader.scalar(text(f"SELECT {REVISION_SQL}"))
+                changed = reader.scalar(text(recent))
+    finally:
+        engine.dispose()
+    assert after != before
+    assert changed >= 2
 
 
 def test_a_change_in_one_school_keeps_the_other_schools_token(db_session, world):

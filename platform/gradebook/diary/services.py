@@ -27,6 +27,7 @@ from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date
 from dienynas.i18n import in_locale
 from gradebook.access import SCHOOL_READERS
+from gradebook.diary.models import REVISION_SQL
 from school.calendar.models import term_label
 from school.curriculum.models import translated_name
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
@@ -55,7 +56,7 @@ class DiaryStudent:
 
 
 _STUDENTS_SQL = text(
-    """
+    f"""
     WITH me AS (SELECT id FROM people WHERE account_id = :account_id),
     own AS (
         SELECT s.person_id FROM students s JOIN me ON s.person_id = me.id
@@ -74,7 +75,7 @@ _STUDENTS_SQL = text(
     SELECT p.id, p.first_name, p.last_name, c.grade_level, c.letter,
            p.id IN (SELECT person_id FROM own) AS own,
            coalesce(c.head_id = (SELECT id FROM me), false) AS headed,
-           (SELECT token::text FROM diary_revision) AS revision
+           {REVISION_SQL} AS revision
     FROM wanted w
     JOIN people p ON p.id = w.person_id
     JOIN students s ON s.person_id = p.id
