@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 TTL = 3600
 KEY_PREFIX = "dienynas:diary-week:"
 _BUMP_SQL = text("SELECT public.bump_diary_revision()")
-#: The application's source (platform/), fingerprinted by :func:`_code_version`.
-_PLATFORM = Path(__file__).resolve().parents[2]
+#: Where the application's packages are (platform/, or site-packages when installed).
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @event.listens_for(Session, "before_commit")
@@ -111,8 +111,15 @@ def _code_version(locale: str) -> str:
     Computed once per process and language."""
     version = _versions.get(locale)
     if version is None:
+        from dienynas.app import FEATURES  # the application's packages (not at import: a cycle)
+
         digest = hashlib.sha1(usedforsecurity=False)
-        sources = sorted(_PLATFORM.rglob("*.py")) + sorted(_PLATFORM.rglob("*.html"))
+        sources = [
+            path
+            for package in sorted({feature.split(".")[0] for feature in FEATURES})
+            for pattern in ("*.py", "*.html")
+            for path in sorted((_SOURCE_ROOT / package).rglob(pattern))
+        ]
         catalogues = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
         sources.append(catalogues / locale / "LC_MESSAGES" / "messages.mo")
         for path in sources:
