@@ -120,32 +120,6 @@ def baseline_app():
 # --- the database and the school --------------------------------------------------------------
 
 
-def bench_database_url():
-    from dienynas import config, embedded
-
-    if url := os.environ.get("BENCH_DATABASE_URL"):
-        parsed = config.sqlalchemy_url(url)
-        if not (parsed.database or "").startswith("dienynas_bench"):
-            raise SystemExit(
-                f"BENCH_DATABASE_URL names the database {parsed.database!r}; it is dropped, "
-                "so its name must start with 'dienynas_bench'."
-            )
-        return parsed
-    if url := os.environ.get("DATABASE_URL"):
-        return config.sqlalchemy_url(url).set(database=BENCH_DATABASE)
-    return config.sqlalchemy_url(embedded.postgres_url(config.instance_path(), BENCH_DATABASE))
-
-
-def bench_redis_url() -> str:
-    from dienynas import config, embedded
-
-    return (
-        os.environ.get("BENCH_REDIS_URL")
-        or os.environ.get("REDIS_URL")
-        or embedded.redis_url(config.instance_path())
-    )
-
-
 def period(today: date) -> tuple[date, date, list[date]]:
     """Four weeks of the current school year ending this week (the first four weeks of the
     year before it has run that long, the last four in the summer): first day, last day and
@@ -486,10 +460,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from dienynas.app import create_app
     from dienynas.extensions import db
     from gradebook.diary import cache
-    from provision import drop_database
+    from provision import bench_redis_url, drop_database, named_database_url
     from tenants import migrations
 
-    url = bench_database_url()
+    url = named_database_url(BENCH_DATABASE)
     redis_url = bench_redis_url()
     where = url.host or url.query.get("host") or "localhost"
     log(f"database {url.database} on {where}; {args.classes} classes of 30 students")

@@ -48,7 +48,11 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
 os.environ.setdefault("DIENYNAS_INSTANCE", str(REPO / "instance"))
+# bench/transfers.py is named like the ``transfers`` package the application imports: keep the
+# bench folder (for provision.py) behind the installed packages on the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
 DIENYNAS = str(Path(sys.executable).parent / "dienynas")
 BENCH_DATABASE = "dienynas_bench_notify"
 LOCALES = ("lt", "ru", "pl", "en")
@@ -56,51 +60,6 @@ LOCALES = ("lt", "ru", "pl", "en")
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def bench_database_url():
-    from dienynas import config, embedded
-
-    if url := os.environ.get("BENCH_DATABASE_URL"):
-        parsed = config.sqlalchemy_url(url)
-        if not (parsed.database or "").startswith("dienynas_bench"):
-            raise SystemExit(
-                f"BENCH_DATABASE_URL names the database {parsed.database!r}; it is dropped, "
-                "so its name must start with 'dienynas_bench'."
-            )
-        return parsed
-    if url := os.environ.get("DATABASE_URL"):
-        return config.sqlalchemy_url(url).set(database=BENCH_DATABASE)
-    return config.sqlalchemy_url(embedded.postgres_url(config.instance_path(), BENCH_DATABASE))
-
-
-def bench_redis_url() -> str:
-    from dienynas import config, embedded
-
-    return (
-        os.environ.get("BENCH_REDIS_URL")
-        or os.environ.get("REDIS_URL")
-        or embedded.redis_url(config.instance_path())
-    )
-
-
-def drop_database(url, *, recreate: bool) -> None:
-    """Drop the bench database and the school roles derived from its name (create it again)."""
-    import psycopg
-
-    from dienynas import config
-
-    maintenance = config.libpq_url(url.set(database="postgres"))
-    prefix = url.database[:40].lower() + "_"
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        for (role,) in conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
-            (prefix.replace("_", r"\_") + "%",),
-        ).fetchall():
-            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
-        if recreate:
-            conn.execute(f'CREATE DATABASE "{url.database}"')
 
 
 class Sink:
@@ -273,11 +232,12 @@ def main() -> None:
     from dienynas.jobs import queue
     from notifications.models import NotificationDelivery, NotificationEvent
     from notifications.tasks import dispatch_events
+    from provision import bench_redis_url, drop_database, named_database_url
     from tenants import migrations
     from tenants.models import School
     from tenants.services import bind_to_school
 
-    database_url = bench_database_url()
+    database_url = named_database_url(BENCH_DATABASE)
     redis_url = bench_redis_url()
     sink = Sink()
     port = free_port()

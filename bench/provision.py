@@ -140,6 +140,32 @@ def bench_database_url() -> URL:
     return config.sqlalchemy_url(embedded.postgres_url(config.instance_path(), BENCH_DATABASE))
 
 
+def named_database_url(name: str) -> URL:
+    """The throw-away database of diary.py, notify.py and transfers.py: ``BENCH_DATABASE_URL``
+    (its name must start with ``dienynas_bench``: it is dropped), else ``name`` on the server
+    of ``DATABASE_URL``, else ``name`` on the embedded server."""
+    if url := os.environ.get("BENCH_DATABASE_URL"):
+        parsed = config.sqlalchemy_url(url)
+        if not (parsed.database or "").startswith(BENCH_DATABASE):
+            raise SystemExit(
+                f"BENCH_DATABASE_URL names the database {parsed.database!r}; it is dropped, "
+                f"so its name must start with {BENCH_DATABASE!r}."
+            )
+        return parsed
+    if url := os.environ.get("DATABASE_URL"):
+        return config.sqlalchemy_url(url).set(database=name)
+    return config.sqlalchemy_url(embedded.postgres_url(config.instance_path(), name))
+
+
+def bench_redis_url() -> str:
+    """``BENCH_REDIS_URL``, else ``REDIS_URL``, else the embedded Redis."""
+    return (
+        os.environ.get("BENCH_REDIS_URL")
+        or os.environ.get("REDIS_URL")
+        or embedded.redis_url(config.instance_path())
+    )
+
+
 def role_prefix(url: URL) -> str:
     """The prefix of the school roles of ``url``'s database (as ``tenants.roles.role_prefix``)."""
     assert url.database

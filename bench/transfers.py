@@ -64,15 +64,6 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def database_url():
-    from diary import bench_database_url
-
-    url = bench_database_url()
-    if not os.environ.get("BENCH_DATABASE_URL"):
-        url = url.set(database=BENCH_DATABASE)
-    return url
-
-
 def percentile_ms(latencies: list[float], share: float) -> float:
     ordered = sorted(latencies)
     if not ordered:
@@ -376,13 +367,12 @@ def check(pool_ids: list[int], schools: list[dict[str, int]]) -> tuple[int, int,
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from diary import bench_redis_url
     from dienynas.app import create_app
     from dienynas.extensions import db
-    from provision import drop_database
+    from provision import bench_redis_url, drop_database, named_database_url
     from tenants import migrations
 
-    url = database_url()
+    url = named_database_url(BENCH_DATABASE)
     redis_url = bench_redis_url()
     where = url.host or url.query.get("host") or "localhost"
     log(f"database {url.database} on {where}")
