@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, literal_column, select, text, true
+from sqlalchemy import bindparam, case, func, literal_column, select, text, true
 from sqlalchemy.orm import Session
 
 import school.models  # noqa: F401  (every school table, for create_all)
@@ -155,18 +155,28 @@ def bind_to_school(session: Session, school: School) -> None:
     bind_session(session, binding_for(school))
 
 
+def _find_and_bind_statement():
+    """The school by slug with ``set_config`` of its schema and role in the select list, the
+    settings left as they are for a school that is not active. Built once (every school page
+    runs it)."""
+    active = School.status == SchoolStatus.ACTIVE
+    schema = case((active, School.schema_name), else_=func.current_setting("search_path"))
+    role = case((active, School.role_name), else_=func.current_setting("role"))
+    return select(
+        School,
+        func.set_config(literal_column("'search_path'"), schema, true()),
+        func.set_config(literal_column("'role'"), role, true()),
+    ).where(School.slug == bindparam("slug"))
+
+
+_FIND_AND_BIND = _find_and_bind_statement()
+
+
 def find_and_bind_school(session: Session, slug: str) -> School | None:
     """The school whose address name is ``slug`` (None if there is none); when it is active,
     the open transaction is bound to it by the same statement and the following ones as by
     :func:`bind_to_school`. Every school page starts here, so this saves it a round trip."""
-    active = School.status == SchoolStatus.ACTIVE
-    schema = case((active, School.schema_name), else_=func.current_setting("search_path"))
-    role = case((active, School.role_name), else_=func.current_setting("role"))
-    bind = (
-        func.set_config(literal_column("'search_path'"), schema, true()),
-        func.set_config(literal_column("'role'"), role, true()),
-    )
-    row = session.execute(select(School, *bind).where(School.slug == slug.lower())).first()
+    row = session.execute(_FIND_AND_BIND, {"slug": slug.lower()}).first()
     if row is None:
         return None
     school = row[0]
