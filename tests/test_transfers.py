@@ -336,6 +336,19 @@ def test_the_pool_shows_minimal_fields_and_finds_by_exact_personal_code(
     assert heading[0].heading_here is False
 
 
+def test_days_in_the_pool_count_the_municipalitys_days(transfer, db_session, world):
+    """Left at 00:30 in Vilnius (21:30 UTC the day before): 0 days that day, not 1."""
+    room, _receiving = transfer
+    entry = leave(db_session, room, world.school_a)
+    entry.entered_at = datetime(2026, 10, 14, 21, 30, tzinfo=UTC)  # 00:30 on 15 October, EEST
+    db_session.flush()
+    [row] = services.search_pool(db_session, today=TODAY)
+    assert row.days_in_pool == 0
+    assert services.search_pool(db_session, today=TODAY, min_days=1) == []
+    [row] = services.search_pool(db_session, today=TODAY + timedelta(days=1), min_days=1)
+    assert row.days_in_pool == 1
+
+
 def test_who_sees_the_pool_and_the_full_record(transfer, db_session, world):
     room, receiving = transfer
     entry = leave(db_session, room, world.school_a)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import joinedload
 
 from accounts import services
-from accounts.models import Account
+from accounts.identity import SignedInAccount, load_signed_in
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
 from dienynas.i18n import SESSION_KEY
@@ -19,14 +18,13 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 @login_manager.user_loader
-def load_account(session_id: str) -> Account | None:
+def load_account(session_id: str) -> SignedInAccount | None:
     """Sessions carry the account id and a fingerprint of its password hash, so changing the
     password logs out every other session of the account."""
     account_id = session_id.partition(".")[0]
     if not account_id.isdigit():
         return None
-    # One query for the account and its grants (every page reads the roles).
-    account = db.session.get(Account, int(account_id), options=[joinedload(Account.grants)])
+    account = load_signed_in(db.session, int(account_id))
     if account is None or account.get_id() != session_id:
         return None
     return account
@@ -85,9 +83,10 @@ def change_password():
     error = None
     if request.method == "POST":
         try:
+            account = services.account_by_id(db.session, current_user.id)
             services.change_password(
                 db.session,
-                current_user,
+                account,
                 request.form.get("current", ""),
                 request.form.get("password", ""),
                 request.form.get("repeat", ""),
@@ -97,9 +96,7 @@ def change_password():
             error = exc
         else:
             db.session.commit()
-            login_user(
-                current_user._get_current_object()
-            )  # the session id carries the new password's fingerprint
+            login_user(account)  # the session id carries the new password's fingerprint
             flash(_("Your password has been changed."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template(

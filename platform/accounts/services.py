@@ -20,11 +20,12 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import Account, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email
-from tenants.models import School, SchoolStatus
+from tenants.models import School, SchoolRef, SchoolStatus
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,14 @@ def create_account(
     return account, one_time
 
 
+def account_by_id(session: Session, account_id: int) -> Account:
+    """The account to change (``current_user`` is a read-only snapshot, accounts.identity)."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(_("There is no such account."))
+    return account
+
+
 def get_account(session: Session, login: str) -> Account:
     account = session.scalar(select(Account).where(Account.login == (login or "").strip().lower()))
     if account is None:
@@ -269,11 +278,11 @@ def set_preferred_locale(session: Session, account: Account, locale: str | None)
     session.flush()
 
 
-def roles_in_school(account: Account, school: School) -> set[Role]:
+def roles_in_school(account: Principal, school: School) -> set[Role]:
     return {Role(g.role) for g in account.grants if g.school_id == school.id}
 
 
-def schools_of(account: Account) -> list[School]:
+def schools_of(account: Principal) -> list[School | SchoolRef]:
     """The schools where the account holds a role and which it may enter (not suspended)."""
     schools = {g.school_id: g.school for g in account.grants}
     return sorted(
@@ -281,7 +290,7 @@ def schools_of(account: Account) -> list[School]:
     )
 
 
-def require_member(account: Account, school: School) -> set[Role]:
+def require_member(account: Principal, school: School) -> set[Role]:
     """The account's roles in the school; PermissionDenied when it has none."""
     held = roles_in_school(account, school)
     if not held:
@@ -289,7 +298,7 @@ def require_member(account: Account, school: School) -> set[Role]:
     return held
 
 
-def require_role(account: Account, school: School, *allowed: Role) -> Role:
+def require_role(account: Principal, school: School, *allowed: Role) -> Role:
     """PermissionDenied unless the account holds one of ``allowed`` in the school."""
     held = roles_in_school(account, school) & set(allowed)
     if not held:
@@ -297,7 +306,7 @@ def require_role(account: Account, school: School, *allowed: Role) -> Role:
     return next(iter(held))
 
 
-def require_operator(account: Account) -> None:
+def require_operator(account: Principal) -> None:
     if not getattr(account, "is_operator", False):
         raise PermissionDenied(_("Only the municipality's operators may do this."))
 

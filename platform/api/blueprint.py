@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from accounts.identity import Principal
 from accounts.models import Account
 from accounts.services import roles_in_school, schools_of
 from api import schemas, services
@@ -75,7 +76,7 @@ def api_view(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _bind_school(account: Account, slug: str) -> School:
+def _bind_school(account: Principal, slug: str) -> School:
     """The school of the URL, bound; 404 unknown (or closed), 403 without a role there."""
     school = next((gr.school for gr in account.grants if gr.school.slug == slug.lower()), None)
     if school is None:
@@ -90,7 +91,7 @@ def _bind_school(account: Account, slug: str) -> School:
 
 @bp.get(f"{PREFIX}/me")
 @api_view
-def me(account: Account) -> dict[str, Any]:
+def me(account: Principal) -> dict[str, Any]:
     """The account, its schools and in each the students whose diary it reads (each school
     read in a transaction of its own)."""
     schools = []
@@ -113,7 +114,7 @@ def me(account: Account) -> dict[str, Any]:
 
 @bp.get(f"{PREFIX}/schools/<slug>/students/<int:student_id>/diary")
 @api_view
-def student_diary(account: Account, slug: str, student_id: int) -> dict[str, Any]:
+def student_diary(account: Principal, slug: str, student_id: int) -> dict[str, Any]:
     monday = parse_week(request.args.get("week"), clock.today())
     school = _bind_school(account, slug)
     student = diary_students(db.session, account, school, student_id).chosen
@@ -123,7 +124,7 @@ def student_diary(account: Account, slug: str, student_id: int) -> dict[str, Any
 
 @bp.get(f"{PREFIX}/schools/<slug>/students/<int:student_id>/grades")
 @api_view
-def student_grades(account: Account, slug: str, student_id: int) -> dict[str, Any]:
+def student_grades(account: Principal, slug: str, student_id: int) -> dict[str, Any]:
     first = parse_optional_date(request.args.get("from"), "from")
     last = parse_optional_date(request.args.get("to"), "to")
     if first is not None and last is not None and first > last:

@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import Account
 from api.models import ApiToken
 from dienynas.errors import NotFound, ServiceError
@@ -42,7 +43,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def list_tokens(session: Session, account: Account) -> list[ApiToken]:
+def list_tokens(session: Session, account: Principal) -> list[ApiToken]:
     """The account's tokens, newest first (revoked ones too: the list is its history)."""
     return list(
         session.scalars(
@@ -58,7 +59,7 @@ def is_active(token: ApiToken, today: date) -> bool:
 
 
 def create_token(
-    session: Session, account: Account, *, name: str, expires_on: str | None, today: date
+    session: Session, account: Principal, *, name: str, expires_on: str | None, today: date
 ) -> tuple[ApiToken, str]:
     """A new token for the account: the row and the token itself (shown once, never stored).
     ``expires_on`` is the last day the token works (``YYYY-MM-DD``; empty: until revoked)."""
@@ -100,7 +101,7 @@ def create_token(
     return token, secret
 
 
-def revoke_token(session: Session, account: Account, token_id: int) -> ApiToken:
+def revoke_token(session: Session, account: Principal, token_id: int) -> ApiToken:
     """Revoke one of the account's own tokens (idempotent)."""
     token = session.get(ApiToken, token_id)
     if token is None or token.account_id != account.id:

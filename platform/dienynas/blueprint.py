@@ -43,8 +43,8 @@ def set_language():
     if locale in SUPPORTED_LOCALES:
         session[SESSION_KEY] = locale
         if current_user.is_authenticated:
-            from accounts.services import set_preferred_locale
+            from accounts.services import account_by_id, set_preferred_locale
 
-            set_preferred_locale(db.session, current_user, locale)
+            set_preferred_locale(db.session, account_by_id(db.session, current_user.id), locale)
             db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("accounts.home"))

@@ -28,3 +28,9 @@ def zone() -> ZoneInfo:
 def today() -> date:
     """Today's date in the municipality's time zone."""
     return datetime.now(zone()).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The municipality's calendar day of a stored moment (a claim made at 00:30 in Vilnius
+    belongs to that day, though it is still the day before in UTC)."""
+    return moment.astimezone(zone()).date()

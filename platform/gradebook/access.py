@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import PermissionDenied
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
@@ -41,7 +42,9 @@ def teaches_group(session: Session, person: Person | None, group: Group) -> bool
     )
 
 
-def require_group_writer(session: Session, account: Account, school: School, group: Group) -> None:
+def require_group_writer(
+    session: Session, account: Principal, school: School, group: Group
+) -> None:
     """A teacher of the group, or the administrator."""
     if Role.ADMIN in roles_in_school(account, school):
         return
@@ -65,7 +68,9 @@ def heads_class_of_group(session: Session, person: Person | None, group: Group) 
     )
 
 
-def require_group_reader(session: Session, account: Account, school: School, group: Group) -> None:
+def require_group_reader(
+    session: Session, account: Principal, school: School, group: Group
+) -> None:
     """The group's teachers, the class heads of its students, the administrator, the director."""
     if roles_in_school(account, school) & SCHOOL_READERS:
         return
@@ -76,7 +81,7 @@ def require_group_reader(session: Session, account: Account, school: School, gro
 
 
 def require_class_head(
-    session: Session, account: Account, school: School, school_class: SchoolClass
+    session: Session, account: Principal, school: School, school_class: SchoolClass
 ) -> None:
     """The class's head, or the administrator."""
     if Role.ADMIN in roles_in_school(account, school):
@@ -86,7 +91,7 @@ def require_class_head(
         raise PermissionDenied(_("Only the class head and the e-diary administrator may do this."))
 
 
-def diary_student_ids(session: Session, account: Account) -> list[int]:
+def diary_student_ids(session: Session, account: Principal) -> list[int]:
     """The students whose diary the account reads in this school: itself if it is a student,
     and the children it is the guardian of (active students only)."""
     person = person_of(session, account)
@@ -104,7 +109,7 @@ def diary_student_ids(session: Session, account: Account) -> list[int]:
 
 
 def require_diary_reader(
-    session: Session, account: Account, school: School, student_id: int
+    session: Session, account: Principal, school: School, student_id: int
 ) -> None:
     """The student, their guardian, or staff who read the school's records of the student."""
     if roles_in_school(account, school) & SCHOOL_READERS:
@@ -120,7 +125,7 @@ def require_diary_reader(
     raise PermissionDenied(_("You do not have access to this student's diary."))
 
 
-def require_lesson_writer(session: Session, account: Account, school: School, lesson) -> None:
+def require_lesson_writer(session: Session, account: Principal, school: School, lesson) -> None:
     """Who may write a lesson's topic, attendance and grades: the group's teachers, the
     substitute who holds this lesson (``lesson.teacher_id``), or the administrator."""
     if Role.ADMIN in roles_in_school(account, school):
@@ -132,7 +137,7 @@ def require_lesson_writer(session: Session, account: Account, school: School, le
         raise PermissionDenied(_("Only the group's teachers may write in this group's journal."))
 
 
-def group_rights_columns(account: Account) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def group_rights_columns(account: Principal) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """SQL for "the account's person teaches the group" and "heads a class with students in
     the group", correlated to ``Group.id``: a page loads a group and the account's rights to
     it in one query. :func:`require_group_rights` applies the rules of
@@ -154,7 +159,7 @@ def group_rights_columns(account: Account) -> tuple[ColumnElement[bool], ColumnE
 
 
 def require_group_rights(
-    account: Account, school: School, *, teaches: bool, heads_class: bool
+    account: Principal, school: School, *, teaches: bool, heads_class: bool
 ) -> bool:
     """Refuse a reader as :func:`require_group_reader` does, from the answers of
     :func:`group_rights_columns`; returns whether the account may also write."""

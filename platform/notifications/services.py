@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
@@ -127,7 +128,7 @@ def preferences_of(session: Session, account_id: int) -> dict[tuple[str, str], s
     return modes
 
 
-def save_preferences(session: Session, account: Account, form: Mapping[str, str]) -> None:
+def save_preferences(session: Session, account: Principal, form: Mapping[str, str]) -> None:
     """Save the settings form: a field ``<kind>.<channel>`` per pair, one of the channel's
     ``OFFERED_MODES``.
     Every field must be given and valid, else nothing is saved."""
@@ -525,7 +526,7 @@ class SendBatch:
 # --- pages ------------------------------------------------------------------------------------
 
 
-def unread_count(session: Session, account: Account) -> int:
+def unread_count(session: Session, account: Principal) -> int:
     return session.scalar(
         select(func.count())
         .select_from(NotificationDelivery)
@@ -539,7 +540,7 @@ def unread_count(session: Session, account: Account) -> int:
 
 
 def inbox(
-    session: Session, account: Account, *, include_email: bool, limit: int = 100
+    session: Session, account: Principal, *, include_email: bool, limit: int = 100
 ) -> list[NotificationDelivery]:
     """The account's notifications, newest first (with ``include_email``, also the e-mails:
     in development, where no SMTP server is configured, that is where they can be read)."""
@@ -558,7 +559,7 @@ def inbox(
     )
 
 
-def mark_read(session: Session, account: Account, delivery_id: int | None = None) -> int:
+def mark_read(session: Session, account: Principal, delivery_id: int | None = None) -> int:
     """Mark one of the account's notifications read (or all of them). Returns how many."""
     statement = (
         update(NotificationDelivery)
@@ -584,7 +585,7 @@ class DeliveryRow:
 
 
 def deliveries(
-    session: Session, account: Account, school: School, *, state: str | None, limit: int = 200
+    session: Session, account: Principal, school: School, *, state: str | None, limit: int = 200
 ) -> list[DeliveryRow]:
     """The administrator's view: the latest deliveries (optionally of one state) with the
     event kind and the recipient's name, in one query."""
@@ -605,7 +606,7 @@ def deliveries(
 
 
 def retry_failed(
-    session: Session, account: Account, school: School, delivery_id: int | None = None
+    session: Session, account: Principal, school: School, delivery_id: int | None = None
 ) -> list[int]:
     """Put failed deliveries (one, or all) back to pending with fresh attempts. Returns their
     ids; the view enqueues the send after the commit."""

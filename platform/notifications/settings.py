@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import require_role
 from dienynas import clock
 from notifications.models import NotificationSettings
@@ -31,7 +32,7 @@ def settings_of(session: Session) -> NotificationSettings:
 
 def save_settings(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     digest_at: time,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, func
@@ -47,3 +48,21 @@ class School(PublicModel):
 
     def __repr__(self) -> str:
         return f"<School {self.slug} {self.status}>"
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRef:
+    """A plain copy of a school's registry facts, with the names of :class:`School` so that
+    binding and links work with either (the signed-in account's schools, accounts.identity)."""
+
+    id: int
+    slug: str
+    name: str
+    status: SchoolStatus
+    default_locale: str
+    schema_name: str
+    role_name: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == SchoolStatus.ACTIVE

@@ -21,12 +21,12 @@ from school.defaults import install_defaults
 from tenants import roles
 from tenants.binding import SchoolBinding, bind_connection, bind_session, remember_binding
 from tenants.migrations import school_head
-from tenants.models import School, SchoolStatus
+from tenants.models import School, SchoolRef, SchoolStatus
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 
 
-def binding_for(school: School) -> SchoolBinding:
+def binding_for(school: School | SchoolRef) -> SchoolBinding:
     return SchoolBinding(school.id, school.schema_name, school.role_name)
 
 
@@ -150,7 +150,7 @@ def list_schools(session: Session) -> list[School]:
     return list(session.scalars(select(School).order_by(School.name)))
 
 
-def bind_to_school(session: Session, school: School) -> None:
+def bind_to_school(session: Session, school: School | SchoolRef) -> None:
     """Bind the session's transactions to the school (see tenants.binding)."""
     bind_session(session, binding_for(school))
 

@@ -227,7 +227,7 @@ def entry(pool_id: int):
         claimed_here
         and services.may_claim(_actor(), g.school)
         and found.claimed_at is not None
-        and today <= found.claimed_at.date() + timedelta(days=services.RETURN_DAYS)
+        and today <= clock.local_date(found.claimed_at) + timedelta(days=services.RETURN_DAYS)
     )
     return render_template(
         "transfers/entry.html",

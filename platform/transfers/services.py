@@ -11,7 +11,7 @@ role cannot read the leaving school's schema. See docs/transfers.md for the choi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, NoReturn
 
@@ -42,8 +42,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.selectable import TableValuedAlias
 
+from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import revoke_role, roles_in_school
+from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, GradeChange, TermGrade
@@ -128,24 +130,24 @@ class PoolOverview:
 # --- who may do what ----------------------------------------------------------------------------
 
 
-def may_see_pool(account: Account, school: School) -> bool:
+def may_see_pool(account: Principal, school: School) -> bool:
     """The administrator and the director (heads) of any school see and search the pool."""
     return bool(roles_in_school(account, school) & {Role.ADMIN, Role.DIRECTOR})
 
 
-def may_claim(account: Account, school: School) -> bool:
+def may_claim(account: Principal, school: School) -> bool:
     """The administrator and the director (or deputy) of the receiving school claim students."""
     return may_see_pool(account, school)
 
 
-def _require_claimer(account: Account, school: School) -> None:
+def _require_claimer(account: Principal, school: School) -> None:
     if not may_claim(account, school):
         raise PermissionDenied(
             _("Only the school's director and e-diary administrator may claim students.")
         )
 
 
-def may_read_record(account: Account, school: School, entry: PoolEntry) -> bool:
+def may_read_record(account: Principal, school: School, entry: PoolEntry) -> bool:
     """The full record (and the extract PDF) are for the leaving school's administration and
     class heads, and after the claim for the claiming school's administrator and director;
     never before a claim for anyone else."""
@@ -398,7 +400,7 @@ def _destination(
 
 def leave_student(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     student_id: int,
@@ -472,7 +474,7 @@ def leave_student(
 
 
 def _days_in_pool(entered_at: datetime, today: date) -> int:
-    return max((today - entered_at.astimezone(UTC).date()).days, 0)
+    return max((today - clock.local_date(entered_at)).days, 0)
 
 
 def search_pool(
@@ -517,7 +519,9 @@ def search_pool(
     if from_school_id is not None:
         query = query.where(PoolEntry.from_school_id == from_school_id)
     if min_days:
-        query = query.where(PoolEntry.entered_at < today - timedelta(days=min_days - 1))
+        # entered before the municipality's midnight that starts the (min_days - 1)th day back
+        since = datetime.combine(today - timedelta(days=min_days - 1), time(), clock.zone())
+        query = query.where(PoolEntry.entered_at < since)
     return [
         PoolRow(
             id=row.id,
@@ -823,7 +827,7 @@ def _take(
 
 
 def _mark_claimed(
-    session: Session, account: Account, school: School, entry: PoolEntry, person_id: int
+    session: Session, account: Principal, school: School, entry: PoolEntry, person_id: int
 ) -> None:
     """The one conditional UPDATE that decides a race: the entry becomes claimed by ``school``
     only if it still waits. A claim that got the advisory lock just after another one
@@ -1020,7 +1024,7 @@ def _carry(
 
 def _carry_history(
     session: Session,
-    account: Account,
+    account: Principal,
     entry: PoolEntry,
     people: _People,
     school_class: SchoolClass,
@@ -1145,7 +1149,7 @@ def _fingerprint(session: Session, student_id: int) -> dict[str, str]:
 
 def claim_student(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     pool_id: int,
@@ -1191,7 +1195,7 @@ def claim_student(
 
 def claim_by_class_name(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     pool_id: int,
@@ -1228,7 +1232,7 @@ def _release_role(session: Session, school: School, account_id: int, role: Role)
 
 
 def return_to_pool(
-    session: Session, account: Account, school: School, *, pool_id: int, today: date
+    session: Session, account: Principal, school: School, *, pool_id: int, today: date
 ) -> PoolEntry:
     """Undo a mistaken claim (the director or the administrator of the claiming school).
 

@@ -40,7 +40,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from gradebook.access import require_class_head, require_lesson_writer
@@ -134,7 +135,7 @@ def _covering_excuses(session: Session, student_ids: Iterable[int], day: date) -
 
 def _write_mark(
     session: Session,
-    account: Account,
+    account: Principal,
     lesson: Lesson,
     student_id: int,
     mark: str | None,
@@ -170,7 +171,7 @@ def _lock_lesson_marks(session: Session, lesson: Lesson) -> None:
 
 def mark_attendance(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     lesson: Lesson,
     student_id: int,
@@ -204,7 +205,7 @@ def mark_attendance(
 
 def mark_lesson(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     lesson: Lesson,
     marks: Mapping[int, str | None],
@@ -346,7 +347,7 @@ def get_excuse(session: Session, excuse_id: int) -> Excuse:
 
 
 def require_head_of_student(
-    session: Session, account: Account, school: School, student: Student
+    session: Session, account: Principal, school: School, student: Student
 ) -> None:
     """The head of the student's class, or the administrator."""
     school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
@@ -357,7 +358,7 @@ def require_head_of_student(
     require_class_head(session, account, school, school_class)
 
 
-def _require_guardian(session: Session, account: Account, student_id: int) -> None:
+def _require_guardian(session: Session, account: Principal, student_id: int) -> None:
     person = person_of(session, account)
     guardian = person is not None and session.scalar(
         select(Guardianship.id).where(
@@ -385,7 +386,7 @@ def _link_marks(session: Session, excuse: Excuse) -> None:
     )
 
 
-def _approve(session: Session, account: Account, excuse: Excuse) -> None:
+def _approve(session: Session, account: Principal, excuse: Excuse) -> None:
     excuse.status = "approved"
     session.flush()
     _link_marks(session, excuse)
@@ -400,7 +401,7 @@ def _approve(session: Session, account: Account, excuse: Excuse) -> None:
 
 def excuse_by_class_head(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     student_id: int | None,
@@ -435,7 +436,7 @@ def excuse_by_class_head(
 
 def decide_excuse(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     excuse: Excuse,
     *,
@@ -546,7 +547,7 @@ def quota_overruns(session: Session, student_id: int, reason: str, days: list[da
 
 def request_excuse_by_guardian(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     student_id: int | None,
@@ -608,7 +609,7 @@ class ExcuseRow:
     student: Person
 
 
-def guardian_children(session: Session, account: Account) -> list[Person]:
+def guardian_children(session: Session, account: Principal) -> list[Person]:
     """The account's children in this school (active students)."""
     person = person_of(session, account)
     if person is None:
@@ -637,7 +638,7 @@ def excuses_of(session: Session, student_ids: Iterable[int]) -> list[ExcuseRow]:
 
 
 def require_summary_reader(
-    session: Session, account: Account, school: School, school_class: SchoolClass
+    session: Session, account: Principal, school: School, school_class: SchoolClass
 ) -> bool:
     """The class head, the administrator and the director read the class's attendance.
     Returns whether the account may also excuse it (the class head, the administrator)."""

@@ -21,7 +21,8 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date
@@ -32,7 +33,7 @@ from school.calendar.models import term_label
 from school.curriculum.models import translated_name
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
 from school.people.services import name_sort_key
-from tenants.models import School, SchoolStatus
+from tenants.models import School, SchoolRef, SchoolStatus
 
 #: How many of a student's most recent grades the diary shows.
 LATEST_GRADES = 10
@@ -94,7 +95,7 @@ class DiaryReaders(NamedTuple):
 
 
 def diary_students(
-    session: Session, account: Account, school: School, student_id: int | None = None
+    session: Session, account: Principal, school: School, student_id: int | None = None
 ) -> DiaryReaders:
     """The students whose diary the account reads as a student or guardian (the rule of
     ``gradebook.access.diary_student_ids``, sorted by name), and the student asked for.
@@ -130,7 +131,7 @@ def diary_students(
     return DiaryReaders(own, chosen, revision)
 
 
-def diary_schools(account: Account) -> list[School]:
+def diary_schools(account: Principal) -> list[School | SchoolRef]:
     """The schools (open ones, by name) where the account is a student or a guardian."""
     schools = {
         grant.school_id: grant.school

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import NotFound, ServiceError
@@ -68,7 +69,7 @@ def term_locked(session: Session, term: Term, today: date) -> bool:
 
 
 def _check_lock(
-    session: Session, account: Account, school: School, term: Term, today: date
+    session: Session, account: Principal, school: School, term: Term, today: date
 ) -> bool:
     """True when the change is made after the lock (by the administrator); a refusal for
     anyone else."""
@@ -144,7 +145,9 @@ def get_grade(session: Session, grade_id: int | None) -> Grade:
     return grade
 
 
-def _require_grade_writer(session: Session, account: Account, school: School, grade: Grade) -> None:
+def _require_grade_writer(
+    session: Session, account: Principal, school: School, grade: Grade
+) -> None:
     """The group's teachers, the administrator, or the substitute who gave it in their lesson;
     never for a student who has left (their records are the school's archive)."""
     if session.scalar(select(Student.status).where(Student.person_id == grade.student_id)) != (
@@ -162,7 +165,7 @@ def _require_grade_writer(session: Session, account: Account, school: School, gr
 
 def add_grade(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     group: Group,
@@ -238,7 +241,7 @@ def add_grade(
 
 def change_grade(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     grade: Grade,
     *,
@@ -284,7 +287,7 @@ def change_grade(
 
 
 def delete_grade(
-    session: Session, account: Account, school: School, grade: Grade, *, today: date
+    session: Session, account: Principal, school: School, grade: Grade, *, today: date
 ) -> None:
     """Remove a grade; its history stays (``GradeChange`` has no foreign key to it)."""
     _require_grade_writer(session, account, school, grade)
@@ -329,7 +332,7 @@ class HistoryRow:
 
 def grade_history(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     group_id: int | None = None,
@@ -496,7 +499,7 @@ def suggest_year_grades(session: Session, group: Group) -> dict[int, Suggestion]
 
 def _confirm(
     session: Session,
-    account: Account,
+    account: Principal,
     group: Group,
     term_id: int | None,
     suggestions: Mapping[int, Suggestion],
@@ -562,7 +565,7 @@ def get_term_of_group(session: Session, group: Group, term_id: int | None) -> Te
 
 def confirm_term_grades(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     group: Group,
     term: Term,
@@ -582,7 +585,7 @@ def confirm_term_grades(
 
 def confirm_year_grades(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     group: Group,
     values: Mapping[int, str],

@@ -37,7 +37,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_date, parse_id
@@ -158,7 +159,7 @@ def month_param(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def _group_with_rights(session: Session, account: Account, group_id: int) -> ResultRow[Any]:
+def _group_with_rights(session: Session, account: Principal, group_id: int) -> ResultRow[Any]:
     """The group (subject and scale joined), its school year, whether the account teaches it
     or heads a class in it, and the school's active assessment kinds as JSON: one query."""
     teaches, heads_class = group_rights_columns(account)
@@ -336,7 +337,7 @@ def _build_row(
 
 def load_grid(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     group_id: int,
     month: str | None,
@@ -432,7 +433,7 @@ def cell_row(
 
 def save_cell(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     group_id: int,
     *,
@@ -482,7 +483,7 @@ def save_cell(
 
 def add_day_grade(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     group_id: int,
     *,
@@ -520,7 +521,7 @@ class GroupSection:
 
 
 def journal_groups(
-    session: Session, account: Account, school: School, today: date
+    session: Session, account: Principal, school: School, today: date
 ) -> tuple[SchoolYear | None, list[GroupSection]]:
     """The groups of the current school year whose journal the account opens: every group
     for the administrator and the director; for others the groups they teach and the groups
@@ -553,7 +554,7 @@ def journal_groups(
 
 
 def get_day_grade(
-    session: Session, account: Account, school: School, group_id: int, grade_id: int
+    session: Session, account: Principal, school: School, group_id: int, grade_id: int
 ) -> tuple[Group, Grade]:
     """A grade on a date (not in a lesson) of the group, for one who may change it: NotFound
     for another group's grade or a lesson's (those are changed in the grid's cells),

@@ -20,7 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from accounts.models import Account, Role, SchoolGrant
+from accounts.identity import Principal
+from accounts.models import Role, SchoolGrant
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date, parse_id, parse_int, parse_optional_date
@@ -209,7 +210,7 @@ class LessonPage:
     can_substitute: bool
 
 
-def lesson_page(session: Session, account: Account, school: School, lesson_id: int) -> LessonPage:
+def lesson_page(session: Session, account: Principal, school: School, lesson_id: int) -> LessonPage:
     """What the lesson page shows, for a reader of the group or the lesson's substitute."""
     lesson = get_lesson(session, lesson_id)
     can_write = _may_write(session, account, school, lesson)
@@ -234,7 +235,7 @@ def lesson_page(session: Session, account: Account, school: School, lesson_id: i
     )
 
 
-def _may_write(session: Session, account: Account, school: School, lesson: Lesson) -> bool:
+def _may_write(session: Session, account: Principal, school: School, lesson: Lesson) -> bool:
     try:
         require_lesson_writer(session, account, school, lesson)
     except PermissionDenied:
@@ -242,7 +243,7 @@ def _may_write(session: Session, account: Account, school: School, lesson: Lesso
     return True
 
 
-def _teaches(session: Session, account: Account, group_id: int) -> bool:
+def _teaches(session: Session, account: Principal, group_id: int) -> bool:
     return (
         session.scalar(
             select(GroupTeacher.teacher_id)
@@ -260,7 +261,7 @@ class MyLesson:
     held_by: str | None  # someone else stands in for me
 
 
-def my_lessons(session: Session, account: Account, day: date) -> list[MyLesson]:
+def my_lessons(session: Session, account: Principal, day: date) -> list[MyLesson]:
     """The account's lessons of ``day``: those of the groups it teaches and those it holds as
     a substitute, in lesson order (one query)."""
     person = person_of(session, account)
@@ -300,7 +301,7 @@ def my_lessons(session: Session, account: Account, day: date) -> list[MyLesson]:
     return result
 
 
-def my_group_ids(session: Session, account: Account) -> list[int]:
+def my_group_ids(session: Session, account: Principal) -> list[int]:
     """The groups the account teaches (to generate their lessons before listing a day)."""
     return list(
         session.scalars(
@@ -330,7 +331,7 @@ def _clean_text(value: str | None, field: str, limit: int) -> str | None:
 
 def update_lesson(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     lesson: Lesson,
     *,
@@ -441,7 +442,7 @@ def check_upload(upload: Upload) -> HomeworkFile:
 
 def save_homework(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     lesson: Lesson,
     *,
@@ -505,7 +506,7 @@ def save_homework(
     return homework
 
 
-def delete_homework(session: Session, account: Account, school: School, lesson: Lesson) -> None:
+def delete_homework(session: Session, account: Principal, school: School, lesson: Lesson) -> None:
     """Remove the lesson's homework with its files."""
     require_lesson_writer(session, account, school, lesson)
     if lesson.homework is None:
@@ -529,7 +530,7 @@ def _homework_file(session: Session, file_id: int) -> tuple[HomeworkFile, Lesson
 
 
 def delete_homework_file(
-    session: Session, account: Account, school: School, lesson: Lesson, file_id: int
+    session: Session, account: Principal, school: School, lesson: Lesson, file_id: int
 ) -> None:
     require_lesson_writer(session, account, school, lesson)
     file, owner = _homework_file(session, file_id)
@@ -539,7 +540,9 @@ def delete_homework_file(
     session.flush()
 
 
-def homework_file(session: Session, account: Account, school: School, file_id: int) -> HomeworkFile:
+def homework_file(
+    session: Session, account: Principal, school: School, file_id: int
+) -> HomeworkFile:
     """A homework file for download: readers of the group, and the students of the group and
     their guardians (the diary links here)."""
     file, lesson = _homework_file(session, file_id)
@@ -553,7 +556,7 @@ def homework_file(session: Session, account: Account, school: School, file_id: i
     return file
 
 
-def _diary_of_group(session: Session, account: Account, group_id: int) -> bool:
+def _diary_of_group(session: Session, account: Principal, group_id: int) -> bool:
     students = diary_student_ids(session, account)
     if not students:
         return False
@@ -579,7 +582,7 @@ def _first_teacher_id(session: Session, group_id: int) -> int | None:
 
 def add_lesson(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     group_id: object,
@@ -643,7 +646,7 @@ def substitute_teachers(session: Session, school: School) -> list[Person]:
 
 
 def assign_substitute(
-    session: Session, account: Account, school: School, lesson: Lesson, *, teacher_id: object
+    session: Session, account: Principal, school: School, lesson: Lesson, *, teacher_id: object
 ) -> Lesson:
     """The administrator or the director sets who holds the lesson instead of the group's
     teacher; choosing the group's own teacher (or none) ends the substitution."""
@@ -666,7 +669,7 @@ def assign_substitute(
 
 
 def delete_lesson(
-    session: Session, account: Account, school: School, lesson: Lesson, today: date
+    session: Session, account: Principal, school: School, lesson: Lesson, today: date
 ) -> None:
     """Delete a lesson date (the group's teacher or the administrator) while the term's lock
     allows it, and only when no grade or attendance mark was written for it. A timetable

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from accounts.models import Account
+from accounts.identity import Principal
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied
 from gradebook.access import SCHOOL_READERS
@@ -133,7 +133,7 @@ class ClassOverview:
 
 
 def require_class_reader(
-    session: Session, account: Account, school: School, school_class: SchoolClass
+    session: Session, account: Principal, school: School, school_class: SchoolClass
 ) -> None:
     """The class's head, the director or the administrator."""
     if roles_in_school(account, school) & SCHOOL_READERS:
@@ -147,7 +147,7 @@ def require_class_reader(
 
 def class_overview(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     class_id: int,
     *,
@@ -261,7 +261,7 @@ def class_overview(
 
 
 def classes_to_overview(
-    session: Session, account: Account, school: School, today: date
+    session: Session, account: Principal, school: School, today: date
 ) -> list[SchoolClass]:
     """The classes of the current school year whose overview the account reads: every class
     for the director and the administrator, the classes they head for a class head."""
@@ -326,7 +326,7 @@ class SchoolOverview:
     teachers: list[TeacherActivity]
 
 
-def require_school_reader(account: Account, school: School) -> None:
+def require_school_reader(account: Principal, school: School) -> None:
     if not roles_in_school(account, school) & SCHOOL_READERS:
         raise PermissionDenied(
             _("Only the director and the e-diary administrator may see the school overview.")
@@ -334,7 +334,7 @@ def require_school_reader(account: Account, school: School) -> None:
 
 
 def school_overview(
-    session: Session, account: Account, school: School, *, today: date
+    session: Session, account: Principal, school: School, *, today: date
 ) -> SchoolOverview:
     """Per class of the current year: students, the term's mean grade, lessons held this month
     and how many lack a topic, absences this month, term grades confirmed of those expected;

@@ -35,7 +35,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, text
 from sqlalchemy.orm import Session, joinedload
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, ServiceError
 from gradebook.access import require_group_writer
@@ -229,7 +230,7 @@ def _apply_rules(
 
 def announce_test(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     group: Group,
@@ -271,7 +272,7 @@ def _require_coming(test: PlannedTest, today: date, message: str) -> None:
 
 def update_test(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     test: PlannedTest,
     *,
@@ -308,7 +309,7 @@ def update_test(
 
 
 def cancel_test(
-    session: Session, account: Account, school: School, test: PlannedTest, *, today: date
+    session: Session, account: Principal, school: School, test: PlannedTest, *, today: date
 ) -> None:
     """Remove a coming test (a test that has taken place stays in the calendar)."""
     require_group_writer(session, account, school, test.group)
@@ -353,7 +354,7 @@ def taught_group_ids(session: Session, person: Person | None) -> set[int]:
 
 
 def announceable_groups(
-    session: Session, account: Account, school: School, year_id: int | None
+    session: Session, account: Principal, school: School, year_id: int | None
 ) -> list[Group]:
     """The groups of the school year the account may announce tests for: the administrator
     every group, a teacher the groups they teach."""

@@ -21,7 +21,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from accounts.models import Account, Role
+from accounts.identity import Principal
+from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from gradebook.access import require_group_writer
@@ -54,7 +55,7 @@ def get_group(session: Session, group_id: int | None) -> Group:
     return group
 
 
-def heads_class_of(session: Session, account: Account, student: Student) -> bool:
+def heads_class_of(session: Session, account: Principal, student: Student) -> bool:
     person = person_of(session, account)
     if person is None or student.class_id is None:
         return False
@@ -79,7 +80,7 @@ def _clean_text(text: str | None) -> str:
 
 
 def require_writer(
-    session: Session, account: Account, school: School, student: Student, group: Group | None
+    session: Session, account: Principal, school: School, student: Student, group: Group | None
 ) -> None:
     """The class head of the student's class, the administrator, or (``group`` named) a teacher
     of the group; the student must be in ``group``."""
@@ -106,7 +107,7 @@ def require_writer(
 
 def write_remark(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     student_id: int,
@@ -148,7 +149,7 @@ def write_remark(
 
 def deletable(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     remarks: list[Remark],
     today: date,
@@ -171,7 +172,7 @@ def deletable(
 
 
 def delete_remark(
-    session: Session, account: Account, school: School, remark: Remark, *, today: date
+    session: Session, account: Principal, school: School, remark: Remark, *, today: date
 ) -> None:
     if Role.ADMIN not in roles_in_school(account, school) and remark.written_by != account.id:
         raise PermissionDenied(

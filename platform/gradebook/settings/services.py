@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from accounts.models import Account
+from accounts.identity import Principal
 from dienynas.errors import ServiceError
 from dienynas.forms import parse_int
 from gradebook.settings.models import GradebookSettings
@@ -28,7 +28,7 @@ _TRUE = {"1", "on", "true", "yes", "y"}
 
 def update_settings(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     *,
     test_notice_days: str,

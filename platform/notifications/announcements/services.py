@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, any_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import ServiceError
@@ -37,7 +38,7 @@ AUDIENCE_LABELS = {
 
 def create(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     now: datetime,
     *,
@@ -152,7 +153,7 @@ def recipients_of_announcements(
     return result
 
 
-def visible(session: Session, account: Account, school: School, limit: int = 50):
+def visible(session: Session, account: Principal, school: School, limit: int = 50):
     """The published announcements addressed to ``account`` (the author's own and, for the
     administrator and the director, all), newest first; one query."""
     roles = roles_in_school(account, school)
@@ -199,7 +200,7 @@ def visible(session: Session, account: Account, school: School, limit: int = 50)
     return session.execute(query).all()
 
 
-def pending(session: Session, account: Account, school: School) -> list[Announcement]:
+def pending(session: Session, account: Principal, school: School) -> list[Announcement]:
     """Scheduled announcements not yet published (for the administrator and the director)."""
     require_role(account, school, Role.ADMIN, Role.DIRECTOR)
     return list(

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
@@ -105,7 +106,7 @@ def _person_labels(
     return {pid: f"{first} {last}" for pid, first, last in rows}
 
 
-def addressable(session: Session, account: Account, school: School, today: date) -> Addressable:
+def addressable(session: Session, account: Principal, school: School, today: date) -> Addressable:
     """The classes, groups and persons ``account`` may write to (see the module's docstring)."""
     roles = roles_in_school(account, school)
     year = current_year(session, today)
@@ -273,7 +274,7 @@ def _post(
 
 def start_thread(
     session: Session,
-    account: Account,
+    account: Principal,
     school: School,
     today: date,
     *,
@@ -332,7 +333,7 @@ def start_thread(
     return thread
 
 
-def _participant(session: Session, account: Account, thread_id: int | None) -> ThreadParticipant:
+def _participant(session: Session, account: Principal, thread_id: int | None) -> ThreadParticipant:
     participant = (
         session.get(ThreadParticipant, (thread_id, account.id)) if thread_id is not None else None
     )
@@ -343,7 +344,7 @@ def _participant(session: Session, account: Account, thread_id: int | None) -> T
 
 def reply(
     session: Session,
-    account: Account,
+    account: Principal,
     thread_id: int | None,
     *,
     body: str | None,
@@ -375,7 +376,7 @@ class InboxRow:
     unread: int
 
 
-def inbox(session: Session, account: Account, limit: int = 100) -> list[InboxRow]:
+def inbox(session: Session, account: Principal, limit: int = 100) -> list[InboxRow]:
     """The account's threads, latest activity first, with the number of messages it can read
     and how many of them are unread (one query)."""
     mine = or_(Message.sender_id == account.id, MessageReceipt.account_id == account.id)
@@ -411,7 +412,7 @@ def inbox(session: Session, account: Account, limit: int = 100) -> list[InboxRow
     return [InboxRow(t, name, total, unread) for t, name, total, unread in rows]
 
 
-def unread_count(session: Session, account: Account) -> int:
+def unread_count(session: Session, account: Principal) -> int:
     return session.scalar(
         select(func.count())
         .select_from(MessageReceipt)
@@ -441,7 +442,7 @@ class ThreadPage:
     participants: list[str]
 
 
-def thread_page(session: Session, account: Account, thread_id: int | None) -> ThreadPage:
+def thread_page(session: Session, account: Principal, thread_id: int | None) -> ThreadPage:
     """The messages of a thread the account can read (sent or received), the files, who read
     the account's own messages; marks the received ones read. A constant number of queries."""
     _participant(session, account, thread_id)
@@ -492,7 +493,7 @@ def thread_page(session: Session, account: Account, thread_id: int | None) -> Th
     return ThreadPage(thread, list(shown.values()), participants)
 
 
-def message_file(session: Session, account: Account, file_id: int | None) -> MessageFile:
+def message_file(session: Session, account: Principal, file_id: int | None) -> MessageFile:
     """An attachment of a message the account sent or received."""
     file = session.get(MessageFile, file_id) if file_id is not None else None
     if file is not None:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from accounts.identity import Principal
 from accounts.models import Account
 from dienynas import clock
 from dienynas.errors import DienynasError
@@ -57,7 +58,7 @@ def _scale_id(session: Session, value: str) -> int | None:
     return scale.id
 
 
-def _apply_subject(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+def _apply_subject(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     try:
         return _create_or_update_subject(session, school, row)
     except DienynasError as exc:
@@ -159,7 +160,7 @@ def person_id_by_login(session: Session, login: str, column: str) -> int | None:
     return person_id
 
 
-def _apply_class(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+def _apply_class(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     year = _year(session, row.get("year", ""))
     level, letter = parse_class_name(row.get("class", ""))
     head_id = person_id_by_login(session, row.get("head_login", ""), "head_login")
@@ -264,7 +265,7 @@ def _student_by_document(session: Session, details: people.PersonDetails) -> Stu
     return session.scalar(select(Student).join(Person).where(where))
 
 
-def _apply_student(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+def _apply_student(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     details = _details(row)
     class_id = _class_id(session, row.get("class", ""))
     student = _student_by_document(session, details)
@@ -339,7 +340,7 @@ def _student_of_row(session: Session, row: dict[str, str]) -> Student:
     return student
 
 
-def _apply_guardian(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+def _apply_guardian(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     student = _student_of_row(session, row)
     details = _details(row)
     login = row.get("login", "").strip().lower()
@@ -460,7 +461,7 @@ def _subject_ids(session: Session, codes: list[str]) -> list[int]:
     return [by_code[c.upper()] for c in codes]
 
 
-def _apply_staff(session: Session, school: School, actor: Account, row: dict[str, str]) -> str:
+def _apply_staff(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     details = _details(row)
     login = row.get("login", "").strip().lower()
     roles, rights = _split(row.get("roles", "")), _split(row.get("rights", ""))

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm import Session
 
+from accounts.identity import Principal
 from accounts.models import Account
 from dienynas.errors import DienynasError
 from tenants.models import School
@@ -198,7 +199,7 @@ def canonical_rows(importer: Importer, rows: list[dict[str, str]]) -> list[dict[
 def run_import(
     session: Session,
     school: School,
-    actor: Account,
+    actor: Principal,
     kind: str,
     filename: str,
     content: bytes,

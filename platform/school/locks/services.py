@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.models import Account
+from accounts.identity import Principal
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_int
 from school.calendar.models import Holiday, SchoolYear, Term
@@ -61,7 +61,7 @@ def lock_window(session: Session) -> LockWindow:
     )
 
 
-def set_lock_window(session: Session, account: Account, school: School, *, days_before_end: str,
+def set_lock_window(session: Session, account: Principal, school: School, *, days_before_end: str,
                     working_days_after_end: str) -> LockWindow:  # fmt: skip
     require_admin(account, school)
     before = parse_int(days_before_end, "days_before_end", 0, 60)
@@ -197,7 +197,7 @@ def states_for_year(
     return states
 
 
-def set_mode(session: Session, account: Account, school: School, *, term_id: int, function: str,
+def set_mode(session: Session, account: Principal, school: School, *, term_id: int, function: str,
              mode: str) -> TermLock:  # fmt: skip
     """The administrator opens, locks or returns a function of a term to automatic."""
     require_admin(account, school)

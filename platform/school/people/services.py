@@ -30,6 +30,7 @@ from flask_babel import ngettext
 from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
+from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import (
     create_account,
@@ -420,11 +421,11 @@ def _person_for_login(
 # --- who may do what --------------------------------------------------------------------------
 
 
-def is_admin(account: Account, school: School) -> bool:
+def is_admin(account: Principal, school: School) -> bool:
     return Role.ADMIN in roles_in_school(account, school)
 
 
-def headed_class_ids(session: Session, account: Account) -> set[int]:
+def headed_class_ids(session: Session, account: Principal) -> set[int]:
     """The classes whose head is the account's person in this school."""
     person = person_of(session, account)
     if person is None:
@@ -432,7 +433,7 @@ def headed_class_ids(session: Session, account: Account) -> set[int]:
     return set(session.scalars(select(SchoolClass.id).where(SchoolClass.head_id == person.id)))
 
 
-def managed_class_ids(session: Session, account: Account, school: School) -> set[int] | None:
+def managed_class_ids(session: Session, account: Principal, school: School) -> set[int] | None:
     """The classes whose students the account manages: None means every class (the
     administrator)."""
     return None if is_admin(account, school) else headed_class_ids(session, account)
@@ -443,7 +444,7 @@ def _deny() -> PermissionDenied:
 
 
 def require_class_manager(
-    session: Session, account: Account, school: School, class_id: int | None
+    session: Session, account: Principal, school: School, class_id: int | None
 ) -> None:
     managed = managed_class_ids(session, account, school)
     if managed is not None and class_id not in managed:
@@ -461,7 +462,7 @@ def _guardian_class_ids(session: Session, guardian: Person) -> set[int]:
 
 
 def require_person_viewer(
-    session: Session, account: Account, school: School, person: Person
+    session: Session, account: Principal, school: School, person: Person
 ) -> None:
     """The administrator and the director see everyone; a class head their class's students
     and those students' guardians."""
@@ -522,7 +523,7 @@ def get_student(session: Session, person_id: int | None) -> Student:
 
 def add_student(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     details: PersonDetails,
     class_id: int | None,
@@ -551,7 +552,7 @@ def add_student(
 
 def update_student(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     student: Student,
     details: PersonDetails,
@@ -628,7 +629,7 @@ def _release_guardians(session: Session, school: School, student_id: int) -> Non
 
 def remove_student(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     student: Student,
     left_on: date | None,
@@ -658,7 +659,7 @@ def remove_student(
     _release_guardians(session, school, student.person_id)
 
 
-def return_student(session: Session, actor: Account, school: School, student: Student) -> None:
+def return_student(session: Session, actor: Principal, school: School, student: Student) -> None:
     """Undo a leaving (a mistake, or the student came back to the same class)."""
     require_class_manager(session, actor, school, student.class_id)
     if student.status != "left":
@@ -687,7 +688,7 @@ def _check_relation(relation: str) -> str:
 
 def add_guardian(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     student: Student,
     details: PersonDetails,
@@ -750,7 +751,7 @@ def get_guardianship(session: Session, student: Student, guardian_id: int) -> Gu
 
 def update_guardian(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     student: Student,
     link: Guardianship,
@@ -773,7 +774,7 @@ def update_guardian(
 
 
 def unlink_guardian(
-    session: Session, actor: Account, school: School, student: Student, link: Guardianship
+    session: Session, actor: Principal, school: School, student: Student, link: Guardianship
 ) -> None:
     """Remove the link; the guardian's account stays (they lose the ``guardian`` role here
     when they guard no other active student)."""
@@ -1077,7 +1078,7 @@ def _check_roles_and_rights(
 
 def _set_roles_and_rights(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     person: Person,
     account: Account,
@@ -1129,7 +1130,7 @@ def set_teacher_subjects(
 
 def add_staff(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     details: PersonDetails,
     roles: Iterable[str],
@@ -1164,7 +1165,7 @@ def add_staff(
 
 def update_staff(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     member: StaffMember,
     details: PersonDetails,
@@ -1195,7 +1196,7 @@ def update_staff(
     return person
 
 
-def remove_staff(session: Session, actor: Account, school: School, member: StaffMember) -> None:
+def remove_staff(session: Session, actor: Principal, school: School, member: StaffMember) -> None:
     """Take away every staff role and extra right here; the person and account stay."""
     _require_admin(actor, school)
     if member.account_id == actor.id:
@@ -1211,7 +1212,7 @@ def remove_staff(session: Session, actor: Account, school: School, member: Staff
     session.flush()
 
 
-def _require_admin(actor: Account, school: School) -> None:
+def _require_admin(actor: Principal, school: School) -> None:
     if not is_admin(actor, school):
         raise PermissionDenied(_("Only the e-diary administrator may do this."))
 
@@ -1220,7 +1221,7 @@ def _require_admin(actor: Account, school: School) -> None:
 
 
 def _report_classes(
-    session: Session, actor: Account, school: School, today: date
+    session: Session, actor: Principal, school: School, today: date
 ) -> list[SchoolClass]:
     """The classes a report covers: all for the administrator and the director, the headed
     ones for a class head; PermissionDenied for others."""
@@ -1241,7 +1242,7 @@ class ClassReport:
 
 
 def students_without_guardian_login(
-    session: Session, actor: Account, school: School, today: date | None = None
+    session: Session, actor: Principal, school: School, today: date | None = None
 ) -> list[ClassReport]:
     """Per class, the active students none of whose guardians can log in (see
     :func:`_can_log_in`), students with no guardian linked included; classes without such
@@ -1289,7 +1290,7 @@ class ClassContacts:
 
 
 def missing_contacts(
-    session: Session, actor: Account, school: School, today: date | None = None
+    session: Session, actor: Principal, school: School, today: date | None = None
 ) -> list[ClassContacts]:
     """Per class, active students and their guardians with no e-mail or no phone (the
     person's or, failing that, their account's). Three queries."""
@@ -1393,7 +1394,7 @@ def _locale_of(account: Account, person: Person | None, school: School) -> str:
 
 def class_recipients(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     school_class: SchoolClass,
     include_in_use: bool,
@@ -1440,7 +1441,7 @@ def class_recipients(
 
 def issue_class_credentials(
     session: Session,
-    actor: Account,
+    actor: Principal,
     school: School,
     school_class: SchoolClass,
     include_in_use: bool = False,
@@ -1460,7 +1461,7 @@ def issue_class_credentials(
     return slips
 
 
-def reset_password(session: Session, actor: Account, school: School, account_id: int) -> Slip:
+def reset_password(session: Session, actor: Principal, school: School, account_id: int) -> Slip:
     """A new one-time password for one person of the school: the administrator for anyone, a
     class head for the students of their class and those students' guardians (who hold no
     other role here)."""
