@@ -340,7 +340,7 @@ def free_port() -> int:
 
 
 class Server:
-    """A gunicorn process on loopback (gthread workers, as deploy/gunicorn.conf.py)."""
+    """A gunicorn process on loopback with the production settings (deploy/gunicorn.conf.py)."""
 
     def __init__(
         self, app_spec: str, env: dict[str, str], workers: int, threads: int, chdir: Path = REPO
@@ -348,10 +348,13 @@ class Server:
         self.port = free_port()
         # kept open while the server runs (closed, so deleted, by stop())
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log")  # noqa: SIM115
+        # the production settings (deploy/gunicorn.conf.py: gthread, keep-alive, the collector
+        # settings of each worker); the address, workers and threads of this run
         command = [
             str(Path(sys.executable).with_name("gunicorn")), app_spec,
-            "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-            "--workers", str(workers), "--threads", str(threads), "--keep-alive", "5",
+            "--config", str(REPO / "deploy" / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(workers), "--threads", str(threads),
             "--chdir", str(chdir), "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(

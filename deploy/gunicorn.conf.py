@@ -12,5 +12,7 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
-accesslog = "-"
+# nginx (deploy/nginx.conf) writes the access log; gunicorn's own would repeat every line at a
+# cost to each request (DIENYNAS_ACCESS_LOG=- turns it on, to standard output)
+accesslog = os.environ.get("DIENYNAS_ACCESS_LOG") or None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from dienynas import config
+from dienynas.database import configure_engine
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
 from dienynas.i18n import LANGUAGE_NAMES, format_day, format_file_size, select_locale
@@ -70,6 +71,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool 
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
     db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

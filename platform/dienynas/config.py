@@ -131,7 +131,8 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10},
+        # idle connections are checked before use (database.ping_idle_connections)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 10},
         "REDIS_URL": redis_url,
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
