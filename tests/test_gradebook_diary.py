@@ -443,8 +443,8 @@ def test_page_queries_are_constant(client, classroom, world, count_queries):
     _month_of_lessons(c, [*c.students, *extra])
     c.session.commit()
     big = _page_queries(client, count_queries, f"{BASE}?week={(MONDAY + timedelta(weeks=2))}")
-    # the school with the binding, the account with its grants, who reads whom, the week
-    assert small == big == 4
+    # the school with the binding and the account with its grants, who reads whom, the week
+    assert small == big == 3
 
 
 def test_service_queries_do_not_grow_with_children_and_days(classroom, count_queries):
@@ -593,7 +593,7 @@ def test_second_reading_is_served_without_the_weeks_query(client, week, count_qu
     assert "Fractions" in first and "Well done" in first
     # the same page but for the forms' CSRF tokens (they carry the time)
     assert without_tokens(again) == without_tokens(first)
-    assert again_queries == first_queries - 1 == 3
+    assert again_queries == first_queries - 1 == 2
 
 
 def test_a_committed_grade_shows_at_the_next_reading(client, week, count_queries, world):
@@ -609,7 +609,7 @@ def test_a_committed_grade_shows_at_the_next_reading(client, week, count_queries
     assert token(c.session) != old
     after, queries = read(client, count_queries)
     assert "Fresh after dinner" in after
-    assert queries == 4  # rendered again: the week was read
+    assert queries == 3  # rendered again: the week was read
 
 
 def test_a_name_change_shows_too(client, week, count_queries, world):
@@ -638,7 +638,7 @@ def test_changes_no_diary_shows_keep_the_kept_week(client, week, count_queries, 
     c.session.commit()
     assert token(c.session) == old
     _page, queries = read(client, count_queries)
-    assert queries == 3
+    assert queries == 2
 
 
 def test_a_statement_that_changes_no_row_keeps_the_token(week, world):
@@ -733,7 +733,7 @@ def test_each_reader_gets_the_week_in_their_own_language(app, client, week, coun
     english, queries = read(head, count_queries, f"{PAGE}&student={week.students[0].id}")
     assert "środa" in polish and "Wednesday" not in polish
     assert "Wednesday" in english and "środa" not in english
-    assert queries == 4  # not the Polish rendering
+    assert queries == 3  # not the Polish rendering
 
 
 def test_without_redis_the_diary_still_answers(client, week, count_queries, monkeypatch):
@@ -753,4 +753,4 @@ def test_forget_command_drops_the_kept_weeks(app, client, week, count_queries):
     assert result.exit_code == 0, result.output
     assert '"forgotten": 1' in result.output
     _page, queries = read(client, count_queries)
-    assert queries == 4
+    assert queries == 3

@@ -123,7 +123,7 @@ def test_students_page_query_count_is_constant(client, in_school_a, people, coun
     with count_queries() as queries:
         response = client.get(url)
     assert response.status_code == 200
-    assert len(queries) == 10, "\n".join(queries)
+    assert len(queries) == 9, "\n".join(queries)
 
 
 @pytest.mark.parametrize("how_many", [2, 20])
@@ -147,7 +147,7 @@ def test_staff_page_query_count_is_constant(client, in_school_a, people, count_q
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "X T1" in page and "may form subject groups" in page and "teacher" in page
-    assert len(queries) == 5, "\n".join(queries)  # the staff with roles, rights and subjects
+    assert len(queries) == 4, "\n".join(queries)  # the staff with roles, rights and subjects
 
 
 @pytest.mark.parametrize("how_many", [2, 20])
@@ -159,7 +159,7 @@ def test_reports_query_count_is_constant(client, in_school_a, people, count_quer
     with count_queries() as queries:
         response = client.get("/s/school-a/people/reports")
     assert response.status_code == 200
-    assert len(queries) == 9, "\n".join(queries)
+    assert len(queries) == 8, "\n".join(queries)
 
 
 def test_adding_a_student_through_the_form(client, in_school_a, people):

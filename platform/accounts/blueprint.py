@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import services
-from accounts.identity import SignedInAccount, load_signed_in
+from accounts import identity, services
+from accounts.identity import SignedInAccount
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
 from dienynas.i18n import SESSION_KEY
@@ -20,11 +20,12 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 @login_manager.user_loader
 def load_account(session_id: str) -> SignedInAccount | None:
     """Sessions carry the account id and a fingerprint of its password hash, so changing the
-    password logs out every other session of the account."""
-    account_id = session_id.partition(".")[0]
-    if not account_id.isdigit():
+    password logs out every other session of the account. A school page has read the account
+    already, with its school (tenants.routing)."""
+    account_id = identity.account_id_of(session_id)
+    if account_id is None:
         return None
-    account = load_signed_in(db.session, int(account_id))
+    account = identity.preloaded(account_id) or identity.load_signed_in(db.session, account_id)
     if account is None or account.get_id() != session_id:
         return None
     return account

@@ -16,29 +16,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flask import g
 from flask_login import UserMixin
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tenants.models import SchoolRef, SchoolStatus
 
-#: The account and its grants with each grant's school, one row. ``fingerprint`` is the part of
-#: the password hash the session id carries (``Account.get_id``).
-_SIGNED_IN_SQL = text(
-    """
-    SELECT a.id, a.login, a.name, a.email, a.phone, a.locale, a.must_change_password,
-           a.is_operator, a.is_enabled, right(a.password_hash, 16) AS fingerprint,
-           coalesce(json_agg(json_build_array(
-               g.role, s.id, s.slug, s.name, s.status, s.default_locale, s.schema_name,
-               s.role_name
-           ) ORDER BY s.name, g.role) FILTER (WHERE g.id IS NOT NULL), '[]') AS grants
-    FROM public.accounts a
-    LEFT JOIN public.school_grants g ON g.account_id = a.id
-    LEFT JOIN public.schools s ON s.id = g.school_id
-    WHERE a.id = :account_id
-    GROUP BY a.id
-    """
+#: The account and its grants with each grant's school as one JSON array (NULL when there is no
+#: such account), for a select list: the school pages read it in the statement that finds and
+#: binds their school (tenants.routing), other pages alone (:func:`load_signed_in`).
+#: ``right(password_hash, 16)`` is the fingerprint the session id carries (``Account.get_id``).
+SIGNED_IN = text(
+    """(SELECT json_build_array(
+           a.id, a.login, a.name, a.email, a.phone, a.locale, a.must_change_password,
+           a.is_operator, a.is_enabled, right(a.password_hash, 16),
+           coalesce((SELECT json_agg(json_build_array(
+                         g.role, s.id, s.slug, s.name, s.status, s.default_locale,
+                         s.schema_name, s.role_name
+                     ) ORDER BY s.name, g.role)
+                     FROM public.school_grants g JOIN public.schools s ON s.id = g.school_id
+                     WHERE g.account_id = a.id), '[]'))
+       FROM public.accounts a WHERE a.id = CAST(:signed_in_id AS bigint)) AS signed_in"""
 )
+
+_LOAD_SIGNED_IN = select(SIGNED_IN)
+
+#: ``g`` key of the account read by the school's statement, for the user loader.
+_PRELOADED = "dienynas_signed_in"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +95,37 @@ class SignedInAccount(UserMixin):
         return f"{self.id}.{self.fingerprint}"
 
 
+def account_id_of(session_id: str | None) -> int | None:
+    """The account id of a Flask-Login session id (``<id>.<fingerprint>``), None if malformed."""
+    account_id = (session_id or "").partition(".")[0]
+    return int(account_id) if account_id.isdigit() else None
+
+
+def from_json(value: list[Any] | None) -> SignedInAccount | None:
+    """The snapshot from the value of :data:`SIGNED_IN`."""
+    if value is None:
+        return None
+    *account, grants = value
+    return SignedInAccount(
+        *account,
+        grants=tuple(
+            GrantRef(role, SchoolRef(school_id, slug, name, SchoolStatus(status), *rest))
+            for role, school_id, slug, name, status, *rest in grants
+        ),
+    )
+
+
 def load_signed_in(session: Session, account_id: int) -> SignedInAccount | None:
     """The account with its grants, or None when there is no such account."""
-    row = session.execute(_SIGNED_IN_SQL, {"account_id": account_id}).one_or_none()
-    if row is None:
-        return None
-    grants = tuple(
-        GrantRef(role=role, school=SchoolRef(school_id, slug, name, SchoolStatus(status), *rest))
-        for role, school_id, slug, name, status, *rest in row.grants
-    )
-    return SignedInAccount(
-        id=row.id,
-        login=row.login,
-        name=row.name,
-        email=row.email,
-        phone=row.phone,
-        locale=row.locale,
-        must_change_password=row.must_change_password,
-        is_operator=row.is_operator,
-        is_enabled=row.is_enabled,
-        fingerprint=row.fingerprint,
-        grants=grants,
-    )
+    return from_json(session.execute(_LOAD_SIGNED_IN, {"signed_in_id": account_id}).scalar())
+
+
+def preload(account: SignedInAccount | None) -> None:
+    """Keep the account read by another statement of this request for :func:`preloaded`."""
+    g.setdefault(_PRELOADED, account)
+
+
+def preloaded(account_id: int) -> SignedInAccount | None:
+    """The account of this request if a statement already read it (see :func:`preload`)."""
+    account = g.get(_PRELOADED)
+    return account if account is not None and account.id == account_id else None

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, session
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from accounts import identity
 from dienynas.errors import PermissionDenied
 from dienynas.extensions import db, login_manager
 from tenants.models import School, SchoolStatus
-from tenants.services import find_and_bind_school
+from tenants.services import find_and_bind_school_row, find_and_bind_statement
 
 
 class SchoolUnavailable(HTTPException):
@@ -35,13 +36,21 @@ class SchoolUnavailable(HTTPException):
         return make_response(body, self.code)
 
 
+#: The school, its binding, and the signed-in account (accounts.identity): one round trip.
+_SCHOOL_AND_ACCOUNT = find_and_bind_statement(identity.SIGNED_IN)
+
+
 def _resolve_school(endpoint: str | None, values: dict[str, Any] | None) -> None:
     if values is None or "slug" not in values:
         abort(404)
     slug = values.pop("slug")
-    school = find_and_bind_school(db.session, slug)
-    if school is None:
+    # the account id Flask-Login's session carries; the user loader still checks the rest
+    account_id = identity.account_id_of(session.get("_user_id"))
+    row = find_and_bind_school_row(db.session, slug, _SCHOOL_AND_ACCOUNT, signed_in_id=account_id)
+    if row is None:
         abort(404)
+    school, signed_in = row[0], row[-1]
+    identity.preload(identity.from_json(signed_in))
     g.school = school
     if school.status != SchoolStatus.ACTIVE:
         raise SchoolUnavailable(school)

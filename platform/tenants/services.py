@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, literal_column, select, text, true
+from sqlalchemy import Row, Select, bindparam, case, func, literal_column, select, text, true
 from sqlalchemy.orm import Session
 
 import school.models  # noqa: F401  (every school table, for create_all)
@@ -172,14 +173,26 @@ def _find_and_bind_statement():
 _FIND_AND_BIND = _find_and_bind_statement()
 
 
+def find_and_bind_statement(*also: Any) -> Select:
+    """The statement of :func:`find_and_bind_school` with more columns, read in the same round
+    trip (e.g. the signed-in account, tenants.routing). Build it once, at import."""
+    return _FIND_AND_BIND.add_columns(*also)
+
+
+def find_and_bind_school_row(
+    session: Session, slug: str, statement: Select = _FIND_AND_BIND, **params: Any
+) -> Row | None:
+    """:func:`find_and_bind_school` with a statement of :func:`find_and_bind_statement`: the
+    whole row (the school first, then the added columns), None if there is no such school."""
+    row = session.execute(statement, {"slug": slug.lower(), **params}).first()
+    if row is not None and row[0].status == SchoolStatus.ACTIVE:
+        remember_binding(session, binding_for(row[0]))
+    return row
+
+
 def find_and_bind_school(session: Session, slug: str) -> School | None:
     """The school whose address name is ``slug`` (None if there is none); when it is active,
     the open transaction is bound to it by the same statement and the following ones as by
     :func:`bind_to_school`. Every school page starts here, so this saves it a round trip."""
-    row = session.execute(_FIND_AND_BIND, {"slug": slug.lower()}).first()
-    if row is None:
-        return None
-    school = row[0]
-    if school.status == SchoolStatus.ACTIVE:
-        remember_binding(session, binding_for(school))
-    return school
+    row = find_and_bind_school_row(session, slug)
+    return None if row is None else row[0]
