@@ -4,8 +4,14 @@ import re
 
 from sqlalchemy import select
 
-from accounts.models import Account
-from accounts.services import create_account, verify_password
+from accounts.models import Account, Role
+from accounts.services import (
+    create_account,
+    grant_role,
+    hash_password,
+    revoke_role,
+    verify_password,
+)
 from conftest import TEST_PASSWORD, csrf_token, login, post_form
 
 
@@ -181,3 +187,31 @@ def test_login_works_when_redis_is_down(app, client, world, monkeypatch):
     monkeypatch.setitem(app.extensions, "dienynas_redis", {"client": broken})
     assert login(client, "teacher.a").status_code == 302
     assert client.get("/s/school-a/").status_code == 200
+
+
+def test_a_school_page_rechecks_the_account_on_every_request(app, client, db_session, world):
+    """School pages read the account with the school (accounts.identity.preload): a password
+    changed elsewhere, a withdrawn role and a disabled account each apply at the next request."""
+    account, _ = create_account(
+        db_session, login="careful.teacher", name="Atidi Mokytoja", password="first-long-secret"
+    )
+    grant_role(db_session, account, world.school_a, Role.TEACHER)
+    db_session.commit()
+    page = "/s/school-a/"
+    login(client, "careful.teacher", "first-long-secret")
+    assert client.get(page).status_code == 200
+
+    account.password_hash = hash_password("second-long-secret")
+    db_session.commit()
+    assert client.get(page).status_code == 302  # the session's fingerprint is stale: log in
+
+    login(client, "careful.teacher", "second-long-secret")
+    assert client.get(page).status_code == 200
+    revoke_role(db_session, account, world.school_a, Role.TEACHER)
+    db_session.commit()
+    assert client.get(page).status_code == 403
+
+    grant_role(db_session, account, world.school_a, Role.TEACHER)
+    account.is_enabled = False
+    db_session.commit()
+    assert client.get(page).status_code == 302

@@ -67,7 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for chatty in ("weasyprint", "fontTools", "alembic.runtime.migration"):
+    for chatty in ("weasyprint", "fontTools", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
     db.init_app(app)
