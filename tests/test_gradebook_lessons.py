@@ -711,6 +711,37 @@ def test_lesson_page_saving_topic_and_permissions(client, classroom, world):
     assert "Trupmenos" in page and 'name="topic"' not in page
 
 
+def test_several_large_homework_files_in_one_request(client, classroom, world):
+    """Three files of 4 MB at once (12 MB, over the 8 MB every other form may send) are taken;
+    a lesson's plain form still stops at 8 MB."""
+    from io import BytesIO
+
+    lesson = maths_monday(classroom)
+    classroom.session.commit()
+    login(client, "teacher.a")
+    page = f"/s/school-a/lessons/{lesson.id}"
+    big = PDF + b"0" * (4 * 1024 * 1024)
+    files = [(BytesIO(big), f"skyrius {n}.pdf") for n in (1, 2, 3)]
+    response = post_form(
+        client, f"{page}/homework",
+        {"homework_text": "Skaityti", "due_on": "2026-09-09", "files": files},
+        form_page=page, content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 302
+    bind_to_school(classroom.session, world.school_a)
+    sizes = classroom.session.scalars(
+        select(func.length(HomeworkFile.content)).order_by(HomeworkFile.file_name)
+    ).all()
+    assert sizes == [len(big)] * 3
+    too_much = post_form(
+        client, page,
+        {"topic": "x" * (9 * 1024 * 1024), "classwork": "", "notes": ""},
+        form_page=page,
+    )  # fmt: skip
+    assert too_much.status_code == 413
+    assert "too large" in too_much.get_data(as_text=True)
+
+
 def test_homework_upload_download_and_errors_on_the_page(client, classroom, world):
     lesson = maths_monday(classroom)
     classroom.session.commit()

@@ -16,6 +16,7 @@ from dienynas import config
 from dienynas.database import configure_engine
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
+from dienynas.forms import apply_body_limit
 from dienynas.i18n import LANGUAGE_NAMES, format_day, format_file_size, select_locale
 from dienynas.urls import DatabaseIdConverter
 
@@ -73,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    app.before_request(apply_body_limit)  # before the CSRF check reads the form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

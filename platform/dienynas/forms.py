@@ -4,13 +4,42 @@ naming the field, with a message the user can act on."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import TypeVar
 
+from flask import current_app, request
 from flask_babel import gettext as _
 
 from dienynas.errors import ServiceError
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+View = TypeVar("View", bound=Callable)
+
+#: What a form carries besides its files (fields, multipart boundaries).
+_FORM_ALLOWANCE = 1024 * 1024
+
+
+def accepts_files(count: int, each_bytes: int) -> Callable[[View], View]:
+    """Mark a view whose form may carry ``count`` files of ``each_bytes`` at once: its request
+    may be that large, above ``MAX_CONTENT_LENGTH`` (every other request's cap).
+    :func:`apply_body_limit` applies it before anything reads the body (the CSRF check does)."""
+
+    def mark(view: View) -> View:
+        view.max_body_bytes = count * each_bytes + _FORM_ALLOWANCE
+        return view
+
+    return mark
+
+
+def apply_body_limit() -> None:
+    """``before_request``, registered before the CSRF check: the limit of an :func:`accepts_files`
+    view for this request."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_body_bytes", None)
+    if limit is not None:
+        request.max_content_length = limit
 
 
 def parse_date(value: str | None, field: str) -> date:

@@ -17,7 +17,7 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_optional_date
+from dienynas.forms import accepts_files, parse_optional_date
 from gradebook.lessons import services
 from gradebook.lessons.models import Lesson
 from school.calendar.services import current_year
@@ -145,6 +145,7 @@ def save(lesson_id: int):
 
 
 @bp.post("/lessons/<int:lesson_id>/homework")
+@accepts_files(services.MAX_FILES, services.MAX_FILE_BYTES)
 def save_homework(lesson_id: int):
     lesson = services.get_lesson(db.session, lesson_id)
     form = {

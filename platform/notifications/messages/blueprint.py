@@ -16,8 +16,8 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_id
-from gradebook.lessons.services import MAX_FILE_BYTES, Upload
+from dienynas.forms import accepts_files, parse_id
+from gradebook.lessons.services import MAX_FILE_BYTES, MAX_FILES, Upload
 from notifications.messages import services
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
@@ -67,6 +67,7 @@ def new():
 
 
 @bp.post("/messages/new")
+@accepts_files(MAX_FILES, MAX_FILE_BYTES)
 def create():
     try:
         thread = services.start_thread(
@@ -100,6 +101,7 @@ def thread(thread_id: int):
 
 
 @bp.post("/messages/<int:thread_id>")
+@accepts_files(MAX_FILES, MAX_FILE_BYTES)
 def reply(thread_id: int):
     try:
         services.reply(
