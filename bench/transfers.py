@@ -218,27 +218,28 @@ def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
 
     def run(claimer: dict[str, Any]) -> None:
         from sqlalchemy import select
-        from sqlalchemy.orm import joinedload
 
-        from accounts.models import Account
+        from accounts import identity
         from dienynas.errors import ServiceError
         from dienynas.extensions import db
         from tenants.models import School
-        from tenants.services import find_and_bind_school
+        from tenants.services import find_and_bind_school_row, find_and_bind_statement
         from transfers import services
 
+        school_and_account = find_and_bind_statement(identity.SIGNED_IN)
+
         def attempt(pool_id: int, class_id: int, *, commit: bool = True) -> tuple[str, Any]:
-            """What the pool page's claim does in one request: find the school and bind the
-            transaction (one statement, as the page's school resolution), load the account
-            with its grants (one, as the login's user loader), ``claim_student`` (which
-            writes the transfer's notifications), one commit (a refusal rolls back), and the
-            request's end (the session closed, its connection back in the pool)."""
+            """What the pool page's claim does in one request: find the school, bind the
+            transaction and read the signed-in account (one statement, as a school page's
+            resolution, tenants.routing), ``claim_student`` (which writes the transfer's
+            notifications), one commit (a refusal rolls back), and the request's end (the
+            session closed, its connection back in the pool)."""
             session = db.session
             try:
-                school = find_and_bind_school(session, slug)
-                director = session.get(
-                    Account, claimer["director_id"], options=[joinedload(Account.grants)]
+                row = find_and_bind_school_row(
+                    session, slug, school_and_account, signed_in_id=claimer["director_id"]
                 )
+                school, director = row[0], identity.from_json(row[-1])
                 services.claim_student(
                     session, director, school, pool_id=pool_id, class_id=class_id, today=today
                 )
