@@ -197,7 +197,11 @@ def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
         {
             "DATABASE_URL": task["database_url"],
             "REDIS_URL": task["redis_url"],
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": threads + 1, "max_overflow": 0},
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_size": threads + 1,
+                "max_overflow": 0,
+                "pool_use_lifo": True,
+            },
         }
     )
     results: list[dict[str, Any]] = []

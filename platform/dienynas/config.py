@@ -131,8 +131,10 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": db_url,
-        # idle connections are checked before use (database.ping_idle_connections)
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 10},
+        # idle connections are checked before use (database.ping_idle_connections); the most
+        # recently used connection is taken first (its server process has the schools' catalog
+        # and the prepared statements at hand; the rest stay idle)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 10, "pool_use_lifo": True},
         "REDIS_URL": redis_url,
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
