@@ -1,9 +1,12 @@
 """Who is signed in: a read-only snapshot of the account and its roles, loaded once a request.
 
 Every page of a signed-in user reads the account and its grants (the menu, the school's roles,
-the language), so ``accounts.blueprint.load_account`` loads them with one plain statement into
-:class:`SignedInAccount` instead of ORM objects: building an ``Account`` with its grants and
-schools cost about a millisecond of a worker's CPU on every request.
+the language), so they come as one JSON value (:data:`SIGNED_IN`) into :class:`SignedInAccount`
+instead of ORM objects: building an ``Account`` with its grants and schools cost about a
+millisecond of a worker's CPU on every request. A school page reads the value in the statement
+that finds and binds its school (tenants.routing, :func:`preload`); ``accounts.blueprint.
+load_account``, Flask-Login's user loader, takes it from there or reads it alone, and checks the
+session's password fingerprint either way.
 
 Services that only read who is acting take a :class:`Principal` (the snapshot and the ORM
 ``Account`` both fit). The few that change the account itself (password, language) take the ORM

@@ -79,11 +79,11 @@ class PreparingConnection(psycopg.Connection):
     psycopg prepares a statement on its fifth execution and then skips PostgreSQL's parsing and
     planning, but it forgets them all at every rollback, in case the transaction dropped what they
     refer to. Every request that only reads ends with a rollback, so no statement of the
-    application was ever prepared: a diary page cost its database about 1.4 ms of CPU instead of
-    0.5. PostgreSQL re-plans a prepared statement whose tables changed or whose ``search_path``
-    differs (another school), and checks privileges at every execution, so keeping them is safe;
-    after a transaction that changed the schema they are still forgotten, as before
-    (:func:`configure_engine` marks such transactions).
+    application was ever prepared: a kept diary page cost its database about 1.6 ms of CPU
+    instead of 0.7. PostgreSQL re-plans a prepared statement whose tables changed or whose
+    ``search_path`` differs (another school), and checks privileges at every execution, so
+    keeping them is safe; after a transaction that changed the schema they are still forgotten,
+    as before (:func:`configure_engine` marks such transactions).
     """
 
     changed_schema = False
