@@ -154,6 +154,16 @@ def test_the_pool_shows_only_the_minimal_fields_before_a_claim(transfer, app):
     assert client.get(f"{B}/transfers/{pool_id}/extract.pdf").status_code == 403
 
 
+def test_the_pool_filters_say_any_in_the_gender_of_their_noun(transfer, app):
+    """Russian: «любой» класс, «любая» школа (one English word, two translations)."""
+    transfer.session.commit()
+    client = as_user(app, "director.b")
+    post_form(client, "/language", {"locale": "ru"}, form_page=f"{B}/transfers/pool")
+    page = client.get(f"{B}/transfers/pool").get_data(as_text=True)
+    assert '<option value="">любой</option>' in page
+    assert '<option value="">любая</option>' in page
+
+
 def test_the_pool_page_runs_the_same_queries_for_one_entry_or_three(transfer, app, count_queries):
     client = as_user(app, "director.b")
     leave(transfer)
