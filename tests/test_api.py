@@ -336,8 +336,8 @@ def test_diary_queries_do_not_grow(client, lessons, count_queries):
     c.session.commit()
     with count_queries() as big:
         assert client.get(url, headers=bearer(secret)).status_code == 200
-    # token and account, grants, binding, who reads whom, the week
-    assert len(small) == len(big) == 5
+    # token and account, grants, binding, who reads whom, the week (with how it is planned)
+    assert len(small) == len(big) == 6
 
 
 # --- the OpenAPI document ---------------------------------------------------------------------
