@@ -4,11 +4,13 @@ schedules, rooms. Every refusal names the field and saves nothing."""
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import date, time
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, delete, func, select
+from sqlalchemy.orm import Session
 
 from dienynas.errors import ServiceError
 from school.calendar import services
@@ -16,6 +18,7 @@ from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, Scho
 from school.classes.models import Group, SchoolClass
 from school.curriculum.models import GradeScale, Subject
 from school.timetable.models import TimetableEntry
+from tenants.services import bind_to_school
 
 D = date
 
@@ -602,3 +605,38 @@ def test_a_used_room_is_deactivated_instead_of_deleted(session, year):
     assert services.delete_room(session, unused) is True
     session.expire_all()
     assert [(r.code, r.is_active) for r in session.scalars(select(Room))] == [("201", False)]
+
+
+def test_two_administrators_saving_overlapping_schedules_at_once(engine_url, world):
+    """The second waits for the first's transaction, then gets the overlap refusal (before,
+    both were saved)."""
+    engine = create_engine(engine_url)
+    first, second = Session(engine), Session(engine)
+    for session in (first, second):
+        bind_to_school(session, world.school_a)
+    outcome: dict[str, str] = {}
+
+    def second_administrator() -> None:
+        try:
+            services.add_schedule(second, name="Abiturientai", is_default=False,
+                                  min_grade=11, max_grade=12)  # fmt: skip
+        except ServiceError as exc:
+            outcome["refused"] = exc.message
+
+    try:
+        services.add_schedule(first, name="Dvyliktokai", is_default=False,
+                              min_grade=12, max_grade=12)  # fmt: skip
+        waiting = threading.Thread(target=second_administrator)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # it waits for the first administrator's transaction
+        first.commit()
+        waiting.join(10)
+        assert "overlap the schedule “Dvyliktokai”" in outcome["refused"]
+    finally:
+        second.rollback()
+        first.execute(delete(BellSchedule).where(BellSchedule.name == "Dvyliktokai"))
+        first.commit()
+        first.close()
+        second.close()
+        engine.dispose()

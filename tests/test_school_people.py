@@ -6,11 +6,12 @@ function; each file wraps it in its own fixture).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role, SchoolGrant
@@ -574,3 +575,32 @@ def test_another_schools_people_are_invisible(in_school_a, people, world, db_ses
         select(SchoolGrant.role).where(SchoolGrant.school_id == world.school_b.id)
     ).all()
     assert grants_b == ["guardian"]
+
+
+def test_two_administrators_naming_the_same_person_at_once_get_two_logins(engine_url):
+    """The second waits for the first's transaction, then takes the next free login."""
+    engine = create_engine(engine_url)
+    first, second = Session(engine), Session(engine)
+    chosen: dict[str, str] = {}
+
+    def second_administrator() -> None:
+        chosen["login"] = services.generate_login(second, "Zigmas", "Zaleckas")
+
+    try:
+        login = services.generate_login(first, "Zigmas", "Zaleckas")
+        first.add(Account(login=login, name="Zigmas Zaleckas", password_hash="!"))
+        first.flush()
+        waiting = threading.Thread(target=second_administrator)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # it waits for the first administrator's transaction
+        first.commit()
+        waiting.join(10)
+        assert chosen["login"] == f"{login}2"
+    finally:
+        second.rollback()
+        first.execute(delete(Account).where(Account.login == "zigmas.zaleckas"))
+        first.commit()
+        first.close()
+        second.close()
+        engine.dispose()

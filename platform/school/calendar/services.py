@@ -613,6 +613,12 @@ def grades_without_schedule(schedules: Iterable[BellSchedule]) -> list[int]:
     return [g for g in range(MIN_GRADE, MAX_GRADE + 1) if g not in covered]
 
 
+#: Held until the transaction ends; one per school (the bound schema).
+_SCHEDULES_LOCK = select(
+    func.pg_advisory_xact_lock(func.hashtext("dienynas.bell_schedules:" + func.current_schema()))
+)
+
+
 def _check_schedule(
     session: Session,
     name: str,
@@ -627,6 +633,9 @@ def _check_schedule(
         raise ServiceError(
             _("The name may be at most %(num)d characters long.", num=100), field="name"
         )
+    # Two administrators saving schedules at once take turns, so the second's checks see the
+    # first's schedule (no index guards overlapping grade ranges).
+    session.execute(_SCHEDULES_LOCK)
     others = select(BellSchedule)
     if schedule_id is not None:
         others = others.where(BellSchedule.id != schedule_id)

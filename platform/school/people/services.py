@@ -141,11 +141,16 @@ def _login_part(name: str) -> str:
 
 
 def generate_login(session: Session, first_name: str, last_name: str) -> str:
-    """A free login made of the names: ``jonas.jonaitis``, then ``jonas.jonaitis2``, …"""
+    """A free login made of the names: ``jonas.jonaitis``, then ``jonas.jonaitis2``, …
+
+    Two administrators adding people of the same name at the same moment take turns: the
+    second waits here until the first's transaction ends, then sees its login as taken
+    (before, the unique index refused the second with an error page)."""
     base = ".".join(p for p in (_login_part(first_name), _login_part(last_name)) if p)[:56]
     base = base.strip(".-") or "user"
     if len(base) < 3:
         base = f"{base}.user"
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"dienynas.login:{base}"))))
     taken = set(session.scalars(select(Account.login).where(Account.login.like(f"{base}%"))))
     if base not in taken:
         return base
