@@ -227,7 +227,7 @@ def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
         from dienynas.errors import ServiceError
         from dienynas.extensions import db
         from tenants.models import School
-        from tenants.services import find_and_bind_school_row, find_and_bind_statement
+        from tenants.services import find_and_bind_school, find_and_bind_statement
         from transfers import services
 
         school_and_account = find_and_bind_statement(identity.SIGNED_IN)
@@ -240,7 +240,7 @@ def claimer_process(task: dict[str, Any]) -> dict[str, Any]:
             session closed, its connection back in the pool)."""
             session = db.session
             try:
-                row = find_and_bind_school_row(
+                row = find_and_bind_school(
                     session, slug, school_and_account, signed_in_id=claimer["director_id"]
                 )
                 school, director = row[0], identity.from_json(row[-1])

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextvars
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -293,6 +294,18 @@ def fresh_engine(engine_url: URL):
     engine = create_engine(engine_url, pool_size=1, max_overflow=0)
     yield engine
     engine.dispose()
+
+
+def waits_for_commit(first: Session, second_work: Callable[[], None]) -> None:
+    """Run ``second_work`` (another connection's transaction) while ``first``'s transaction is
+    open: assert that it waits for ``first``, then commit ``first`` and let it finish."""
+    waiting = threading.Thread(target=second_work)
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive(), "the second transaction did not wait for the first"
+    first.commit()
+    waiting.join(10)
+    assert not waiting.is_alive()
 
 
 def run_sql(engine, sql: str, **params):

@@ -4,7 +4,6 @@ schedules, rooms. Every refusal names the field and saves nothing."""
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import date, time
 
 import pytest
@@ -12,6 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from conftest import waits_for_commit
 from dienynas.errors import ServiceError
 from school.calendar import services
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
@@ -626,12 +626,7 @@ def test_two_administrators_saving_overlapping_schedules_at_once(engine_url, wor
     try:
         services.add_schedule(first, name="Dvyliktokai", is_default=False,
                               min_grade=12, max_grade=12)  # fmt: skip
-        waiting = threading.Thread(target=second_administrator)
-        waiting.start()
-        waiting.join(0.5)
-        assert waiting.is_alive()  # it waits for the first administrator's transaction
-        first.commit()
-        waiting.join(10)
+        waits_for_commit(first, second_administrator)
         assert "overlap the schedule “Dvyliktokai”" in outcome["refused"]
     finally:
         second.rollback()

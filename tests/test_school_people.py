@@ -6,7 +6,6 @@ function; each file wraps it in its own fixture).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role, SchoolGrant
 from accounts.services import create_account, grant_role
-from conftest import TEST_PASSWORD, World
+from conftest import TEST_PASSWORD, World, waits_for_commit
 from dienynas.errors import PermissionDenied, ServiceError
 from school.calendar.services import current_year
 from school.classes.models import SchoolClass
@@ -590,12 +589,7 @@ def test_two_administrators_naming_the_same_person_at_once_get_two_logins(engine
         login = services.generate_login(first, "Zigmas", "Zaleckas")
         first.add(Account(login=login, name="Zigmas Zaleckas", password_hash="!"))
         first.flush()
-        waiting = threading.Thread(target=second_administrator)
-        waiting.start()
-        waiting.join(0.5)
-        assert waiting.is_alive()  # it waits for the first administrator's transaction
-        first.commit()
-        waiting.join(10)
+        waits_for_commit(first, second_administrator)
         assert chosen["login"] == f"{login}2"
     finally:
         second.rollback()

@@ -13,8 +13,8 @@ import time
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from psycopg._preparing import PrepareManager
-from sqlalchemy import Engine, MetaData, event, exc
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Engine, MetaData, event, exc, text
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,6 +34,20 @@ class SchoolModel(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=PublicModel)
+
+
+_TAKE_TURNS = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+_TAKE_TURNS_IN_SCHOOL = text(
+    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :key))"
+)
+
+
+def take_turns(session: Session, key: str, *, in_school: bool) -> None:
+    """Wait for the lock named ``key``, then hold it until this transaction ends: in the school
+    the transaction is bound to (``in_school``), else in the whole municipality. Two
+    transactions that check something and then write it take turns, so the second one's check
+    sees what the first wrote (an advisory lock, one round trip)."""
+    session.execute(_TAKE_TURNS_IN_SCHOOL if in_school else _TAKE_TURNS, {"key": key})
 
 
 #: A pooled connection idle this long is checked before it is used again.

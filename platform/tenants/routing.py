@@ -18,7 +18,7 @@ from accounts import identity
 from dienynas.errors import PermissionDenied
 from dienynas.extensions import db, login_manager
 from tenants.models import School, SchoolStatus
-from tenants.services import find_and_bind_school_row, find_and_bind_statement
+from tenants.services import find_and_bind_school, find_and_bind_statement
 
 
 class SchoolUnavailable(HTTPException):
@@ -46,7 +46,7 @@ def _resolve_school(endpoint: str | None, values: dict[str, Any] | None) -> None
     slug = values.pop("slug")
     # the account id Flask-Login's session carries; the user loader still checks the rest
     account_id = identity.account_id_of(session.get("_user_id"))
-    row = find_and_bind_school_row(db.session, slug, _SCHOOL_AND_ACCOUNT, signed_in_id=account_id)
+    row = find_and_bind_school(db.session, slug, _SCHOOL_AND_ACCOUNT, signed_in_id=account_id)
     if row is None:
         abort(404)
     school, signed_in = row[0], row[-1]

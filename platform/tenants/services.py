@@ -179,20 +179,15 @@ def find_and_bind_statement(*also: Any) -> Select:
     return _FIND_AND_BIND.add_columns(*also)
 
 
-def find_and_bind_school_row(
+def find_and_bind_school(
     session: Session, slug: str, statement: Select = _FIND_AND_BIND, **params: Any
 ) -> Row | None:
-    """:func:`find_and_bind_school` with a statement of :func:`find_and_bind_statement`: the
-    whole row (the school first, then the added columns), None if there is no such school."""
+    """The row of the school whose address name is ``slug`` (the ``School`` first, then the
+    columns ``statement`` adds, see :func:`find_and_bind_statement`), None if there is none.
+    When the school is active, the open transaction is bound to it by the same statement and
+    the following ones as by :func:`bind_to_school`. Every school page starts here, so this
+    saves it a round trip."""
     row = session.execute(statement, {"slug": slug.lower(), **params}).first()
     if row is not None and row[0].status == SchoolStatus.ACTIVE:
         remember_binding(session, binding_for(row[0]))
     return row
-
-
-def find_and_bind_school(session: Session, slug: str) -> School | None:
-    """The school whose address name is ``slug`` (None if there is none); when it is active,
-    the open transaction is bound to it by the same statement and the following ones as by
-    :func:`bind_to_school`. Every school page starts here, so this saves it a round trip."""
-    row = find_and_bind_school_row(session, slug)
-    return None if row is None else row[0]

@@ -32,12 +32,13 @@ from datetime import date, timedelta
 from babel.lists import format_list
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.identity import Principal
 from accounts.models import Role
 from accounts.services import roles_in_school
+from dienynas.database import take_turns
 from dienynas.errors import NotFound, ServiceError
 from gradebook.access import require_group_writer
 from gradebook.days import get_settings, teaching_term
@@ -152,10 +153,7 @@ def _daily_problem(
     limit = get_settings(session).tests_per_day
     # Two teachers announcing for the same day at once would both count the tests before
     # either saves: announcements for one day of one school wait for each other.
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':tests:' || :day))"),
-        {"day": on_day.isoformat()},
-    )
+    take_turns(session, f"tests:{on_day.isoformat()}", in_school=True)
     ours = select(GroupStudent.student_id).where(GroupStudent.group_id == group.id)
     query = (
         select(PlannedTest.id, Student.person_id, Student.class_id)

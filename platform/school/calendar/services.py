@@ -33,7 +33,7 @@ from sqlalchemy import Table, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 import school.models  # noqa: F401  (every school table, for the "is it used?" checks)
-from dienynas.database import SchoolModel
+from dienynas.database import SchoolModel, take_turns
 from dienynas.errors import NotFound, ServiceError
 from school.calendar.models import (
     BellPeriod,
@@ -613,12 +613,6 @@ def grades_without_schedule(schedules: Iterable[BellSchedule]) -> list[int]:
     return [g for g in range(MIN_GRADE, MAX_GRADE + 1) if g not in covered]
 
 
-#: Held until the transaction ends; one per school (the bound schema).
-_SCHEDULES_LOCK = select(
-    func.pg_advisory_xact_lock(func.hashtext("dienynas.bell_schedules:" + func.current_schema()))
-)
-
-
 def _check_schedule(
     session: Session,
     name: str,
@@ -635,7 +629,7 @@ def _check_schedule(
         )
     # Two administrators saving schedules at once take turns, so the second's checks see the
     # first's schedule (no index guards overlapping grade ranges).
-    session.execute(_SCHEDULES_LOCK)
+    take_turns(session, "bell_schedules", in_school=True)
     others = select(BellSchedule)
     if schedule_id is not None:
         others = others.where(BellSchedule.id != schedule_id)

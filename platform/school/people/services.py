@@ -41,6 +41,7 @@ from accounts.services import (
 )
 from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
+from dienynas.database import take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
 from school.calendar.services import current_year
@@ -150,7 +151,7 @@ def generate_login(session: Session, first_name: str, last_name: str) -> str:
     base = base.strip(".-") or "user"
     if len(base) < 3:
         base = f"{base}.user"
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"dienynas.login:{base}"))))
+    take_turns(session, f"login:{base}", in_school=False)
     taken = set(session.scalars(select(Account.login).where(Account.login.like(f"{base}%"))))
     if base not in taken:
         return base

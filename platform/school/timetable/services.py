@@ -26,9 +26,10 @@ from datetime import date, time, timedelta
 from babel.dates import get_day_names
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, text, union, union_all
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from dienynas.database import take_turns
 from dienynas.errors import NotFound, ServiceError
 from school.calendar.models import BellSchedule, Holiday, Room, SchoolYear
 from school.calendar.services import list_schedules, schedule_for_grade
@@ -184,10 +185,7 @@ class Clash:
 
 def _lock_slot(session: Session, weekday: int, lesson_no: int) -> None:
     """Serialise changes to one weekday + lesson number of this school until commit."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext('timetable:' || current_schema()), :slot)"),
-        {"slot": weekday * 100 + lesson_no},
-    )
+    take_turns(session, f"timetable:{weekday}:{lesson_no}", in_school=True)
 
 
 def find_clashes(
