@@ -9,7 +9,8 @@ import re
 from datetime import date
 
 import pytest
-from flask_babel import ngettext, npgettext
+from flask import render_template_string
+from flask_babel import gettext, ngettext, npgettext
 from sqlalchemy import delete
 
 from conftest import login
@@ -53,6 +54,31 @@ SCHOOL_DAYS = {
            22: "22 dni nauki", 25: "25 dni nauki", 111: "111 dni nauki",
            112: "112 dni nauki"},
 }  # fmt: skip
+
+
+#: Every member of the gettext family as the templates call it (dienynas.i18n's render-bound
+#: callables): a plural with a context, a plural, a context-less string with an argument.
+FAMILY = (
+    '{{ npgettext("mark", "%(num)d grade", "%(num)d grades", n) }}|'
+    '{{ ngettext("%(num)d school day", "%(num)d school days", n) }}|'
+    '{{ _("%(name)s has been added to the class.", name=who) }}'
+)
+
+
+@pytest.mark.parametrize("locale", ["lt", "ru", "pl"])
+def test_templates_translate_in_the_locale_in_force_and_escape_arguments(app, locale):
+    """A page in Lithuanian that renders a template for someone else (``in_locale``, as a
+    notification does) gets that reader's language in the template, and its own again after."""
+    who = "<b>Jonas</b>"
+    with app.test_request_context("/", headers={"Accept-Language": "lt"}):
+        with in_locale(locale):
+            shown = render_template_string(FAMILY, n=22, who=who)
+            sentence = gettext("%(name)s has been added to the class.", name=html.escape(who))
+        assert shown == f"{GRADES[locale][22]}|{SCHOOL_DAYS[locale][22]}|{sentence}"
+        assert "<b>" not in shown and "&lt;b&gt;Jonas&lt;/b&gt;" in shown
+        assert render_template_string(FAMILY, n=21, who="Jonas") == (
+            f"{GRADES['lt'][21]}|{SCHOOL_DAYS['lt'][21]}|Mokinys įtrauktas į klasę: Jonas."
+        )
 
 
 @pytest.mark.parametrize("locale", ["lt", "ru", "pl", "en"])

@@ -17,7 +17,13 @@ from dienynas.database import configure_engine
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
 from dienynas.forms import apply_body_limit
-from dienynas.i18n import LANGUAGE_NAMES, format_day, format_file_size, select_locale
+from dienynas.i18n import (
+    LANGUAGE_NAMES,
+    format_day,
+    format_file_size,
+    select_locale,
+    template_translations,
+)
 from dienynas.urls import DatabaseIdConverter
 
 #: Feature packages; each may have blueprint.py (``bp``), tasks.py and cli.py.
@@ -186,4 +192,5 @@ def _register_template_helpers(app: Flask) -> None:
             "current_locale": str(select_locale()),
             "current_school": g.get("school"),
             "my_schools": schools,
+            **template_translations(),
         }
