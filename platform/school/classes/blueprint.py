@@ -21,6 +21,7 @@ from school.calendar.models import SchoolYear
 from school.classes import services
 from school.curriculum.services import active_subjects
 from school.menu import menu_item
+from school.people.services import headed_class_ids
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("classes", __name__)
@@ -48,13 +49,12 @@ def _require_form_groups() -> None:
 
 def _classes_page(year, form: dict, error: ServiceError | None = None, status: int = 200):
     is_admin = Role.ADMIN in g.school_roles
-    me = permissions.person_of(db.session, current_user)
     return render_template(
         "classes/classes.html",
         year=year,
         years=services.school_years(db.session),
         rows=services.list_classes(db.session, year) if year else [],
-        my_classes=services.classes_headed_by(db.session, me),
+        my_classes=headed_class_ids(db.session, current_user),
         staff=services.teaching_staff(db.session, g.school) if is_admin else [],
         can_edit=is_admin,
         form=form,

@@ -240,12 +240,6 @@ def class_students(session: Session, school_class: SchoolClass) -> list[Student]
     return sorted(students, key=lambda student: person_sort_key(student.person))
 
 
-def classes_headed_by(session: Session, person: Person | None) -> set[int]:
-    if person is None:
-        return set()
-    return set(session.scalars(select(SchoolClass.id).where(SchoolClass.head_id == person.id)))
-
-
 # --- groups ---------------------------------------------------------------------------------
 
 

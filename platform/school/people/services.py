@@ -48,7 +48,6 @@ from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
-from school.permissions import person_of
 from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
@@ -432,11 +431,14 @@ def is_admin(account: Principal, school: School) -> bool:
 
 
 def headed_class_ids(session: Session, account: Principal) -> set[int]:
-    """The classes whose head is the account's person in this school."""
-    person = person_of(session, account)
-    if person is None:
-        return set()
-    return set(session.scalars(select(SchoolClass.id).where(SchoolClass.head_id == person.id)))
+    """The classes whose head is the account's person in this school (one query)."""
+    return set(
+        session.scalars(
+            select(SchoolClass.id)
+            .join(Person, Person.id == SchoolClass.head_id)
+            .where(Person.account_id == account.id)
+        )
+    )
 
 
 def managed_class_ids(session: Session, account: Principal, school: School) -> set[int] | None:
