@@ -6,18 +6,27 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, delete, func, select
+from sqlalchemy.orm import Session
 
+from accounts.models import Account, Role, SchoolGrant
+from accounts.services import grant_role
 from classroom import _student
-from conftest import login, post_form
+from conftest import login, post_form, waits_for_commit
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from gradebook.attendance import services
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.lessons.models import Lesson
 from notifications.models import NotificationEvent
-from school.classes.models import GroupStudent
-from tenants.services import bind_to_school
+from school.calendar.models import Term
+from school.calendar.services import create_year, set_terms
+from school.classes.models import Group, GroupStudent, SchoolClass
+from school.curriculum.models import GradeScale, Subject
+from school.people.models import Person, Student
+from tenants import roles
+from tenants.models import School
+from tenants.services import bind_to_school, create_school
 
 BASE = "/s/school-a"
 TODAY = date(2026, 9, 30)  # a Wednesday of semester 1
@@ -625,3 +634,95 @@ def test_summary_readers_csv_and_bad_month(client, classroom):
     )
     assert lines[1] == "Ambrazaitė Agnė,0,1,1,1,0"
     assert len(lines) == 6
+
+
+def test_two_teachers_marking_the_same_student_at_once_take_turns(app, engine_url):
+    """Real connections, committed data (a school made for this test and dropped after it):
+    the second writer waits for the first's transaction on the lesson's row lock, then
+    changes the mark the first saved. Without the lock both would insert the mark and the
+    second would fail on the primary key (a 500, the mark lost)."""
+    engine = create_engine(engine_url)
+    first, second = Session(engine), Session(engine)
+    ids: dict[str, int] = {}
+    outcome: dict[str, object] = {}
+
+    def mark(session: Session, value: str) -> None:
+        school = session.get(School, ids["school"])
+        bind_to_school(session, school)
+        services.mark_attendance(
+            session, session.get(Account, ids["admin"]), school,
+            session.get(Lesson, ids["lesson"]), ids["child"], value, today=date(2026, 9, 30),
+        )  # fmt: skip
+
+    def second_teacher() -> None:
+        try:
+            mark(second, "late")
+            second.commit()
+            outcome["saved"] = True
+        except Exception as exc:  # reported below: the race must not fail
+            second.rollback()
+            outcome["error"] = repr(exc)
+
+    try:
+        ids.update(_committed_lesson(engine))
+        mark(first, "absent")
+        waits_for_commit(first, second_teacher)
+        assert outcome == {"saved": True}
+        with Session(engine) as check:
+            bind_to_school(check, check.get(School, ids["school"]))
+            marks = check.execute(
+                select(Attendance.student_id, Attendance.mark).where(
+                    Attendance.lesson_id == ids["lesson"]
+                )
+            ).all()
+        assert marks == [(ids["child"], "late")]
+    finally:
+        first.close()
+        second.close()
+        with engine.begin() as connection:
+            made = connection.execute(
+                select(School.id, School.schema_name, School.role_name).where(
+                    School.slug == "attendance-race"
+                )
+            ).one_or_none()
+            connection.execute(delete(Account).where(Account.login == "attendance-race.admin"))
+            if made is not None:
+                connection.execute(delete(SchoolGrant).where(SchoolGrant.school_id == made.id))
+                roles.drop_school_role_and_schema(
+                    connection, role=made.role_name, schema=made.schema_name
+                )
+                connection.execute(delete(School).where(School.id == made.id))
+        engine.dispose()
+
+
+def _committed_lesson(engine) -> dict[str, int]:
+    """School "attendance-race" with an administrator, this year's two semesters, class 5a
+    with a maths group of one student and a lesson on MONDAY, committed."""
+    with Session(engine) as setup:
+        school = create_school(setup, slug="attendance-race", name="Lankomumo progimnazija")
+        setup.commit()
+        admin = Account(login="attendance-race.admin", name="Rasa Admin", password_hash="!")
+        setup.add(admin)
+        setup.flush()
+        grant_role(setup, admin, school, Role.ADMIN)
+        bind_to_school(setup, school)
+        year = create_year(
+            setup, name="2026–2027", starts_on=date(2026, 9, 1), ends_on=date(2027, 8, 31)
+        )
+        set_terms(setup, year, "semester", [(date(2026, 9, 1), date(2027, 1, 31)),
+                                              (date(2027, 2, 1), date(2027, 6, 30))])  # fmt: skip
+        c5a = SchoolClass(year_id=year.id, grade_level=5, letter="a")
+        scale = setup.scalar(select(GradeScale).where(GradeScale.code == "ten_point"))
+        subject = Subject(code="MAT", name="Matematika", scale_id=scale.id)
+        child = Person(first_name="Ona", last_name="Onaitė", document_kind="other")
+        setup.add_all([c5a, subject, child])
+        setup.flush()
+        group = Group(year_id=year.id, subject_id=subject.id, name="5a MAT", kind="class",
+                      class_id=c5a.id)  # fmt: skip
+        setup.add_all([group, Student(person_id=child.id, class_id=c5a.id, status="active")])
+        setup.flush()
+        term_id = setup.scalar(select(Term.id).where(Term.number == 1))
+        lesson = Lesson(group_id=group.id, on_day=MONDAY, lesson_no=1, term_id=term_id)
+        setup.add_all([GroupStudent(group_id=group.id, student_id=child.id), lesson])
+        setup.commit()
+        return {"school": school.id, "admin": admin.id, "lesson": lesson.id, "child": child.id}

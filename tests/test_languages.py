@@ -70,7 +70,8 @@ def test_templates_translate_in_the_locale_in_force_and_escape_arguments(app, lo
     """A page in Lithuanian that renders a template for someone else (``in_locale``, as a
     notification does) gets that reader's language in the template, and its own again after."""
     who = "<b>Jonas</b>"
-    with app.test_request_context("/", headers={"Accept-Language": "lt"}):
+    # an app context of its own: a fresh ``g`` (no signed-in account left by another test)
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "lt"}):
         with in_locale(locale):
             shown = render_template_string(FAMILY, n=22, who=who)
             sentence = gettext("%(name)s has been added to the class.", name=html.escape(who))

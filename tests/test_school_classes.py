@@ -23,6 +23,7 @@ from school.classes import services
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import GradeScale, Subject
 from school.people.models import Person, StaffRight, Student
+from school.people.names import name_sort_key
 from tenants.services import bind_to_school
 
 CLASSES = "/s/school-a/classes"
@@ -231,6 +232,30 @@ def test_a_whole_class_group_gets_the_class_students_at_once(in_school_a, world,
     members = [s for s, _c in services.group_students(in_school_a, group)]
     assert {s.person_id for s in members} == {s.person_id for s in in_a}
     assert [t.id for t in services.group_teachers(in_school_a, group)] == [setup.teacher.id]
+
+
+#: Surnames as a Lithuanian school writes them, in the order its lists must show them: case
+#: and accents do not count (Č with C, Š with S, Ž with Z; Ё with Е), whatever the collation.
+IN_NAME_ORDER = ["Abromaitis", "Ąžuolaitis", "Čepulis", "Cibulskis", "de Vries", "Ivanov",
+                 "ŠALNA", "Šimkus", "Stankus", "Zabiela", "Žukas", "Егоров", "Ёлкин"]  # fmt: skip
+
+
+def test_a_groups_students_read_in_name_order(in_school_a, world, setup):
+    """The database sorts (ORDER BY ``school.people.names.person_order``) as the pages' own
+    sorting does (``person_sort_key``); byte order put Č, Š, Ž and "de Vries" after Z."""
+    school_class = add_class(in_school_a, world, setup)
+    for n, last in enumerate(reversed(IN_NAME_ORDER)):
+        student(in_school_a, f"Vardas{n}", last, school_class)
+    group = add_group(in_school_a, world, setup, "5a matematika", "class", school_class)
+    shown = [s.person.last_name for s, _c in services.group_students(in_school_a, group)]
+    assert shown == IN_NAME_ORDER
+    assert shown == sorted(reversed(IN_NAME_ORDER), key=name_sort_key)
+    byte_order = in_school_a.scalars(
+        select(Person.last_name)
+        .where(Person.last_name.in_(IN_NAME_ORDER))
+        .order_by(Person.last_name.collate("C"))
+    ).all()
+    assert byte_order != IN_NAME_ORDER  # what the lists showed before
 
 
 def test_a_part_group_takes_only_its_class_and_active_students(in_school_a, world, setup):

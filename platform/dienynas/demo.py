@@ -33,6 +33,7 @@ from school.curriculum import services as curriculum
 from school.curriculum.models import GradeScale
 from school.people import services as people
 from school.people.models import Guardianship, Person, Student
+from school.people.names import person_order
 from school.timetable import services as timetable
 from tenants.binding import unbind_session
 from tenants.models import School
@@ -509,7 +510,7 @@ def _first_student_and_parent(session: Session) -> tuple[str, str]:
         .join(Person, Person.account_id == Account.id)
         .join(Student, Student.person_id == Person.id)
         .join(SchoolClass, SchoolClass.id == Student.class_id)
-        .order_by(SchoolClass.grade_level, Person.last_name, Person.first_name)
+        .order_by(SchoolClass.grade_level, *person_order())
         .limit(1)
     )
     parent = session.scalar(

@@ -58,6 +58,7 @@ from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label
 from school.people.models import Guardianship, Person, StaffRight, Student
+from school.people.names import person_order
 from school.people.services import get_student, remove_student
 from tenants.models import School, SchoolStatus
 from transfers.models import DESTINATION_KINDS, CarriedRecord, PoolEntry, TransferLog
@@ -178,7 +179,7 @@ def build_record(session: Session, school: School, student: Student) -> dict[str
         select(Guardianship.relation, Person)
         .join(Person, Person.id == Guardianship.guardian_id)
         .where(Guardianship.student_id == student.person_id)
-        .order_by(Person.last_name, Person.first_name, Person.id)
+        .order_by(*person_order())
     ).all()
     record: dict[str, Any] = {
         "version": 1,

@@ -53,7 +53,8 @@ from school.calendar.models import Term
 from school.classes.models import GroupStudent, SchoolClass
 from school.classes.services import class_students
 from school.people.models import Guardianship, Person, Student
-from school.people.services import get_student, person_sort_key
+from school.people.names import person_sort_key
+from school.people.services import get_student
 from school.permissions import person_of
 from tenants.models import School
 

@@ -32,7 +32,7 @@ from gradebook.diary.models import REVISION_SQL
 from school.calendar.models import term_label
 from school.curriculum.models import translated_name
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
-from school.people.services import name_sort_key
+from school.people.names import name_sort_key
 from tenants.models import School, SchoolRef, SchoolStatus
 
 #: How many of a student's most recent grades the diary shows.

@@ -47,7 +47,7 @@ from school.locks.services import (
     states_for_year,
 )
 from school.people.models import Person, Student
-from school.people.services import person_sort_key
+from school.people.names import person_sort_key
 from tenants.models import School
 
 COMMENT_MAX = 500

@@ -40,7 +40,7 @@ from school.calendar.models import Room, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher
 from school.locks.services import DELETE_LESSON_DATES, require_open
 from school.people.models import Person
-from school.people.services import person_sort_key
+from school.people.names import person_sort_key
 from school.permissions import person_of
 from school.timetable.models import TimetableEntry
 from tenants.models import School

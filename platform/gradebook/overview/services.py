@@ -32,7 +32,7 @@ from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import Subject
 from school.curriculum.services import grade_label
 from school.people.models import Person, Student
-from school.people.services import person_sort_key
+from school.people.names import person_sort_key
 from school.permissions import person_of
 from tenants.models import School
 

@@ -42,6 +42,7 @@ from notifications.outbox import record_event
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.people.models import Guardianship, Person, Student
+from school.people.names import name_order, person_order
 from school.permissions import person_of
 from tenants.models import School
 
@@ -102,7 +103,7 @@ def _person_labels(
         query = query.where(Person.id.in_(person_ids))
     if exclude is not None:
         query = query.where(Person.id != exclude)
-    rows = session.execute(query.order_by(Person.last_name, Person.first_name, Person.id))
+    rows = session.execute(query.order_by(*person_order()))
     return {pid: f"{first} {last}" for pid, first, last in rows}
 
 
@@ -468,7 +469,7 @@ def thread_page(session: Session, account: Principal, thread_id: int | None) -> 
             select(MessageReceipt.message_id, Account.name, MessageReceipt.read_at)
             .join(Account, Account.id == MessageReceipt.account_id)
             .where(MessageReceipt.message_id.in_(own))
-            .order_by(Account.name)
+            .order_by(name_order(Account.name))
         )
         for message_id, name, read_at in receipts:
             shown[message_id].receipts.append(Receipt(name, read_at))
@@ -477,7 +478,7 @@ def thread_page(session: Session, account: Principal, thread_id: int | None) -> 
             select(Account.name)
             .join(ThreadParticipant, ThreadParticipant.account_id == Account.id)
             .where(ThreadParticipant.thread_id == thread_id)
-            .order_by(Account.name)
+            .order_by(name_order(Account.name))
         )
     )
     session.execute(

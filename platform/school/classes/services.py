@@ -27,7 +27,7 @@ from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Person, Student
-from school.people.services import person_sort_key
+from school.people.names import person_order, person_sort_key
 from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
@@ -71,9 +71,7 @@ def teaching_staff(session: Session, school: School) -> list[Person]:
     )
     return list(
         session.scalars(
-            select(Person)
-            .where(Person.account_id.in_(granted))
-            .order_by(Person.last_name, Person.first_name, Person.id)
+            select(Person).where(Person.account_id.in_(granted)).order_by(*person_order())
         )
     )
 
@@ -256,7 +254,7 @@ def _teachers_by_group(session: Session, group_ids: Iterable[int]) -> dict[int, 
         select(GroupTeacher.group_id, Person)
         .join(Person, Person.id == GroupTeacher.teacher_id)
         .where(GroupTeacher.group_id.in_(list(group_ids)))
-        .order_by(Person.last_name, Person.first_name)
+        .order_by(*person_order())
     )
     for group_id, person in rows:
         by_group.setdefault(group_id, []).append(person)
@@ -304,7 +302,7 @@ def group_students(session: Session, group: Group) -> list[tuple[Student, School
         .join(Student.person)
         .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
         .where(GroupStudent.group_id == group.id)
-        .order_by(Person.last_name, Person.first_name)
+        .order_by(*person_order())
     )
     return [(s, c) for s, c in rows]
 

@@ -25,6 +25,7 @@ from school.curriculum.models import GradeScale, Subject
 from school.imports.services import Importer, RowProblem, register
 from school.people import services as people
 from school.people.models import Guardianship, Person, Student
+from school.people.names import name_order, person_order
 from tenants.models import School
 
 LOCALES = ("lt", "ru", "pl", "en")
@@ -286,7 +287,7 @@ def _export_students(session: Session, school: School) -> Iterable[dict[str, Any
         .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
         .outerjoin(Account, Account.id == Person.account_id)
         .where(Student.status == "active")
-        .order_by(SchoolClass.grade_level, SchoolClass.letter, Person.last_name, Person.first_name)
+        .order_by(SchoolClass.grade_level, SchoolClass.letter, *person_order())
     )
     for person, school_class, login in rows:
         yield {
@@ -386,7 +387,7 @@ def _export_guardians(session: Session, school: School) -> Iterable[dict[str, An
         .join(child, child.id == Student.person_id)
         .outerjoin(Account, Account.id == Person.account_id)
         .where(Student.status == "active")
-        .order_by(Person.last_name, Person.first_name, child.last_name)
+        .order_by(*person_order(), name_order(child.last_name))
     )
     for person, relation, login, student in rows:
         yield {

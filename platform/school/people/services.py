@@ -48,6 +48,7 @@ from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
+from school.people.names import name_sort_key, person_order, person_sort_key
 from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
@@ -158,17 +159,6 @@ def generate_login(session: Session, first_name: str, last_name: str) -> str:
     while f"{base}{number}" in taken:
         number += 1
     return f"{base}{number}"
-
-
-def name_sort_key(text: str) -> str:
-    """Case- and accent-insensitive order (Š with S, Ё with Е), whatever the database's
-    collation (the embedded PostgreSQL has no ICU)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def person_sort_key(person: Person) -> tuple[str, str, int]:
-    return (name_sort_key(person.last_name), name_sort_key(person.first_name), person.id)
 
 
 # --- personal details --------------------------------------------------------------------------
@@ -959,9 +949,7 @@ def search_people(
         if by_document:
             matches += [Person.personal_code == word, Person.document_number == word]
         statement = statement.where(or_(*matches))
-    rows = session.execute(
-        statement.order_by(Person.last_name, Person.first_name).limit(SEARCH_LIMIT)
-    ).all()
+    rows = session.execute(statement.order_by(*person_order()).limit(SEARCH_LIMIT)).all()
     account_ids = [p.account_id for p, *_rest in rows if p.account_id]
     roles: dict[int, list[Role]] = defaultdict(list)
     if account_ids:

@@ -35,6 +35,7 @@ from school.calendar.models import BellSchedule, Holiday, Room, SchoolYear
 from school.calendar.services import list_schedules, schedule_for_grade
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.people.models import Person, Student
+from school.people.names import person_order
 from school.timetable.models import TimetableEntry
 
 MONDAY, SATURDAY, SUNDAY = 1, 6, 7
@@ -554,11 +555,7 @@ def teachers_of_year(session: Session, year_id: int) -> list[Person]:
         .where(Group.year_id == year_id)
     )
     return list(
-        session.scalars(
-            select(Person)
-            .where(Person.id.in_(teaching))
-            .order_by(Person.last_name, Person.first_name, Person.id)
-        )
+        session.scalars(select(Person).where(Person.id.in_(teaching)).order_by(*person_order()))
     )
 
 
@@ -635,7 +632,7 @@ def teachers_by_group(session: Session, group_ids: Iterable[int]) -> dict[int, l
         select(GroupTeacher.group_id, Person)
         .join(Person, Person.id == GroupTeacher.teacher_id)
         .where(GroupTeacher.group_id.in_(ids))
-        .order_by(Person.last_name, Person.first_name)
+        .order_by(*person_order())
     )
     for group_id, person in rows:
         result[group_id].append(person)
