@@ -25,7 +25,7 @@ from gradebook.grades.models import Grade, GradeChange
 from gradebook.grades.services import add_grade
 from gradebook.journal import services
 from gradebook.lessons.models import Lesson
-from gradebook.lessons.services import ensure_lessons
+from gradebook.lessons.services import assign_substitute, ensure_lessons
 from gradebook.planning.models import PlannedTest
 from school.classes.models import Group, GroupStudent
 from school.curriculum.models import AssessmentKind
@@ -223,13 +223,15 @@ def test_group_rights_columns_agree_with_the_access_rules(classroom):
     for group in (classroom.maths, classroom.english):
         for key in ("teacher", "other_teacher", "head", "director", "admin", "guardian", "student"):
             account = classroom.account(key)
-            teaches, heads = group_rights_columns(account)
-            row = session.execute(select(teaches, heads).where(Group.id == group.id)).one()
+            row = session.execute(
+                select(*group_rights_columns(account)).where(Group.id == group.id)
+            ).one()
             try:
-                may_write = require_group_rights(
-                    account, classroom.school, teaches=row[0], heads_class=row[1]
-                )
-                reads = True
+                rights = require_group_rights(
+                    account, classroom.school, teaches=row[0], heads_class=row[1],
+                    holds_lessons=row[2],
+                )  # fmt: skip
+                reads, may_write = rights.reads, rights.writes
             except PermissionDenied:
                 reads, may_write = False, False
             try:
@@ -456,6 +458,74 @@ def test_parse_cell(classroom):
     with in_locale("lt"):
         codes = services.attendance_codes()
         assert services.parse_cell(f"{codes['absent']} 7", scale) == ("absent", ["7"])
+
+
+# --- substitutes -------------------------------------------------------------------------------
+
+
+def substitute_on_monday(classroom) -> tuple[Lesson, Lesson]:
+    """The admin gives Monday's maths lesson to other_teacher (who teaches English, not maths);
+    returns (Monday's lesson, Wednesday's, still the maths teacher's)."""
+    monday, wednesday = maths_lessons(classroom)[:2]
+    assign_substitute(
+        classroom.session, classroom.account("admin"), classroom.school, monday,
+        teacher_id=str(classroom.other_teacher.id),
+    )  # fmt: skip
+    return monday, wednesday
+
+
+def test_a_substitute_writes_the_lessons_they_hold_from_the_grid(classroom, app):
+    monday, wednesday = substitute_on_monday(classroom)
+    student = classroom.students[0]
+    client = client_of(app, classroom, "other_teacher")
+    page = page_text(client.get(grid_path(classroom)))
+    assert "You are substituting in this group" in page
+    assert re.search(rf'<button type="button" class="jcell"[^>]*data-lesson="{monday.id}"', page)
+    assert f'data-lesson="{wednesday.id}"' not in page  # Wednesday's cells are not buttons
+    assert page.count('<button type="button" class="jcell') == len(classroom.students)
+    assert "data-save-url" in page and "journal.js" in page
+    assert "A grade on a date" not in page and "Term grades" not in page
+    # The lesson held: a grade and an absence are saved from the grid.
+    response = post_cell(client, classroom, monday, student.id, "a 9")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["value"] == "a 9"
+    grade = classroom.session.scalar(select(Grade).where(Grade.student_id == student.id))
+    assert (grade.lesson_id, grade.value) == (monday.id, "9")
+    assert grade.created_by == classroom.account("other_teacher").id
+    # Another lesson of the group, and a grade on a date: refused, nothing saved.
+    response = post_cell(client, classroom, wednesday, student.id, "8")
+    assert response.status_code == 403
+    assert response.get_json()["error"] == (
+        "Only the group's teachers may write in this group's journal."
+    )
+    fields = {"student": str(student.id), "on_day": "2026-09-15", "value": "7"}
+    assert post_day_grade(client, classroom, **fields).status_code == 403
+    assert count(classroom.session, Grade) == 1
+    # The group is in the substitute's list of journals.
+    listed = page_text(client.get("/s/school-a/journal"))
+    assert f'href="/s/school-a/journal/{classroom.maths.id}"' in listed
+
+
+def test_a_substitutes_grid_runs_the_same_queries_and_the_teachers_is_unchanged(
+    classroom, app, count_queries
+):
+    substitute_on_monday(classroom)
+    teacher, teacher_page = grid_queries(app, classroom, count_queries, SEPTEMBER)
+    substitute, _page = grid_queries(app, classroom, count_queries, SEPTEMBER, "other_teacher")
+    assert substitute == teacher == 6
+    # the group's own teacher still writes every lesson, the substituted one included
+    assert "You are substituting" not in teacher_page
+    assert teacher_page.count('<button type="button" class="jcell') == 13 * len(classroom.students)
+
+
+def test_a_teacher_who_gave_the_lesson_back_no_longer_opens_the_grid(classroom, app):
+    monday, _wednesday = substitute_on_monday(classroom)
+    assign_substitute(
+        classroom.session, classroom.account("admin"), classroom.school, monday, teacher_id=""
+    )
+    client = client_of(app, classroom, "other_teacher")
+    assert client.get(grid_path(classroom)).status_code == 403
+    assert post_cell(client, classroom, monday, classroom.students[0].id, "9").status_code == 403
 
 
 # --- the list of groups -------------------------------------------------------------------------

@@ -12,14 +12,17 @@ Every check raises ``PermissionDenied`` with a localised message; views turn it 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
 from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import PermissionDenied
+from gradebook.lessons.models import Lesson
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.people.models import Guardianship, Person, Student
 from school.permissions import person_of
@@ -137,12 +140,18 @@ def require_lesson_writer(session: Session, account: Principal, school: School, 
         raise PermissionDenied(_("Only the group's teachers may write in this group's journal."))
 
 
-def group_rights_columns(account: Principal) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """SQL for "the account's person teaches the group" and "heads a class with students in
-    the group", correlated to ``Group.id``: a page loads a group and the account's rights to
-    it in one query. :func:`require_group_rights` applies the rules of
-    :func:`require_group_reader` and :func:`require_group_writer` to the two answers."""
-    own_person = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+def own_person_id(account: Principal) -> ScalarSelect[int]:
+    """SQL: the id of the account's person in the bound school (NULL when it has none)."""
+    return select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+
+
+def group_rights_columns(account: Principal) -> tuple[ColumnElement[bool], ...]:
+    """SQL for "the account's person teaches the group", "heads a class with students in the
+    group" and "holds a lesson of the group" (a substitute), correlated to ``Group.id``: a
+    page loads a group and the account's rights to it in one query.
+    :func:`require_group_rights` applies the rules of :func:`require_group_reader`,
+    :func:`require_group_writer` and :func:`require_lesson_writer` to the answers."""
+    own_person = own_person_id(account)
     teaches = (
         select(GroupTeacher.teacher_id)
         .where(GroupTeacher.group_id == Group.id, GroupTeacher.teacher_id == own_person)
@@ -155,16 +164,32 @@ def group_rights_columns(account: Principal) -> tuple[ColumnElement[bool], Colum
         .where(GroupStudent.group_id == Group.id, SchoolClass.head_id == own_person)
         .exists()
     )
-    return teaches.label("teaches"), heads.label("heads_class")
+    holds = (
+        select(Lesson.id)
+        .where(Lesson.group_id == Group.id, Lesson.teacher_id == own_person)
+        .exists()
+    )
+    return teaches.label("teaches"), heads.label("heads_class"), holds.label("holds_lessons")
+
+
+@dataclass(frozen=True)
+class GroupRights:
+    """What the account may do in a group's journal: ``writes`` every lesson and grade of the
+    group; ``reads`` the whole group (the director, a class head); neither for a substitute,
+    who sees the journal to write the lessons they hold (``require_lesson_writer``)."""
+
+    writes: bool
+    reads: bool
 
 
 def require_group_rights(
-    account: Principal, school: School, *, teaches: bool, heads_class: bool
-) -> bool:
-    """Refuse a reader as :func:`require_group_reader` does, from the answers of
-    :func:`group_rights_columns`; returns whether the account may also write."""
+    account: Principal, school: School, *, teaches: bool, heads_class: bool, holds_lessons: bool
+) -> GroupRights:
+    """Refuse one who neither reads the group (as :func:`require_group_reader`) nor holds one
+    of its lessons, from the answers of :func:`group_rights_columns`."""
     roles = roles_in_school(account, school)
-    may_write = Role.ADMIN in roles or teaches
-    if not (may_write or roles & SCHOOL_READERS or heads_class):
+    writes = Role.ADMIN in roles or teaches
+    reads = writes or bool(roles & SCHOOL_READERS) or heads_class
+    if not (reads or holds_lessons):
         raise PermissionDenied(_("You do not have access to this group's journal."))
-    return may_write
+    return GroupRights(writes=writes, reads=reads)

@@ -24,7 +24,7 @@ from conftest import TEST_PASSWORD
 from e2e.helpers import screenshot, translated
 from gradebook.grades.models import Grade
 from gradebook.lessons.models import Lesson
-from gradebook.lessons.services import ensure_lessons
+from gradebook.lessons.services import assign_substitute, ensure_lessons
 from tenants.services import bind_to_school
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +153,57 @@ def test_teacher_enters_grades_with_the_keyboard(journal_page: Page, app: Flask,
         .where(Grade.student_id == second.id)
     ).all()
     assert [tuple(row) for row in grades] == [("9", date(2026, 9, 4), "Answered at the board")]
+
+
+def test_a_substitute_moves_between_the_lessons_they_hold(
+    journal_page: Page, app: Flask, classroom
+):
+    """The substitute's grid has buttons only in their lessons' columns; the arrow keys step
+    over the columns between, and Enter saves as for the group's teacher."""
+    page = journal_page
+
+    def en(message: str, **variables) -> str:
+        return translated(app, "en", message, **variables)
+
+    session = classroom.session
+    bind_to_school(session, classroom.school)  # the server's fixture committed
+    maths = select(Lesson).where(Lesson.group_id == classroom.maths.id)
+    held = [
+        session.scalar(maths.where(Lesson.on_day == day))
+        for day in (date(2026, 9, 2), date(2026, 9, 7))
+    ]
+    for lesson in held:
+        assign_substitute(
+            session, classroom.account("admin"), classroom.school, lesson,
+            teacher_id=str(classroom.other_teacher.id),
+        )  # fmt: skip
+    session.commit()
+    # read before the pages are served: their requests rebind the test's connection
+    held_ids = [lesson.id for lesson in held]
+    maths_id, login = classroom.maths.id, classroom.account("other_teacher").login
+    first, second = classroom.students[:2]
+    names = {p.id: f"{p.last_name} {p.first_name}" for p in (first, second)}
+    page.goto("/login")
+    page.get_by_label(en("Login"), exact=True).fill(login)
+    page.get_by_label(en("Password"), exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name=en("Log in"), exact=True).click()
+    expect(page).to_have_url(re.compile(r"/s/school-a/|/$"))
+    page.goto(f"/s/school-a/journal/{maths_id}?month=2026-09")
+
+    def label(student, day: str, number: int) -> str:
+        return en("Student: %(name)s. %(day)s, lesson %(number)d", name=names[student.id],
+                  day=day, number=number)  # fmt: skip
+
+    page.locator("button.jcell").first.focus()
+    expect(page.locator(":focus")).to_have_attribute("aria-label", label(first, "Sep 2, 2026", 2))
+    page.keyboard.press("ArrowRight")  # over Friday 4 September, not theirs
+    expect(page.locator(":focus")).to_have_attribute("aria-label", label(first, "Sep 7, 2026", 1))
+    page.keyboard.type("8")
+    page.keyboard.press("Enter")
+    target = page.locator("td.j-cell").filter(has=page.get_by_label(label(first, "Sep 7, 2026", 1)))
+    expect(target.locator(".j-grade")).to_have_text("8")
+    expect(page.locator(":focus")).to_have_attribute("aria-label", label(second, "Sep 7, 2026", 1))
+    screenshot(page, "journal_substitute")
+    bind_to_school(session, classroom.school)
+    saved = session.execute(select(Grade.lesson_id, Grade.value)).all()
+    assert saved == [(held_ids[1], "8")]

@@ -32,7 +32,7 @@ from typing import Any
 from babel.lists import format_list
 from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.orm import Session
@@ -42,7 +42,13 @@ from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_date, parse_id
-from gradebook.access import group_rights_columns, require_group_rights, require_group_writer
+from gradebook.access import (
+    group_rights_columns,
+    own_person_id,
+    require_group_rights,
+    require_group_writer,
+    require_lesson_writer,
+)
 from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import MARK_LABELS, mark_attendance, parse_month
 from gradebook.grades.models import Grade
@@ -93,6 +99,8 @@ class Column:
     lesson_no: int
     topic: str | None
     planned_test: str | None
+    #: the reader holds this lesson (a substitute): its cells are theirs to write
+    held: bool = False
 
 
 @dataclass
@@ -134,10 +142,16 @@ class Grid:
     end: date
     columns: list[Column]
     rows: list[StudentRow]
-    can_write: bool
+    can_write: bool  # every lesson of the group, and grades on dates
+    reads_group: bool  # False for a substitute, who sees the grid for the lessons they hold
     kinds: list[tuple[int, str]]  # the active assessment kinds (id, name), for the entry form
     previous_month: date | None
     next_month: date | None
+
+    @property
+    def writes_cells(self) -> bool:
+        """Some cell is the reader's to write (the keyboard entry is on)."""
+        return self.can_write or any(column.held for column in self.columns)
 
 
 def _month_of(value: str | None, year: SchoolYear, today: date) -> date:
@@ -160,9 +174,10 @@ def month_param(month: date) -> str:
 
 
 def _group_with_rights(session: Session, account: Principal, group_id: int) -> ResultRow[Any]:
-    """The group (subject and scale joined), its school year, whether the account teaches it
-    or heads a class in it, and the school's active assessment kinds as JSON: one query."""
-    teaches, heads_class = group_rights_columns(account)
+    """The group (subject and scale joined), its school year, the account's rights to it
+    (``group_rights_columns``), its person's id and the school's active assessment kinds as
+    JSON: one query."""
+    rights = group_rights_columns(account)
     kinds = (
         select(
             func.coalesce(
@@ -181,7 +196,7 @@ def _group_with_rights(session: Session, account: Principal, group_id: int) -> R
         .scalar_subquery()
     )
     row = session.execute(
-        select(Group, SchoolYear, teaches, heads_class, kinds.label("kinds"))
+        select(Group, SchoolYear, *rights, own_person_id(account).label("me"), kinds.label("kinds"))
         .join(SchoolYear, SchoolYear.id == Group.year_id)
         .where(Group.id == group_id)
     ).first()
@@ -283,7 +298,7 @@ def _students_query(group_id: int, start: date, end: date, student_id: int | Non
     return query
 
 
-def _lessons_query(group_id: int, start: date, end: date):
+def _lessons_query(group_id: int, start: date, end: date, holder_id: int | None):
     planned = (
         select(PlannedTest.topic)
         .where(
@@ -296,7 +311,18 @@ def _lessons_query(group_id: int, start: date, end: date):
         .scalar_subquery()
     )
     return (
-        select(Lesson.id, Lesson.on_day, Lesson.lesson_no, Lesson.topic, planned.label("planned"))
+        select(
+            Lesson.id,
+            Lesson.on_day,
+            Lesson.lesson_no,
+            Lesson.topic,
+            planned.label("planned"),
+            (
+                false()
+                if holder_id is None
+                else func.coalesce(Lesson.teacher_id == holder_id, false())
+            ).label("held"),
+        )
         .where(Lesson.group_id == group_id, Lesson.on_day.between(start, end))
         .order_by(Lesson.on_day, Lesson.lesson_no, Lesson.id)
     )
@@ -346,18 +372,20 @@ def load_grid(
     locale: str,
 ) -> Grid:
     """The journal of ``group_id`` for ``month`` (``YYYY-MM``; default ``today``'s, clipped
-    to the group's school year), for a reader of the group; four queries."""
-    group, year, teaches, heads_class, kinds = _group_with_rights(session, account, group_id)
-    can_write = require_group_rights(account, school, teaches=teaches, heads_class=heads_class)
+    to the group's school year), for a reader of the group or a substitute who holds one of
+    its lessons; four queries."""
+    group, year, teaches, heads_class, holds_lessons, me, kinds = _group_with_rights(
+        session, account, group_id
+    )
+    rights = require_group_rights(
+        account, school, teaches=teaches, heads_class=heads_class, holds_lessons=holds_lessons
+    )
     first = _month_of(month, year, today)
     start = max(first, year.starts_on)
     end = min(_next_month(first) - timedelta(days=1), year.ends_on)
     ensure_lessons(session, start, end, group_ids=[group.id])
     columns = [
-        Column(lesson_id, on_day, lesson_no, topic, planned)
-        for lesson_id, on_day, lesson_no, topic, planned in session.execute(
-            _lessons_query(group.id, start, end)
-        )
+        Column(*lesson) for lesson in session.execute(_lessons_query(group.id, start, end, me))
     ]
     scale = group.subject.scale
     rows = [
@@ -374,7 +402,8 @@ def load_grid(
         end=end,
         columns=columns,
         rows=rows,
-        can_write=can_write,
+        can_write=rights.writes,
+        reads_group=rights.reads,
         kinds=sorted(
             ((kind_id, (names or {}).get(locale) or name) for kind_id, name, names in kinds),
             key=lambda kind: kind[1].casefold(),
@@ -448,10 +477,10 @@ def save_cell(
     group = session.get(Group, group_id)
     if group is None:
         raise NotFound(_("There is no such group."))
-    require_group_writer(session, account, school, group)
     lesson = session.get(Lesson, lesson_id) if lesson_id else None
     if lesson is None or lesson.group_id != group.id:
         raise NotFound(_("There is no such lesson in this group."))
+    require_lesson_writer(session, account, school, lesson)
     if not student_id:
         raise ServiceError(_("The student is not in this group."), field="student")
     current = cell_row(session, group, lesson, student_id, locale).cells[0]
@@ -525,7 +554,8 @@ def journal_groups(
 ) -> tuple[SchoolYear | None, list[GroupSection]]:
     """The groups of the current school year whose journal the account opens: every group
     for the administrator and the director; for others the groups they teach and the groups
-    with students of the classes they head. By class, then by group name (one query)."""
+    with students of the classes they head, and those of the lessons they hold as a
+    substitute. By class, then by group name (one query)."""
     year = current_year(session, today)
     if year is None:
         return None, []
@@ -536,7 +566,7 @@ def journal_groups(
         .order_by(SchoolClass.grade_level.nulls_last(), SchoolClass.letter.nulls_last(), Group.name)
     )
     if not roles_in_school(account, school) & {Role.ADMIN, Role.DIRECTOR}:
-        own = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+        own = own_person_id(account)
         taught = select(GroupTeacher.group_id).where(GroupTeacher.teacher_id == own)
         headed = (
             select(GroupStudent.group_id)
@@ -544,7 +574,8 @@ def journal_groups(
             .join(SchoolClass, SchoolClass.id == Student.class_id)
             .where(SchoolClass.head_id == own)
         )
-        query = query.where(or_(Group.id.in_(taught), Group.id.in_(headed)))
+        held = select(Lesson.group_id).where(Lesson.teacher_id == own)
+        query = query.where(or_(Group.id.in_(taught), Group.id.in_(headed), Group.id.in_(held)))
     sections: list[GroupSection] = []
     for group, school_class in session.execute(query):
         if not sections or sections[-1].school_class is not school_class:

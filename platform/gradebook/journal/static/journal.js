@@ -44,9 +44,17 @@
     return false;
   }
 
+  // The next cell one can write in that direction: a substitute's grid has buttons only in
+  // the columns of the lessons they hold, so the cells between are stepped over.
   function move(td, dRow, dCol) {
     var p = position(td);
-    return focusCell(cellAt(p.row + dRow, p.col + dCol));
+    var row = p.row + dRow, col = p.col + dCol;
+    for (var next = cellAt(row, col); next; next = cellAt(row, col)) {
+      if (focusCell(next)) { return true; }
+      if (!dRow && !dCol) { return false; }
+      row += dRow; col += dCol;
+    }
+    return false;
   }
 
   function closeEditor(td) {
