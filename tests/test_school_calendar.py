@@ -131,6 +131,19 @@ def test_a_year_in_use_is_not_deleted_an_unused_one_goes_with_its_terms(session,
     session.flush()
     assert services.year_in_use(session, year) == ["classes"]
     refused(lambda: services.delete_year(session, year), None, "in use", "classes")
+    scale = session.scalar(select(GradeScale).where(GradeScale.code == "ten_point"))
+    subject = Subject(code="MAT", name="Matematika", name_translations={}, scale_id=scale.id)
+    session.add(subject)
+    session.flush()
+    session.add(Group(year_id=year.id, subject_id=subject.id, name="5a matematika", kind="class"))
+    session.flush()
+    # what keeps it is listed as a sentence of the reader's language lists it
+    for locale, listed in (("en", "classes and subject groups"),
+                           ("lt", "klasės ir mokomųjų dalykų grupės"),
+                           ("ru", "классы и группы по предметам"),
+                           ("pl", "klasy i grupy przedmiotowe")):  # fmt: skip
+        with force_locale(locale):
+            refused(lambda: services.delete_year(session, year), None, listed)
     services.delete_year(session, spare)
     assert count(session, SchoolYear) == 1
     assert count(session, Term) == 0 and count(session, Holiday) == 0

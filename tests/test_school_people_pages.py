@@ -443,7 +443,7 @@ def test_staff_removal_asks_first(client, in_school_a, people):
     login(client, "admin.a")
     path = f"/s/school-a/people/staff/{head_b}/remove"
     page = client.get(path).get_data(as_text=True)
-    assert "Remove Petras Vadovas from the staff?" in page and "teacher, class head" in page
+    assert "Remove Petras Vadovas from the staff?" in page and "teacher and class head" in page
     assert post_form(client, path, {}).status_code == 302
     in_school_a.commit()
     account = in_school_a.get(Account, head_b)

@@ -25,6 +25,7 @@ from accounts.models import Account, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email
+from dienynas.i18n import joined
 from tenants.models import School, SchoolRef, SchoolStatus
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,10 @@ def validate_new_account(
     check_email(email)
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise ServiceError(
-            _("The language must be one of: %(choices)s.", choices=", ".join(SUPPORTED_LOCALES)),
+            _(
+                "The language must be one of: %(choices)s.",
+                choices=joined(SUPPORTED_LOCALES, style="or"),
+            ),
             field="locale",
         )
     if session.scalar(select(Account.id).where(Account.login == login)) is not None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 import flask_babel
+from babel.lists import format_list
 from babel.units import format_unit
 from flask import g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
@@ -57,6 +58,12 @@ def terminal_locale() -> str:
 def in_locale(locale: str | None):
     """Render in someone else's language (a recipient's), e.g. ``with in_locale("ru"): ...``."""
     return force_locale(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+
+
+def joined(items: Iterable[str], *, style: str = "standard") -> str:
+    """Items as a sentence lists them in the reader's language (Babel's ``format_list``):
+    "a, b ir c", "a, b и c", "a, b, and c"; ``style="or"`` for choices ("a, b arba c")."""
+    return format_list([str(item) for item in items], style=style, locale=str(get_locale()))
 
 
 def format_file_size(size: int) -> str:

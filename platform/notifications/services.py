@@ -15,11 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from babel.lists import format_list
 from flask import current_app
-from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -28,7 +27,7 @@ from accounts.identity import Principal
 from accounts.models import Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
-from dienynas.i18n import in_locale
+from dienynas.i18n import in_locale, joined
 from notifications import settings as school_settings
 from notifications.announcements.services import recipients_of_announcements
 from notifications.channels import DeliveryError, SmsProvider, mailer, sms_provider
@@ -140,10 +139,8 @@ def save_preferences(session: Session, account: Principal, form: Mapping[str, st
                 raise ServiceError(
                     _(
                         "Choose one of these for every kind of notification: %(choices)s.",
-                        choices=format_list(
-                            [str(MODE_LABELS[m]) for m in OFFERED_MODES[channel]],
-                            style="or",
-                            locale=str(get_locale()),
+                        choices=joined(
+                            (MODE_LABELS[m] for m in OFFERED_MODES[channel]), style="or"
                         ),
                     ),
                     field=f"{kind}.{channel}",

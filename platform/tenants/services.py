@@ -18,6 +18,7 @@ import school.models  # noqa: F401  (every school table, for create_all)
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import SchoolModel
 from dienynas.errors import NotFound, ServiceError
+from dienynas.i18n import joined
 from school.defaults import install_defaults
 from tenants import roles
 from tenants.binding import SchoolBinding, bind_connection, bind_session, remember_binding
@@ -47,7 +48,10 @@ def validate_new_school(session: Session, slug: str, name: str, locale: str) -> 
         raise ServiceError(_("The school's name may be at most 200 characters."), field="name")
     if locale not in SUPPORTED_LOCALES:
         raise ServiceError(
-            _("The language must be one of: %(choices)s.", choices=", ".join(SUPPORTED_LOCALES)),
+            _(
+                "The language must be one of: %(choices)s.",
+                choices=joined(SUPPORTED_LOCALES, style="or"),
+            ),
             field="locale",
         )
     if session.scalar(select(School.id).where(School.slug == slug)) is not None:

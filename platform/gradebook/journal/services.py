@@ -29,9 +29,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from babel.lists import format_list
-from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row as ResultRow
@@ -42,6 +41,7 @@ from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_date, parse_id
+from dienynas.i18n import joined
 from gradebook.access import (
     group_rights_columns,
     own_person_id,
@@ -437,7 +437,7 @@ def parse_cell(text: str, scale: GradeScale) -> tuple[str | None, list[str]]:
                 _(
                     "“%(value)s” is neither a grade nor an attendance code: %(codes)s.",
                     value=word,
-                    codes=format_list(listed, locale=str(get_locale())),
+                    codes=joined(listed),
                 ),
                 field="value",
             )

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import PurePath
 
-from babel.lists import format_list
-from flask_babel import format_date, get_locale, ngettext, npgettext
+from flask_babel import format_date, ngettext, npgettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -25,6 +24,7 @@ from accounts.models import Role, SchoolGrant
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date, parse_id, parse_int, parse_optional_date
+from dienynas.i18n import joined
 from gradebook.access import (
     diary_student_ids,
     require_group_reader,
@@ -687,7 +687,7 @@ def delete_lesson(
         raise ServiceError(
             _(
                 "The lesson cannot be deleted: it has %(records)s. Remove them first.",
-                records=format_list(parts, locale=str(get_locale())),
+                records=joined(parts),
             )
         )
     if lesson.source == "timetable":

@@ -29,7 +29,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from babel.lists import format_list
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
@@ -40,6 +39,7 @@ from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.database import take_turns
 from dienynas.errors import NotFound, ServiceError
+from dienynas.i18n import joined
 from gradebook.access import require_group_writer
 from gradebook.days import get_settings, teaching_term
 from gradebook.planning.models import PlannedTest
@@ -66,10 +66,6 @@ class AnnounceResult:
     @property
     def saved(self) -> bool:
         return self.test is not None
-
-
-def _joined(items: list[str]) -> str:
-    return format_list(items, locale=str(get_locale()))
 
 
 def get_test(session: Session, test_id: int | None) -> PlannedTest:
@@ -196,8 +192,8 @@ def _daily_problem(
         "(classes: %(classes)s).",
         limit,
         day=format_date(on_day, "medium"),
-        tests=_joined([_test_label(t, locale) for t in tests]),
-        classes=_joined([c.name for c in classes]),
+        tests=joined([_test_label(t, locale) for t in tests]),
+        classes=joined([c.name for c in classes]),
     )
 
 

@@ -18,6 +18,7 @@ from accounts.models import Role
 from dienynas import clock, forms
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.i18n import joined
 from school import permissions
 from school.calendar import services
 from school.calendar.models import (
@@ -198,7 +199,7 @@ def delete_year(year_id: int) -> Page:
         return redirect(url_for("calendar.calendar"))
     used = services.year_in_use(db.session, year)
     notes = (
-        [_("It cannot be deleted because it is in use: %(what)s.", what=", ".join(used))]
+        [_("It cannot be deleted because it is in use: %(what)s.", what=joined(used))]
         if used
         else [
             _("Its terms and holidays are deleted with it."),
@@ -317,7 +318,7 @@ def delete_term(term_id: int) -> Page:
         ),
         url_for("calendar.delete_term", term_id=term.id) if not used else "",
         url_for("calendar.calendar", year=year_id),
-        [_("It cannot be deleted because it is in use: %(what)s.", what=", ".join(used))]
+        [_("It cannot be deleted because it is in use: %(what)s.", what=joined(used))]
         if used
         else [],
         _("Delete"),
@@ -876,7 +877,7 @@ def delete_room(room_id: int) -> Page:
             _(
                 "The room is in use (%(what)s), so it cannot be deleted; it is already "
                 "deactivated.",
-                what=", ".join(used),
+                what=joined(used),
             )
         ]
         action, button = "", ""
@@ -885,7 +886,7 @@ def delete_room(room_id: int) -> Page:
             _(
                 "The room is in use (%(what)s), so it will be deactivated instead: it stays in "
                 "past records but cannot be chosen any more.",
-                what=", ".join(used),
+                what=joined(used),
             ),
         ]
         button = _("Deactivate")

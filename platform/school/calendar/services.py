@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 import school.models  # noqa: F401  (every school table, for the "is it used?" checks)
 from dienynas.database import SchoolModel, take_turns
 from dienynas.errors import NotFound, ServiceError
+from dienynas.i18n import joined
 from school.calendar.models import (
     BellPeriod,
     BellSchedule,
@@ -216,7 +217,7 @@ def delete_year(session: Session, year: SchoolYear) -> None:
             _(
                 "The school year “%(name)s” cannot be deleted because it is in use: %(what)s.",
                 name=year.name,
-                what=", ".join(used),
+                what=joined(used),
             )
         )
     session.delete(year)
@@ -369,7 +370,7 @@ def delete_term(session: Session, term: Term) -> None:
             _(
                 "“%(term)s” cannot be deleted because it is in use: %(what)s.",
                 term=term.label,
-                what=", ".join(used),
+                what=joined(used),
             )
         )
     term.year.terms.remove(term)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from accounts.identity import Principal
 from accounts.models import Account
 from dienynas.errors import DienynasError
+from dienynas.i18n import joined
 from tenants.models import School
 
 MAX_ROWS = 20_000
@@ -104,7 +105,7 @@ def importer_for(kind: str) -> Importer:
 
     if kind not in IMPORTERS:
         raise DienynasError(
-            _("Unknown list “%(kind)s”. Lists: %(kinds)s.", kind=kind, kinds=", ".join(KINDS))
+            _("Unknown list “%(kind)s”. Lists: %(kinds)s.", kind=kind, kinds=joined(KINDS))
         )
     return IMPORTERS[kind]
 
@@ -186,7 +187,7 @@ def canonical_rows(importer: Importer, rows: list[dict[str, str]]) -> list[dict[
             _(
                 "The file has no column %(columns)s. The first row must name the columns, "
                 "e.g. %(example)s.",
-                columns=", ".join(missing),
+                columns=joined(missing),
                 example=", ".join(importer.columns),
             )
         )

@@ -20,6 +20,7 @@ from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_optional_date
+from dienynas.i18n import joined
 from dienynas.urls import safe_next
 from school import permissions
 from school.classes.services import get_class
@@ -447,7 +448,7 @@ def staff_remove(account_id: int):
     actor = _actor()
     permissions.require_admin(actor, g.school)
     member = services.get_staff_member(db.session, g.school, account_id)
-    context = {"member": member, "role_names": ", ".join(str(ROLE_LABELS[r]) for r in member.roles)}
+    context = {"member": member, "role_names": joined(ROLE_LABELS[r] for r in member.roles)}
     if request.method == "GET":
         return render_template("people/staff_remove.html", error=None, **context)
     try:
