@@ -1,5 +1,7 @@
 """The municipality console and the health check."""
 
+import re
+
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -98,3 +100,51 @@ def test_healthz_reports_redis_down(app, client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["redis"].startswith("error") and response.json["database"] == "ok"
+
+
+EN = {"Accept-Language": "en"}
+
+
+def test_operator_finds_a_shared_account_and_gives_it_a_one_time_password(app, client, world):
+    """A parent with children in two schools, whom neither school may reset."""
+    login(client, "operator.test")
+    page = client.get("/municipality/accounts?q=globėja", headers=EN).get_data(as_text=True)
+    assert "Irena Globėja" in page and "guardian.both" in page
+    assert "Alpha progimnazija: guardian" in page and "Бета гимназия: guardian" in page
+    shown = post_form(
+        client, f"/municipality/accounts/{world.guardian_both.id}/password", {"q": "globėja"},
+        form_page="/municipality/accounts?q=globėja", headers=EN,
+    )  # fmt: skip
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    password = re.search(r'<code class="people-secret">([^<]+)</code>', text).group(1)
+    assert "Give these to Irena Globėja privately" in text and "guardian.both" in text
+    assert 'href="/municipality/accounts?q=' in text  # back to the search
+    parent = app.test_client()
+    response = post_form(parent, "/login", {"login": "guardian.both", "password": password})
+    assert response.status_code == 302
+    assert parent.get("/s/school-a/").status_code == 302  # first the password of their own
+    assert "/password" in parent.get("/s/school-a/").headers["Location"]
+
+
+def test_the_accounts_page_refuses_and_finds_nothing_as_expected(app, client, world):
+    login(school_admin := app.test_client(), "admin.a")
+    assert school_admin.get("/municipality/accounts?q=globėja").status_code == 403
+    login(client, "operator.test")
+    # LIKE's wildcards are searched for literally
+    assert "No account matches “%”." in client.get(
+        "/municipality/accounts?q=%25", headers=EN
+    ).get_data(as_text=True)
+    response = post_form(
+        client, f"/municipality/accounts/{world.operator.id}/password", {"q": "oper"},
+        form_page="/municipality/accounts?q=oper", headers=EN,
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "Change your own password on the password page." in page
+    response = post_form(
+        client, "/municipality/accounts/987654/password", {}, form_page="/municipality/accounts",
+        headers=EN,
+    )  # fmt: skip
+    assert response.status_code == 404
+    assert "There is no such account." in response.get_data(as_text=True)

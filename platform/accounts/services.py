@@ -17,15 +17,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
 from accounts.models import Account, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
+from dienynas.database import contains_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email
 from dienynas.i18n import joined
+from school.people.names import name_order
 from tenants.models import School, SchoolRef, SchoolStatus
 
 log = logging.getLogger(__name__)
@@ -192,6 +194,42 @@ def get_account(session: Session, login: str) -> Account:
     if account is None:
         raise NotFound(_("There is no account with the login “%(login)s”.", login=login))
     return account
+
+
+#: Accounts shown for one search of the municipality's accounts page.
+ACCOUNT_SEARCH_LIMIT = 50
+
+
+def search_accounts(session: Session, query: str) -> list[Account]:
+    """Accounts whose login, name or e-mail contains every word of ``query``, by name, at
+    most ``ACCOUNT_SEARCH_LIMIT`` (their grants and schools come in one more query)."""
+    statement = select(Account)
+    for word in query.split():
+        pattern = contains_pattern(word)
+        statement = statement.where(
+            or_(Account.login.ilike(pattern), Account.name.ilike(pattern),
+                Account.email.ilike(pattern))
+        )  # fmt: skip
+    statement = statement.order_by(name_order(Account.name), Account.id)
+    return list(session.scalars(statement.limit(ACCOUNT_SEARCH_LIMIT)))
+
+
+def reset_password_by_operator(
+    session: Session, operator: Principal, account_id: int
+) -> tuple[Account, str]:
+    """A new one-time password for any account of the municipality, from its operators: the
+    accounts a school may not reset (used in several schools, or an operator's). Refused for
+    the operator's own account (changed on the password page) and a disabled one."""
+    require_operator(operator)
+    account = account_by_id(session, account_id)
+    if account.id == operator.id:
+        raise ServiceError(_("Change your own password on the password page."))
+    if not account.is_enabled:
+        raise ServiceError(_("The account of %(name)s is disabled.", name=account.name))
+    password = issue_one_time_password(account)
+    session.flush()
+    log.info("operator %s reset the password of %s", operator.id, account.login)
+    return account, password
 
 
 def parse_role(value: str) -> Role:

@@ -36,6 +36,12 @@ class SchoolModel(DeclarativeBase):
 db = SQLAlchemy(model_class=PublicModel)
 
 
+def contains_pattern(word: str) -> str:
+    """A LIKE/ILIKE pattern matching text that contains ``word`` literally (its ``%``, ``_``
+    and backslashes escaped; the default escape character is the backslash)."""
+    return "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
 _TAKE_TURNS = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 _TAKE_TURNS_IN_SCHOOL = text(
     "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :key))"

@@ -9,6 +9,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from accounts import services as accounts
+from accounts.models import ROLE_LABELS
 from accounts.services import require_operator
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import ServiceError
@@ -90,3 +92,42 @@ def _set_status(slug: str, status: SchoolStatus):
         else:
             flash(_("The school “%(name)s” is open again.", name=school.name), "success")
     return redirect(url_for("municipality.schools"))
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+@bp.get("/accounts")
+def accounts_page():
+    """Find an account of the municipality (by login, name or e-mail) to reset its password:
+    the accounts a school may not reset (used in several schools, or an operator's)."""
+    query = request.args.get("q", "").strip()
+    return render_template(
+        "tenants/accounts.html",
+        query=query,
+        found=accounts.search_accounts(db.session, query) if query else [],
+        limit=accounts.ACCOUNT_SEARCH_LIMIT,
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.post("/accounts/<int:account_id>/password")
+def reset_password(account_id: int):
+    """A new one-time password, shown once."""
+    back = url_for("municipality.accounts_page", q=request.form.get("q", ""))
+    try:
+        account, password = accounts.reset_password_by_operator(
+            db.session, current_user, account_id
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    db.session.commit()
+    return render_template(
+        "one_time_password.html",
+        name=account.name,
+        login=account.login,
+        password=password,
+        back=back,
+    )

@@ -552,4 +552,10 @@ def reset_password(account_id: int):
     db.session.commit()
     if content is not None:
         return _pdf(content, f"password-{slip.login}.pdf")
-    return render_template("people/password.html", slip=slip, back=back)
+    return render_template(
+        "one_time_password.html",
+        name=slip.name,
+        login=slip.login,
+        password=slip.password,
+        back=back,
+    )

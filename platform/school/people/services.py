@@ -41,7 +41,7 @@ from accounts.services import (
 )
 from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
-from dienynas.database import take_turns
+from dienynas.database import contains_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
 from school.calendar.services import current_year
@@ -940,7 +940,7 @@ def search_people(
         .options(contains_eager(Student.person))
     )
     for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        pattern = contains_pattern(word)
         matches = [
             Person.first_name.ilike(pattern),
             Person.last_name.ilike(pattern),
