@@ -36,6 +36,12 @@ def _locale() -> str:
     return str(get_locale())
 
 
+def _mark_labels() -> dict[str, str]:
+    """The marks' names translated once for the page (a grid shows them in every marked cell;
+    each lazy string would look its translation up again)."""
+    return {mark: str(label) for mark, label in MARK_LABELS.items()}
+
+
 @bp.get("/journal")
 def index():
     require_reader(current_user, g.school)
@@ -59,7 +65,7 @@ def _grid_page(
         "journal/grid.html",
         journal=journal,
         codes=services.attendance_codes(),
-        mark_labels=MARK_LABELS,
+        mark_labels=_mark_labels(),
         month_param=services.month_param,
         error=error,
         posted=request.form if error else {},
@@ -163,7 +169,7 @@ def save_cell(group_id: int):
         cell=row.cells[0],
         can_write=True,
         codes=services.attendance_codes(),
-        mark_labels=MARK_LABELS,
+        mark_labels=_mark_labels(),
     )
     average = "" if row.average is None else format_decimal(row.average, "#,##0.00")
     body = {"html": html, "value": row.cells[0].text, "average": average}

@@ -111,10 +111,8 @@ class Cell:
     excused: bool = False
     grades: list[GradeItem] = field(default_factory=list)
     scale: GradeScale | None = None
-
-    @property
-    def code(self) -> str:
-        return attendance_codes()[self.mark] if self.mark else ""
+    #: the mark's code in the reader's language (``attendance_codes``, looked up once a grid)
+    code: str = ""
 
     @property
     def text(self) -> str:
@@ -335,6 +333,7 @@ def _build_row(
     columns: list[Column],
     scale: GradeScale,
     locale: str,
+    codes: dict[str, str],
 ) -> StudentRow:
     items = _grade_items(grade_rows, scale, locale)
     by_lesson: dict[int, list[GradeItem]] = {}
@@ -356,6 +355,7 @@ def _build_row(
                 excused=bool(excused),
                 grades=by_lesson.get(column.lesson_id, []),
                 scale=scale,
+                code=codes[mark] if mark else "",
             )
         )
     return StudentRow(student=student, cells=cells, day_grades=day_grades, average=_mean(items))
@@ -387,9 +387,9 @@ def load_grid(
     columns = [
         Column(*lesson) for lesson in session.execute(_lessons_query(group.id, start, end, me))
     ]
-    scale = group.subject.scale
+    scale, codes = group.subject.scale, attendance_codes()
     rows = [
-        _build_row(student, grade_rows, mark_rows, columns, scale, locale)
+        _build_row(student, grade_rows, mark_rows, columns, scale, locale, codes)
         for student, grade_rows, mark_rows in session.execute(_students_query(group.id, start, end))
     ]
     rows.sort(key=lambda row: person_sort_key(row.student))
@@ -457,7 +457,9 @@ def cell_row(
         raise ServiceError(_("The student is not in this group."), field="student")
     student, grade_rows, mark_rows = row
     column = Column(lesson.id, lesson.on_day, lesson.lesson_no, lesson.topic, None)
-    return _build_row(student, grade_rows, mark_rows, [column], group.subject.scale, locale)
+    return _build_row(
+        student, grade_rows, mark_rows, [column], group.subject.scale, locale, attendance_codes()
+    )
 
 
 def save_cell(
