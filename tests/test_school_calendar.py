@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from conftest import waits_for_commit
-from dienynas.errors import ServiceError
+from dienynas.errors import NotFound, ServiceError
 from school.calendar import services
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, SchoolClass
@@ -153,7 +153,10 @@ def test_current_year_and_the_next_proposal(session, year):
     assert services.current_year(session, D(2027, 3, 1)) == year
     assert services.current_year(session, D(2026, 6, 1)) == year  # the next to start
     assert services.current_year(session, D(2027, 9, 1)) is None
-    assert services.choose_year([year], D(2028, 1, 1)) == year  # else the latest
+    assert services.pick_year([year], None, D(2028, 1, 1)) == year  # else the latest
+    assert services.pick_year([year], str(year.id), D(2028, 1, 1)) == year
+    with pytest.raises(NotFound):
+        services.pick_year([year], str(year.id + 1), D(2027, 3, 1))
     assert services.propose_next_year([year], D(2027, 5, 1)) == (
         "2027–2028",
         D(2027, 9, 1),

@@ -627,3 +627,13 @@ def test_pages_render_in_every_language(admin, in_school_a, year, locale):
         response = admin.get(A + path)
         assert response.status_code == 200, path
         assert f'<html lang="{locale}">' in page(response)
+
+
+def test_every_page_with_a_choice_of_year_shows_the_asked_one_or_404(admin, in_school_a, year):
+    """One rule (calendar.services.pick_year): the asked year, else this one; an id that is no
+    year of the school is a 404, never silently another year."""
+    for path in ("calendar", "classes", "groups", "timetable/", "locks"):
+        assert admin.get(f"{A}/{path}?year={year.id}").status_code == 200, path
+        missing = admin.get(f"{A}/{path}?year=987654")
+        assert missing.status_code == 404, path
+        assert "There is no such school year." in page(missing), path

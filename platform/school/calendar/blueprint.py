@@ -93,9 +93,7 @@ def _calendar_page(
     status: int = 200,
 ) -> tuple[str, int]:
     years = services.list_years(db.session)
-    year = next((y for y in years if y.id == year_id), None) or services.choose_year(
-        years, clock.today()
-    )
+    year = services.pick_year(years, year_id, clock.today())
     name, first, last = services.propose_next_year(years, clock.today())
     defaults = {"year": {"name": name, "starts_on": _iso(first), "ends_on": _iso(last)}}
     term_days: dict[int, int] = {}

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 import school.models  # noqa: F401  (every school table, for the "is it used?" checks)
 from dienynas.database import SchoolModel, take_turns
 from dienynas.errors import NotFound, ServiceError
+from dienynas.forms import parse_id
 from dienynas.i18n import joined
 from school.calendar.models import (
     BellPeriod,
@@ -112,9 +113,19 @@ def list_years(session: Session) -> list[SchoolYear]:
     return list(session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on.desc())))
 
 
-def choose_year(years: Sequence[SchoolYear], today: date) -> SchoolYear | None:
-    """Of ``years``, the one that contains ``today``, else the next to start, else the latest
-    (no query: what :func:`current_year` answers, from a list already loaded)."""
+def pick_year(
+    years: Sequence[SchoolYear], asked: str | int | None, today: date
+) -> SchoolYear | None:
+    """The school year a page shows, of ``years`` (the page's list, already loaded): the one
+    ``asked`` for (its id, as a ``year`` argument gives it), else the one that contains
+    ``today``, else the next to start (what :func:`current_year` answers), else the latest;
+    None while the school has none. NotFound for an id that is not one of them."""
+    if asked not in (None, ""):
+        wanted = parse_id(str(asked))
+        year = next((y for y in years if y.id == wanted), None)
+        if year is None:
+            raise NotFound(_("There is no such school year."))
+        return year
     coming = [y for y in years if y.ends_on >= today]
     if coming:
         return min(coming, key=lambda y: y.starts_on)

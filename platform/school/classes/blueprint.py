@@ -18,6 +18,7 @@ from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from school import permissions
 from school.calendar.models import SchoolYear
+from school.calendar.services import list_years, pick_year
 from school.classes import services
 from school.curriculum.services import active_subjects
 from school.menu import menu_item
@@ -32,8 +33,10 @@ menu_item("classes.groups", _l("Subject groups"), permissions.READERS, 21)
 FORM_GROUPS = "form_groups"
 
 
-def _year(year_id: str | None) -> SchoolYear | None:
-    return services.pick_year(db.session, year_id, clock.today())
+def _years(asked: str | None) -> tuple[list[SchoolYear], SchoolYear | None]:
+    """The school's years (for the page's choice) and the one asked for, else this one."""
+    years = list_years(db.session)
+    return years, pick_year(years, asked, clock.today())
 
 
 def _can_form_groups() -> bool:
@@ -47,12 +50,18 @@ def _require_form_groups() -> None:
 # --- classes --------------------------------------------------------------------------------
 
 
-def _classes_page(year, form: dict, error: ServiceError | None = None, status: int = 200):
+def _classes_page(
+    years: list[SchoolYear],
+    year: SchoolYear | None,
+    form: dict,
+    error: ServiceError | None = None,
+    status: int = 200,
+):
     is_admin = Role.ADMIN in g.school_roles
     return render_template(
         "classes/classes.html",
         year=year,
-        years=services.school_years(db.session),
+        years=years,
         rows=services.list_classes(db.session, year) if year else [],
         my_classes=headed_class_ids(db.session, current_user),
         staff=services.teaching_staff(db.session, g.school) if is_admin else [],
@@ -65,14 +74,14 @@ def _classes_page(year, form: dict, error: ServiceError | None = None, status: i
 @bp.get("/classes")
 def classes():
     permissions.require_reader(current_user, g.school)
-    return _classes_page(_year(request.args.get("year")), {})
+    return _classes_page(*_years(request.args.get("year")), {})
 
 
 @bp.post("/classes")
 def create_class():
     permissions.require_admin(current_user, g.school)
     form = {k: request.form.get(k, "") for k in ("year", "grade_level", "letter", "head")}
-    year = _year(form["year"])
+    years, year = _years(form["year"])
     try:
         if year is None:
             raise ServiceError(_("Set up the school year first."))
@@ -86,7 +95,7 @@ def create_class():
         )
     except ServiceError as exc:
         db.session.rollback()
-        return _classes_page(year, form, exc, 400)
+        return _classes_page(years, year, form, exc, 400)
     db.session.commit()
     flash(_("Class %(name)s is added.", name=school_class.name), "success")
     return redirect(url_for("classes.classes", year=year.id))
@@ -183,11 +192,11 @@ def delete_class(class_id: int):
 @bp.get("/groups")
 def groups():
     permissions.require_reader(current_user, g.school)
-    year = _year(request.args.get("year"))
+    years, year = _years(request.args.get("year"))
     return render_template(
         "classes/groups.html",
         year=year,
-        years=services.school_years(db.session),
+        years=years,
         rows=services.list_groups(db.session, year) if year else [],
         kinds=services.GROUP_KINDS,
         can_form=_can_form_groups(),
@@ -217,7 +226,7 @@ def _group_form_data() -> dict:
 @bp.get("/groups/new")
 def new_group():
     _require_form_groups()
-    year = _year(request.args.get("year"))
+    year = _years(request.args.get("year"))[1]
     if year is None:
         flash(_("Set up the school year first."), "error")
         return redirect(url_for("classes.groups"))
@@ -229,7 +238,7 @@ def new_group():
 def create_group():
     _require_form_groups()
     form = _group_form_data()
-    year = _year(form["year"])
+    year = _years(form["year"])[1]
     if year is None:
         flash(_("Set up the school year first."), "error")
         return redirect(url_for("classes.groups"))

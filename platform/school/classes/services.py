@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,6 @@ from dienynas.forms import parse_id
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from school.calendar.models import SchoolYear
-from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Person, Student
@@ -43,22 +41,6 @@ GROUP_NAME_MAX = 60
 
 
 # --- school years ---------------------------------------------------------------------------
-
-
-def school_years(session: Session) -> list[SchoolYear]:
-    return list(session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on.desc())))
-
-
-def pick_year(session: Session, year_id: str | int | None, today: date) -> SchoolYear | None:
-    """The year asked for; else the current (or next) one; else the latest; None if none yet."""
-    if year_id not in (None, ""):
-        year = session.get(SchoolYear, parse_id(year_id) or 0)
-        if year is None:
-            raise NotFound(_("There is no such school year."))
-        return year
-    return current_year(session, today) or session.scalar(
-        select(SchoolYear).order_by(SchoolYear.starts_on.desc()).limit(1)
-    )
 
 
 # --- staff ----------------------------------------------------------------------------------

@@ -6,15 +6,13 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_id
-from school.calendar.models import SchoolYear, Term
-from school.calendar.services import current_year
+from school.calendar.models import Term
+from school.calendar.services import list_years, pick_year
 from school.locks import services
 from school.menu import menu_item
 from school.permissions import require_reader
@@ -24,9 +22,10 @@ bp = SchoolBlueprint("locks", __name__)
 menu_item("locks.index", _l("Term locks"), {Role.ADMIN, Role.DIRECTOR}, order=80)
 
 
-def _page(year: SchoolYear | None, error: ServiceError | None = None, status: int = 200):
+def _page(asked: str | None = None, error: ServiceError | None = None, status: int = 200):
     today = clock.today()
-    years = db.session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on)).all()
+    years = list_years(db.session)
+    year = pick_year(years, asked, today)
     window = services.lock_window(db.session)
     return render_template(
         "locks/index.html",
@@ -45,11 +44,7 @@ def _page(year: SchoolYear | None, error: ServiceError | None = None, status: in
 @bp.get("/locks")
 def index():
     require_reader(current_user, g.school)
-    year_id = parse_id(request.args.get("year"))
-    year = (db.session.get(SchoolYear, year_id) if year_id else None) or current_year(
-        db.session, clock.today()
-    )
-    return _page(year)
+    return _page(request.args.get("year"))
 
 
 @bp.post("/locks/<int:term_id>/<function>")
@@ -79,7 +74,7 @@ def set_window():
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
-        return _page(current_year(db.session, clock.today()), exc, 400)
+        return _page(None, exc, 400)
     db.session.commit()
     flash(_("The unlock window is saved."), "success")
     return redirect(url_for("locks.index"))

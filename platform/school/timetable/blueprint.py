@@ -18,7 +18,7 @@ from dienynas.extensions import db
 from dienynas.forms import parse_optional_date
 from school import permissions
 from school.calendar.models import SchoolYear
-from school.calendar.services import choose_year, current_year, get_room, list_years
+from school.calendar.services import current_year, get_room, list_years, pick_year
 from school.classes.models import SchoolClass
 from school.menu import menu_item
 from school.people.services import get_person
@@ -91,9 +91,7 @@ def index():
     one can be chosen while it is being set up)."""
     _require_reader()
     years = list_years(db.session)
-    chosen = request.args.get("year", "")
-    year = next((y for y in years if str(y.id) == chosen), None)
-    year = year or choose_year(years, clock.today())
+    year = pick_year(years, request.args.get("year"), clock.today())
     return render_template(
         "timetable/index.html",
         years=years,
