@@ -442,6 +442,13 @@ def test_school_days_are_weekdays_of_the_year_outside_holidays(session, year, co
     assert len(october) == 17 and len(queries) == 3
     assert october == sorted(october) and D(2026, 10, 26) not in october
     assert services.school_days_between(session, D(2026, 10, 2), D(2026, 10, 1)) == []
+    # the holiday's days inside a window, clipped to it (the term locks count working days)
+    assert services.holiday_days_between(session, D(2026, 10, 28), D(2026, 11, 2)) == {
+        D(2026, 10, 28),
+        D(2026, 10, 29),
+        D(2026, 10, 30),
+    }
+    assert services.holiday_days_between(session, D(2026, 11, 2), D(2026, 11, 9)) == set()
 
 
 def test_with_terms_school_days_are_inside_the_terms(session, year):

@@ -557,6 +557,14 @@ def _holiday_days(holidays: Iterable[Holiday]) -> set[date]:
     return {day for h in holidays for day in _days(h.starts_on, h.ends_on)}
 
 
+def holiday_days_between(session: Session, start: date, end: date) -> set[date]:
+    """The days from ``start`` to ``end`` inclusive that are in a holiday (one query)."""
+    holidays = session.scalars(
+        select(Holiday).where(Holiday.starts_on <= end, Holiday.ends_on >= start)
+    )
+    return {day for day in _holiday_days(holidays) if start <= day <= end}
+
+
 def school_days_between(
     session: Session, start: date, end: date, *, saturdays: bool = False
 ) -> list[date]:

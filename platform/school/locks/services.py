@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from accounts.identity import Principal
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_int
-from school.calendar.models import Holiday, SchoolYear, Term
+from school.calendar.models import SchoolYear, Term
+from school.calendar.services import holiday_days_between
 from school.locks.models import LockWindow, TermLock
 from school.permissions import require_admin
 from tenants.models import School
@@ -75,21 +76,6 @@ def set_lock_window(session: Session, account: Principal, school: School, *, day
     return window
 
 
-def _holidays_between(session: Session, start: date, end: date) -> set[date]:
-    days: set[date] = set()
-    rows = session.execute(
-        select(Holiday.starts_on, Holiday.ends_on).where(
-            Holiday.starts_on <= end, Holiday.ends_on >= start
-        )
-    )
-    for starts_on, ends_on in rows:
-        day = max(starts_on, start)
-        while day <= min(ends_on, end):
-            days.add(day)
-            day += timedelta(days=1)
-    return days
-
-
 def working_days_after(day: date, count: int, holidays: set[date]) -> date:
     """The ``count``-th working day (Monday–Friday, not in ``holidays``) after ``day``."""
     current, found = day, 0
@@ -114,7 +100,7 @@ def unlock_window(
     working days after it."""
     window = window or lock_window(session)
     if holidays is None:
-        holidays = _holidays_between(session, term.ends_on, term.ends_on + _HORIZON)
+        holidays = holiday_days_between(session, term.ends_on, term.ends_on + _HORIZON)
     start = term.ends_on - timedelta(days=window.days_before_end)
     end = working_days_after(term.ends_on, window.working_days_after_end, holidays)
     return start, end
@@ -184,7 +170,7 @@ def states_for_year(
     }
     window = window or lock_window(session)
     holidays = (
-        _holidays_between(session, terms[0].starts_on, terms[-1].ends_on + _HORIZON)
+        holiday_days_between(session, terms[0].starts_on, terms[-1].ends_on + _HORIZON)
         if terms
         else set()
     )
