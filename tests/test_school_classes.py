@@ -18,12 +18,12 @@ from accounts.models import Account, SchoolGrant
 from conftest import login, post_form
 from dienynas.errors import ServiceError
 from dienynas.i18n import in_locale
+from dienynas.names import name_sort_key
 from school.calendar.models import SchoolYear
 from school.classes import services
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import GradeScale, Subject
 from school.people.models import Person, StaffRight, Student
-from school.people.names import name_sort_key
 from tenants.services import bind_to_school
 
 CLASSES = "/s/school-a/classes"

@@ -27,7 +27,7 @@ from dienynas.database import contains_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email
 from dienynas.i18n import joined
-from school.people.names import name_order
+from dienynas.names import name_order
 from tenants.models import School, SchoolRef, SchoolStatus
 
 log = logging.getLogger(__name__)

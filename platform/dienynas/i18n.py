@@ -94,7 +94,7 @@ def template_translations() -> dict[str, Callable[..., str]]:
 
     Flask-Babel installs callables that look the catalogue up again for every string (the
     locale, the domain and the cache behind several context proxies: about 35 µs a string, a
-    fifth of a kept diary page). These shadow them in the render's context (the i18n
+    tenth of a kept diary page's CPU). These shadow them in the render's context (the i18n
     extension resolves ``gettext`` there first) with Jinja's "newstyle" behaviour. A render
     inside ``in_locale`` binds that locale's catalogue, as the context processor runs there.
     """

@@ -27,12 +27,12 @@ from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date
 from dienynas.i18n import in_locale
+from dienynas.names import name_sort_key
 from gradebook.access import SCHOOL_READERS
 from gradebook.diary.models import REVISION_SQL
 from school.calendar.models import term_label
 from school.curriculum.models import translated_name
 from school.curriculum.services import FAILED, PASSED, pass_fail_label
-from school.people.names import name_sort_key
 from tenants.models import School, SchoolRef, SchoolStatus
 
 #: How many of a student's most recent grades the diary shows.

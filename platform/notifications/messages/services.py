@@ -30,6 +30,7 @@ from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.names import name_order
 from gradebook.lessons.services import MAX_FILES, Upload, check_upload
 from notifications.messages.models import (
     Message,
@@ -42,7 +43,7 @@ from notifications.outbox import record_event
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.people.models import Guardianship, Person, Student
-from school.people.names import name_order, person_order
+from school.people.names import person_order
 from school.permissions import person_of
 from tenants.models import School
 

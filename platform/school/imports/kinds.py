@@ -16,6 +16,7 @@ from accounts.models import Account
 from dienynas import clock
 from dienynas.errors import DienynasError
 from dienynas.forms import parse_id
+from dienynas.names import name_order
 from school.calendar.models import SchoolYear
 from school.calendar.services import current_year
 from school.classes import services as classes
@@ -25,7 +26,7 @@ from school.curriculum.models import GradeScale, Subject
 from school.imports.services import Importer, RowProblem, register
 from school.people import services as people
 from school.people.models import Guardianship, Person, Student
-from school.people.names import name_order, person_order
+from school.people.names import person_order
 from tenants.models import School
 
 LOCALES = ("lt", "ru", "pl", "en")

@@ -1,54 +1,18 @@
-"""The order of people's names, the same in Python and in SQL.
-
-Lists of people read alphabetically by surname, then first name, whatever the database's
-collation: case and accents do not count (Š with S, Ž with Z, Ё with Е), so "Čepulis" is not
-put after "Žukas" and "de Vries" not after "Zabiela", as the byte order of the embedded
-PostgreSQL (which has no ICU collations) would.
-"""
+"""The order of persons: by surname, then first name, then id (``dienynas.names``: case and
+accents do not count), the same in Python and in SQL."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
+from dienynas.names import name_order, name_sort_key
 from school.people.models import Person
-
-
-def name_sort_key(text: str) -> str:
-    """Case- and accent-insensitive order (Š with S, Ё with Е)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def person_sort_key(person: Person) -> tuple[str, str, int]:
     return (name_sort_key(person.last_name), name_sort_key(person.first_name), person.id)
-
-
-def _one_letter_folds() -> tuple[str, str]:
-    """Each letter of the alphabets names are written in (Latin with its accented letters,
-    Cyrillic) whose ``name_sort_key`` is one other letter, and that letter: the two arguments
-    of SQL's ``translate``."""
-    letters = [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x400, 0x460)]
-    source, target = [], []
-    for letter in map(chr, letters):
-        folded = name_sort_key(letter)
-        if len(folded) == 1 and folded != letter:
-            source.append(letter)
-            target.append(folded)
-    return "".join(source), "".join(target)
-
-
-_FOLD_FROM, _FOLD_TO = _one_letter_folds()
-
-
-def name_order(column: Any) -> ColumnElement[str]:
-    """``name_sort_key`` in SQL, for ORDER BY: ``translate`` with the folds above, compared
-    byte by byte (``COLLATE "C"``, which every PostgreSQL has) as Python compares the keys;
-    it needs no ICU, extension or function in the database."""
-    return func.translate(column, _FOLD_FROM, _FOLD_TO).collate("C")
 
 
 def person_order(person: Any = Person) -> tuple[ColumnElement[Any], ...]:

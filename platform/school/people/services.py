@@ -44,11 +44,12 @@ from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import contains_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
+from dienynas.names import name_sort_key
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
-from school.people.names import name_sort_key, person_order, person_sort_key
+from school.people.names import person_order, person_sort_key
 from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
