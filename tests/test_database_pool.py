@@ -13,14 +13,14 @@ from tenants.services import binding_for
 BACKEND = text("SELECT pg_backend_pid()")
 
 
-def _pool_of_one(engine_url, idle_seconds: float):
+def _pooled_connection_closed_by_the_server(engine_url, idle_seconds: float):
+    """A pool of one connection, checked after ``idle_seconds`` idle, whose connection the
+    server has closed while it waited in the pool (as a restart or a failover does); the
+    engine and the closed connection's backend pid."""
     engine = create_engine(engine_url, pool_size=1, max_overflow=0)
     ping_idle_connections(engine, idle_seconds=idle_seconds)
-    return engine
-
-
-def _closed_by_the_server(engine_url, pid: int) -> None:
-    """As a database restart or a failover does to a connection waiting in the pool."""
+    with engine.connect() as conn:
+        pid = conn.execute(BACKEND).scalar()
     other = create_engine(engine_url)
     try:
         with other.connect() as conn:
@@ -29,14 +29,12 @@ def _closed_by_the_server(engine_url, pid: int) -> None:
             ).scalar()
     finally:
         other.dispose()
+    return engine, pid
 
 
 def test_an_idle_connection_the_server_closed_is_replaced_before_use(engine_url):
-    engine = _pool_of_one(engine_url, idle_seconds=0)
+    engine, pid = _pooled_connection_closed_by_the_server(engine_url, idle_seconds=0)
     try:
-        with engine.connect() as conn:
-            pid = conn.execute(BACKEND).scalar()
-        _closed_by_the_server(engine_url, pid)
         with engine.connect() as conn:  # no error: the check found it closed
             assert conn.execute(BACKEND).scalar() != pid
     finally:
@@ -44,11 +42,8 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_use(engine_url)
 
 
 def test_a_connection_back_in_the_pool_moments_ago_is_used_without_a_check(engine_url):
-    engine = _pool_of_one(engine_url, idle_seconds=60)
+    engine, pid = _pooled_connection_closed_by_the_server(engine_url, idle_seconds=60)
     try:
-        with engine.connect() as conn:
-            pid = conn.execute(BACKEND).scalar()
-        _closed_by_the_server(engine_url, pid)
         with engine.connect() as conn, pytest.raises(OperationalError):
             conn.execute(BACKEND)  # not checked, so this one request fails ...
         with engine.connect() as conn:  # ... and the pool replaces the connection

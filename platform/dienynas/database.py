@@ -36,10 +36,20 @@ class SchoolModel(DeclarativeBase):
 db = SQLAlchemy(model_class=PublicModel)
 
 
+def _escape_like(word: str) -> str:
+    """``word`` taken literally by LIKE/ILIKE: its ``%``, ``_`` and backslashes escaped (the
+    default escape character is the backslash)."""
+    return word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
 def contains_pattern(word: str) -> str:
-    """A LIKE/ILIKE pattern matching text that contains ``word`` literally (its ``%``, ``_``
-    and backslashes escaped; the default escape character is the backslash)."""
-    return "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    """A LIKE/ILIKE pattern matching text that contains ``word``."""
+    return f"%{_escape_like(word)}%"
+
+
+def prefix_pattern(word: str) -> str:
+    """A LIKE/ILIKE pattern matching text that starts with ``word``."""
+    return f"{_escape_like(word)}%"
 
 
 _TAKE_TURNS = text("SELECT pg_advisory_xact_lock(hashtext(:key))")

@@ -46,6 +46,7 @@ from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import revoke_role, roles_in_school
 from dienynas import clock
+from dienynas.database import prefix_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, GradeChange, TermGrade
@@ -507,7 +508,7 @@ def search_pool(
         .limit(limit)
     )  # fmt: skip
     for word in (text or "").split():
-        pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = prefix_pattern(word)
         query = query.where(
             or_(PoolEntry.first_name.ilike(pattern), PoolEntry.last_name.ilike(pattern))
         )
