@@ -2,13 +2,15 @@
 
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
-from accounts.models import Account
+from accounts.models import Account, Role
+from accounts.services import create_account, grant_role, issue_link_code
 from conftest import login
 from dienynas.cli import cli
 from dienynas.errors import DienynasError
@@ -316,3 +318,31 @@ def test_staff_import(in_school_a, world):
         in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", staff
     )
     assert again.unchanged == 2
+
+
+def test_staff_import_links_a_login_of_another_school_only_with_its_link_code(in_school_a, world):
+    """A teacher of school B on school A's list: the row needs the code she made on her
+    account page (the column "Susiejimo kodas"); without it nothing is saved."""
+    teacher_b, _ = create_account(in_school_a, login="teacher.b", name="Olga Petrova")
+    grant_role(in_school_a, teacher_b, world.school_b, Role.TEACHER)
+    code = issue_link_code(teacher_b, datetime.now(UTC))
+
+    def staff(link_code: str) -> bytes:
+        return (
+            "Vardas,Pavardė,Prisijungimo vardas,Susiejimo kodas,Pareigos\n"
+            f"Olga,Petrova,teacher.b,{link_code},teacher\n"
+        ).encode()
+
+    refused = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", staff("")
+    )
+    assert [(e.row, e.field) for e in refused.errors] == [(2, "link_code")]
+    assert Role.TEACHER.value not in {g.role for g in teacher_b.grants
+                                      if g.school_id == world.school_a.id}  # fmt: skip
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", staff(code)
+    )
+    assert (report.errors, report.created) == ([], 1)
+    in_school_a.refresh(teacher_b)
+    assert {g.school_id for g in teacher_b.grants} == {world.school_a.id, world.school_b.id}
+    assert teacher_b.link_code_hash is None

@@ -6,15 +6,16 @@ function; each file wraps it in its own fixture).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role, SchoolGrant
-from accounts.services import create_account, grant_role
+from accounts.services import create_account, grant_role, issue_link_code, withdraw_link_code
 from conftest import TEST_PASSWORD, World, waits_for_commit
 from dienynas.errors import PermissionDenied, ServiceError
 from school.calendar.services import current_year
@@ -405,7 +406,7 @@ def test_existing_login_is_linked_not_duplicated(in_school_a, people, world):
             in_school_a, actor, world.school_a, sibling, PersonDetails(), "mother",
             login="nobody.here", today=TODAY,
         )  # fmt: skip
-    assert excinfo.value.field == "login"
+    assert excinfo.value.field == "link_code"  # the same answer as for a login that exists
 
 
 def test_personal_code_already_recorded_links_that_person(in_school_a, people, world):
@@ -548,13 +549,108 @@ def test_staff_member_from_another_school_links_their_account(in_school_a, peopl
     teacher_b, _ = create_account(in_school_a, login="teacher.b", name="Olga Petrova",
                                   password=TEST_PASSWORD)  # fmt: skip
     grant_role(in_school_a, teacher_b, world.school_b, Role.TEACHER)
+    code = issue_link_code(teacher_b, datetime.now(UTC))  # on her account page
     person, _ = services.add_staff(
         in_school_a, actor, world.school_a, PersonDetails(), ["teacher"], [],
-        login="teacher.b", today=TODAY,
+        login="teacher.b", today=TODAY, link_code=code.lower().replace("-", " "),
     )  # fmt: skip
     assert person.account_id == teacher_b.id and person.full_name == "Olga Petrova"
     schools = {g.school_id for g in teacher_b.grants}
     assert schools == {world.school_a.id, world.school_b.id}
+    assert teacher_b.link_code_hash is None  # used up
+
+
+def _linking_refused(session, world, actor, login: str, code: str) -> ServiceError:
+    """Linking ``login`` as a teacher of school A with ``code`` is refused and changes
+    nothing; the error."""
+    grants, persons = count(session, SchoolGrant), count(session, Person)
+    savepoint = session.begin_nested()
+    with pytest.raises(ServiceError) as excinfo:
+        services.add_staff(
+            session, actor, world.school_a, PersonDetails(), ["teacher"], [], login=login,
+            today=TODAY, link_code=code,
+        )  # fmt: skip
+    savepoint.rollback()
+    assert (count(session, SchoolGrant), count(session, Person)) == (grants, persons)
+    return excinfo.value
+
+
+def test_linking_an_account_not_known_here_needs_its_holders_link_code(in_school_a, people, world):
+    """The holder's consent: without their code a school links nobody, and it cannot tell
+    a login that exists from one that does not, nor learn the account's name."""
+    actor = admin(in_school_a, world)
+    teacher_b, _ = create_account(in_school_a, login="teacher.b", name="Olga Petrova",
+                                  password=TEST_PASSWORD)  # fmt: skip
+    grant_role(in_school_a, teacher_b, world.school_b, Role.TEACHER)
+    now = datetime.now(UTC)
+    code = issue_link_code(teacher_b, now)
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", code)
+    assert teacher_b.link_code_hash != code.replace("-", "")  # only a digest is kept
+
+    missing = _linking_refused(in_school_a, world, actor, "teacher.b", "")
+    assert missing.field == "link_code" and "account page" in missing.message
+    assert missing.message == _linking_refused(in_school_a, world, actor, "nobody.x", "").message
+    wrong = _linking_refused(in_school_a, world, actor, "teacher.b", "AAAA-BBBB-CCCC")
+    unknown = _linking_refused(in_school_a, world, actor, "nobody.x", code)
+    assert wrong.field == "link_code" and wrong.message == unknown.message
+    assert "Olga" not in wrong.message + missing.message
+
+    teacher_b.link_code_expires_at = now - timedelta(minutes=1)
+    expired = _linking_refused(in_school_a, world, actor, "teacher.b", code)
+    assert expired.message == wrong.message
+    teacher_b.link_code_expires_at = now + timedelta(days=1)
+    teacher_b.is_enabled = False
+    assert _linking_refused(in_school_a, world, actor, "teacher.b", code).message == wrong.message
+    teacher_b.is_enabled = True
+    withdraw_link_code(teacher_b)
+    assert _linking_refused(in_school_a, world, actor, "teacher.b", code).message == wrong.message
+
+    # a code that works once: the guardian link uses it, a second link with it is refused
+    code = issue_link_code(teacher_b, now)
+    student = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    link, linked = services.add_guardian(
+        in_school_a, actor, world.school_a, student, PersonDetails(), "mother",
+        login="teacher.b", today=TODAY, link_code=code,
+    )  # fmt: skip
+    assert not linked and in_school_a.get(Person, link.guardian_id).account_id == teacher_b.id
+    assert teacher_b.link_code_hash is None and teacher_b.link_code_expires_at is None
+    # now known here: her person is linked again without a code (a brother or sister)
+    sibling = services.add_student(
+        in_school_a, actor, world.school_a,
+        student_details("Ona", "Jonaitytė", personal_code=code_for(date(2017, 1, 5), "f")),
+        people.class_b.id, TODAY,
+    )  # fmt: skip
+    link2, linked2 = services.add_guardian(
+        in_school_a, actor, world.school_a, sibling, PersonDetails(), "mother",
+        login="teacher.b", today=TODAY,
+    )  # fmt: skip
+    assert linked2 and link2.guardian_id == link.guardian_id
+
+
+def test_a_refused_link_keeps_the_code(in_school_a, people, world):
+    """The code is used up only with the link: a link refused after the code was checked
+    (a personal code recorded for someone else) leaves it working."""
+    actor = admin(in_school_a, world)
+    other = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    teacher_b, _ = create_account(in_school_a, login="teacher.b", name="Olga Petrova",
+                                  password=TEST_PASSWORD)  # fmt: skip
+    code = issue_link_code(teacher_b, datetime.now(UTC))
+    in_school_a.flush()
+    taken = PersonDetails(first_name="Olga", last_name="Petrova",
+                          personal_code=other.person.personal_code)  # fmt: skip
+    savepoint = in_school_a.begin_nested()
+    with pytest.raises(ServiceError, match="already recorded"):
+        services.add_staff(
+            in_school_a, actor, world.school_a, taken, ["teacher"], [], login="teacher.b",
+            today=TODAY, link_code=code,
+        )  # fmt: skip
+    savepoint.rollback()
+    in_school_a.refresh(teacher_b)
+    assert teacher_b.link_code_hash is not None
 
 
 def test_another_schools_people_are_invisible(in_school_a, people, world, db_session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -249,9 +250,7 @@ def test_guardian_link_and_unlink_pages(client, in_school_a, people):
         client, f"/s/school-a/people/students/{sid}/guardians/new",
         {"mode": "link", "login": "nobody", "relation": "mother"}, headers=EN,
     )  # fmt: skip
-    assert bad.status_code == 400 and "There is no account with the login" in bad.get_data(
-        as_text=True
-    )
+    assert bad.status_code == 400 and "Enter the link code" in bad.get_data(as_text=True)
     in_school_a.commit()
     guardian = in_school_a.scalar(
         select(Person).where(Person.account_id == people.world.guardian_both.id)
@@ -262,6 +261,80 @@ def test_guardian_link_and_unlink_pages(client, in_school_a, people):
     in_school_a.commit()
     assert count(in_school_a, Guardianship) == 0
     assert in_school_a.get(Account, people.world.guardian_both.id) is not None
+
+
+def test_a_parent_links_their_login_with_a_link_code(client, in_school_a, people):
+    """A parent from another school makes a link code on their account page; the class head
+    links their login with it; the code is shown once and works once."""
+    parent, _ = create_account(in_school_a, login="parent.b", name="Rūta Kitamokyklė",
+                               password=TEST_PASSWORD, locale="en")  # fmt: skip
+    grant_role(in_school_a, parent, people.world.school_b, Role.GUARDIAN)
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    sid = student.person_id
+
+    login(client, "parent.b")
+    page = client.get("/account/link-code", headers=EN).get_data(as_text=True)
+    assert "Make a link code" in page and 'id="link-code"' not in page
+    made = post_form(client, "/account/link-code", {}, headers=EN)
+    shown = made.get_data(as_text=True)
+    code = re.search(r'id="link-code">([A-Z0-9-]+)<', shown).group(1)
+    assert made.headers["Cache-Control"] == "no-store"
+    again = client.get("/account/link-code", headers=EN).get_data(as_text=True)
+    assert code not in again and "You have a link code that works until" in again
+    post_form(client, "/logout", {}, form_page="/account/link-code")
+
+    login(client, "head.a")
+    form = f"/s/school-a/people/students/{sid}/guardians/new"
+    refused = post_form(
+        client, form, {"mode": "link", "login": "parent.b", "relation": "mother",
+                       "link_code": "AAAA-AAAA-AAAA"}, headers=EN,
+    )  # fmt: skip
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "No account matches this login and link code" in text
+    assert "AAAA-AAAA-AAAA" not in text and "Rūta" not in text  # nothing echoed, nothing told
+    linked = post_form(
+        client, form, {"mode": "link", "login": "parent.b", "relation": "mother",
+                       "link_code": code}, headers=EN,
+    )  # fmt: skip
+    assert linked.status_code == 302
+    in_school_a.commit()
+    guardian = in_school_a.scalar(select(Person).where(Person.account_id == parent.id))
+    assert guardian is not None and guardian.full_name == "Rūta Kitamokyklė"
+    assert in_school_a.get(Account, parent.id).link_code_hash is None
+    class_b_student = services.add_student(
+        in_school_a, people.head_b, people.world.school_a,
+        student_details("Ona", "Ko", personal_code=code_for(date(2016, 2, 2), "f")),
+        people.class_b.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    post_form(client, "/logout", {}, form_page="/account/link-code")
+    login(client, "head.b")
+    reused = post_form(
+        client, f"/s/school-a/people/students/{class_b_student.person_id}/guardians/new",
+        {"mode": "link", "login": "parent.b", "relation": "mother", "link_code": code},
+        headers=EN,
+    )  # fmt: skip
+    assert reused.status_code == 302  # known here now: the code is not asked again
+
+
+def test_a_link_code_can_be_withdrawn(client, in_school_a, people):
+    account, _ = create_account(in_school_a, login="parent.c", name="Parent C",
+                                password=TEST_PASSWORD, locale="en")  # fmt: skip
+    in_school_a.commit()
+    login(client, "parent.c")
+    post_form(client, "/account/link-code", {})
+    in_school_a.commit()
+    assert in_school_a.get(Account, account.id).link_code_hash is not None
+    response = post_form(client, "/account/link-code", {"action": "withdraw"}, headers=EN)
+    assert response.status_code == 302
+    in_school_a.expire_all()
+    assert in_school_a.get(Account, account.id).link_code_hash is None
+    page = client.get("/account/link-code", headers=EN).get_data(as_text=True)
+    assert "Your link code no longer works." in page and "You have a link code" not in page
 
 
 def test_new_guardian_form_error_keeps_values(client, in_school_a, people):

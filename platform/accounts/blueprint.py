@@ -1,6 +1,8 @@
-"""Login, logout, password change and the school switcher."""
+"""Login, logout, password change, link codes and the school switcher."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -103,3 +105,30 @@ def change_password():
     return render_template(
         "accounts/change_password.html", error=error, min_length=services.MIN_PASSWORD_LENGTH
     ), (400 if error else 200)
+
+
+@bp.route("/account/link-code", methods=["GET", "POST"])
+@login_required
+def link_code():
+    """The holder's consent to a school linking their account: a code made here and told to
+    the school (school.people.services._person_for_login). Shown once, on the POST's page."""
+    account = services.account_by_id(db.session, current_user.id)
+    code = None
+    now = datetime.now(UTC)
+    if request.method == "POST":
+        if request.form.get("action") == "withdraw":
+            services.withdraw_link_code(account)
+            db.session.commit()
+            flash(_("Your link code no longer works."), "success")
+            return redirect(url_for("accounts.link_code"))
+        code = services.issue_link_code(account, now)
+        db.session.commit()
+    active = account.link_code_expires_at if code is None else None
+    return render_template(
+        "accounts/link_code.html",
+        code=code,
+        login=account.login,
+        expires_at=account.link_code_expires_at,
+        active_until=active if active is not None and active > now else None,
+        days=services.LINK_CODE_DAYS,
+    )

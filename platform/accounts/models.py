@@ -85,6 +85,10 @@ class Account(UserMixin, PublicModel):
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: SHA-256 of the link code the holder made for a school that links this account
+    #: (accounts.services.issue_link_code); cleared when a school uses it.
+    link_code_hash: Mapped[str | None] = mapped_column(String(64))
+    link_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     grants: Mapped[list[SchoolGrant]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin"

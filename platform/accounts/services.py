@@ -7,10 +7,12 @@ Services only flush; the caller commits.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -253,6 +255,64 @@ def issue_one_time_password(account: Account) -> str:
     account.password_hash = hash_password(password)
     account.must_change_password = True
     return password
+
+
+# --- link codes: consent before a school links an account it does not know -------------------
+
+#: How long a link code works (it also stops working once a school has used it).
+LINK_CODE_DAYS = 7
+#: Capital letters and digits that cannot be mistaken for one another when read out.
+_LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_LINK_CODE_LENGTH = 12  # 60 bits: not guessable through a form
+
+
+def _link_code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def normalized_link_code(code: str) -> str:
+    """The code as typed, without spaces and dashes, in capitals (``abcd-efgh`` = ``ABCDEFGH``)."""
+    return re.sub(r"[\s-]+", "", code or "").upper()
+
+
+def issue_link_code(account: Account, now: datetime) -> str:
+    """A new link code for the account holder to give a school that links their account: only
+    its digest is kept, and it works once, for ``LINK_CODE_DAYS`` days. A new code replaces
+    the previous one. Returned grouped by four for reading out (``ABCD-EFGH-JKLM``)."""
+    code = "".join(secrets.choice(_LINK_CODE_ALPHABET) for _ in range(_LINK_CODE_LENGTH))
+    account.link_code_hash = _link_code_digest(code)
+    account.link_code_expires_at = now + timedelta(days=LINK_CODE_DAYS)
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def withdraw_link_code(account: Account) -> None:
+    """The holder takes their link code back before a school used it."""
+    account.link_code_hash = None
+    account.link_code_expires_at = None
+
+
+def use_link_code(account: Account | None, code: str, now: datetime) -> Account:
+    """The account whose holder gave this link code, which is used up (the caller's
+    transaction keeps it if anything after this fails). One message for every refusal (no
+    such login, no code, a wrong, expired or used code, a disabled account), so that a form
+    does not tell which logins exist."""
+    given = normalized_link_code(code)
+    if (
+        account is None
+        or not account.is_enabled
+        or account.link_code_hash is None
+        or account.link_code_expires_at is None
+        or account.link_code_expires_at <= now
+        or not hmac.compare_digest(account.link_code_hash, _link_code_digest(given))
+    ):
+        raise ServiceError(
+            _("No account matches this login and link code. The person can make a new link code "
+              "on their own account page."),
+            field="link_code",
+        )  # fmt: skip
+    account.link_code_hash = None
+    account.link_code_expires_at = None
+    return account
 
 
 def grant_role(session: Session, account: Account, school: School, role: Role) -> SchoolGrant:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 from flask.cli import with_appcontext
@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
-from accounts.services import create_account, grant_role, hash_password
+from accounts.services import create_account, grant_role, hash_password, issue_link_code
 from dienynas import clock
 from dienynas.clitools import committing
 from dienynas.errors import ServiceError
@@ -340,6 +340,7 @@ def _seed_school(
             roles,
             rights,
             login=login,
+            link_code=_consent(account),
             subject_ids=taught[login],
         )
         teachers[login] = person
@@ -358,6 +359,7 @@ def _seed_school(
         ["director"],
         [],
         login=director.login,
+        link_code=_consent(director),
     )
 
     # Classes 5a and 6a with their students and guardians.
@@ -473,13 +475,20 @@ def _place(session: Session, rng: random.Random, groups: list, rooms: list) -> N
         return
 
 
+def _consent(account: Account) -> str:
+    """The link code the account's holder would make on their account page for the school
+    that links their login (school.people.services._person_for_login)."""
+    return issue_link_code(account, datetime.now(UTC))
+
+
 def _link_shared_parent(session: Session, school: School, admin: Account, parent: Account) -> None:
     """parent.shared is a guardian of the first student in this school (children in two)."""
     student = session.scalar(select(Student).order_by(Student.person_id).limit(1))
     if student is not None:
         people.add_guardian(
-            session, admin, school, student, people.PersonDetails(), "mother", login=parent.login
-        )
+            session, admin, school, student, people.PersonDetails(), "mother",
+            login=parent.login, link_code=_consent(parent),
+        )  # fmt: skip
 
 
 def _print_logins() -> None:

@@ -369,7 +369,10 @@ def _apply_guardian(session: Session, school: School, actor: Principal, row: dic
         else None
     )
     if link is None:
-        people.add_guardian(session, actor, school, student, details, relation, login=login)
+        people.add_guardian(
+            session, actor, school, student, details, relation, login=login,
+            link_code=row.get("link_code", ""),
+        )  # fmt: skip
         return "created"
     guardian = session.get(Person, link.guardian_id)
     account = session.get(Account, guardian.account_id) if guardian.account_id else None
@@ -406,6 +409,7 @@ register(
         columns={
             **PERSON_COLUMNS,
             "login": ("prisijungimo vardas", "логин"),
+            "link_code": ("susiejimo kodas", "код привязки", "kod powiązania"),
             "relation": ("ryšys", "родство", "pokrewieństwo"),
             "student_id": ("mokinio nr.", "student id"),
             "student_personal_code": (
@@ -471,8 +475,9 @@ def _apply_staff(session: Session, school: School, actor: Principal, row: dict[s
     member = _staff_member(session, school, login, details)
     if member is None:
         people.add_staff(
-            session, actor, school, details, roles, rights, login=login, subject_ids=subject_ids
-        )
+            session, actor, school, details, roles, rights, login=login,
+            subject_ids=subject_ids, link_code=row.get("link_code", ""),
+        )  # fmt: skip
         return "created"
     account = session.get(Account, member.account_id)
     same = (
@@ -508,6 +513,7 @@ register(
         columns={
             **PERSON_COLUMNS,
             "login": ("prisijungimo vardas", "логин"),
+            "link_code": ("susiejimo kodas", "код привязки", "kod powiązania"),
             "roles": ("pareigos", "роли", "role"),
             "rights": ("teisės", "права", "uprawnienia"),
             "subjects": ("dalykai", "предметы", "przedmioty"),

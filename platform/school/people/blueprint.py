@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import ROLE_LABELS, Account, Role
+from accounts.services import LINK_CODE_DAYS
 from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
@@ -79,6 +80,7 @@ def _common() -> dict[str, Any]:
         "locales": SUPPORTED_LOCALES,
         "role_labels": ROLE_LABELS,
         "rights": RIGHTS,
+        "link_code_days": LINK_CODE_DAYS,
     }
 
 
@@ -271,6 +273,7 @@ def guardian_new(person_id: int):
             details,
             form["relation"],
             login=form["login"] if form["mode"] == "link" else "",
+            link_code=request.form.get("link_code", ""),
         )
     except ServiceError as exc:
         return _refused(exc, "people/guardian_form.html", form=form, **context)
@@ -395,6 +398,7 @@ def staff_new():
             form["roles"],
             form["rights"],
             login=form["login"] if form["mode"] == "link" else "",
+            link_code=request.form.get("link_code", ""),
             subject_ids=form["subjects"],
         )
     except ServiceError as exc:

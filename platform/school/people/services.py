@@ -22,7 +22,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,8 +36,10 @@ from accounts.services import (
     create_account,
     grant_role,
     issue_one_time_password,
+    normalized_link_code,
     revoke_role,
     roles_in_school,
+    use_link_code,
 )
 from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
@@ -382,15 +384,6 @@ def _new_person(session: Session, details: PersonDetails, account: Account | Non
     return person
 
 
-def _account_by_login(session: Session, login: str) -> Account:
-    account = session.scalar(select(Account).where(Account.login == login.strip().lower()))
-    if account is None:
-        raise ServiceError(
-            _("There is no account with the login “%(login)s”.", login=login), field="login"
-        )
-    return account
-
-
 def _details_from_account(details: PersonDetails, account: Account) -> PersonDetails:
     """Names left blank when linking an existing login are taken from the account's name."""
     if details.first_name or details.last_name:
@@ -401,13 +394,34 @@ def _details_from_account(details: PersonDetails, account: Account) -> PersonDet
 
 
 def _person_for_login(
-    session: Session, login: str, details: PersonDetails, today: date
+    session: Session,
+    school: School,
+    login: str,
+    link_code: str,
+    details: PersonDetails,
+    today: date,
 ) -> tuple[Person, bool]:
-    """The person of an existing account (True), or a new person linked to it (False)."""
-    account = _account_by_login(session, login)
-    person = session.scalar(select(Person).where(Person.account_id == account.id))
+    """The person of an existing account (True), or a new person linked to it (False).
+
+    An account this school does not know yet (no person and no role of it here) is linked only
+    with the link code its holder made on their account page: their consent, and a mistyped
+    login then links nobody. Without a right code the school learns nothing about the account,
+    not even whether the login exists (accounts.services.use_link_code)."""
+    account = session.scalar(select(Account).where(Account.login == login.strip().lower()))
+    person = (
+        session.scalar(select(Person).where(Person.account_id == account.id)) if account else None
+    )
     if person is not None:
         return person, True
+    if account is None or not roles_in_school(account, school):
+        if not normalized_link_code(link_code):
+            raise ServiceError(
+                _("Enter the link code the person made on their own account page (“Link code” "
+                  "at the top of the page): a login used outside this school is linked only "
+                  "with it."),
+                field="link_code",
+            )  # fmt: skip
+        account = use_link_code(account, link_code, datetime.now(UTC))
     clean = _validate(_details_from_account(details, account), student=False, today=today)
     if existing := _person_with_code(session, clean.personal_code, None):
         raise _code_taken(existing)
@@ -694,10 +708,12 @@ def add_guardian(
     relation: str,
     login: str = "",
     today: date | None = None,
+    link_code: str = "",
 ) -> tuple[Guardianship, bool]:
     """Link a guardian to a student; True when an existing person or account was linked.
 
-    With ``login`` the existing account is linked (its person here, or a new person for it).
+    With ``login`` the existing account is linked (its person here, or a new person for it;
+    an account not known here needs its holder's ``link_code``, see ``_person_for_login``).
     Otherwise a personal code already recorded here links that person; else a new person and
     account are made. The guardian gets the ``guardian`` role.
     """
@@ -705,7 +721,7 @@ def add_guardian(
     require_class_manager(session, actor, school, student.class_id)
     relation = _check_relation(relation)
     if login.strip():
-        person, linked = _person_for_login(session, login, details, today)
+        person, linked = _person_for_login(session, school, login, link_code, details, today)
     else:
         clean = _validate(details, student=False, today=today)
         person = _person_with_code(session, clean.personal_code, None)
@@ -1135,14 +1151,16 @@ def add_staff(
     login: str = "",
     today: date | None = None,
     subject_ids: Iterable[str | int] = (),
+    link_code: str = "",
 ) -> tuple[Person, bool]:
     """Add a member of staff with their roles and extra rights; True when an existing person
-    or account (``login``, or a personal code recorded here) was linked."""
+    or account (``login`` with its holder's ``link_code`` when not known here, or a personal
+    code recorded here) was linked."""
     today = today or clock.today()
     _require_admin(actor, school)
     chosen_roles, chosen_rights = _check_roles_and_rights(roles, rights)
     if login.strip():
-        person, linked = _person_for_login(session, login, details, today)
+        person, linked = _person_for_login(session, school, login, link_code, details, today)
     else:
         clean = _validate(details, student=False, today=today)
         person = _person_with_code(session, clean.personal_code, None)
