@@ -18,6 +18,7 @@ from dienynas.i18n import in_locale
 from gradebook.attendance import services
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.lessons.models import Lesson
+from gradebook.lessons.services import Upload
 from notifications.models import NotificationEvent
 from school.calendar.models import Term
 from school.calendar.services import create_year, set_terms
@@ -300,12 +301,19 @@ def test_only_the_class_head_excuses(classroom):
         (date(2026, 10, 26), date(2026, 10, 30), {}, "There are no school days from"),
         (MONDAY, MONDAY, {"reason": "holiday"}, "Choose the reason"),
         (MONDAY, MONDAY, {"note": "x" * 1001}, "at most 1000 characters"),
-        (MONDAY, MONDAY, {"document": services.Document("a.txt", b"hello")}, "PDF, JPEG or PNG"),
-        (MONDAY, MONDAY, {"document": services.Document("a.pdf", b"")}, "The document is empty"),
+        (MONDAY, MONDAY, {"document": Upload("a.txt", b"hello")}, "PDF, JPEG or PNG"),
+        (MONDAY, MONDAY, {"document": Upload("a.docx", b"PK\x03\x04")}, "PDF, JPEG or PNG"),
+        (MONDAY, MONDAY, {"document": Upload("a.pdf", b"")}, "The file “a.pdf” is empty"),
         (
             MONDAY,
             MONDAY,
-            {"document": services.Document("a.pdf", b"%PDF-" + b"0" * 5 * 2**20)},
+            {"document": Upload("scan.pdf", b"\x89PNG\r\n\x1a\n...")},
+            "not the kind of file its name says",
+        ),
+        (
+            MONDAY,
+            MONDAY,
+            {"document": Upload("a.pdf", b"%PDF-" + b"0" * 5 * 2**20)},
             "larger than 5 MB",
         ),
     ],
@@ -550,8 +558,9 @@ def test_directors_see_every_class_summary_but_excuse_none(client, classroom):
 
 
 def test_excuse_pages_are_for_the_class_head_only(client, classroom):
-    excuse = head_excuse(classroom, classroom.students[0], MONDAY, MONDAY,
-                         document=services.Document("c.png", b"\x89PNG\r\n\x1a\n..."))  # fmt: skip
+    certificate = Upload("C:\\fakepath\\c.png", b"\x89PNG\r\n\x1a\n...")
+    excuse = head_excuse(classroom, classroom.students[0], MONDAY, MONDAY, document=certificate)
+    assert (excuse.document_name, excuse.document_type) == ("c.png", "image/png")  # no path
     classroom.session.commit()
     login(client, "teacher.a")
     assert client.get(f"{BASE}/classes/{classroom.c5a.id}/excuses").status_code == 403

@@ -20,7 +20,7 @@ from dienynas.forms import parse_date, parse_id
 from gradebook.access import require_class_head, require_group_reader, require_lesson_writer
 from gradebook.attendance import services
 from gradebook.attendance.models import Excuse
-from gradebook.lessons.services import get_lesson
+from gradebook.lessons.services import MAX_FILE_BYTES, Upload, get_lesson
 from school.classes.models import SchoolClass
 from school.classes.services import class_students, get_class
 from school.menu import menu_item
@@ -185,7 +185,7 @@ def _class_page(school_class: SchoolClass, error: ServiceError | None = None, st
         decided=[row for row in rows if row.excuse.status != "pending"],
         form=request.form if error else {},
         error=error,
-        max_mb=services.MAX_DOCUMENT_BYTES // 2**20,
+        max_mb=MAX_FILE_BYTES // 2**20,
         **_LABELS,
     ), status
 
@@ -205,8 +205,7 @@ def excuse_by_class_head(class_id: int):
     upload = request.files.get("document")
     document = None
     if upload is not None and upload.filename:
-        content = upload.read(services.MAX_DOCUMENT_BYTES + 1)
-        document = services.Document(name=upload.filename, content=content)
+        document = Upload(file_name=upload.filename, content=upload.read(MAX_FILE_BYTES + 1))
     try:
         from_day, to_day = _read_span(form)
         services.excuse_by_class_head(

@@ -23,7 +23,8 @@ Choices made here:
   head approved beyond the quota count as used too.
 - The class head (or the administrator) excuses any span with school days, future ones too (a
   planned absence, a competition), optionally with a certificate (PDF, JPEG or PNG up to 5 MB,
-  recognised by its content, not by the name the browser sends); they decide pending requests.
+  checked as homework files are: the name's extension and the file's first bytes must agree,
+  ``lessons.services.check_upload``); they decide pending requests.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from gradebook.access import require_class_head, require_lesson_writer
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.days import school_days
 from gradebook.lessons.models import Lesson
+from gradebook.lessons.services import ALLOWED_FILES, FileRule, Upload, check_upload
 from notifications.outbox import record_event
 from school.calendar.models import Term
 from school.classes.models import GroupStudent, SchoolClass
@@ -72,12 +74,11 @@ SOURCE_LABELS = {"guardian": _l("Guardian"), "class_head": _l("Class head")}
 ILLNESS_DAYS_A_MONTH = 5
 OTHER_DAYS_A_TERM = 3
 MAX_NOTE_LENGTH = 1000
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-#: How a certificate's content starts → its type (the browser's claim is not trusted).
-DOCUMENT_SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
+#: A certificate: a PDF or a photo, checked as the homework files are.
+CERTIFICATES = FileRule(
+    {ext: ALLOWED_FILES[ext] for ext in ("pdf", "jpg", "jpeg", "png")},
+    "document",
+    _l("Attach the document as a PDF, JPEG or PNG file."),
 )
 
 
@@ -280,29 +281,6 @@ def lesson_sheet(session: Session, lesson: Lesson) -> list[SheetRow]:
 # --- excuses: checks shared by guardians and class heads --------------------------------------
 
 
-@dataclass(frozen=True)
-class Document:
-    """A file uploaded with an excuse (a doctor's certificate)."""
-
-    name: str
-    content: bytes
-
-
-def _check_document(document: Document) -> str:
-    """The document's type; ServiceError unless it is a PDF or an image within the limit."""
-    if not document.content:
-        raise ServiceError(_("The document is empty."), field="document")
-    if len(document.content) > MAX_DOCUMENT_BYTES:
-        raise ServiceError(
-            _("The document is larger than %(size)d MB.", size=MAX_DOCUMENT_BYTES // 2**20),
-            field="document",
-        )
-    for signature, content_type in DOCUMENT_SIGNATURES:
-        if document.content.startswith(signature):
-            return content_type
-    raise ServiceError(_("Attach the document as a PDF, JPEG or PNG file."), field="document")
-
-
 def _check_reason(reason: str) -> str:
     if reason not in REASON_LABELS:
         raise ServiceError(_("Choose the reason: illness or other reasons."), field="reason")
@@ -410,7 +388,7 @@ def excuse_by_class_head(
     to_day: date,
     reason: str,
     note: str | None,
-    document: Document | None = None,
+    document: Upload | None = None,
 ) -> Excuse:
     """An excuse the class head (or the administrator) gives, approved at once."""
     student = get_student(session, student_id)
@@ -425,10 +403,11 @@ def excuse_by_class_head(
         decided_by=account.id, decided_at=datetime.now(UTC),
     )  # fmt: skip
     if document is not None:
-        excuse.document_type = _check_document(document)
-        excuse.document_name = document.name[-200:] or "document"
-        excuse.document_size = len(document.content)
-        excuse.document = document.content
+        checked = check_upload(document, CERTIFICATES)
+        excuse.document_type = checked.content_type
+        excuse.document_name = checked.file_name
+        excuse.document_size = checked.size
+        excuse.document = checked.content
     session.add(excuse)
     _approve(session, account, excuse)
     session.flush()

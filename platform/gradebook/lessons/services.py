@@ -9,13 +9,15 @@ longer has, as long as nothing was written in them (:func:`remove_stale_lessons`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import PurePath
 
 from flask_babel import format_date, ngettext, npgettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -391,29 +393,41 @@ class Upload:
     content: bytes
 
 
-def check_upload(upload: Upload) -> HomeworkFile:
-    """An attachment checked by name, size and first bytes (homework files, message
-    attachments); a localised ``ServiceError`` naming the file otherwise."""
+@dataclass(frozen=True)
+class FileRule:
+    """What one kind of upload accepts: the extensions (a subset of ``ALLOWED_FILES``), the
+    form field its errors belong to, and the message for a file of another kind."""
+
+    allowed: Mapping[str, tuple[str, tuple[bytes, ...] | None]]
+    field: str
+    wrong_kind: LazyString  # may name the file: %(name)s
+
+
+#: Homework files and message attachments.
+ATTACHMENTS = FileRule(
+    ALLOWED_FILES,
+    "files",
+    _l("“%(name)s” cannot be attached: only PDF, pictures, office documents and text files can."),
+)
+
+
+def check_upload(upload: Upload, rule: FileRule = ATTACHMENTS) -> HomeworkFile:
+    """A file checked by name, size and first bytes against ``rule`` (the content decides,
+    not the browser's claim); a localised ``ServiceError`` naming the file otherwise."""
+    field = rule.field
     name = PurePath(upload.file_name.replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     if not name:
-        raise ServiceError(_("The file has no name."), field="files")
+        raise ServiceError(_("The file has no name."), field=field)
     shown = name if len(name) <= 60 else name[:57] + "…"
     if len(name) > FILE_NAME_MAX:
-        raise ServiceError(_("The file name “%(name)s” is too long.", name=shown), field="files")
+        raise ServiceError(_("The file name “%(name)s” is too long.", name=shown), field=field)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = ALLOWED_FILES.get(extension)
+    allowed = rule.allowed.get(extension)
     if allowed is None:
-        raise ServiceError(
-            _(
-                "“%(name)s” cannot be attached: only PDF, pictures, office documents and text "
-                "files can.",
-                name=shown,
-            ),
-            field="files",
-        )
+        raise ServiceError(str(rule.wrong_kind) % {"name": shown}, field=field)
     if not upload.content:
-        raise ServiceError(_("The file “%(name)s” is empty.", name=shown), field="files")
+        raise ServiceError(_("The file “%(name)s” is empty.", name=shown), field=field)
     if len(upload.content) > MAX_FILE_BYTES:
         raise ServiceError(
             _(
@@ -421,7 +435,7 @@ def check_upload(upload: Upload) -> HomeworkFile:
                 name=shown,
                 size=MAX_FILE_BYTES // (1024 * 1024),
             ),
-            field="files",
+            field=field,
         )
     content_type, signatures = allowed
     if signatures is None:
@@ -429,11 +443,11 @@ def check_upload(upload: Upload) -> HomeworkFile:
             upload.content.decode("utf-8")
         except UnicodeDecodeError:
             raise ServiceError(
-                _("“%(name)s” is not a text file in UTF-8.", name=shown), field="files"
+                _("“%(name)s” is not a text file in UTF-8.", name=shown), field=field
             ) from None
     elif not upload.content.startswith(signatures):
         raise ServiceError(
-            _("“%(name)s” is not the kind of file its name says.", name=shown), field="files"
+            _("“%(name)s” is not the kind of file its name says.", name=shown), field=field
         )
     return HomeworkFile(
         file_name=name, content_type=content_type, size=len(upload.content), content=upload.content
