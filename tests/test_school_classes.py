@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from flask_babel import gettext
@@ -16,9 +17,11 @@ from sqlalchemy import func, select
 
 from accounts.models import Account, SchoolGrant
 from conftest import login, post_form
-from dienynas.errors import ServiceError
+from dienynas import clock
+from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from dienynas.names import name_sort_key
+from school.calendar import services as calendar
 from school.calendar.models import SchoolYear
 from school.classes import services
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
@@ -733,3 +736,184 @@ def test_another_schools_classes_groups_and_subjects_are_never_visible(
     assert client.get("/s/school-b/classes").status_code == 403
     rebind(db_session, world)
     assert count(db_session, Group) == 0
+
+
+# --- moving the classes up into the next school year ------------------------------------------
+
+#: After the finished year's last term (19 June 2026), before the next year starts.
+SUMMER = date(2026, 8, 25)
+
+
+@dataclass
+class FinishedYear:
+    year: SchoolYear
+    c5a: SchoolClass
+    c5b: SchoolClass
+    c12a: SchoolClass
+    kept_out: SchoolClass  # 7a: the administrator chooses "not now"
+    students: dict[str, Student]
+    old_group: Group  # 5a's whole-class maths group of the finished year
+    new_group: Group  # 6b's whole-class maths group, made in the new year before the move
+
+
+@pytest.fixture
+def finished(in_school_a, world, setup) -> FinishedYear:
+    """2025–2026 with two semesters and classes 5a (head: Rasa), 5b, 7a and 12a; the new
+    year (setup.year, 2026–2027) already has 6b with a whole-class group."""
+    session = in_school_a
+    year = calendar.create_year(
+        session, name="2025–2026", starts_on=date(2025, 9, 1), ends_on=date(2026, 8, 31)
+    )
+    calendar.set_terms(
+        session, year, "semester",
+        calendar.propose_terms("semester", date(2025, 9, 1), date(2026, 6, 19)),
+    )  # fmt: skip
+    made = {}
+    for level, letter, head in ((5, "a", setup.head), (5, "b", None), (7, "a", None),
+                                (12, "a", setup.teacher)):  # fmt: skip
+        made[f"{level}{letter}"] = services.create_class(
+            session, world.school_a, year=year, grade_level=level, letter=letter,
+            head_id=head.id if head else None,
+        )  # fmt: skip
+    students = {
+        name: student(session, name, "Mokinys", made[class_name])
+        for name, class_name in (("Ona", "5a"), ("Jonas", "5a"), ("Rūta", "5b"),
+                                 ("Petras", "7a"), ("Eglė", "12a"), ("Tomas", "12a"))
+    }  # fmt: skip
+    left = student(session, "Išėjęs", "Mokinys", made["5a"], status="left")
+    students["left"] = left
+    for s in students.values():
+        s.enrolled_on = date(2025, 9, 1)
+    old_group = services.create_group(
+        session, world.school_a, year=year, name="5a matematika", subject_id=setup.math.id,
+        kind="class", class_id=made["5a"].id, teacher_ids=[setup.teacher.id],
+    )  # fmt: skip
+    services.add_students(session, old_group, [students["Ona"].person_id,
+                                               students["Jonas"].person_id])  # fmt: skip
+    c6b = add_class(session, world, setup, level=6, letter="b")
+    new_group = services.create_group(
+        session, world.school_a, year=setup.year, name="6b matematika",
+        subject_id=setup.math.id, kind="class", class_id=c6b.id, teacher_ids=[setup.teacher.id],
+    )  # fmt: skip
+    session.flush()
+    return FinishedYear(year, made["5a"], made["5b"], made["12a"], made["7a"], students,
+                        old_group, new_group)  # fmt: skip
+
+
+def test_moving_up_plan(in_school_a, setup, finished):
+    plan = services.promotion_plan(in_school_a, finished.year, setup.year)
+    rows = [(m.school_class.name, m.students, m.target_name, m.target_exists, m.default)
+            for m in plan]  # fmt: skip
+    assert rows == [
+        ("5a", 2, "6a", False, "promote"),
+        ("5b", 1, "6b", True, "promote"),
+        ("7a", 1, "8a", False, "promote"),
+        ("12a", 2, None, False, "graduate"),
+    ]  # fmt: skip
+
+
+def test_moving_up_moves_students_keeps_history_and_graduates_the_last_grade(
+    in_school_a, world, setup, finished
+):
+    session = in_school_a
+    summary = services.promote_classes(
+        session, world.admin_a, world.school_a, setup.year,
+        {finished.kept_out.id: "keep"}, SUMMER,
+    )  # fmt: skip
+    assert (summary.classes_created, summary.students_moved, summary.students_graduated) == (
+        1, 3, 2,
+    )  # fmt: skip
+    c6a = session.scalar(select(SchoolClass).where(
+        SchoolClass.year_id == setup.year.id, SchoolClass.grade_level == 6,
+        SchoolClass.letter == "a"))  # fmt: skip
+    assert c6a.head_id == setup.head.id  # the head moves up with the class
+    s = finished.students
+    session.expire_all()
+    assert {s["Ona"].class_id, s["Jonas"].class_id} == {c6a.id}
+    assert s["Rūta"].class_id == finished.new_group.class_id  # into the 6b made already
+    assert s["Petras"].class_id == finished.kept_out.id  # "not now"
+    assert s["left"].class_id == finished.c5a.id and s["left"].status == "left"
+    # the finished year's group keeps its students; 6b's whole-class group took Rūta in
+    members = set(
+        session.scalars(
+            select(GroupStudent.student_id).where(GroupStudent.group_id == finished.old_group.id)
+        )
+    )
+    assert members == {s["Ona"].person_id, s["Jonas"].person_id}
+    assert session.get(GroupStudent, (finished.new_group.id, s["Rūta"].person_id)) is not None
+    for name in ("Eglė", "Tomas"):  # graduated on the last day of studies, records kept
+        assert (s[name].status, s[name].left_on, s[name].class_id) == (
+            "left", date(2026, 6, 19), finished.c12a.id,
+        )  # fmt: skip
+
+    again = services.promote_classes(
+        session, world.admin_a, world.school_a, setup.year,
+        {finished.kept_out.id: "keep"}, SUMMER,
+    )  # fmt: skip
+    assert (again.classes_created, again.students_moved, again.students_graduated) == (0, 0, 0)
+    assert count(session, SchoolClass, SchoolClass.year_id == setup.year.id) == 2  # 6a, 6b
+
+
+@pytest.mark.parametrize(
+    ("today", "choice", "message"),
+    [
+        (date(2026, 6, 19), None, "move up after their last term ends"),
+        (SUMMER, "promote", "in the last grade: its students can only graduate"),
+        (SUMMER, "sideways", "Choose what happens to each class"),
+    ],
+)
+def test_moving_up_refused_saves_nothing(in_school_a, world, setup, finished, today, choice,
+                                         message):  # fmt: skip
+    session = in_school_a
+    choices = {finished.c12a.id: choice} if choice else {}
+    before = count(session, SchoolClass), count(session, Student, Student.status == "left")
+    savepoint = session.begin_nested()
+    with pytest.raises(ServiceError, match=message):
+        services.promote_classes(session, world.admin_a, world.school_a, setup.year, choices,
+                                 today)  # fmt: skip
+    savepoint.rollback()
+    assert (count(session, SchoolClass), count(session, Student, Student.status == "left")) == (
+        before
+    )
+    assert finished.students["Ona"].class_id == finished.c5a.id
+
+
+def test_moving_up_is_for_the_administrator_and_needs_an_earlier_year(
+    in_school_a, world, setup, finished
+):
+    with pytest.raises(PermissionDenied):
+        services.promote_classes(in_school_a, world.teacher_a, world.school_a, setup.year, {},
+                                 SUMMER)  # fmt: skip
+    with pytest.raises(ServiceError, match="no earlier school year"):
+        services.promote_classes(in_school_a, world.admin_a, world.school_a, finished.year, {},
+                                 SUMMER)  # fmt: skip
+
+
+def test_moving_up_pages(client, in_school_a, world, setup, finished, monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: SUMMER)
+    year_id, kept_id, last_grade_id = setup.year.id, finished.kept_out.id, finished.c12a.id
+    in_school_a.commit()
+    login(client, "teacher.a")
+    assert client.get(f"{CLASSES}/next-year?year={year_id}").status_code == 403
+    post_form(client, "/logout", {}, form_page=f"{CLASSES}?year={year_id}")
+    login(client, "admin.a")
+    listing = client.get(f"{CLASSES}?year={year_id}").get_data(as_text=True)
+    assert f"/classes/next-year?year={year_id}" in listing
+    page = client.get(f"{CLASSES}/next-year?year={year_id}").get_data(as_text=True)
+    assert "becomes 6a" in page and "becomes 6b (made already)" in page
+    assert "graduates: the students leave the school" in page
+    done = post_form(
+        client, f"{CLASSES}/next-year",
+        {"year": year_id, f"class-{kept_id}": "keep"},
+        form_page=f"{CLASSES}/next-year?year={year_id}",
+    )  # fmt: skip
+    assert done.status_code == 302
+    flashed = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Students moved up: 3. Students graduated: 2." in html.unescape(flashed)
+    bad = post_form(
+        client, f"{CLASSES}/next-year",
+        {"year": year_id, f"class-{last_grade_id}": "promote"},
+        form_page=f"{CLASSES}/next-year?year={year_id}",
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "can only graduate" in html.unescape(bad.get_data(as_text=True))

@@ -132,6 +132,19 @@ def pick_year(
     return max(years, key=lambda y: y.starts_on, default=None)
 
 
+def year_before(years: Sequence[SchoolYear], year: SchoolYear) -> SchoolYear | None:
+    """Of ``years``, the one that ended last before ``year`` starts (the year its classes
+    move up from)."""
+    earlier = [y for y in years if y.ends_on < year.starts_on]
+    return max(earlier, key=lambda y: y.starts_on, default=None)
+
+
+def studies_end(session: Session, year: SchoolYear) -> date:
+    """The last day of the year's last term (the year's own last day when it has no terms)."""
+    last = session.scalar(select(func.max(Term.ends_on)).where(Term.year_id == year.id))
+    return last or year.ends_on
+
+
 def propose_next_year(years: Sequence[SchoolYear], today: date) -> tuple[str, date, date]:
     """Name and dates for the year after the latest one (1 September to 31 August), or for
     the year under way when there is none yet."""

@@ -16,9 +16,10 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.forms import parse_id
 from school import permissions
 from school.calendar.models import SchoolYear
-from school.calendar.services import list_years, pick_year
+from school.calendar.services import list_years, pick_year, studies_end, year_before
 from school.classes import services
 from school.curriculum.services import active_subjects
 from school.menu import menu_item
@@ -62,6 +63,7 @@ def _classes_page(
         "classes/classes.html",
         year=year,
         years=years,
+        year_before=year_before(years, year) if is_admin and year else None,
         rows=services.list_classes(db.session, year) if year else [],
         my_classes=headed_class_ids(db.session, current_user),
         staff=services.teaching_staff(db.session, g.school) if is_admin else [],
@@ -98,6 +100,60 @@ def create_class():
         return _classes_page(years, year, form, exc, 400)
     db.session.commit()
     flash(_("Class %(name)s is added.", name=school_class.name), "success")
+    return redirect(url_for("classes.classes", year=year.id))
+
+
+def _next_year_page(
+    year: SchoolYear, choices: dict[int, str], error: ServiceError | None = None, status=200
+):
+    from_year = year_before(list_years(db.session), year)
+    return render_template(
+        "classes/next_year.html",
+        year=year,
+        from_year=from_year,
+        last_day=studies_end(db.session, from_year) if from_year else None,
+        plan=services.promotion_plan(db.session, from_year, year) if from_year else [],
+        choices=choices,
+        error=error,
+    ), status
+
+
+@bp.get("/classes/next-year")
+def next_year():
+    """The finished year's classes and what moving them up into ``year`` makes of each."""
+    permissions.require_admin(current_user, g.school)
+    _years_list, year = _years(request.args.get("year"))
+    if year is None:
+        return redirect(url_for("classes.classes"))
+    return _next_year_page(year, {})
+
+
+@bp.post("/classes/next-year")
+def move_classes_up():
+    permissions.require_admin(current_user, g.school)
+    _years_list, year = _years(request.form.get("year"))
+    if year is None:
+        return redirect(url_for("classes.classes"))
+    choices = {
+        class_id: request.form.get(f"class-{class_id}", "")
+        for class_id in (parse_id(key.removeprefix("class-")) for key in request.form
+                         if key.startswith("class-"))
+        if class_id is not None
+    }  # fmt: skip
+    try:
+        summary = services.promote_classes(
+            db.session, current_user, g.school, year, choices, clock.today()
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return _next_year_page(year, choices, exc, 400)
+    db.session.commit()
+    flash(
+        _("Classes made: %(made)d. Students moved up: %(moved)d. Students graduated: "
+          "%(graduated)d.", made=summary.classes_created, moved=summary.students_moved,
+          graduated=summary.students_graduated),
+        "success",
+    )  # fmt: skip
     return redirect(url_for("classes.classes", year=year.id))
 
 

@@ -7,23 +7,30 @@ page runs a fixed number of statements whatever the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, joinedload
 
+from accounts.identity import Principal
 from accounts.models import Role, SchoolGrant
+from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_id
+from dienynas.i18n import format_day
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from school.calendar.models import SchoolYear
+from school.calendar.services import list_years, studies_end, year_before
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import Subject
+from school.people import services as people
 from school.people.models import Person, Student
 from school.people.names import person_order, person_sort_key
 from school.timetable.services import refuse_group_clashes
@@ -508,3 +515,159 @@ def remove_student(session: Session, group: Group, student_id: int) -> Student:
     session.delete(link)
     session.flush()
     return student
+
+
+# --- moving the classes up into the next school year ----------------------------------------
+
+#: What a class of the finished year becomes in the next one.
+PROMOTE, GRADUATE, KEEP = "promote", "graduate", "keep"
+PROMOTION_CHOICES = (PROMOTE, GRADUATE, KEEP)
+TOP_GRADE = 12
+
+
+@dataclass(frozen=True)
+class ClassMove:
+    """A class of the finished year and what moving up would make of it."""
+
+    school_class: SchoolClass
+    students: int  # active students
+    target_name: str | None  # the class it becomes ("6a"); None for the last grade
+    target_exists: bool  # already made in the next year (a second run, or made by hand)
+
+    @property
+    def default(self) -> str:
+        return PROMOTE if self.target_name else GRADUATE
+
+
+@dataclass
+class PromotionSummary:
+    classes_created: int = 0
+    students_moved: int = 0
+    students_graduated: int = 0
+
+
+def _target_key(level: int, letter: str) -> tuple[int, str]:
+    return level, letter.lower()
+
+
+def promotion_plan(session: Session, from_year: SchoolYear, to_year: SchoolYear) -> list[ClassMove]:
+    """The classes of ``from_year`` in order with their active students and the class each
+    becomes in ``to_year`` (two queries)."""
+    existing = {
+        _target_key(level, letter)
+        for level, letter in session.execute(
+            select(SchoolClass.grade_level, SchoolClass.letter).where(
+                SchoolClass.year_id == to_year.id
+            )
+        )
+    }
+    moves = []
+    for row in list_classes(session, from_year):
+        level, letter = row.school_class.grade_level, row.school_class.letter
+        target = f"{level + 1}{letter}" if level < TOP_GRADE else None
+        moves.append(
+            ClassMove(
+                row.school_class,
+                row.students,
+                target,
+                target is not None and _target_key(level + 1, letter) in existing,
+            )
+        )
+    return moves
+
+
+def promote_classes(
+    session: Session,
+    actor: Principal,
+    school: School,
+    to_year: SchoolYear,
+    choices: Mapping[int, str],
+    today: date,
+) -> PromotionSummary:
+    """The administrator moves the finished year's classes up into ``to_year``.
+
+    For each class of the year before, its choice (``choices`` by class id, else the plan's
+    default): PROMOTE makes the next grade's class with the same letter and head (or takes the
+    one made already) and moves the active students into it and its whole-class groups, keeping
+    their groups of the finished year (the gradebook's history); GRADUATE lets the active
+    students leave the school on the last day of studies (``people.services.remove_student``:
+    roles withdrawn, records kept); KEEP leaves the class as it is. Allowed once the finished
+    year's last term has ended. A second run moves nobody twice: the moved students are no
+    longer in the old classes.
+    """
+    require_role(actor, school, Role.ADMIN)
+    from_year = year_before(list_years(session), to_year)
+    if from_year is None:
+        raise ServiceError(_("There is no earlier school year to move the classes up from."))
+    last_day = studies_end(session, from_year)
+    if today <= last_day:
+        raise ServiceError(
+            _("The classes of %(year)s move up after their last term ends (%(date)s).",
+              year=from_year.name, date=format_day(last_day))
+        )  # fmt: skip
+    plan = promotion_plan(session, from_year, to_year)
+    chosen = {}
+    for move in plan:
+        choice = choices.get(move.school_class.id) or move.default
+        if choice not in PROMOTION_CHOICES:
+            raise ServiceError(_("Choose what happens to each class."), field="choices")
+        if choice == PROMOTE and move.target_name is None:
+            raise ServiceError(
+                _("Class %(name)s is in the last grade: its students can only graduate.",
+                  name=move.school_class.name),
+                field="choices",
+            )  # fmt: skip
+        chosen[move.school_class.id] = choice
+    summary = PromotionSummary()
+    targets = {
+        _target_key(c.grade_level, c.letter): c
+        for c in session.scalars(select(SchoolClass).where(SchoolClass.year_id == to_year.id))
+    }
+    for move in plan:
+        old = move.school_class
+        if chosen[old.id] == PROMOTE:
+            key = _target_key(old.grade_level + 1, old.letter)
+            target = targets.get(key)
+            if target is None:
+                target = SchoolClass(year_id=to_year.id, grade_level=old.grade_level + 1,
+                                     letter=old.letter, head_id=old.head_id)  # fmt: skip
+                session.add(target)
+                session.flush()
+                targets[key] = target
+                summary.classes_created += 1
+            summary.students_moved += _move_up(session, old, target)
+        elif chosen[old.id] == GRADUATE:
+            for student in class_students(session, old):
+                left_on = max(last_day, student.enrolled_on)  # enrolled in the summer: that day
+                people.remove_student(session, actor, school, student, left_on, today)
+                summary.students_graduated += 1
+    session.flush()
+    return summary
+
+
+def _move_up(session: Session, old: SchoolClass, target: SchoolClass) -> int:
+    """The active students of ``old`` into ``target`` and its whole-class groups (their
+    groups of the finished year stay); how many moved."""
+    moved = list(
+        session.scalars(
+            update(Student)
+            .where(Student.class_id == old.id, Student.status == "active")
+            .values(class_id=target.id)
+            .returning(Student.person_id)
+        )
+    )
+    if not moved:
+        return 0
+    groups = list(
+        session.scalars(select(Group).where(Group.class_id == target.id, Group.kind == "class"))
+    )
+    for group in groups:
+        session.execute(
+            pg_insert(GroupStudent)
+            .values([{"group_id": group.id, "student_id": s} for s in moved])
+            .on_conflict_do_nothing()
+        )
+    session.flush()
+    for group in groups:
+        refuse_group_clashes(session, group, field="choices")
+    return len(moved)
