@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from classroom import _student
-from conftest import login
+from conftest import csrf_token, login
 from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.i18n import in_locale
@@ -19,6 +21,7 @@ from gradebook.lessons.models import Lesson
 from gradebook.overview import services
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import GradeScale, Subject
+from school.people.models import Student
 from tenants.services import bind_to_school
 
 BASE = "/s/school-a"
@@ -391,3 +394,77 @@ def test_school_overview_runs_the_same_queries_for_few_and_many_classes(
         counts.append(len(queries))
     assert "7f" in response.get_data(as_text=True)
     assert counts[0] == counts[1] <= 14, counts
+
+
+# --- the year's achievement summary ---------------------------------------------------------
+
+
+def summary_of(classroom, who: str = "head"):
+    return services.achievement_summary(
+        classroom.session, classroom.account(who), classroom.school, classroom.c5a.id,
+        locale="en",
+    )  # fmt: skip
+
+
+def test_achievement_summary_has_confirmed_term_and_year_grades_and_missed_lessons(
+    classroom, journal
+):
+    c, j = classroom, journal
+    s0, s1, s2 = c.students[:3]
+    c.session.add(TermGrade(student_id=s0.id, group_id=c.maths.id, year_id=c.year.id,
+                            term_id=None, suggested="9", value="9", confirmed_by=j.by,
+                            confirmed_at=datetime.now(UTC)))  # fmt: skip
+    c.session.flush()
+    result = summary_of(classroom)
+    rows = {row.student.id: row for row in result.rows}
+    maths, english = c.maths.subject_id, c.english.subject_id
+    # semester 1, semester 2, the year
+    assert rows[s0.id].grades[maths] == ["9", None, "9"]
+    assert rows[s1.id].grades[english] == [None, None, None]  # only suggested: not printed
+    assert (rows[s1.id].attendance.absent, rows[s1.id].attendance.unexcused) == (2, 1)
+    assert (rows[s2.id].attendance.absent, rows[s2.id].attendance.unexcused) == (1, 0)
+    assert c.outsider.id not in rows  # 6b
+    assert result.attendance.absent == 3
+
+
+def test_achievement_summary_keeps_students_who_left_or_moved_up(classroom, journal):
+    """The finished year's summary still lists the class after its students moved on: those
+    its groups had; one who left the school is marked."""
+    c = classroom
+    s0, s1 = c.students[:2]
+    later = SchoolClass(year_id=c.year.id, grade_level=6, letter="z")
+    c.session.add(later)
+    c.session.flush()
+    student_of = {s.person_id: s for s in c.session.scalars(
+        select(Student).where(Student.person_id.in_([s0.id, s1.id])))}  # fmt: skip
+    student_of[s0.id].class_id = later.id  # moved: still in 5a's groups of the year
+    student_of[s1.id].status, student_of[s1.id].left_on = "left", date(2027, 3, 1)
+    c.session.flush()
+    rows = {row.student.id: row for row in summary_of(classroom).rows}
+    assert {s.id for s in c.students} <= set(rows)
+    assert rows[s1.id].left_on == date(2027, 3, 1) and rows[s0.id].left_on is None
+
+
+@pytest.mark.parametrize("who", ["teacher", "guardian", "student"])
+def test_only_the_head_director_and_admin_print_the_summary(classroom, who):
+    with pytest.raises(PermissionDenied):
+        summary_of(classroom, who)
+
+
+def test_achievement_summary_pdf_in_the_schools_language(client, classroom, journal):
+    last_name, class_id = classroom.students[0].last_name, classroom.c5a.id
+    classroom.session.commit()
+    url = f"{BASE}/classes/{class_id}/achievements.pdf"
+    login(client, "teacher.a")
+    assert client.get(url).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, f"{BASE}/")})
+    login(client, "head.a")
+    overview_page = client.get(f"{BASE}/classes/{class_id}/overview")
+    assert "achievements.pdf" in overview_page.get_data(as_text=True)
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages)
+    assert "pasiekimų suvestinė" in text  # school A's language is Lithuanian
+    assert last_name in text
+    assert client.get(f"{BASE}/classes/{10**9}/achievements.pdf").status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import Response, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,7 @@ from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.access import SCHOOL_READERS
 from gradebook.overview import services
+from gradebook.overview.achievements import achievements_pdf
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
@@ -42,6 +43,20 @@ def class_overview(class_id: int):
         locale=str(get_locale()),
     )
     return render_template("overview/class.html", overview=overview)
+
+
+@bp.get("/classes/<int:class_id>/achievements.pdf")
+def achievements(class_id: int):
+    """The year's achievement summary of the class, to print and sign."""
+    pdf = achievements_pdf(db.session, current_user, g.school, class_id, clock.today())
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="achievements-{class_id}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.get("/overview")

@@ -260,6 +260,119 @@ def class_overview(
     return result
 
 
+# --- the year's achievement summary -------------------------------------------------------
+
+
+@dataclass
+class SummaryRow:
+    """One student's line of the achievement summary."""
+
+    student: Person
+    left_on: date | None  # left the school (the line stays: they were in the class that year)
+    #: subject id → the confirmed grades as shown: one per term (None where there is none),
+    #: then the year grade
+    grades: dict[int, list[str | None]]
+    attendance: AttendanceTotals
+
+
+@dataclass
+class AchievementSummary:
+    school_class: SchoolClass
+    year: SchoolYear
+    terms: list[Term]
+    subjects: list[Subject]
+    rows: list[SummaryRow]
+    attendance: AttendanceTotals = field(default_factory=AttendanceTotals)
+
+
+def achievement_summary(
+    session: Session, account: Principal, school: School, class_id: int, *, locale: str
+) -> AchievementSummary:
+    """The class's confirmed term and year grades in every subject, and each student's missed
+    lessons in the school year: the summary printed and signed at the year's end. Its students
+    are the class's own and those its groups of that year had (so the summary of a finished
+    year still lists a class that moved up). Six queries whatever the size of the class."""
+    school_class = session.get(SchoolClass, class_id)
+    if school_class is None:
+        raise NotFound(_("There is no such class."))
+    require_class_reader(session, account, school, school_class)
+    year = session.get(SchoolYear, school_class.year_id)
+    terms = list(
+        session.scalars(select(Term).where(Term.year_id == year.id).order_by(Term.starts_on))
+    )
+    class_groups = select(Group.id).where(Group.class_id == class_id, Group.year_id == year.id)
+    in_class = select(Student.person_id).where(
+        or_(
+            and_(Student.class_id == class_id, Student.status == "active"),
+            Student.person_id.in_(
+                select(GroupStudent.student_id).where(GroupStudent.group_id.in_(class_groups))
+            ),
+        )
+    )
+    students = list(session.scalars(select(Student).where(Student.person_id.in_(in_class))))
+    memberships = session.execute(
+        select(GroupStudent.student_id, Group.subject_id)
+        .join(Group, Group.id == GroupStudent.group_id)
+        .where(GroupStudent.student_id.in_(in_class), Group.year_id == year.id)
+    ).all()
+    subjects = {
+        subject.id: subject
+        for subject in session.scalars(
+            select(Subject).where(Subject.id.in_({subject_id for _s, subject_id in memberships}))
+        )
+    }
+    columns = {term.id: n for n, term in enumerate(terms)} | {None: len(terms)}
+    grades: dict[int, dict[int, list[str | None]]] = defaultdict(dict)
+    for student_id, subject_id in memberships:
+        grades[student_id].setdefault(subject_id, [None] * (len(terms) + 1))
+    for student_id, subject_id, term_id, value in session.execute(
+        select(TermGrade.student_id, Group.subject_id, TermGrade.term_id, TermGrade.value)
+        .join(Group, Group.id == TermGrade.group_id)
+        .where(
+            TermGrade.year_id == year.id,
+            TermGrade.student_id.in_(in_class),
+            TermGrade.value.is_not(None),
+            TermGrade.confirmed_at.is_not(None),
+        )
+    ):
+        subject = subjects.get(subject_id)
+        if subject is None or term_id not in columns:
+            continue
+        row = grades[student_id].setdefault(subject_id, [None] * (len(terms) + 1))
+        row[columns[term_id]] = grade_label(subject.scale, value)
+    attendance: dict[int, AttendanceTotals] = defaultdict(AttendanceTotals)
+    absent = Attendance.mark == "absent"
+    for student_id, missed, excused, late in session.execute(
+        select(
+            Attendance.student_id,
+            func.count().filter(absent),
+            func.count().filter(absent, Attendance.excuse_id.is_not(None)),
+            func.count().filter(Attendance.mark == "late"),
+        )
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .where(Lesson.term_id.in_([t.id for t in terms]), Attendance.student_id.in_(in_class))
+        .group_by(Attendance.student_id)
+    ):
+        attendance[student_id] = AttendanceTotals(missed, excused, missed - excused, late)
+    summary = AchievementSummary(
+        school_class=school_class,
+        year=year,
+        terms=terms,
+        subjects=sorted(subjects.values(), key=lambda s: s.name_in(locale).casefold()),
+        rows=[],
+    )
+    for student in sorted(students, key=lambda s: person_sort_key(s.person)):
+        row = SummaryRow(
+            student.person,
+            student.left_on if student.status == "left" else None,
+            grades.get(student.person_id, {}),
+            attendance[student.person_id],
+        )
+        summary.rows.append(row)
+        summary.attendance.add(row.attendance)
+    return summary
+
+
 def classes_to_overview(
     session: Session, account: Principal, school: School, today: date
 ) -> list[SchoolClass]:
