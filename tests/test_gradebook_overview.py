@@ -19,9 +19,10 @@ from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from gradebook.overview import services
+from gradebook.remarks.models import Remark
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import GradeScale, Subject
-from school.people.models import Student
+from school.people.models import Guardianship, Person, Student
 from tenants.services import bind_to_school
 
 BASE = "/s/school-a"
@@ -468,3 +469,90 @@ def test_achievement_summary_pdf_in_the_schools_language(client, classroom, jour
     assert "pasiekimų suvestinė" in text  # school A's language is Lithuanian
     assert last_name in text
     assert client.get(f"{BASE}/classes/{10**9}/achievements.pdf").status_code == 404
+
+
+# --- the monthly reports for families without the diary ------------------------------------
+
+
+def reports_of(classroom, who: str = "head", only_offline: bool = False):
+    return services.monthly_reports(
+        classroom.session, classroom.account(who), classroom.school, classroom.c5a.id,
+        month=date(2026, 9, 1), only_offline=only_offline,
+    )  # fmt: skip
+
+
+def test_monthly_reports_have_the_months_grades_attendance_and_remarks(classroom, journal):
+    c = classroom
+    s0, s1 = c.students[:2]
+    c.session.add(Remark(student_id=s0.id, kind="praise", text="Puikus projektas",
+                         on_day=date(2026, 9, 10), written_by=journal.by))  # fmt: skip
+    c.session.add(Remark(student_id=s0.id, kind="remark", text="Kitą mėnesį",
+                         on_day=date(2026, 10, 1), written_by=journal.by))  # fmt: skip
+    c.session.flush()
+    found = reports_of(classroom)
+    reports = {r.student.id: r for r in found.reports}
+    maths, english = c.maths.subject_id, c.english.subject_id
+    # September only: the February grade is not in it
+    assert [(g.on_day, g.value) for g in reports[s0.id].grades[maths]] == [
+        (date(2026, 9, 7), "10"), (date(2026, 9, 9), "7"),
+    ]  # fmt: skip
+    assert [g.value for g in reports[s0.id].grades[english]] == ["9"]
+    assert (reports[s1.id].attendance.absent, reports[s1.id].attendance.unexcused,
+            reports[s1.id].attendance.late) == (2, 1, 1)  # fmt: skip
+    assert [r.text for r in reports[s0.id].remarks] == ["Puikus projektas"]
+    assert c.outsider.id not in reports
+
+
+def test_monthly_reports_only_for_families_who_do_not_log_in_in_their_language(classroom, journal):
+    """A student whose guardian logs in gets no paper report unless every student is asked
+    for; a page is in the first guardian's language that has one, else the student's, else
+    the school's (Lithuanian)."""
+    c = classroom
+    s0, s1, s2, s3 = c.students[:4]
+    c.account("guardian").last_login_at = datetime.now(UTC)  # students[0]'s guardian
+    polish = Person(first_name="Anna", last_name="Nowak", document_kind="other", locale="pl")
+    c.session.add(polish)
+    c.session.flush()
+    c.session.add(Guardianship(guardian_id=polish.id, student_id=s1.id, relation="mother"))
+    s2.locale = "ru"
+    c.session.flush()
+    everyone = {r.student.id: r.locale for r in reports_of(classroom).reports}
+    offline = {r.student.id for r in reports_of(classroom, only_offline=True).reports}
+    assert set(everyone) == {s.id for s in c.students}
+    assert offline == set(everyone) - {s0.id}
+    assert (everyone[s1.id], everyone[s2.id], everyone[s3.id]) == ("pl", "ru", "lt")
+    c.account("guardian").last_login_at = None
+    c.session.flush()
+    assert s0.id in {r.student.id for r in reports_of(classroom, only_offline=True).reports}
+
+
+@pytest.mark.parametrize("who", ["teacher", "guardian", "student"])
+def test_only_the_head_director_and_admin_print_monthly_reports(classroom, who):
+    with pytest.raises(PermissionDenied):
+        reports_of(classroom, who)
+
+
+def test_monthly_reports_pdf(client, classroom, journal):
+    c = classroom
+    s0 = c.students[0]
+    last_name, class_id = s0.last_name, c.c5a.id
+    guardian = c.session.scalar(
+        select(Person).join(Guardianship, Guardianship.guardian_id == Person.id)
+        .where(Guardianship.student_id == s0.id).limit(1)
+    )  # fmt: skip
+    guardian.locale = "ru"
+    c.session.commit()
+    url = f"{BASE}/classes/{class_id}/monthly-reports.pdf?month=2026-09&all=1"
+    login(client, "head.a")
+    assert "monthly-reports.pdf" in client.get(f"{BASE}/classes/{class_id}/overview").get_data(
+        as_text=True
+    )
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = [page.extract_text() for page in PdfReader(BytesIO(response.data)).pages]
+    first = next(p for p in pages if last_name in p)
+    assert "Ежемесячный отчёт" in first and "сентябрь 2026" in first  # the guardian's language
+    assert "10" in first and "7" in first
+    bad = client.get(f"{BASE}/classes/{class_id}/monthly-reports.pdf?month=september")
+    assert bad.status_code == 302
+    assert client.get(f"{BASE}/classes/{10**9}/monthly-reports.pdf").status_code == 404

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Response, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role
 from dienynas import clock
+from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.access import SCHOOL_READERS
+from gradebook.attendance.services import parse_month
 from gradebook.overview import services
-from gradebook.overview.achievements import achievements_pdf
+from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
@@ -42,7 +45,7 @@ def class_overview(class_id: int):
         today=clock.today(),
         locale=str(get_locale()),
     )
-    return render_template("overview/class.html", overview=overview)
+    return render_template("overview/class.html", overview=overview, today=clock.today())
 
 
 @bp.get("/classes/<int:class_id>/achievements.pdf")
@@ -54,6 +57,32 @@ def achievements(class_id: int):
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="achievements-{class_id}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/classes/<int:class_id>/monthly-reports.pdf")
+def monthly_reports(class_id: int):
+    """The month's reports of the class for the families who do not use the diary (or, with
+    ``all``, for every student), to print and hand out."""
+    try:
+        month = parse_month(request.args.get("month"), clock.today())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("overview.class_overview", class_id=class_id))
+    pdf = monthly_reports_pdf(
+        db.session, current_user, g.school, class_id, month=month,
+        only_offline=not request.args.get("all"), today=clock.today(),
+    )  # fmt: skip
+    if pdf is None:
+        flash(_("Every family of the class uses the diary: there is no report to print."), "info")
+        return redirect(url_for("overview.class_overview", class_id=class_id))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="monthly-{class_id}-{month:%Y-%m}.pdf"',
             "Cache-Control": "private, no-store",
         },
     )

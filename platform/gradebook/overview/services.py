@@ -26,13 +26,15 @@ from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.models import Attendance
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
+from gradebook.remarks.models import Remark
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
-from school.curriculum.models import Subject
+from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import grade_label
 from school.people.models import Person, Student
 from school.people.names import person_sort_key
+from school.people.services import class_roster
 from school.permissions import person_of
 from tenants.models import School
 
@@ -371,6 +373,114 @@ def achievement_summary(
         summary.rows.append(row)
         summary.attendance.add(row.attendance)
     return summary
+
+
+# --- the monthly report for families without the diary ---------------------------------
+
+
+@dataclass
+class MonthGrade:
+    on_day: date
+    value: str  # as stored: the report shows it in its own language (grade_label)
+    kind: AssessmentKind | None
+
+
+@dataclass
+class MonthlyReport:
+    """One student's month: what the diary shows their guardians, for those who do not log in
+    and get it on paper (the class head prints it)."""
+
+    student: Person
+    locale: str  # the first guardian's language, else the student's, else the school's
+    grades: dict[int, list[MonthGrade]]  # subject id → the month's grades by day
+    attendance: AttendanceTotals
+    left_early: int
+    remarks: list[Remark]
+
+
+@dataclass
+class MonthlyReports:
+    school_class: SchoolClass
+    month: date  # its first day
+    subjects: dict[int, Subject]
+    reports: list[MonthlyReport]
+
+
+def monthly_reports(
+    session: Session,
+    account: Principal,
+    school: School,
+    class_id: int,
+    *,
+    month: date,
+    only_offline: bool,
+) -> MonthlyReports:
+    """The month's grades, missed lessons and remarks of each active student of the class
+    (``only_offline``: of those none of whose guardians logs in to the diary, as the people
+    reports count them). Seven queries whatever the size of the class."""
+    school_class = session.get(SchoolClass, class_id)
+    if school_class is None:
+        raise NotFound(_("There is no such class."))
+    require_class_reader(session, account, school, school_class)
+    first, last = month, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    roster = [row for row in class_roster(session, class_id) if row.student.status == "active"]
+    if only_offline:
+        roster = [row for row in roster if not any(g.has_logged_in for g in row.guardians)]
+    ids = [row.student.person_id for row in roster]
+    grades: dict[int, dict[int, list[MonthGrade]]] = defaultdict(lambda: defaultdict(list))
+    subjects: dict[int, Subject] = {}
+    attendance: dict[int, AttendanceTotals] = defaultdict(AttendanceTotals)
+    left_early: dict[int, int] = defaultdict(int)
+    remarks: dict[int, list[Remark]] = defaultdict(list)
+    if ids:
+        found = session.execute(
+            select(Grade.student_id, Grade.on_day, Grade.value, Grade.kind_id, Group.subject_id)
+            .join(Group, Group.id == Grade.group_id)
+            .where(Grade.student_id.in_(ids), Grade.on_day.between(first, last))
+            .order_by(Grade.on_day, Grade.id)
+        ).all()
+        subjects = {
+            s.id: s
+            for s in session.scalars(select(Subject).where(Subject.id.in_({r[4] for r in found})))
+        }
+        kinds = {k.id: k for k in session.scalars(select(AssessmentKind))} if found else {}
+        for student_id, on_day, value, kind_id, subject_id in found:
+            grades[student_id][subject_id].append(MonthGrade(on_day, value, kinds.get(kind_id)))
+        absent = Attendance.mark == "absent"
+        for student_id, missed, excused, late, early in session.execute(
+            select(
+                Attendance.student_id,
+                func.count().filter(absent),
+                func.count().filter(absent, Attendance.excuse_id.is_not(None)),
+                func.count().filter(Attendance.mark == "late"),
+                func.count().filter(Attendance.mark == "left_early"),
+            )
+            .join(Lesson, Lesson.id == Attendance.lesson_id)
+            .where(Attendance.student_id.in_(ids), Lesson.on_day.between(first, last))
+            .group_by(Attendance.student_id)
+        ):
+            attendance[student_id] = AttendanceTotals(missed, excused, missed - excused, late)
+            left_early[student_id] = early
+        for remark in session.scalars(
+            select(Remark)
+            .where(Remark.student_id.in_(ids), Remark.on_day.between(first, last))
+            .order_by(Remark.on_day, Remark.id)
+        ):
+            remarks[remark.student_id].append(remark)
+    reports = []
+    for row in sorted(roster, key=lambda r: person_sort_key(r.person)):
+        chosen = [g.person.locale for g in row.guardians if g.person.locale]
+        reports.append(
+            MonthlyReport(
+                student=row.person,
+                locale=(chosen or [row.person.locale or school.default_locale])[0],
+                grades=grades.get(row.student.person_id, {}),
+                attendance=attendance[row.student.person_id],
+                left_early=left_early[row.student.person_id],
+                remarks=remarks.get(row.student.person_id, []),
+            )
+        )
+    return MonthlyReports(school_class, month, subjects, reports)
 
 
 def classes_to_overview(
