@@ -9,13 +9,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role, SchoolGrant
-from accounts.services import create_account, grant_role, issue_link_code, withdraw_link_code
+from accounts.models import Account, LoginEvent, Role, SchoolGrant
+from accounts.services import (
+    authenticate,
+    create_account,
+    grant_role,
+    issue_link_code,
+    withdraw_link_code,
+)
+from accounts.tasks import LOGIN_EVENT_DAYS, prune_login_events
 from conftest import TEST_PASSWORD, World, waits_for_commit
 from dienynas.errors import PermissionDenied, ServiceError
 from school.calendar.services import current_year
@@ -23,6 +31,8 @@ from school.classes.models import SchoolClass
 from school.people import services
 from school.people.models import Guardianship, Person, StaffRight, Student
 from school.people.services import PersonDetails
+from tenants.roles import reset_role
+from tenants.services import bind_to_school
 
 TODAY = date(2026, 11, 23)
 
@@ -694,3 +704,90 @@ def test_two_administrators_naming_the_same_person_at_once_get_two_logins(engine
         first.close()
         second.close()
         engine.dispose()
+
+
+# --- the activity report ----------------------------------------------------------------------
+
+
+def _logged_in(session, account: Account, *moments: datetime, school=None) -> None:
+    """Login events as the login page writes them: unbound (schools only read them); then
+    bound to ``school`` again."""
+    reset_role(session.connection())
+    session.add_all(LoginEvent(account_id=account.id, logged_in_at=m) for m in moments)
+    session.flush()
+    if school is not None:
+        bind_to_school(session, school)
+
+
+@pytest.mark.parametrize(
+    ("day", "quarter"),
+    [
+        (date(2026, 1, 1), (date(2026, 1, 1), date(2026, 3, 31))),
+        (date(2026, 6, 30), (date(2026, 4, 1), date(2026, 6, 30))),
+        (date(2026, 11, 23), (date(2026, 10, 1), date(2026, 12, 31))),
+    ],
+)
+def test_quarter_of(day, quarter):
+    assert services.quarter_of(day) == quarter
+
+
+def test_a_login_is_recorded_for_the_reports(db_session, world):
+    before = count(db_session, LoginEvent)
+    assert authenticate(db_session, "teacher.a", "wrong password") is None
+    assert count(db_session, LoginEvent) == before
+    assert authenticate(db_session, "teacher.a", TEST_PASSWORD) is not None
+    assert count(db_session, LoginEvent) == before + 1
+
+
+def test_activity_report_counts_logins_by_role_in_the_period(in_school_a, people, world):
+    """Q1 2025: the teacher logged in twice (the first minute of 1 January and the last of
+    31 March, Vilnius time), the guardian only before it; the administrator never."""
+    session = in_school_a
+    vilnius = ZoneInfo("Europe/Vilnius")
+    teacher, guardian = session.get(Account, world.teacher_a.id), world.guardian_both
+    _logged_in(session, teacher, datetime(2025, 1, 1, 0, 1, tzinfo=vilnius),
+               datetime(2025, 3, 31, 23, 59, tzinfo=vilnius),
+               datetime(2025, 4, 1, 0, 1, tzinfo=vilnius), school=world.school_a)  # fmt: skip
+    _logged_in(session, guardian, datetime(2024, 12, 31, 23, 59, tzinfo=vilnius),
+               school=world.school_a)  # fmt: skip
+    teacher_b, _ = create_account(session, login="teacher.b", name="Olga Petrova",
+                                  password=TEST_PASSWORD)  # fmt: skip
+    grant_role(session, teacher_b, world.school_b, Role.TEACHER)  # school B only
+    _logged_in(session, teacher_b, datetime(2025, 2, 1, 12, 0, tzinfo=vilnius),
+               school=world.school_a)  # fmt: skip
+    report = services.activity_report(
+        session, admin(session, world), world.school_a, date(2025, 1, 1), date(2025, 3, 31)
+    )
+    by_role = {r.role: r for r in report.roles}
+    assert by_role[Role.TEACHER].active == 1
+    assert by_role[Role.TEACHER].logins == 2  # not school B's teacher
+    assert (by_role[Role.GUARDIAN].active, by_role[Role.GUARDIAN].logins) == (0, 0)
+    assert by_role[Role.ADMIN].accounts >= 1 and by_role[Role.ADMIN].active == 0
+    idle = {s.login for s in report.idle_staff}
+    assert "admin.a" in idle and "teacher.a" not in idle
+    assert "guardian.both" not in idle and "teacher.b" not in idle  # not staff here
+
+
+def test_activity_report_refusals(in_school_a, people, world):
+    with pytest.raises(ServiceError) as excinfo:
+        services.activity_report(in_school_a, admin(in_school_a, world), world.school_a,
+                                 date(2025, 3, 1), date(2025, 2, 1))  # fmt: skip
+    assert excinfo.value.field == "to"
+    with pytest.raises(PermissionDenied):
+        services.activity_report(in_school_a, people.head_a, world.school_a,
+                                 date(2025, 1, 1), date(2025, 3, 31))  # fmt: skip
+
+
+def test_old_login_events_are_pruned(db_session, world):
+    now = datetime.now(UTC)
+    old = now - timedelta(days=LOGIN_EVENT_DAYS + 1)
+    recent = now - timedelta(days=LOGIN_EVENT_DAYS - 1)
+    _logged_in(db_session, world.teacher_a, old, recent)
+    assert prune_login_events() >= 1
+    kept = set(
+        db_session.scalars(
+            select(LoginEvent.logged_in_at).where(LoginEvent.account_id == world.teacher_a.id)
+        )
+    )
+    assert recent in kept and old not in kept
+    assert prune_login_events() == 0  # twice does no harm

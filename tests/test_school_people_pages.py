@@ -579,3 +579,22 @@ def test_staff_form_records_the_subjects_they_teach(client, in_school_a, people)
     bind_to_school(in_school_a, people.world.school_a)
     assert count(in_school_a, TeacherSubject) == 1
     assert in_school_a.scalar(select(Account).where(Account.login == "jonas.blogas")) is None
+
+
+def test_activity_page_for_the_administrator(client, in_school_a, people):
+    login(client, "head.a")
+    assert client.get("/s/school-a/people/activity", headers=EN).status_code == 403
+    post_form(client, "/logout", {}, form_page="/s/school-a/people/reports")
+    login(client, "admin.a")
+    reports = client.get("/s/school-a/people/reports", headers=EN).get_data(as_text=True)
+    assert "/s/school-a/people/activity" in reports
+    page = client.get("/s/school-a/people/activity", headers=EN)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Diary use from" in text
+    # admin.a just logged in: not among the idle staff; the teacher who never did is
+    idle = text.split("Staff who did not log in in this period", 1)[1]
+    assert "admin.a" not in idle and "head.b" in idle
+    assert "The previous quarter" in text
+    bad = client.get("/s/school-a/people/activity?from=2026-12-01&to=2026-11-01", headers=EN)
+    assert bad.status_code == 400
+    assert "The last day must not be before the first day." in bad.get_data(as_text=True)

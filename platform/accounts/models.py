@@ -127,3 +127,20 @@ class SchoolGrant(PublicModel):
 
     account: Mapped[Account] = relationship(back_populates="grants")
     school: Mapped[School] = relationship(lazy="joined")
+
+
+class LoginEvent(PublicModel):
+    """A successful login (``accounts.services.authenticate``): the schools' activity reports
+    count them; a daily job deletes those older than ``LOGIN_EVENT_DAYS``."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (
+        Index("ix_login_events_account_id_logged_in_at", "account_id", "logged_in_at"),
+        Index("ix_login_events_logged_in_at", "logged_in_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey(Account.id, ondelete="CASCADE"))
+    logged_in_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

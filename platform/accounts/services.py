@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
-from accounts.models import Account, Role, SchoolGrant
+from accounts.models import Account, LoginEvent, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import contains_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
@@ -352,6 +352,7 @@ def authenticate(session: Session, login: str, password: str) -> Account | None:
     if not verify_password(account, password or "") or not account.is_enabled:
         return None
     account.last_login_at = datetime.now(UTC)
+    session.add(LoginEvent(account_id=account.id, logged_in_at=account.last_login_at))
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     session.flush()

@@ -7,6 +7,7 @@ refused rule roll back and show the form again with the message and the submitte
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
@@ -475,8 +476,32 @@ def reports():
         "people/reports.html",
         no_login=services.students_without_guardian_login(db.session, actor, g.school),
         contacts=services.missing_contacts(db.session, actor, g.school),
+        can_see_activity=bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR}),
         **_common(),
     )
+
+
+@bp.get("/people/activity")
+def activity():
+    """Who used the diary in a period (default: this quarter so far); the previous quarter is
+    one link away (the quarterly report administrators hand in)."""
+    actor = _actor()
+    today = clock.today()
+    quarter_start, _quarter_end = services.quarter_of(today)
+    error = None
+    try:
+        start = parse_optional_date(request.args.get("from"), "from") or quarter_start
+        end = parse_optional_date(request.args.get("to"), "to") or today
+        report = services.activity_report(db.session, actor, g.school, start, end)
+    except ServiceError as exc:  # a bad date: this quarter, with the message
+        error = exc
+        start, end = quarter_start, today
+        report = services.activity_report(db.session, actor, g.school, start, end)
+    previous = services.quarter_of(quarter_start - timedelta(days=1))
+    return render_template(
+        "people/activity.html", report=report, error=error, previous=previous,
+        this_quarter=(quarter_start, today),
+    ), (400 if error else 200)  # fmt: skip
 
 
 # --- credentials ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,12 +31,13 @@ from sqlalchemy import and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from accounts.identity import Principal
-from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
+from accounts.models import STAFF_ROLES, Account, LoginEvent, Role, SchoolGrant
 from accounts.services import (
     create_account,
     grant_role,
     issue_one_time_password,
     normalized_link_code,
+    require_role,
     revoke_role,
     roles_in_school,
     use_link_code,
@@ -46,7 +47,7 @@ from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import contains_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
-from dienynas.names import name_sort_key
+from dienynas.names import name_order, name_sort_key
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
@@ -1515,3 +1516,89 @@ def _slip_kind(roles: set[Role]) -> str:
     if roles & STAFF_ROLES:
         return "staff"
     return "student" if Role.STUDENT in roles else "guardian"
+
+
+# --- the activity report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleActivity:
+    role: Role
+    accounts: int  # holding the role here
+    active: int  # of them, logged in at least once in the period
+    logins: int
+
+
+@dataclass(frozen=True)
+class IdleStaff:
+    name: str
+    login: str
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    start: date
+    end: date
+    roles: list[RoleActivity]
+    idle_staff: list[IdleStaff]  # staff who did not log in in the period
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """The first and last day of the calendar quarter holding ``day``."""
+    first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    following = date(first.year + (first.month == 10), (first.month + 2) % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def activity_report(
+    session: Session, actor: Principal, school: School, start: date, end: date
+) -> ActivityReport:
+    """Per role of this school, how many accounts hold it, how many of them logged in from
+    ``start`` to ``end`` (whole days of the municipality's time zone) and how often; and the
+    members of staff who did not log in then. For the administrator and the director; two
+    queries (the login events are kept ``accounts.tasks.LOGIN_EVENT_DAYS`` days)."""
+    require_role(actor, school, Role.ADMIN, Role.DIRECTOR)
+    if end < start:
+        raise ServiceError(_("The last day must not be before the first day."), field="to")
+    zone = clock.zone()
+    since = datetime.combine(start, time.min, zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, zone)
+    logins = (
+        select(LoginEvent.account_id, func.count().label("n"))
+        .where(LoginEvent.logged_in_at >= since, LoginEvent.logged_in_at < until)
+        .group_by(LoginEvent.account_id)
+        .subquery()
+    )
+    by_role = {
+        role: (accounts, active, total)
+        for role, accounts, active, total in session.execute(
+            select(
+                SchoolGrant.role,
+                func.count(),
+                func.count(logins.c.n),
+                func.coalesce(func.sum(logins.c.n), 0),
+            )
+            .outerjoin(logins, logins.c.account_id == SchoolGrant.account_id)
+            .where(SchoolGrant.school_id == school.id)
+            .group_by(SchoolGrant.role)
+        )
+    }
+    roles = [RoleActivity(role, *by_role[role.value]) for role in Role if role.value in by_role]
+    staff_here = select(SchoolGrant.account_id).where(
+        SchoolGrant.school_id == school.id,
+        SchoolGrant.role.in_([role.value for role in STAFF_ROLES]),
+    )
+    idle = [
+        IdleStaff(name, login, last)
+        for name, login, last in session.execute(
+            select(Account.name, Account.login, Account.last_login_at)
+            .where(
+                Account.id.in_(staff_here),
+                Account.id.not_in(select(logins.c.account_id)),
+                Account.is_enabled,
+            )
+            .order_by(name_order(Account.name), Account.login)
+        )
+    ]
+    return ActivityReport(start, end, roles, idle)
