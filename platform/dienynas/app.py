@@ -48,6 +48,7 @@ FEATURES = (
     "gradebook.journal",
     "gradebook.diary",
     "gradebook.overview",
+    "gradebook.archive",
     "notifications",
     "notifications.messages",
     "notifications.announcements",

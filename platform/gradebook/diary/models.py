@@ -48,6 +48,7 @@ UNRELATED_TABLES = frozenset(
         "notification_settings",
         "staff_rights",
         "term_locks",
+        "year_archives",
     }
 )
 

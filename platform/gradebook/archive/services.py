@@ -1,0 +1,305 @@
+"""The school year's archive: every record of the year's gradebook as CSV files (UTF-8 with a
+BOM, read by spreadsheet programs), each class's achievement summary as a PDF, a README and a
+manifest with each file's SHA-256, in one ZIP file, in the school's language.
+
+Made by a job (``tasks.build_year_archive``); the ZIP and its SHA-256 are kept in
+``year_archives`` for the administrator to download and copy to other media.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import pgettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from accounts.identity import Principal
+from accounts.models import Account, Role
+from accounts.services import require_role
+from dienynas.errors import NotFound, ServiceError
+from gradebook.archive.models import YearArchive
+from gradebook.attendance.models import Attendance
+from gradebook.attendance.services import MARK_LABELS
+from gradebook.grades.models import Grade, GradeChange, TermGrade
+from gradebook.lessons.models import Homework, Lesson
+from gradebook.overview.printouts import achievements_pdf
+from gradebook.remarks.models import Remark
+from gradebook.remarks.services import KINDS as REMARK_KINDS
+from school.calendar.models import SchoolYear, Term
+from school.classes.models import Group, SchoolClass
+from school.curriculum.models import AssessmentKind, Subject
+from school.curriculum.services import grade_label
+from school.people.models import Person
+from tenants.models import School
+
+#: The archive's ZIP file name ends with this.
+SUFFIX = ".zip"
+
+
+def require_archivist(account: Principal, school: School) -> None:
+    """The e-diary administrator makes and downloads the archives."""
+    require_role(account, school, Role.ADMIN)
+
+
+def list_archives(session: Session, school: School, account: Principal) -> list[YearArchive]:
+    """The archives made, newest first (without their content)."""
+    require_archivist(account, school)
+    return list(session.scalars(select(YearArchive).order_by(YearArchive.requested_at.desc())))
+
+
+def request_archive(
+    session: Session, account: Principal, school: School, year_id: int | None
+) -> tuple[YearArchive, bool]:
+    """A new archive of the year, waiting for its job; or the one still waiting (False: no
+    second job for the same year)."""
+    require_archivist(account, school)
+    year = session.get(SchoolYear, year_id) if year_id else None
+    if year is None:
+        raise ServiceError(_("Choose a school year."), field="year")
+    waiting = session.scalar(
+        select(YearArchive).where(YearArchive.year_id == year.id, YearArchive.status == "pending")
+    )
+    if waiting is not None:
+        return waiting, False
+    archive = YearArchive(year_id=year.id, status="pending", requested_by=account.id)
+    session.add(archive)
+    session.flush()
+    return archive, True
+
+
+def get_archive(
+    session: Session, account: Principal, school: School, archive_id: int
+) -> YearArchive:
+    require_archivist(account, school)
+    archive = session.get(YearArchive, archive_id)
+    if archive is None:
+        raise NotFound(_("There is no such archive."))
+    return archive
+
+
+def archive_filename(school: School, year: SchoolYear) -> str:
+    return f"dienynas-{school.slug}-{year.starts_on.year}-{year.ends_on.year}{SUFFIX}"
+
+
+# --- the files ------------------------------------------------------------------------------
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _iso(moment: date | datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+class _Year:
+    """What the files share: the year's groups, classes, subjects, kinds and terms, loaded once
+    (five queries)."""
+
+    def __init__(self, session: Session, year: SchoolYear, locale: str) -> None:
+        self.year, self.locale = year, locale
+        groups = session.scalars(select(Group).where(Group.year_id == year.id))
+        self.groups = {g.id: g for g in groups}
+        classes = session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id))
+        self.classes = {c.id: c for c in classes}
+        self.subjects = {s.id: s for s in session.scalars(select(Subject))}
+        self.kinds = {k.id: k for k in session.scalars(select(AssessmentKind))}
+        self.terms = {t.id: t for t in session.scalars(select(Term).where(Term.year_id == year.id))}
+
+    def group_columns(self, group_id: int) -> list[str]:
+        """Class, subject and group of a row."""
+        group = self.groups[group_id]
+        school_class = self.classes.get(group.class_id) if group.class_id else None
+        subject = self.subjects[group.subject_id]
+        return [school_class.name if school_class else "", subject.name_in(self.locale), group.name]
+
+    def grade(self, group_id: int, value: str | None) -> str:
+        if value is None:
+            return ""
+        return grade_label(self.subjects[self.groups[group_id].subject_id].scale, value)
+
+    def kind(self, kind_id: int | None) -> str:
+        return self.kinds[kind_id].name_in(self.locale) if kind_id in self.kinds else ""
+
+
+def _lessons(session: Session, y: _Year) -> bytes:
+    teacher = aliased(Person)
+    rows = session.execute(
+        select(Lesson, Homework.text, Homework.due_on, teacher.first_name, teacher.last_name)
+        .outerjoin(Homework, Homework.lesson_id == Lesson.id)
+        .outerjoin(teacher, teacher.id == Lesson.teacher_id)
+        .where(Lesson.group_id.in_(y.groups))
+        .order_by(Lesson.group_id, Lesson.on_day, Lesson.lesson_no)
+    )
+    return _csv(
+        [_("Class"), _("Subject"), _("Group"), _("Date"), _("Lesson no."), _("Teacher"),
+         _("Topic"), _("Classwork"), _("Homework"), _("Due on")],
+        (
+            [*y.group_columns(lesson.group_id), _iso(lesson.on_day), lesson.lesson_no,
+             f"{first} {last}" if last else "", lesson.topic, lesson.classwork, homework,
+             _iso(due_on)]
+            for lesson, homework, due_on, first, last in rows
+        ),
+    )  # fmt: skip
+
+
+def _grades(session: Session, y: _Year) -> bytes:
+    rows = session.execute(
+        select(Grade, Person.last_name, Person.first_name, Account.name)
+        .join(Person, Person.id == Grade.student_id)
+        .outerjoin(Account, Account.id == Grade.created_by)
+        .where(Grade.group_id.in_(y.groups))
+        .order_by(Grade.group_id, Person.last_name, Person.first_name, Grade.on_day, Grade.id)
+    )
+    return _csv(
+        [_("Class"), _("Subject"), _("Group"), _("Student"), _("Date"), _("Term"),
+         pgettext("mark", "Grade"), _("Kind"), _("Comment"), _("Entered by")],
+        (
+            [*y.group_columns(grade.group_id), f"{last} {first}", _iso(grade.on_day),
+             y.terms[grade.term_id].number if grade.term_id in y.terms else "",
+             y.grade(grade.group_id, grade.value), y.kind(grade.kind_id), grade.comment, author]
+            for grade, last, first, author in rows
+        ),
+    )  # fmt: skip
+
+
+def _term_grades(session: Session, y: _Year) -> bytes:
+    rows = session.execute(
+        select(TermGrade, Person.last_name, Person.first_name, Account.name)
+        .join(Person, Person.id == TermGrade.student_id)
+        .outerjoin(Account, Account.id == TermGrade.confirmed_by)
+        .where(TermGrade.year_id == y.year.id)
+        .order_by(TermGrade.group_id, Person.last_name, Person.first_name, TermGrade.term_id)
+    )
+    return _csv(
+        [_("Class"), _("Subject"), _("Group"), _("Student"), _("Term"), _("Suggested"),
+         pgettext("mark", "Grade"), _("Confirmed by"), _("Confirmed at")],
+        (
+            [*y.group_columns(t.group_id), f"{last} {first}",
+             y.terms[t.term_id].number if t.term_id in y.terms else _("Year"),
+             y.grade(t.group_id, t.suggested), y.grade(t.group_id, t.value), confirmer,
+             _iso(t.confirmed_at)]
+            for t, last, first, confirmer in rows
+        ),
+    )  # fmt: skip
+
+
+def _attendance(session: Session, y: _Year) -> bytes:
+    rows = session.execute(
+        select(Attendance, Lesson.group_id, Lesson.on_day, Lesson.lesson_no, Person.last_name,
+               Person.first_name)
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(Person, Person.id == Attendance.student_id)
+        .where(Lesson.group_id.in_(y.groups))
+        .order_by(Lesson.on_day, Lesson.lesson_no, Lesson.group_id, Person.last_name)
+    )  # fmt: skip
+    return _csv(
+        [_("Class"), _("Subject"), _("Group"), _("Student"), _("Date"), _("Lesson no."),
+         _("Mark"), _("Excused")],
+        (
+            [*y.group_columns(group_id), f"{last} {first}", _iso(on_day), lesson_no,
+             MARK_LABELS[mark.mark], _("yes") if mark.excuse_id else ""]
+            for mark, group_id, on_day, lesson_no, last, first in rows
+        ),
+    )  # fmt: skip
+
+
+def _remarks(session: Session, y: _Year) -> bytes:
+    rows = session.execute(
+        select(Remark, Person.last_name, Person.first_name, Account.name)
+        .join(Person, Person.id == Remark.student_id)
+        .outerjoin(Account, Account.id == Remark.written_by)
+        .where(Remark.on_day.between(y.year.starts_on, y.year.ends_on))
+        .order_by(Remark.on_day, Remark.id)
+    )
+    return _csv(
+        [_("Student"), _("Date"), _("Kind"), _("Subject"), _("Text"), _("Written by")],
+        (
+            [f"{last} {first}", _iso(r.on_day), REMARK_KINDS[r.kind],
+             y.group_columns(r.group_id)[1] if r.group_id in y.groups else "", r.text, author]
+            for r, last, first, author in rows
+        ),
+    )  # fmt: skip
+
+
+def _grade_changes(session: Session, y: _Year) -> bytes:
+    rows = session.execute(
+        select(GradeChange, Person.last_name, Person.first_name, Account.name)
+        .outerjoin(Person, Person.id == GradeChange.student_id)
+        .outerjoin(Account, Account.id == GradeChange.changed_by)
+        .where(GradeChange.group_id.in_(y.groups))
+        .order_by(GradeChange.changed_at, GradeChange.id)
+    )
+    return _csv(
+        [_("Changed at"), _("Changed by"), _("Class"), _("Subject"), _("Group"), _("Student"),
+         _("Date"), _("Change"), _("Old value"), _("New value"), _("After the lock")],
+        (
+            [_iso(c.changed_at), author, *y.group_columns(c.group_id),
+             f"{last or ''} {first or ''}".strip(), _iso(c.on_day), c.action,
+             y.grade(c.group_id, c.old_value), y.grade(c.group_id, c.new_value),
+             _("yes") if c.after_lock else ""]
+            for c, last, first, author in rows
+        ),
+    )  # fmt: skip
+
+
+def build_archive(
+    session: Session, account: Principal, school: School, year: SchoolYear, today: date
+) -> bytes:
+    """The year's ZIP file in the current language (the caller chooses the school's). Its files
+    sit in one folder; ``manifest.csv`` lists each with its size and SHA-256."""
+    y = _Year(session, year, school.default_locale)
+    files: dict[str, bytes] = {
+        "lessons.csv": _lessons(session, y),
+        "grades.csv": _grades(session, y),
+        "term_grades.csv": _term_grades(session, y),
+        "attendance.csv": _attendance(session, y),
+        "remarks.csv": _remarks(session, y),
+        "grade_changes.csv": _grade_changes(session, y),
+    }
+    for school_class in sorted(y.classes.values(), key=lambda c: (c.grade_level, c.letter)):
+        files[f"classes/{school_class.name}-achievement-summary.pdf"] = achievements_pdf(
+            session, account, school, school_class.id, today
+        )
+    readme = _(
+        "The electronic diary of %(school)s for the school year %(year)s, made on %(date)s.\n"
+        "lessons.csv: lessons with topics, classwork and homework; grades.csv: grades; "
+        "term_grades.csv: term and year grades; attendance.csv: absences and lateness; "
+        "remarks.csv: praise, remarks and reprimands; grade_changes.csv: every change of a "
+        "grade; classes/: each class's achievement summary.\n"
+        "manifest.csv lists every file with its SHA-256 checksum.\n",
+        school=school.name, year=year.name, date=today.isoformat(),
+    )  # fmt: skip
+    files["README.txt"] = readme.encode("utf-8")
+    manifest = _csv(
+        [_("File"), _("Bytes"), "SHA-256"],
+        ([name, len(data), hashlib.sha256(data).hexdigest()] for name, data in files.items()),
+    )
+    folder = archive_filename(school, year).removesuffix(SUFFIX)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in [*files.items(), ("manifest.csv", manifest)]:
+            archive.writestr(f"{folder}/{name}", data)
+    return buffer.getvalue()
+
+
+def record_archive(archive: YearArchive, content: bytes) -> None:
+    archive.content = content
+    archive.size = len(content)
+    archive.sha256 = hashlib.sha256(content).hexdigest()
+    archive.status = "done"
+    archive.finished_at = datetime.now(UTC)
+    archive.error = None

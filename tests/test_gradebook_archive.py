@@ -1,0 +1,154 @@
+"""The school year's archive: one ZIP of the year's gradebook, made by a job, for the
+administrator."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from accounts.models import SchoolGrant
+from conftest import login
+from dienynas.errors import PermissionDenied, ServiceError
+from dienynas.extensions import db
+from gradebook.archive import services
+from gradebook.archive.models import YearArchive
+from gradebook.archive.tasks import build_year_archive
+from gradebook.grades.models import Grade
+from tenants.services import bind_to_school
+from test_gradebook_overview import Journal
+
+BASE = "/s/school-a"
+FOLDER = "dienynas-school-a-2026-2027"
+
+
+@pytest.fixture
+def journal(classroom) -> Journal:
+    """A few grades, marks and a term grade for class 5a (as the overview tests write them)."""
+    from datetime import date
+
+    j = Journal(classroom)
+    c = classroom
+    s0, s1 = c.students[:2]
+    maths1 = j.lesson(c.maths, date(2026, 9, 7), 1)
+    j.grade(s0, c.maths, "10", date(2026, 9, 7), lesson_id=maths1.id)
+    j.grade(s1, c.maths, "6", date(2026, 9, 7), comment="Kontrolinis")
+    j.term_grade(s0, c.maths, "9")
+    j.mark(maths1, s1)
+    return j
+
+
+def made(classroom) -> YearArchive:
+    """An archive of the classroom's year, asked for by the administrator and made by the job."""
+    archive, _new = services.request_archive(
+        classroom.session, classroom.account("admin"), classroom.school, classroom.year.id
+    )
+    archive_id = archive.id
+    assert build_year_archive(classroom.school.id, archive_id) is True
+    bind_to_school(db.session, classroom.school)
+    return db.session.get(YearArchive, archive_id)
+
+
+def rows(zip_file: zipfile.ZipFile, name: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(zip_file.read(f"{FOLDER}/{name}").decode("utf-8-sig"))))
+
+
+def test_the_archive_holds_the_years_records_with_checksums(classroom, journal):
+    archive = made(classroom)
+    assert archive.status == "done" and archive.size == len(archive.content)
+    assert archive.sha256 == hashlib.sha256(archive.content).hexdigest()
+    zip_file = zipfile.ZipFile(io.BytesIO(archive.content))
+    names = {n.removeprefix(f"{FOLDER}/") for n in zip_file.namelist()}
+    assert {"lessons.csv", "grades.csv", "term_grades.csv", "attendance.csv", "remarks.csv",
+            "grade_changes.csv", "README.txt", "manifest.csv",
+            "classes/5a-achievement-summary.pdf",
+            "classes/6b-achievement-summary.pdf"} == names  # fmt: skip
+    grades = rows(zip_file, "grades.csv")
+    assert grades[0][3] == "Mokinys"  # school A's language
+    total = db.session.scalar(select(func.count()).select_from(Grade))
+    assert len(grades) - 1 == total == 2
+    assert any("Kontrolinis" in row for row in grades)
+    assert [row[6] for row in rows(zip_file, "term_grades.csv")[1:]] == ["9"]
+    assert len(rows(zip_file, "attendance.csv")) == 2
+    manifest = {row[0]: row for row in rows(zip_file, "manifest.csv")[1:]}
+    assert set(manifest) == names - {"manifest.csv"}
+    for name, (_name, size, digest) in manifest.items():
+        data = zip_file.read(f"{FOLDER}/{name}")
+        assert (int(size), digest) == (len(data), hashlib.sha256(data).hexdigest())
+    assert zip_file.read(f"{FOLDER}/classes/5a-achievement-summary.pdf").startswith(b"%PDF")
+
+
+def test_the_job_twice_and_asking_twice_make_one_archive(classroom, journal):
+    first, new = services.request_archive(
+        classroom.session, classroom.account("admin"), classroom.school, classroom.year.id
+    )
+    again, new_again = services.request_archive(
+        classroom.session, classroom.account("admin"), classroom.school, classroom.year.id
+    )
+    assert new and not new_again and again.id == first.id
+    archive_id = first.id
+    assert build_year_archive(classroom.school.id, archive_id) is True
+    assert build_year_archive(classroom.school.id, archive_id) is False
+    bind_to_school(db.session, classroom.school)
+    assert db.session.scalar(select(func.count()).select_from(YearArchive)) == 1
+
+
+def test_a_failed_archive_says_why_and_keeps_nothing(classroom, journal):
+    """The administrator who asked lost the role before the job ran: the class summaries may
+    not be made for them; the archive is marked failed, with no file."""
+    admin = classroom.account("admin")
+    archive, _new = services.request_archive(
+        classroom.session, admin, classroom.school, classroom.year.id
+    )
+    archive_id = archive.id
+    classroom.session.execute(delete(SchoolGrant).where(SchoolGrant.account_id == admin.id))
+    classroom.session.expire(admin, ["grants"])
+    assert build_year_archive(classroom.school.id, archive_id) is False
+    bind_to_school(db.session, classroom.school)
+    failed = db.session.get(YearArchive, archive_id)
+    assert failed.status == "failed" and "PermissionDenied" in failed.error
+    assert failed.content is None and failed.sha256 is None
+
+
+@pytest.mark.parametrize("who", ["teacher", "director", "head"])
+def test_only_the_administrator_makes_archives(classroom, who):
+    with pytest.raises(PermissionDenied):
+        services.request_archive(
+            classroom.session, classroom.account(who), classroom.school, classroom.year.id
+        )
+
+
+def test_an_unknown_year_is_refused(classroom):
+    with pytest.raises(ServiceError) as excinfo:
+        services.request_archive(
+            classroom.session, classroom.account("admin"), classroom.school, 10**9
+        )
+    assert excinfo.value.field == "year"
+
+
+def test_archive_pages(client, classroom, journal):
+    school_id, year_id = classroom.school.id, classroom.year.id
+    classroom.session.commit()
+    login(client, "teacher.a")
+    assert client.get(f"{BASE}/archive").status_code == 403
+    client = client.application.test_client()
+    login(client, "admin.a")
+    page = client.get(f"{BASE}/archive")
+    assert page.status_code == 200 and "Make the archive" in page.get_data(as_text=True)
+    token = page.get_data(as_text=True).split('name="csrf_token" value="', 1)[1].split('"')[0]
+    asked = client.post(f"{BASE}/archive", data={"csrf_token": token, "year": year_id})
+    assert asked.status_code == 302
+    bind_to_school(db.session, classroom.school)
+    archive_id = db.session.scalar(select(YearArchive.id))
+    pending = client.get(f"{BASE}/archive/{archive_id}/download")
+    assert pending.status_code == 404  # not ready yet
+    assert build_year_archive(school_id, archive_id) is True
+    download = client.get(f"{BASE}/archive/{archive_id}/download")
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    assert f'filename="{FOLDER}.zip"' in download.headers["Content-Disposition"]
+    assert zipfile.ZipFile(io.BytesIO(download.data)).testzip() is None
+    assert client.get(f"{BASE}/archive/{10**9}/download").status_code == 404
