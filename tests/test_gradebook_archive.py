@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import zipfile
+from datetime import date
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -18,7 +19,7 @@ from dienynas.extensions import db
 from gradebook.archive import services
 from gradebook.archive.models import YearArchive
 from gradebook.archive.tasks import build_year_archive
-from gradebook.grades.models import Grade
+from gradebook.grades.models import Grade, GradeChange
 from tenants.services import bind_to_school
 from test_gradebook_overview import Journal
 
@@ -29,8 +30,6 @@ FOLDER = "dienynas-school-a-2026-2027"
 @pytest.fixture
 def journal(classroom) -> Journal:
     """A few grades, marks and a term grade for class 5a (as the overview tests write them)."""
-    from datetime import date
-
     j = Journal(classroom)
     c = classroom
     s0, s1 = c.students[:2]
@@ -58,6 +57,11 @@ def rows(zip_file: zipfile.ZipFile, name: str) -> list[list[str]]:
 
 
 def test_the_archive_holds_the_years_records_with_checksums(classroom, journal):
+    c = classroom
+    c.session.add(GradeChange(grade_id=1, student_id=c.students[1].id, group_id=c.maths.id,
+                              on_day=date(2026, 9, 7), action="update", old_value="5",
+                              new_value="6", changed_by=journal.by))  # fmt: skip
+    c.session.flush()
     archive = made(classroom)
     assert archive.status == "done" and archive.size == len(archive.content)
     assert archive.sha256 == hashlib.sha256(archive.content).hexdigest()
@@ -74,6 +78,8 @@ def test_the_archive_holds_the_years_records_with_checksums(classroom, journal):
     assert any("Kontrolinis" in row for row in grades)
     assert [row[6] for row in rows(zip_file, "term_grades.csv")[1:]] == ["9"]
     assert len(rows(zip_file, "attendance.csv")) == 2
+    [change] = rows(zip_file, "grade_changes.csv")[1:]
+    assert change[7:10] == ["pakeistas", "5", "6"]  # Lithuanian: the school's language
     manifest = {row[0]: row for row in rows(zip_file, "manifest.csv")[1:]}
     assert set(manifest) == names - {"manifest.csv"}
     for name, (_name, size, digest) in manifest.items():

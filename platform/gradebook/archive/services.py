@@ -235,6 +235,16 @@ def _remarks(session: Session, y: _Year) -> bytes:
     )  # fmt: skip
 
 
+def _change_label(action: str) -> str:
+    """How grade_changes.csv names a change."""
+    labels = {
+        "create": pgettext("grade change", "given"),
+        "update": pgettext("grade change", "changed"),
+        "delete": pgettext("grade change", "deleted"),
+    }
+    return labels[action]
+
+
 def _grade_changes(session: Session, y: _Year) -> bytes:
     rows = session.execute(
         select(GradeChange, Person.last_name, Person.first_name, Account.name)
@@ -248,7 +258,7 @@ def _grade_changes(session: Session, y: _Year) -> bytes:
          _("Date"), _("Change"), _("Old value"), _("New value"), _("After the lock")],
         (
             [_iso(c.changed_at), author, *y.group_columns(c.group_id),
-             f"{last or ''} {first or ''}".strip(), _iso(c.on_day), c.action,
+             f"{last or ''} {first or ''}".strip(), _iso(c.on_day), _change_label(c.action),
              y.grade(c.group_id, c.old_value), y.grade(c.group_id, c.new_value),
              _("yes") if c.after_lock else ""]
             for c, last, first, author in rows

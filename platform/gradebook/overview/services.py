@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Numeric, and_, case, cast, func, or_, select
@@ -89,12 +90,37 @@ class AttendanceTotals:
     excused: int = 0
     unexcused: int = 0
     late: int = 0
+    left_early: int = 0
 
     def add(self, other: AttendanceTotals) -> None:
         self.absent += other.absent
         self.excused += other.excused
         self.unexcused += other.unexcused
         self.late += other.late
+        self.left_early += other.left_early
+
+
+def _count_attendance(
+    session: Session, students: Any, *lessons: Any
+) -> dict[int, AttendanceTotals]:
+    """Each of ``students``' (ids or a subquery) attendance marks counted over the lessons
+    the ``lessons`` conditions choose (one query); a student without marks is not a key."""
+    absent = Attendance.mark == "absent"
+    totals: dict[int, AttendanceTotals] = {}
+    for student_id, missed, excused, late, left_early in session.execute(
+        select(
+            Attendance.student_id,
+            func.count().filter(absent),
+            func.count().filter(absent, Attendance.excuse_id.is_not(None)),
+            func.count().filter(Attendance.mark == "late"),
+            func.count().filter(Attendance.mark == "left_early"),
+        )
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .where(Attendance.student_id.in_(students), *lessons)
+        .group_by(Attendance.student_id)
+    ):
+        totals[student_id] = AttendanceTotals(missed, excused, missed - excused, late, left_early)
+    return totals
 
 
 @dataclass
@@ -235,19 +261,7 @@ def class_overview(
             if subject_id in subjects:
                 cell.term_grade = grade_label(subjects[subject_id].scale, value)
 
-        absent = Attendance.mark == "absent"
-        for student_id, missed, excused, late in session.execute(
-            select(
-                Attendance.student_id,
-                func.count().filter(absent),
-                func.count().filter(absent, Attendance.excuse_id.is_not(None)),
-                func.count().filter(Attendance.mark == "late"),
-            )
-            .join(Lesson, Lesson.id == Attendance.lesson_id)
-            .where(Lesson.term_id == term.id, Attendance.student_id.in_(in_class))
-            .group_by(Attendance.student_id)
-        ):
-            attendance[student_id] = AttendanceTotals(missed, excused, missed - excused, late)
+        attendance.update(_count_attendance(session, in_class, Lesson.term_id == term.id))
 
     for person in people:
         row = StudentRow(person, cells.get(person.id, {}), attendance[person.id])
@@ -342,20 +356,7 @@ def achievement_summary(
             continue
         row = grades[student_id].setdefault(subject_id, [None] * (len(terms) + 1))
         row[columns[term_id]] = grade_label(subject.scale, value)
-    attendance: dict[int, AttendanceTotals] = defaultdict(AttendanceTotals)
-    absent = Attendance.mark == "absent"
-    for student_id, missed, excused, late in session.execute(
-        select(
-            Attendance.student_id,
-            func.count().filter(absent),
-            func.count().filter(absent, Attendance.excuse_id.is_not(None)),
-            func.count().filter(Attendance.mark == "late"),
-        )
-        .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .where(Lesson.term_id.in_([t.id for t in terms]), Attendance.student_id.in_(in_class))
-        .group_by(Attendance.student_id)
-    ):
-        attendance[student_id] = AttendanceTotals(missed, excused, missed - excused, late)
+    attendance = _count_attendance(session, in_class, Lesson.term_id.in_([t.id for t in terms]))
     summary = AchievementSummary(
         school_class=school_class,
         year=year,
@@ -368,7 +369,7 @@ def achievement_summary(
             student.person,
             student.left_on if student.status == "left" else None,
             grades.get(student.person_id, {}),
-            attendance[student.person_id],
+            attendance.get(student.person_id, AttendanceTotals()),
         )
         summary.rows.append(row)
         summary.attendance.add(row.attendance)
@@ -394,7 +395,6 @@ class MonthlyReport:
     locale: str  # the first guardian's language, else the student's, else the school's
     grades: dict[int, list[MonthGrade]]  # subject id → the month's grades by day
     attendance: AttendanceTotals
-    left_early: int
     remarks: list[Remark]
 
 
@@ -429,8 +429,7 @@ def monthly_reports(
     ids = [row.student.person_id for row in roster]
     grades: dict[int, dict[int, list[MonthGrade]]] = defaultdict(lambda: defaultdict(list))
     subjects: dict[int, Subject] = {}
-    attendance: dict[int, AttendanceTotals] = defaultdict(AttendanceTotals)
-    left_early: dict[int, int] = defaultdict(int)
+    attendance: dict[int, AttendanceTotals] = {}
     remarks: dict[int, list[Remark]] = defaultdict(list)
     if ids:
         found = session.execute(
@@ -446,21 +445,7 @@ def monthly_reports(
         kinds = {k.id: k for k in session.scalars(select(AssessmentKind))} if found else {}
         for student_id, on_day, value, kind_id, subject_id in found:
             grades[student_id][subject_id].append(MonthGrade(on_day, value, kinds.get(kind_id)))
-        absent = Attendance.mark == "absent"
-        for student_id, missed, excused, late, early in session.execute(
-            select(
-                Attendance.student_id,
-                func.count().filter(absent),
-                func.count().filter(absent, Attendance.excuse_id.is_not(None)),
-                func.count().filter(Attendance.mark == "late"),
-                func.count().filter(Attendance.mark == "left_early"),
-            )
-            .join(Lesson, Lesson.id == Attendance.lesson_id)
-            .where(Attendance.student_id.in_(ids), Lesson.on_day.between(first, last))
-            .group_by(Attendance.student_id)
-        ):
-            attendance[student_id] = AttendanceTotals(missed, excused, missed - excused, late)
-            left_early[student_id] = early
+        attendance = _count_attendance(session, ids, Lesson.on_day.between(first, last))
         for remark in session.scalars(
             select(Remark)
             .where(Remark.student_id.in_(ids), Remark.on_day.between(first, last))
@@ -475,8 +460,7 @@ def monthly_reports(
                 student=row.person,
                 locale=(chosen or [row.person.locale or school.default_locale])[0],
                 grades=grades.get(row.student.person_id, {}),
-                attendance=attendance[row.student.person_id],
-                left_early=left_early[row.student.person_id],
+                attendance=attendance.get(row.student.person_id, AttendanceTotals()),
                 remarks=remarks.get(row.student.person_id, []),
             )
         )
