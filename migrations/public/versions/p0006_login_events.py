@@ -26,20 +26,26 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), primary_key=True),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column(
-            "logged_in_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+            "logged_in_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.now(),
             nullable=False,
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["public.accounts.id"],
-            name=op.f("fk_login_events_account_id_accounts"), ondelete="CASCADE",
-        ),  # fmt: skip
+            ["account_id"],
+            ["public.accounts.id"],
+            name=op.f("fk_login_events_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_events")),
         schema="public",
     )
     op.create_index(
-        "ix_login_events_account_id_logged_in_at", "login_events",
-        ["account_id", "logged_in_at"], schema="public",
-    )  # fmt: skip
+        "ix_login_events_account_id_logged_in_at",
+        "login_events",
+        ["account_id", "logged_in_at"],
+        schema="public",
+    )
     op.create_index(
         "ix_login_events_logged_in_at", "login_events", ["logged_in_at"], schema="public"
     )

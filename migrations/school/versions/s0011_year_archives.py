@@ -22,9 +22,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("requested_by", sa.BigInteger(), nullable=False),
         sa.Column(
-            "requested_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "requested_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
-        ),  # fmt: skip
+        ),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("content", sa.LargeBinary(), nullable=True),
         sa.Column("size", sa.Integer(), nullable=True),
@@ -34,9 +36,11 @@ def upgrade() -> None:
             "status IN ('pending', 'done', 'failed')", name=op.f("ck_year_archives_status")
         ),
         sa.ForeignKeyConstraint(
-            ["year_id"], ["school_years.id"], name=op.f("fk_year_archives_year_id_school_years"),
+            ["year_id"],
+            ["school_years.id"],
+            name=op.f("fk_year_archives_year_id_school_years"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_year_archives")),
     )
     op.create_index("ix_year_archives_year_id", "year_archives", ["year_id"])

@@ -79,7 +79,7 @@ def upload():
         rows = services.read_table(filename, content)
         if len(rows) > services.JOB_THRESHOLD:
             return _start_job(kind, filename, content, commit)
-        report = services.run_import(db.session, g.school, current_user, kind, filename, content)
+        report = services.import_rows(db.session, g.school, current_user, kind, rows)
     except DienynasError as exc:
         db.session.rollback()
         return _page(error=exc.message, form=form, status=400)

@@ -207,11 +207,27 @@ def run_import(
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Check (and apply, in the session's transaction) every row. The caller commits only
-    when ``report.errors`` is empty and a commit was asked for; otherwise it rolls back."""
+    """Read the file and check (and apply) its rows: :func:`import_rows`."""
+    return import_rows(
+        session, school, actor, kind, read_table(filename, content), progress=progress
+    )
+
+
+def import_rows(
+    session: Session,
+    school: School,
+    actor: Principal,
+    kind: str,
+    table: list[dict[str, str]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check (and apply, in the session's transaction) every row of a table ``read_table``
+    read. The caller commits only when ``report.errors`` is empty and a commit was asked for;
+    otherwise it rolls back."""
     importer = importer_for(kind)
     report = ImportReport(kind=kind)
-    rows = canonical_rows(importer, read_table(filename, content))
+    rows = canonical_rows(importer, table)
     report.rows = len(rows)
     for index, row in enumerate(rows, start=2):
         savepoint = session.begin_nested()

@@ -105,9 +105,9 @@ def index():
 def person(person_id: int):
     actor = _actor()
     found = services.get_person(db.session, person_id)
-    services.require_person_viewer(db.session, actor, g.school, found)
+    managed = services.managed_class_ids(db.session, actor, g.school)  # None: the administrator
+    services.require_person_viewer(db.session, actor, g.school, found, headed=managed)
     card = services.person_card(db.session, g.school, found)
-    managed = services.managed_class_ids(db.session, actor, g.school)
 
     def manages(class_id: int | None) -> bool:
         return managed is None or class_id in managed

@@ -476,13 +476,19 @@ def _guardian_class_ids(session: Session, guardian: Person) -> set[int]:
 
 
 def require_person_viewer(
-    session: Session, account: Principal, school: School, person: Person
+    session: Session,
+    account: Principal,
+    school: School,
+    person: Person,
+    headed: set[int] | None = None,
 ) -> None:
     """The administrator and the director see everyone; a class head their class's students
-    and those students' guardians."""
+    and those students' guardians (``headed``: the classes the account heads, when the caller
+    has them already)."""
     if roles_in_school(account, school) & {Role.ADMIN, Role.DIRECTOR}:
         return
-    headed = headed_class_ids(session, account)
+    if headed is None:
+        headed = headed_class_ids(session, account)
     student = session.get(Student, person.id)
     if student is not None and student.class_id in headed:
         return
