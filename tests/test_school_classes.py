@@ -790,6 +790,12 @@ def finished(in_school_a, world, setup) -> FinishedYear:
     )  # fmt: skip
     services.add_students(session, old_group, [students["Ona"].person_id,
                                                students["Jonas"].person_id])  # fmt: skip
+    half = services.create_group(
+        session, world.school_a, year=year, name="5a anglų k. 1 gr.",
+        subject_id=setup.english_subject.id, kind="part", class_id=made["5a"].id,
+        teacher_ids=[setup.head.id],
+    )  # fmt: skip
+    services.add_students(session, half, [students["Ona"].person_id])
     c6b = add_class(session, world, setup, level=6, letter="b")
     new_group = services.create_group(
         session, world.school_a, year=setup.year, name="6b matematika",
@@ -820,9 +826,8 @@ def test_moving_up_moves_students_keeps_history_and_graduates_the_last_grade(
         session, world.admin_a, world.school_a, setup.year,
         {finished.kept_out.id: "keep"}, SUMMER,
     )  # fmt: skip
-    assert (summary.classes_created, summary.students_moved, summary.students_graduated) == (
-        1, 3, 2,
-    )  # fmt: skip
+    assert (summary.classes_created, summary.groups_copied, summary.students_moved,
+            summary.students_graduated) == (1, 2, 3, 2)  # fmt: skip
     c6a = session.scalar(select(SchoolClass).where(
         SchoolClass.year_id == setup.year.id, SchoolClass.grade_level == 6,
         SchoolClass.letter == "a"))  # fmt: skip
@@ -841,6 +846,21 @@ def test_moving_up_moves_students_keeps_history_and_graduates_the_last_grade(
     )
     assert members == {s["Ona"].person_id, s["Jonas"].person_id}
     assert session.get(GroupStudent, (finished.new_group.id, s["Rūta"].person_id)) is not None
+    # 5a's groups came along for 6a: same subject and teacher; the whole class, and the half
+    copies = {g.name: g for g in session.scalars(select(Group).where(Group.class_id == c6a.id))}
+    assert set(copies) == {"6a matematika", "6a anglų k. 1 gr."}
+    assert copies["6a matematika"].kind == "class"
+    assert {t.id for t in services.group_teachers(session, copies["6a matematika"])} == {
+        setup.teacher.id
+    }
+    members = {
+        name: {st.person_id for st, _class in services.group_students(session, group)}
+        for name, group in copies.items()
+    }
+    assert members == {
+        "6a matematika": {s["Ona"].person_id, s["Jonas"].person_id},
+        "6a anglų k. 1 gr.": {s["Ona"].person_id},
+    }
     for name in ("Eglė", "Tomas"):  # graduated on the last day of studies, records kept
         assert (s[name].status, s[name].left_on, s[name].class_id) == (
             "left", date(2026, 6, 19), finished.c12a.id,
@@ -850,8 +870,18 @@ def test_moving_up_moves_students_keeps_history_and_graduates_the_last_grade(
         session, world.admin_a, world.school_a, setup.year,
         {finished.kept_out.id: "keep"}, SUMMER,
     )  # fmt: skip
-    assert (again.classes_created, again.students_moved, again.students_graduated) == (0, 0, 0)
+    assert (again.classes_created, again.groups_copied, again.students_moved,
+            again.students_graduated) == (0, 0, 0, 0)  # fmt: skip
     assert count(session, SchoolClass, SchoolClass.year_id == setup.year.id) == 2  # 6a, 6b
+    assert count(session, Group, Group.year_id == setup.year.id) == 3  # 6b's and the 2 copies
+
+
+def test_moving_up_without_the_groups(in_school_a, world, setup, finished):
+    summary = services.promote_classes(
+        in_school_a, world.admin_a, world.school_a, setup.year, {}, SUMMER, copy_groups=False
+    )
+    assert summary.groups_copied == 0
+    assert count(in_school_a, Group, Group.year_id == setup.year.id) == 1  # 6b's own
 
 
 @pytest.mark.parametrize(
@@ -904,12 +934,14 @@ def test_moving_up_pages(client, in_school_a, world, setup, finished, monkeypatc
     assert "graduates: the students leave the school" in page
     done = post_form(
         client, f"{CLASSES}/next-year",
-        {"year": year_id, f"class-{kept_id}": "keep"},
+        {"year": year_id, f"class-{kept_id}": "keep", "copy_groups": "1"},
         form_page=f"{CLASSES}/next-year?year={year_id}",
     )  # fmt: skip
     assert done.status_code == 302
     flashed = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "Students moved up: 3. Students graduated: 2." in html.unescape(flashed)
+    assert "Groups copied: 2. Students moved up: 3. Students graduated: 2." in html.unescape(
+        flashed
+    )
     bad = post_form(
         client, f"{CLASSES}/next-year",
         {"year": year_id, f"class-{last_grade_id}": "promote"},

@@ -104,7 +104,11 @@ def create_class():
 
 
 def _next_year_page(
-    year: SchoolYear, choices: dict[int, str], error: ServiceError | None = None, status=200
+    year: SchoolYear,
+    choices: dict[int, str],
+    error: ServiceError | None = None,
+    status: int = 200,
+    copy_groups: bool = True,
 ):
     from_year = year_before(list_years(db.session), year)
     return render_template(
@@ -114,6 +118,7 @@ def _next_year_page(
         last_day=studies_end(db.session, from_year) if from_year else None,
         plan=services.promotion_plan(db.session, from_year, year) if from_year else [],
         choices=choices,
+        copy_groups=copy_groups,
         error=error,
     ), status
 
@@ -140,17 +145,20 @@ def move_classes_up():
                          if key.startswith("class-"))
         if class_id is not None
     }  # fmt: skip
+    copy_groups = bool(request.form.get("copy_groups"))
     try:
         summary = services.promote_classes(
-            db.session, current_user, g.school, year, choices, clock.today()
-        )
+            db.session, current_user, g.school, year, choices, clock.today(),
+            copy_groups=copy_groups,
+        )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
-        return _next_year_page(year, choices, exc, 400)
+        return _next_year_page(year, choices, exc, 400, copy_groups)
     db.session.commit()
     flash(
-        _("Classes made: %(made)d. Students moved up: %(moved)d. Students graduated: "
-          "%(graduated)d.", made=summary.classes_created, moved=summary.students_moved,
+        _("Classes made: %(made)d. Groups copied: %(groups)d. Students moved up: %(moved)d. "
+          "Students graduated: %(graduated)d.", made=summary.classes_created,
+          groups=summary.groups_copied, moved=summary.students_moved,
           graduated=summary.students_graduated),
         "success",
     )  # fmt: skip

@@ -542,6 +542,7 @@ class ClassMove:
 @dataclass
 class PromotionSummary:
     classes_created: int = 0
+    groups_copied: int = 0
     students_moved: int = 0
     students_graduated: int = 0
 
@@ -583,6 +584,7 @@ def promote_classes(
     to_year: SchoolYear,
     choices: Mapping[int, str],
     today: date,
+    copy_groups: bool = True,
 ) -> PromotionSummary:
     """The administrator moves the finished year's classes up into ``to_year``.
 
@@ -591,7 +593,8 @@ def promote_classes(
     one made already) and moves the active students into it and its whole-class groups, keeping
     their groups of the finished year (the gradebook's history); GRADUATE lets the active
     students leave the school on the last day of studies (``people.services.remove_student``:
-    roles withdrawn, records kept); KEEP leaves the class as it is. Allowed once the finished
+    roles withdrawn, records kept); KEEP leaves the class as it is. With ``copy_groups`` a
+    promoted class's groups come along too (``_copy_groups``). Allowed once the finished
     year's last term has ended. A second run moves nobody twice: the moved students are no
     longer in the old classes.
     """
@@ -635,7 +638,9 @@ def promote_classes(
                 session.flush()
                 targets[key] = target
                 summary.classes_created += 1
-            summary.students_moved += _move_up(session, old, target)
+            copies = _copy_groups(session, old, target) if copy_groups and move.students else []
+            summary.groups_copied += sum(made for _old, _new, made in copies)
+            summary.students_moved += _move_up(session, old, target, copies)
         elif chosen[old.id] == GRADUATE:
             for student in class_students(session, old):
                 left_on = max(last_day, student.enrolled_on)  # enrolled in the summer: that day
@@ -645,9 +650,74 @@ def promote_classes(
     return summary
 
 
-def _move_up(session: Session, old: SchoolClass, target: SchoolClass) -> int:
-    """The active students of ``old`` into ``target`` and its whole-class groups (their
-    groups of the finished year stay); how many moved."""
+def _copied_name(name: str, old: SchoolClass, target: SchoolClass) -> str:
+    """A group's name for the new year: the old class's name in it becomes the new one's
+    ("5a matematika" → "6a matematika"); otherwise the new class's name goes first."""
+    if name.startswith(old.name):
+        name = target.name + name[len(old.name) :]
+    else:
+        name = f"{target.name} {name}"
+    return name[:GROUP_NAME_MAX]
+
+
+def _copy_groups(
+    session: Session, old: SchoolClass, target: SchoolClass
+) -> list[tuple[Group, Group, bool]]:
+    """The finished year's groups of ``old`` (whole-class and part groups of subjects still
+    taught) made again for ``target``, with the same subject and teachers: (old group, new
+    group, made now). A group of that name in the new year already is taken as it is. Groups
+    of several classes (electives) are left for the administrator."""
+    groups = list(
+        session.scalars(
+            select(Group)
+            .join(Subject, Subject.id == Group.subject_id)
+            .where(Group.class_id == old.id, Group.kind != "mixed", Subject.is_active)
+            .order_by(Group.id)
+        )
+    )
+    if not groups:
+        return []
+    existing = {
+        g.name: g for g in session.scalars(select(Group).where(Group.year_id == target.year_id))
+    }
+    teachers = session.execute(
+        select(GroupTeacher.group_id, GroupTeacher.teacher_id).where(
+            GroupTeacher.group_id.in_([g.id for g in groups])
+        )
+    ).all()
+    copies = []
+    for group in groups:
+        name = _copied_name(group.name, old, target)
+        copy = existing.get(name)
+        made = copy is None
+        if made:
+            copy = Group(year_id=target.year_id, subject_id=group.subject_id, name=name,
+                         kind=group.kind, class_id=target.id)  # fmt: skip
+            session.add(copy)
+            existing[name] = copy
+        copies.append((group, copy, made))
+    session.flush()
+    new_teachers = [
+        {"group_id": copy.id, "teacher_id": teacher_id}
+        for group, copy, made in copies
+        if made
+        for group_id, teacher_id in teachers
+        if group_id == group.id
+    ]
+    if new_teachers:
+        session.execute(pg_insert(GroupTeacher).values(new_teachers).on_conflict_do_nothing())
+    return copies
+
+
+def _move_up(
+    session: Session,
+    old: SchoolClass,
+    target: SchoolClass,
+    copies: list[tuple[Group, Group, bool]],
+) -> int:
+    """The active students of ``old`` into ``target``: into its whole-class groups, and into
+    the copies of the part groups they were in; their groups of the finished year stay (the
+    gradebook's history). How many moved."""
     moved = list(
         session.scalars(
             update(Student)
@@ -661,13 +731,18 @@ def _move_up(session: Session, old: SchoolClass, target: SchoolClass) -> int:
     groups = list(
         session.scalars(select(Group).where(Group.class_id == target.id, Group.kind == "class"))
     )
-    for group in groups:
-        session.execute(
-            pg_insert(GroupStudent)
-            .values([{"group_id": group.id, "student_id": s} for s in moved])
-            .on_conflict_do_nothing()
-        )
+    memberships = [{"group_id": g.id, "student_id": s} for g in groups for s in moved]
+    part_copies = {group.id: copy for group, copy, _made in copies if group.kind == "part"}
+    if part_copies:
+        for group_id, student_id in session.execute(
+            select(GroupStudent.group_id, GroupStudent.student_id).where(
+                GroupStudent.group_id.in_(part_copies), GroupStudent.student_id.in_(moved)
+            )
+        ):
+            memberships.append({"group_id": part_copies[group_id].id, "student_id": student_id})
+    if memberships:
+        session.execute(pg_insert(GroupStudent).values(memberships).on_conflict_do_nothing())
     session.flush()
-    for group in groups:
+    for group in {*groups, *part_copies.values()}:
         refuse_group_clashes(session, group, field="choices")
     return len(moved)
