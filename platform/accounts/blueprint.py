@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
+from redis.exceptions import RedisError
 
 from accounts import identity, services
 from accounts.identity import SignedInAccount
+from accounts.tasks import send_password_reset
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
 from dienynas.i18n import SESSION_KEY
-from dienynas.jobs import redis_connection
+from dienynas.jobs import enqueue, redis_connection
 from dienynas.urls import safe_next
+from notifications.channels import mailer
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
 
 
 @login_manager.user_loader
@@ -132,3 +138,69 @@ def link_code():
         active_until=active if active is not None and active > now else None,
         days=services.LINK_CODE_DAYS,
     )
+
+
+# --- a forgotten password ----------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link by e-mail. The answer is the same whether or not the login or
+    address exists (and has an e-mail): nothing here tells who has an account."""
+    can_mail = mailer() is not None
+    if request.method == "POST" and can_mail:
+        who, address = request.form.get("who", ""), request.remote_addr or "-"
+        redis_client = redis_connection()
+        if services.login_throttled(redis_client, who, address):
+            error = _("Too many failed attempts. Wait 15 minutes and try again.")
+            return render_template("accounts/forgot.html", error=error, can_mail=can_mail), 429
+        services.record_login_failure(redis_client, who, address)  # counts against bulk asking
+        now = datetime.now(UTC)
+        account_ids = services.request_password_reset(db.session, who, now)
+        db.session.commit()
+        for account_id in account_ids:
+            try:
+                enqueue(send_password_reset, account_id, now.isoformat(),
+                        job_id=f"password-reset-{account_id}-{int(now.timestamp())}")  # fmt: skip
+            except (RedisError, OSError):
+                log.warning("could not enqueue the password reset of account %s", account_id)
+        flash(
+            ngettext(
+                "If that login or e-mail address belongs to an account with an e-mail address, "
+                "a link to choose a new password is on its way. It works for %(num)d minute.",
+                "If that login or e-mail address belongs to an account with an e-mail address, "
+                "a link to choose a new password is on its way. It works for %(num)d minutes.",
+                services.RESET_MINUTES,
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", error=None, can_mail=can_mail)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password through an e-mailed link (it works once)."""
+    now = datetime.now(UTC)
+    try:
+        account = services.account_for_reset(db.session, token, now)
+    except ServiceError as exc:
+        return render_template("accounts/reset.html", expired=exc, error=None), 410
+    error = None
+    if request.method == "POST":
+        try:
+            services.reset_password(
+                db.session, token, request.form.get("password", ""),
+                request.form.get("repeat", ""), now,
+            )  # fmt: skip
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Log in with it."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template(
+        "accounts/reset.html", expired=None, error=error, login=account.login,
+        min_length=services.MIN_PASSWORD_LENGTH,
+    ), (400 if error else 200)  # fmt: skip

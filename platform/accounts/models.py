@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,7 +71,11 @@ class Account(UserMixin, PublicModel):
     __table_args__ = (
         CheckConstraint("locale IS NULL OR locale IN ('lt', 'ru', 'pl', 'en')", name="locale"),
         CheckConstraint("login = lower(login)", name="login_lowercase"),
-    )
+        Index(
+            "ix_accounts_password_reset_hash", "password_reset_hash", unique=True,
+            postgresql_where=text("password_reset_hash IS NOT NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
@@ -89,6 +94,11 @@ class Account(UserMixin, PublicModel):
     #: (accounts.services.issue_link_code); cleared when a school uses it.
     link_code_hash: Mapped[str | None] = mapped_column(String(64))
     link_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: SHA-256 of the e-mailed password reset link's token (accounts.services); cleared on use.
+    password_reset_hash: Mapped[str | None] = mapped_column(String(64))
+    password_reset_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the last reset e-mail was asked for (a second one waits some minutes).
+    password_reset_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     grants: Mapped[list[SchoolGrant]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin"

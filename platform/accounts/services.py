@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
@@ -312,6 +312,82 @@ def use_link_code(account: Account | None, code: str, now: datetime) -> Account:
         )  # fmt: skip
     account.link_code_hash = None
     account.link_code_expires_at = None
+    return account
+
+
+# --- password resets by e-mail ----------------------------------------------------------------
+
+#: How long an e-mailed reset link works.
+RESET_MINUTES = 60
+#: A second reset e-mail to the same account waits this long.
+RESET_COOLDOWN_MINUTES = 5
+
+
+def _reset_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(session: Session, who: str, now: datetime) -> list[int]:
+    """The enabled accounts with an e-mail address whose login or e-mail is ``who`` and that
+    were not sent a reset link in the last ``RESET_COOLDOWN_MINUTES``; their request time is
+    noted. The caller answers the same whatever this finds (nothing tells which logins or
+    addresses exist) and enqueues one e-mail per id."""
+    wanted = (who or "").strip().lower()
+    if not wanted:
+        return []
+    cooled = now - timedelta(minutes=RESET_COOLDOWN_MINUTES)
+    accounts = session.scalars(
+        select(Account).where(
+            or_(Account.login == wanted, func.lower(Account.email) == wanted),
+            Account.is_enabled,
+            Account.email.is_not(None),
+            Account.email != "",
+            or_(Account.password_reset_sent_at.is_(None), Account.password_reset_sent_at < cooled),
+        )
+    ).all()
+    for account in accounts:
+        account.password_reset_sent_at = now
+    session.flush()
+    return [account.id for account in accounts]
+
+
+def issue_password_reset(account: Account, now: datetime) -> str:
+    """A new reset token for the account's e-mail (only its digest is kept; it works once,
+    for ``RESET_MINUTES``; a new one replaces the previous)."""
+    token = secrets.token_urlsafe(32)
+    account.password_reset_hash = _reset_digest(token)
+    account.password_reset_expires_at = now + timedelta(minutes=RESET_MINUTES)
+    return token
+
+
+def account_for_reset(session: Session, token: str, now: datetime) -> Account:
+    """The account a reset link is for; ServiceError when it is unknown, used or expired."""
+    account = session.scalar(
+        select(Account).where(Account.password_reset_hash == _reset_digest(token or ""))
+    )
+    if (
+        account is None
+        or not account.is_enabled
+        or account.password_reset_expires_at is None
+        or account.password_reset_expires_at <= now
+    ):
+        raise ServiceError(_("This link has expired or has been used already. Ask for a new one."))
+    return account
+
+
+def reset_password(
+    session: Session, token: str, password: str, repeat: str, now: datetime
+) -> Account:
+    """Set the password chosen through a reset link; the link stops working."""
+    account = account_for_reset(session, token, now)
+    check_password_strength(password, account.login)
+    if password != repeat:
+        raise ServiceError(_("The two new passwords differ."), field="repeat")
+    account.password_hash = hash_password(password)
+    account.must_change_password = False
+    account.password_reset_hash = None
+    account.password_reset_expires_at = None
+    session.flush()
     return account
 
 

@@ -1,14 +1,34 @@
-"""Account housekeeping: login events are kept for the activity reports, then deleted."""
+"""Account jobs: the password reset e-mail; login events kept for the activity reports, then
+deleted."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete
 
-from accounts.models import LoginEvent
+from accounts.models import Account, LoginEvent
+from accounts.services import RESET_MINUTES, issue_password_reset
+from dienynas.config import DEFAULT_LOCALE
 from dienynas.extensions import db
+from dienynas.i18n import in_locale
 from dienynas.jobs import periodic, task
+from notifications.channels import DeliveryError, mailer
+
+
+def public_url(endpoint: str, **values: str) -> str:
+    """An absolute address of a page for an e-mail: jobs have no request, so the host is the
+    configured ``PUBLIC_URL`` (never a request's Host header, which a sender may forge)."""
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        public.netloc, script_name=public.path or "/", url_scheme=public.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
 
 #: How long a login is remembered: a school year and a quarter, for the quarterly reports.
 LOGIN_EVENT_DAYS = 460
@@ -22,3 +42,46 @@ def prune_login_events() -> int:
     deleted = db.session.execute(delete(LoginEvent).where(LoginEvent.logged_in_at < cutoff))
     db.session.commit()
     return deleted.rowcount
+
+
+@task
+def send_password_reset(account_id: int, requested_at: str) -> bool:
+    """E-mail the account a password reset link in its language (True when sent). The token is
+    made here, so it never waits in the job queue. Idempotent: a link issued at or after the
+    request (``requested_at``, ISO) means this request was served already."""
+    account = db.session.get(Account, account_id, with_for_update=True)
+    sender = mailer()
+    if account is None or not account.email or not account.is_enabled or sender is None:
+        return False
+    asked = datetime.fromisoformat(requested_at)
+    issued = account.password_reset_expires_at
+    if issued is not None and issued - timedelta(minutes=RESET_MINUTES) >= asked:
+        return False
+    now = datetime.now(UTC)
+    token = issue_password_reset(account, now)
+    db.session.commit()  # the link works before the e-mail leaves
+    link = public_url("accounts.reset_password", token=token)
+    locale = account.locale or DEFAULT_LOCALE
+    with in_locale(locale):
+        asked_for = _("Someone (we hope you) asked for a new password for the login %(login)s.",
+                      login=account.login)  # fmt: skip
+        open_it = ngettext(
+            "Open this link within %(num)d minute and choose a new password:",
+            "Open this link within %(num)d minutes and choose a new password:",
+            RESET_MINUTES,
+        )
+        ignore = _("If you did not ask, ignore this e-mail: your password stays as it is.")
+        text = f"{asked_for}\n\n{open_it}\n{link}\n\n{ignore}\n"
+        html = current_app.jinja_env.get_template("accounts/reset_email.html").render(
+            paragraphs=(asked_for, open_it), link=link, last=ignore
+        )  # no request: the page layout's context is not there
+        try:
+            sender.send(account.email, _("Dienynas: a new password"), text, html, locale)
+        except DeliveryError:
+            # not delivered: the link goes too, so that a retry of the job mails a new one
+            account.password_reset_hash = account.password_reset_expires_at = None
+            db.session.commit()
+            raise
+        finally:
+            sender.close()
+    return True

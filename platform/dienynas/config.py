@@ -9,6 +9,8 @@ Settings (environment variables):
 - ``SECRET_KEY``: without it a random key is generated once into ``instance/secret_key``.
 - ``SMTP_URL``: ``smtp://user:pass@host:port`` for e-mail (used by notifications).
 - ``MAIL_FROM``: the sender of notification e-mails (``Dienynas <noreply@example.lt>``).
+- ``PUBLIC_URL``: the address people open (``https://dienynas.example.lt``), for links in
+  e-mails (the password reset); default ``http://127.0.0.1:5000`` (``make run``).
 - ``SMS_PROVIDER``: ``package.module:ClassName`` of the SMS gateway (docs/notifications.md);
   without it SMS messages are only logged.
 - ``DIENYNAS_INSTANCE``: the instance folder (default ``./instance``).
@@ -138,6 +140,7 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "REDIS_URL": redis_url,
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", ""),
         "SCHOOL_ROLES_LOGIN": _env_flag("SCHOOL_ROLES_LOGIN", False),
         #: keep rendered diary weeks in Redis (gradebook/diary/cache.py); off renders every time
