@@ -78,14 +78,16 @@ def test_who_may_address_whom(other_family):
     pupils = {p.id for p in c.students}
     olga = session.scalar(select(Person.id).where(Person.account_id == c.account("russian").id))
 
+    colleagues = {c.teacher.id, c.other_teacher.id, c.director.id}
     head = services.addressable(session, c.account("head"), school, MONDAY)
     assert head.classes == {c.c5a.id: "5a"} and head.groups == {}
-    # the class's students and guardians with an account; nobody of 6b
-    assert set(head.persons) == {c.students[0].id, c.guardian.id, olga}
+    # the class's students and guardians with an account, and the staff; nobody of 6b
+    assert set(head.persons) == {c.students[0].id, c.guardian.id, olga} | colleagues
 
     teacher = services.addressable(session, c.account("teacher"), school, MONDAY)
     assert teacher.classes == {} and teacher.groups == {c.maths.id: "5a matematika"}
     assert c.other_guardian.id not in teacher.persons
+    assert {c.head.id, c.other_teacher.id, c.director.id} <= set(teacher.persons)
 
     guardian = services.addressable(session, c.account("guardian"), school, MONDAY)
     assert guardian.classes == {} and guardian.groups == {}
@@ -100,6 +102,21 @@ def test_who_may_address_whom(other_family):
     assert {c.other_guardian.id, c.guardian.id, c.head.id} <= set(director.persons)
     assert c.director.id not in director.persons  # not oneself
     assert not pupils - {c.students[0].id} & set(director.persons)  # no account: not listed
+
+
+def test_staff_write_to_each_other_and_both_see_the_replies(family):
+    """A teacher writes to a colleague; in a thread of staff every reply reaches the others;
+    families still reach only the teachers of their own children."""
+    c = family
+    session = c.session
+    thread = _start(c, "teacher", person_ids=[c.other_teacher.id], subject="Kontrolinis")
+    first = session.scalars(select(Message).where(Message.thread_id == thread.id)).one()
+    assert _receivers(session, first.id) == {c.account("other_teacher").id}
+    services.reply(session, c.account("other_teacher"), thread.id, body="Gerai, perkelsiu.")
+    answer = session.scalars(select(Message).order_by(Message.id.desc())).first()
+    assert _receivers(session, answer.id) == {c.account("teacher").id}
+    with pytest.raises(NotFound):
+        services.thread_page(session, c.account("guardian"), thread.id)
 
 
 def test_class_head_writes_to_the_class_guardians_expanded_at_send_time(family):

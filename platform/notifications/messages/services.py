@@ -5,7 +5,8 @@ Who may address whom (``addressable``):
 - the administrator and the director: every class, group and person (with an account) of the
   school;
 - staff: the classes they head and the groups they teach (their students' guardians and/or the
-  students), and each of those students and guardians on their own;
+  students), each of those students and guardians on their own, and every member of staff
+  (a class head writing to the class's teachers, colleagues among themselves);
 - guardians and students: the class head of the child's (own) class and the teachers of the
   child's (own) groups.
 
@@ -108,6 +109,20 @@ def _person_labels(
     return {pid: f"{first} {last}" for pid, first, last in rows}
 
 
+def _staff_persons(session: Session, school: School) -> set[int]:
+    """The persons of the school's members of staff (one query)."""
+    return set(
+        session.scalars(
+            select(Person.id)
+            .join(SchoolGrant, SchoolGrant.account_id == Person.account_id)
+            .where(
+                SchoolGrant.school_id == school.id,
+                SchoolGrant.role.in_([r.value for r in STAFF_ROLES]),
+            )
+        )
+    )
+
+
 def addressable(session: Session, account: Principal, school: School, today: date) -> Addressable:
     """The classes, groups and persons ``account`` may write to (see the module's docstring)."""
     roles = roles_in_school(account, school)
@@ -147,7 +162,7 @@ def addressable(session: Session, account: Principal, school: School, today: dat
         )
         result.groups = dict(groups.all())
         students = _active_students(session, result.classes, result.groups)
-        persons |= students | _guardians_of(session, students)
+        persons |= students | _guardians_of(session, students) | _staff_persons(session, school)
     children: set[int] = set()
     if Role.GUARDIAN in roles:
         children |= set(
