@@ -41,11 +41,12 @@ ENGLISH_WORDS = ("the", "and", "of", "your", "with", "for", "this")
 _PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
 
 #: Collects what the reader sees or hears: text nodes (not of scripts, styles, hidden
-#: elements or the language switcher, whose options name each language in itself), and the
-#: title, aria-label, placeholder and alt attributes.
+#: elements, the language switcher, whose options name each language in itself, or what is
+#: marked translate="no": logins), and the title, aria-label, placeholder and alt attributes.
 _SHOWN_TEXT = """() => {
   const parts = [];
-  const skip = (el) => el.closest('script, style, noscript, template, [hidden], #locale-select');
+  const skip = (el) => el.closest(
+    'script, style, noscript, template, [hidden], #locale-select, [translate="no"]');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!skip(node.parentElement) && node.textContent.trim()) parts.push(node.textContent.trim());
@@ -305,6 +306,57 @@ def test_pool_page_in_each_language(
         expect(page.locator("body")).to_contain_text(classroom.students[1].last_name)
         look_at(page, "pool", locale, problems)
     finally:
+        for context in contexts:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_year_end_and_account_pages_in_each_language(
+    browser: Browser, pages_server: str, app: Flask, classroom, locale: str
+) -> None:
+    """The pages added for the year's end and for accounts: moving the classes up (a finished
+    2025–2026 with classes 5b and 12a), the year archive, diary use, the link code and the
+    forgotten password."""
+    from school.calendar import services as calendar
+    from school.classes.services import create_class
+
+    session, school = classroom.session, classroom.school
+    finished = calendar.create_year(
+        session, name="2025–2026", starts_on=date(2025, 9, 1), ends_on=date(2026, 8, 31)
+    )
+    for level, letter in ((5, "b"), (12, "a")):
+        create_class(session, school, year=finished, grade_level=level, letter=letter)
+    classroom.account("admin").locale = locale
+    year_id = classroom.year.id
+    session.commit()
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:1"  # the forgotten-password form shows
+    contexts: list = []
+    problems: list[str] = []
+    try:
+        page = _new_page(browser, pages_server, locale, contexts)
+        page.goto("/password/forgot")
+        expect(page.locator("#who")).to_be_visible()
+        look_at(page, "forgot_password", locale, problems)
+
+        _log_in(page, app, locale, "admin.a")
+        page.goto(f"/s/school-a/classes/next-year?year={year_id}")
+        expect(page.locator("select").first).to_be_visible()
+        look_at(page, "next_year", locale, problems)
+        page.goto("/s/school-a/archive")
+        expect(page.locator("h1")).to_have_text(translated(app, locale, "Year archive"))
+        look_at(page, "year_archive", locale, problems)
+        page.goto("/s/school-a/people/activity")
+        expect(page.locator("table").first).to_be_visible()
+        look_at(page, "diary_use", locale, problems)
+        page.goto("/account/link-code")
+        page.get_by_role("button", name=translated(app, locale, "Make a link code")).click()
+        expect(page.locator("#link-code")).to_have_text(
+            re.compile(r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){2}$")
+        )
+        look_at(page, "link_code", locale, problems)
+    finally:
+        app.config["SMTP_URL"] = ""
         for context in contexts:
             context.close()
     assert not problems, "\n".join(problems)

@@ -8,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import Role
+from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.archive import services
 from gradebook.archive.tasks import enqueue_archive
 from school.calendar.models import SchoolYear
-from school.calendar.services import list_years
+from school.calendar.services import list_years, pick_year
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
@@ -29,6 +30,7 @@ def _page(error: ServiceError | None = None, status: int = 200):
         "archive/index.html",
         archives=archives,
         years=years,
+        chosen=pick_year(years, None, clock.today()),
         year_names={y.id: y.name for y in years},
         error=error,
     ), status
