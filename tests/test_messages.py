@@ -119,6 +119,46 @@ def test_staff_write_to_each_other_and_both_see_the_replies(family):
         services.thread_page(session, c.account("guardian"), thread.id)
 
 
+def test_an_archived_thread_leaves_the_inbox_until_its_next_message(family):
+    c = family
+    session = c.session
+    thread = _start(c, "head", class_ids=[c.c5a.id])
+    guardian = c.account("guardian")
+    services.archive_thread(session, guardian, thread.id, archived=True)
+    assert thread.id not in {r.thread.id for r in services.inbox(session, guardian)}
+    assert [r.thread.id for r in services.inbox(session, guardian, archived=True)] == [thread.id]
+    assert services.thread_page(session, guardian, thread.id).archived
+    # the head still has it; the head's reply brings it back to the guardian
+    assert thread.id in {r.thread.id for r in services.inbox(session, c.account("head"))}
+    services.reply(session, c.account("head"), thread.id, body="Primenu: penktadienį.")
+    assert thread.id in {r.thread.id for r in services.inbox(session, guardian)}
+    assert services.inbox(session, guardian, archived=True) == []
+    # put back by hand; a stranger to the thread cannot touch it
+    services.archive_thread(session, guardian, thread.id, archived=True)
+    services.archive_thread(session, guardian, thread.id, archived=False)
+    assert thread.id in {r.thread.id for r in services.inbox(session, guardian)}
+    with pytest.raises(NotFound):
+        services.archive_thread(session, c.account("teacher"), thread.id, archived=True)
+
+
+def test_archiving_through_the_pages(family, client, school_day):
+    c = family
+    school_day(MONDAY)
+    c.account("guardian").locale = "en"
+    thread_id = _start(c, "head", class_ids=[c.c5a.id]).id
+    c.session.commit()
+    login(client, "guardian.both")
+    page = client.get(f"/s/school-a/messages/{thread_id}").get_data(as_text=True)
+    assert "Archive the conversation" in page
+    done = post_form(client, f"/s/school-a/messages/{thread_id}/archive", {"archived": "1"},
+                     form_page=f"/s/school-a/messages/{thread_id}")  # fmt: skip
+    assert done.status_code == 302
+    inbox = client.get("/s/school-a/messages").get_data(as_text=True)
+    assert f"/messages/{thread_id}" not in inbox and "Archived conversations" in inbox
+    archived = client.get("/s/school-a/messages?archived=1").get_data(as_text=True)
+    assert f"/messages/{thread_id}" in archived
+
+
 def test_class_head_writes_to_the_class_guardians_expanded_at_send_time(family):
     c = family
     thread = _start(c, "head", class_ids=[c.c5a.id], audience="guardians")

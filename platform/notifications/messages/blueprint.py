@@ -45,8 +45,22 @@ def _ids(name: str) -> list[int]:
 
 @bp.get("/messages")
 def inbox():
-    rows = services.inbox(db.session, current_user)
-    return render_template("messages/inbox.html", rows=rows)
+    archived = bool(request.args.get("archived"))
+    rows = services.inbox(db.session, current_user, archived=archived)
+    return render_template("messages/inbox.html", rows=rows, archived=archived)
+
+
+@bp.post("/messages/<int:thread_id>/archive")
+def archive(thread_id: int):
+    """Put the thread away, or (``archived=0``) back into the inbox."""
+    archived = request.form.get("archived", "1") == "1"
+    services.archive_thread(db.session, current_user, thread_id, archived=archived)
+    db.session.commit()
+    if archived:
+        flash(_("The conversation is archived; a new message brings it back."), "success")
+        return redirect(url_for("messages.inbox"))
+    flash(_("The conversation is back in the inbox."), "success")
+    return redirect(url_for("messages.thread", thread_id=thread_id))
 
 
 def _new_page(form: MultiDict, error: ServiceError | None = None, status: int = 200):

@@ -48,6 +48,8 @@ class ThreadParticipant(SchoolModel):
     account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
     #: staff reach every participant; a guardian's or student's reply reaches the staff only
     is_staff: Mapped[bool] = mapped_column(Boolean)
+    #: put away by this participant: out of their inbox until the thread's next message
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Message(SchoolModel):

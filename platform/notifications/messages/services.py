@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -285,6 +285,15 @@ def _post(
     session.add_all(MessageReceipt(message_id=message.id, account_id=a) for a in sorted(to))
     thread.last_message_at = func.now()
     session.flush()
+    session.execute(  # a new message brings the thread back to the inbox of whoever put it away
+        update(ThreadParticipant)
+        .where(
+            ThreadParticipant.thread_id == thread.id,
+            ThreadParticipant.account_id.in_(to | {sender.id}),
+            ThreadParticipant.archived_at.is_not(None),
+        )
+        .values(archived_at=None)
+    )
     record_event(session, "message", actor_id=sender.id, message_id=message.id)
     return message
 
@@ -393,9 +402,20 @@ class InboxRow:
     unread: int
 
 
-def inbox(session: Session, account: Principal, limit: int = 100) -> list[InboxRow]:
-    """The account's threads, latest activity first, with the number of messages it can read
-    and how many of them are unread (one query)."""
+def archive_thread(
+    session: Session, account: Principal, thread_id: int | None, *, archived: bool
+) -> None:
+    """Put a thread away (out of the account's inbox until its next message) or back."""
+    me = _participant(session, account, thread_id)
+    me.archived_at = datetime.now(UTC) if archived else None
+    session.flush()
+
+
+def inbox(
+    session: Session, account: Principal, limit: int = 100, *, archived: bool = False
+) -> list[InboxRow]:
+    """The account's threads (``archived``: those put away instead), latest activity first,
+    with the number of messages it can read and how many of them are unread (one query)."""
     mine = or_(Message.sender_id == account.id, MessageReceipt.account_id == account.id)
     rows = session.execute(
         select(
@@ -411,6 +431,9 @@ def inbox(session: Session, account: Principal, limit: int = 100) -> list[InboxR
             and_(
                 ThreadParticipant.thread_id == MessageThread.id,
                 ThreadParticipant.account_id == account.id,
+                ThreadParticipant.archived_at.is_not(None)
+                if archived
+                else ThreadParticipant.archived_at.is_(None),
             ),
         )
         .join(Account, Account.id == MessageThread.started_by)
@@ -457,12 +480,13 @@ class ThreadPage:
     thread: MessageThread
     messages: list[ShownMessage]
     participants: list[str]
+    archived: bool  # put away by the reader
 
 
 def thread_page(session: Session, account: Principal, thread_id: int | None) -> ThreadPage:
     """The messages of a thread the account can read (sent or received), the files, who read
     the account's own messages; marks the received ones read. A constant number of queries."""
-    _participant(session, account, thread_id)
+    me = _participant(session, account, thread_id)
     thread = session.get(MessageThread, thread_id)
     received = select(MessageReceipt.message_id).where(MessageReceipt.account_id == account.id)
     rows = session.execute(
@@ -507,7 +531,7 @@ def thread_page(session: Session, account: Principal, thread_id: int | None) -> 
         .values(read_at=func.now())
     )
     session.flush()
-    return ThreadPage(thread, list(shown.values()), participants)
+    return ThreadPage(thread, list(shown.values()), participants, me.archived_at is not None)
 
 
 def message_file(session: Session, account: Principal, file_id: int | None) -> MessageFile:
