@@ -75,6 +75,7 @@ class Account(UserMixin, PublicModel):
             "ix_accounts_password_reset_hash", "password_reset_hash", unique=True,
             postgresql_where=text("password_reset_hash IS NOT NULL"),
         ),
+        Index("ix_accounts_lower_email", func.lower(text("email"))),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

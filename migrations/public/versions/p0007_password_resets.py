@@ -6,7 +6,8 @@ Revises: p0006
 Create Date: 2026-12-07
 
 Only the link's SHA-256 is kept, with its expiry; it works once. ``password_reset_sent_at``
-keeps a second request from mailing again within minutes.
+keeps a second request from mailing again within minutes. A request may name the account's
+e-mail address in any case: ``lower(email)`` is indexed for it.
 """
 
 import sqlalchemy as sa
@@ -34,9 +35,11 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("password_reset_hash IS NOT NULL"),
     )
+    op.create_index("ix_accounts_lower_email", "accounts", [sa.text("lower(email)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_accounts_lower_email", table_name="accounts")
     op.drop_index("ix_accounts_password_reset_hash", table_name="accounts")
     op.drop_column("accounts", "password_reset_sent_at")
     op.drop_column("accounts", "password_reset_expires_at")
