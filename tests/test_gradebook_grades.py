@@ -507,3 +507,109 @@ def test_another_schools_grade_is_not_found(client, in_school_b, world):
     bind_to_school(session, world.school_b)
     session.expire_all()
     assert session.get(Grade, grade.id).value == "9"
+
+
+# --- grades from another school (a hospital school) ---------------------------------------
+
+
+def outside(classroom, value="9", *, who="head", student=0, on_day=MONDAY, today=SOON_AFTER,
+            origin="Vaikų ligoninės mokykla", group=None, **kwargs) -> Grade:  # fmt: skip
+    from school.people.models import Student
+
+    return services.add_outside_grade(
+        classroom.session, classroom.account(who), classroom.school,
+        student=classroom.session.get(Student, classroom.students[student].id),
+        group=group or classroom.maths, on_day=on_day, value=value, origin=origin,
+        today=today, **kwargs,
+    )  # fmt: skip
+
+
+def test_the_class_head_enters_a_grade_from_a_hospital_school(classroom):
+    c = classroom
+    grade = outside(c, "9", comment="Trupmenos")
+    assert (grade.value, grade.origin, grade.lesson_id) == ("9", "Vaikų ligoninės mokykla", None)
+    assert grade.created_by == c.account("head").id
+    [change] = c.session.scalars(select(GradeChange)).all()
+    assert (change.action, change.new_value) == ("create", "9")
+    assert [e.payload["grade_id"] for e in events(c.session, "grade")] == [grade.id]
+    rows = services.outside_grades(c.session, c.c5a)
+    assert [(r.student.id, r.subject.id, r.label) for r in rows] == [
+        (c.students[0].id, c.maths.subject_id, "9")
+    ]
+    # the class head (not the group's teacher) corrects it; the teacher cannot
+    with pytest.raises(PermissionDenied):
+        services.delete_grade(c.session, c.account("teacher"), c.school, grade, today=SOON_AFTER)
+    services.delete_grade(c.session, c.account("head"), c.school, grade, today=SOON_AFTER)
+    assert count(c.session, Grade) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "text"),
+    [
+        ({"origin": "  "}, "origin", "Enter the school where the grade was given"),
+        ({"origin": "x" * 201}, "origin", "at most 200 characters"),
+        ({"value": "11"}, "value", ""),
+        ({"on_day": date(2026, 9, 12)}, "on_day", "not a school day"),
+        ({"on_day": date(2026, 9, 9), "today": date(2026, 9, 8)}, "on_day", "in advance"),
+        ({"on_day": None}, "on_day", "Enter a date"),
+    ],
+)
+def test_bad_grades_from_another_school_save_nothing(classroom, kwargs, field, text):
+    with pytest.raises(ServiceError, match=text) as excinfo:
+        outside(classroom, **kwargs)
+    assert excinfo.value.field == field
+    nothing_saved(classroom.session)
+
+
+def test_only_the_class_head_and_the_administrator_enter_them(classroom):
+    for who in ("teacher", "director", "guardian"):
+        with pytest.raises(PermissionDenied):
+            outside(classroom, who=who)
+    nothing_saved(classroom.session)
+    assert outside(classroom, who="admin").origin == "Vaikų ligoninės mokykla"
+
+
+def test_a_student_not_in_the_group_or_a_locked_term_is_refused(classroom):
+    from school.people.models import Student
+
+    c = classroom
+    with pytest.raises(ServiceError):  # 6b's student is in none of 5a's groups
+        services.add_outside_grade(
+            c.session, c.account("admin"), c.school,
+            student=c.session.get(Student, c.outsider.id), group=c.maths, on_day=MONDAY,
+            value="8", origin="Sanatorinė mokykla", today=SOON_AFTER,
+        )  # fmt: skip
+    nothing_saved(c.session)
+    set_lock(c.session, c.terms[0], "locked")
+    with pytest.raises((ServiceError, PermissionDenied)):
+        outside(c)
+    nothing_saved(c.session)
+    # the administrator still may; the history says it came after the lock
+    grade = outside(c, who="admin")
+    change = c.session.scalar(select(GradeChange).where(GradeChange.grade_id == grade.id))
+    assert change.after_lock
+
+
+def test_the_diary_and_the_page_show_where_it_was_given(classroom, client, school_day):
+    c = classroom
+    school_day(SOON_AFTER)
+    outside(c, "10")
+    class_id, student_id, maths_id = c.c5a.id, c.students[1].id, c.maths.id
+    c.session.commit()
+    login(client, "guardian.both")
+    diary = client.get(f"/s/school-a/diary?student={c.students[0].id}&week={MONDAY.isoformat()}")
+    assert "Vaikų ligoninės mokykla" in html.unescape(diary.get_data(as_text=True))
+    post_form(client, "/logout", {}, form_page=HOME)
+    login(client, "head.a")
+    page = client.get(f"/s/school-a/classes/{class_id}/outside-grades")
+    assert page.status_code == 200 and "Vaikų ligoninės mokykla" in html.unescape(
+        page.get_data(as_text=True)
+    )
+    form = {"student": student_id, "group": maths_id, "on_day": "2026-09-07", "value": "9"}
+    bad = post_form(client, f"/s/school-a/classes/{class_id}/outside-grades", form | {"origin": ""})
+    assert bad.status_code == 400
+    assert "Enter the school where the grade was given" in bad.get_data(as_text=True)
+    good = post_form(
+        client, f"/s/school-a/classes/{class_id}/outside-grades", form | {"origin": "Sanatorija"}
+    )
+    assert good.status_code == 302 and f"student={student_id}" in good.headers["Location"]

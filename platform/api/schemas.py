@@ -33,6 +33,11 @@ class GradeSchema(Schema):
     kind = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
     lesson_id = fields.Integer(allow_none=True)
+    origin = fields.String(
+        allow_none=True,
+        metadata={"description": "The school where it was given, when not this one "
+                                 "(a hospital school); null for the school's own grades."},
+    )  # fmt: skip
 
 
 class AttendanceSchema(Schema):

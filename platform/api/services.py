@@ -137,7 +137,7 @@ def authenticate(session: Session, authorization: str | None, today: date, local
 
 _GRADES_SQL = text(
     """
-    SELECT g.id, g.lesson_id, g.on_day AS day, g.value, g.comment,
+    SELECT g.id, g.lesson_id, g.on_day AS day, g.value, g.comment, g.origin,
            k.name AS kind, k.name_translations AS kind_names,
            s.name AS subject, s.name_translations AS names
     FROM grades g

@@ -170,6 +170,8 @@ class GradeItem:
     kind: str | None
     comment: str | None
     lesson_id: int | None
+    #: the school where it was given, when not this one (a hospital school)
+    origin: str | None = None
 
 
 @dataclass
@@ -342,6 +344,7 @@ _WEEK_SQL = text(
       'grades', (SELECT coalesce(json_agg(json_build_object(
                      'id', gr.id, 'student_id', gr.student_id, 'lesson_id', gr.lesson_id,
                      'day', gr.on_day, 'value', gr.value, 'comment', gr.comment,
+                     'origin', gr.origin,
                      'kind', k.name, 'kind_names', k.name_translations,
                      'subject', subj.name, 'names', subj.names, 'scale', subj.scale,
                      'latest', gr.rn <= :latest) ORDER BY gr.on_day DESC, gr.id DESC), '[]')
@@ -467,6 +470,7 @@ def grade_item(row: dict[str, Any], locale: str) -> GradeItem:
         kind=_kind(row, locale),
         comment=row["comment"],
         lesson_id=row["lesson_id"],
+        origin=row.get("origin"),
     )
 
 

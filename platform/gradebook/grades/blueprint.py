@@ -11,14 +11,16 @@ from flask_login import current_user
 
 from accounts.models import Role
 from dienynas import clock
-from dienynas.errors import ServiceError
+from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_optional_date
-from gradebook.access import require_group_reader, teaches_group
+from gradebook.access import require_class_head, require_group_reader, teaches_group
 from gradebook.grades import services
 from school.classes.models import Group
-from school.classes.services import get_group
+from school.classes.services import get_class, get_group
+from school.curriculum.services import list_kinds
 from school.menu import menu_item
+from school.people.services import get_student
 from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
@@ -171,3 +173,74 @@ def delete_grade(grade_id: int):
         return jsonify(error=exc.message, field=exc.field), 400
     db.session.commit()
     return jsonify(deleted=grade_id)
+
+
+# --- grades from another school -------------------------------------------------------------
+
+
+def _outside_page(school_class, form, error: ServiceError | None = None, status: int = 200):
+    students, groups = services.outside_grade_choices(db.session, school_class)
+    return render_template(
+        "grades/outside.html",
+        school_class=school_class,
+        students=students,
+        groups=groups,
+        kinds=[kind for kind in list_kinds(db.session) if kind.is_active],
+        grades=services.outside_grades(db.session, school_class),
+        form=form,
+        error=error,
+    ), status
+
+
+@bp.get("/classes/<int:class_id>/outside-grades")
+def outside_grades(class_id: int):
+    """The class head enters grades a student got in another school (a hospital school)."""
+    school_class = get_class(db.session, class_id)
+    require_class_head(db.session, current_user, g.school, school_class)
+    return _outside_page(school_class, {"on_day": clock.today().isoformat()})
+
+
+@bp.post("/classes/<int:class_id>/outside-grades")
+def add_outside_grade(class_id: int):
+    school_class = get_class(db.session, class_id)
+    require_class_head(db.session, current_user, g.school, school_class)
+    form = request.form
+    try:
+        student = get_student(db.session, parse_id(form.get("student")))
+        if student.class_id != school_class.id:
+            raise ServiceError(_("Choose a student of the class."), field="student")
+        group_id = parse_id(form.get("group"))
+        group = db.session.get(Group, group_id) if group_id else None
+        if group is None:
+            raise ServiceError(_("Choose the subject."), field="group")
+        services.add_outside_grade(
+            db.session, current_user, g.school, student=student, group=group,
+            on_day=parse_optional_date(form.get("on_day"), "on_day"), value=form.get("value", ""),
+            origin=form.get("origin"), kind_id=parse_id(form.get("kind")),
+            comment=form.get("comment"), today=clock.today(),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return _outside_page(school_class, form, exc, 400)
+    db.session.commit()
+    flash(_("The grade is saved."), "success")
+    # the next grade of the same certificate: the same student, school and date
+    return redirect(url_for("grades.outside_grades", class_id=class_id, **{
+        "student": form.get("student"), "origin": form.get("origin"),
+        "on_day": form.get("on_day")}))  # fmt: skip
+
+
+@bp.post("/classes/<int:class_id>/outside-grades/<int:grade_id>/delete")
+def delete_outside_grade(class_id: int, grade_id: int):
+    grade = services.get_grade(db.session, grade_id)
+    if grade.origin is None:
+        raise NotFound(_("There is no such grade."))
+    try:
+        services.delete_grade(db.session, current_user, g.school, grade, today=clock.today())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The grade is deleted."), "success")
+    return redirect(url_for("grades.outside_grades", class_id=class_id))

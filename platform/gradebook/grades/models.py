@@ -50,6 +50,9 @@ class Grade(SchoolModel):
     created_by: Mapped[int] = mapped_column(BigInteger)  # public.accounts.id
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Where the grade was given when not in this school's lessons (a hospital school): the
+    #: class head entered it from that school's certificate (grades.services.add_outside_grade).
+    origin: Mapped[str | None] = mapped_column(String(200))
 
     kind: Mapped[AssessmentKind | None] = relationship()
 

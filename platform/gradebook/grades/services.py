@@ -29,14 +29,14 @@ from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import NotFound, ServiceError
-from gradebook.access import require_group_writer, require_lesson_writer
+from gradebook.access import require_class_head, require_group_writer, require_lesson_writer
 from gradebook.days import get_settings, teaching_term
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import current_year
-from school.classes.models import Group, GroupStudent
+from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label, validate_grade
 from school.locks.services import (
@@ -148,8 +148,9 @@ def get_grade(session: Session, grade_id: int | None) -> Grade:
 def _require_grade_writer(
     session: Session, account: Principal, school: School, grade: Grade
 ) -> None:
-    """The group's teachers, the administrator, or the substitute who gave it in their lesson;
-    never for a student who has left (their records are the school's archive)."""
+    """The group's teachers, the administrator, or the substitute who gave it in their lesson
+    (a grade from another school: the student's class head); never for a student who has left
+    (their records are the school's archive)."""
     if session.scalar(select(Student.status).where(Student.person_id == grade.student_id)) != (
         "active"
     ):
@@ -157,7 +158,10 @@ def _require_grade_writer(
             _("The student has left the school: their records can no longer be changed."),
             field="student",
         )
-    if grade.lesson_id is not None:
+    if grade.origin is not None:  # from another school: the class head entered it
+        student = session.get(Student, grade.student_id)
+        require_class_head(session, account, school, session.get(SchoolClass, student.class_id))
+    elif grade.lesson_id is not None:
         require_lesson_writer(session, account, school, session.get(Lesson, grade.lesson_id))
     else:
         require_group_writer(session, account, school, session.get(Group, grade.group_id))
@@ -189,6 +193,27 @@ def add_grade(
         if on_day is None:
             raise ServiceError(_("Enter a date."), field="on_day")
         term = teaching_term(session, on_day)
+    checked = _check_new_grade(
+        session, account, school, group, student_id, on_day, term, value, kind_id, comment, today
+    )
+    return _insert_grade(session, account, group, student_id, on_day, term, *checked, lesson=lesson)
+
+
+def _check_new_grade(
+    session: Session,
+    account: Principal,
+    school: School,
+    group: Group,
+    student_id: int,
+    on_day: date,
+    term: Term,
+    value: str,
+    kind_id: int | None,
+    comment: str | None,
+    today: date,
+) -> tuple[str, int | None, str | None, bool]:
+    """What every new grade is checked for (not in the future, in the group's year, for a
+    student of the group, on the scale, the lock): (value, kind, comment, after the lock)."""
     if on_day > today:
         raise ServiceError(
             _(
@@ -200,19 +225,40 @@ def add_grade(
     if term.year_id != group.year_id:
         raise ServiceError(_("The day is outside this group's school year."), field="on_day")
     _require_member(session, group, student_id)
-    stored = _value(group, value)
-    kind = _kind(session, kind_id)
-    text = _comment(comment)
-    after_lock = _check_lock(session, account, school, term, today)
+    return (
+        _value(group, value),
+        _kind(session, kind_id),
+        _comment(comment),
+        _check_lock(session, account, school, term, today),
+    )
+
+
+def _insert_grade(
+    session: Session,
+    account: Principal,
+    group: Group,
+    student_id: int,
+    on_day: date,
+    term: Term,
+    value: str,
+    kind_id: int | None,
+    comment: str | None,
+    after_lock: bool,
+    *,
+    lesson: Lesson | None = None,
+    origin: str | None = None,
+) -> Grade:
+    """The checked grade, its history's "create" row and the guardians' event."""
     grade = Grade(
         student_id=student_id,
         group_id=group.id,
         lesson_id=lesson.id if lesson is not None else None,
         on_day=on_day,
         term_id=term.id,
-        value=stored,
-        kind_id=kind,
-        comment=text,
+        value=value,
+        kind_id=kind_id,
+        comment=comment,
+        origin=origin,
         created_by=account.id,
     )
     session.add(grade)
@@ -224,9 +270,9 @@ def add_grade(
             group_id=group.id,
             on_day=on_day,
             action="create",
-            new_value=stored,
-            new_kind_id=kind,
-            new_comment=text,
+            new_value=value,
+            new_kind_id=kind_id,
+            new_comment=comment,
             changed_by=account.id,
             after_lock=after_lock,
         )
@@ -237,6 +283,122 @@ def add_grade(
     )  # fmt: skip
     session.flush()
     return grade
+
+
+# --- grades from another school -------------------------------------------------------------
+
+ORIGIN_MAX = 200
+
+
+def _origin(origin: str | None) -> str:
+    text = (origin or "").strip()
+    if not text:
+        raise ServiceError(
+            _("Enter the school where the grade was given, e.g. the hospital school."),
+            field="origin",
+        )
+    if len(text) > ORIGIN_MAX:
+        raise ServiceError(
+            _("The school's name may be at most %(num)d characters long.", num=ORIGIN_MAX),
+            field="origin",
+        )
+    return text
+
+
+def add_outside_grade(
+    session: Session,
+    account: Principal,
+    school: School,
+    *,
+    student: Student,
+    group: Group,
+    on_day: date | None,
+    value: str,
+    origin: str | None,
+    kind_id: int | None = None,
+    comment: str | None = None,
+    today: date,
+) -> Grade:
+    """A grade the student got in another school while away (a hospital or sanatorium
+    school), entered by their class head (or the administrator) from that school's
+    certificate into one of the student's subject groups; it keeps where it was given. The
+    day must be a school day of one of the group's terms, not in the future; a locked term
+    takes it from the administrator only."""
+    require_class_head(session, account, school, session.get(SchoolClass, student.class_id))
+    if student.status != "active":
+        raise ServiceError(
+            _("The student has left the school: their records can no longer be changed."),
+            field="student",
+        )
+    place = _origin(origin)
+    if on_day is None:
+        raise ServiceError(_("Enter a date."), field="on_day")
+    term = teaching_term(session, on_day)
+    checked = _check_new_grade(
+        session, account, school, group, student.person_id, on_day, term, value, kind_id,
+        comment, today,
+    )  # fmt: skip
+    return _insert_grade(
+        session, account, group, student.person_id, on_day, term, *checked, origin=place
+    )
+
+
+def outside_grade_choices(
+    session: Session, school_class: SchoolClass
+) -> tuple[list[Student], list[Group]]:
+    """For the form: the class's active students (in name order) and the subject groups of the
+    class's year that any of them is in (two queries)."""
+    students = sorted(
+        session.scalars(
+            select(Student).where(Student.class_id == school_class.id, Student.status == "active")
+        ),
+        key=lambda student: person_sort_key(student.person),
+    )
+    groups = list(
+        session.scalars(
+            select(Group)
+            .where(
+                Group.year_id == school_class.year_id,
+                Group.id.in_(
+                    select(GroupStudent.group_id).where(
+                        GroupStudent.student_id.in_([s.person_id for s in students])
+                    )
+                ),
+            )
+            .order_by(Group.name)
+        )
+    )
+    return students, groups
+
+
+@dataclass(frozen=True)
+class OutsideGradeRow:
+    grade: Grade
+    student: Person
+    subject: Subject
+    label: str  # the grade as shown
+
+
+def outside_grades(session: Session, school_class: SchoolClass) -> list[OutsideGradeRow]:
+    """The grades from other schools of the class's active students, latest first (one
+    query)."""
+    rows = session.execute(
+        select(Grade, Person, Subject)
+        .join(Student, Student.person_id == Grade.student_id)
+        .join(Person, Person.id == Grade.student_id)
+        .join(Group, Group.id == Grade.group_id)
+        .join(Subject, Subject.id == Group.subject_id)
+        .where(
+            Student.class_id == school_class.id,
+            Student.status == "active",
+            Grade.origin.is_not(None),
+        )
+        .order_by(Grade.on_day.desc(), Grade.id.desc())
+    )
+    return [
+        OutsideGradeRow(grade, person, subject, grade_label(subject.scale, grade.value))
+        for grade, person, subject in rows
+    ]
 
 
 def change_grade(

@@ -88,6 +88,7 @@ class GradeItem:
     kind: str | None
     comment: str | None
     kind_id: int | None
+    origin: str | None = None  # given in another school (a hospital school)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,17 @@ def _group_with_rights(session: Session, account: Principal, group_id: int) -> R
 
 def _grade_items(rows: list[list], scale: GradeScale, locale: str) -> list[GradeItem]:
     items = []
-    for grade_id, _lesson_id, on_day, value, kind_name, kind_names, comment, kind_id in rows:
+    for (
+        grade_id,
+        _lesson_id,
+        on_day,
+        value,
+        kind_name,
+        kind_names,
+        comment,
+        kind_id,
+        origin,
+    ) in rows:
         kind = (kind_names or {}).get(locale) or kind_name
         items.append(
             GradeItem(
@@ -216,6 +227,7 @@ def _grade_items(rows: list[list], scale: GradeScale, locale: str) -> list[Grade
                 kind=kind,
                 comment=comment,
                 kind_id=kind_id,
+                origin=origin,
             )
         )
     return items
@@ -245,6 +257,7 @@ def _students_query(group_id: int, start: date, end: date, student_id: int | Non
                             AssessmentKind.name_translations,
                             Grade.comment,
                             Grade.kind_id,
+                            Grade.origin,
                         ),
                         Grade.on_day,
                         Grade.id,

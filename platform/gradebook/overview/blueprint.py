@@ -45,7 +45,12 @@ def class_overview(class_id: int):
         today=clock.today(),
         locale=str(get_locale()),
     )
-    return render_template("overview/class.html", overview=overview, today=clock.today())
+    return render_template(
+        "overview/class.html",
+        overview=overview,
+        today=clock.today(),
+        is_admin=Role.ADMIN in g.school_roles,
+    )
 
 
 @bp.get("/classes/<int:class_id>/achievements.pdf")
