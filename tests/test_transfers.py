@@ -451,6 +451,37 @@ def test_claim_creates_the_student_with_guardians_and_carries_the_history(
     assert services.search_pool(session, today=TODAY) == []
 
 
+def test_grades_from_a_hospital_school_keep_where_they_were_given(transfer, db_session, world):
+    """Carried as data: mapped into this school's group or kept as a carried record, the
+    grade still says which school gave it."""
+    room, receiving = transfer
+    pupil, term = room.students[0].id, room.terms[0]
+    db_session.add_all(
+        [
+            Grade(student_id=pupil, group_id=group.id, on_day=date(2026, 9, 10),
+                  term_id=term.id, value="8", origin="Vaikų ligoninės mokykla",
+                  created_by=room.account("head").id)
+            for group in (room.maths, room.english)
+        ]
+    )  # fmt: skip
+    db_session.flush()
+    entry = leave(db_session, room, world.school_a)
+    summary = claim(db_session, receiving, entry.id)
+    mapped = db_session.scalar(
+        select(Grade).where(
+            Grade.student_id == summary.student_id, Grade.on_day == date(2026, 9, 10)
+        )
+    )
+    assert (mapped.group_id, mapped.origin) == (receiving.maths.id, "Vaikų ligoninės mokykla")
+    carried = db_session.scalars(
+        select(CarriedRecord).where(
+            CarriedRecord.student_id == summary.student_id, CarriedRecord.kind == "grade",
+            CarriedRecord.on_day == date(2026, 9, 10),
+        )
+    ).one()  # fmt: skip
+    assert carried.details["origin"] == "Vaikų ligoninės mokykla"
+
+
 def test_a_second_claim_is_refused_with_a_clear_message(transfer, db_session, world):
     room, receiving = transfer
     entry = leave(db_session, room, world.school_a)

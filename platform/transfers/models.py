@@ -15,7 +15,8 @@ Its shape (``transfers.services.build_record`` writes it)::
      "year": {"name", "starts_on", "ends_on"} | null,
      "subjects": [{"code", "name", "scale": {"code", "kind", "min", "max"}}],
      "grades": [{"id", "subject_code", "subject_name", "group_name", "on_day", "value", "label",
-                 "kind_code", "kind_name", "comment", "created_by", "term_number"}],
+                 "kind_code", "kind_name", "comment", "created_by", "term_number",
+                 "origin"}],    # origin: the school that gave it, when not the leaving one
      "term_grades": [{"subject_code", "subject_name", "group_name", "term_number",
                       "term_kind", "value", "suggested", "comment"}],   # term_number null: year
      "attendance": [{"on_day", "lesson_no", "subject_code", "subject_name", "mark",

@@ -253,7 +253,7 @@ def build_record(session: Session, school: School, student: Student) -> dict[str
             "group_name": group_name, "on_day": _iso(grade.on_day), "value": grade.value,
             "label": grade_label(subject.scale, grade.value), "kind_code": kind_code,
             "kind_name": kind_name, "comment": grade.comment, "created_by": grade.created_by,
-            "term_number": term_number,
+            "term_number": term_number, "origin": grade.origin,
         })  # fmt: skip
     term_grades = session.execute(
         select(TermGrade, Group.name, Subject, Term.number, Term.kind)
@@ -1084,12 +1084,13 @@ def _carry_history(
                 label=item.get("label"), kind_code=item.get("kind_code"),
                 kind_name=item.get("kind_name"), comment=item.get("comment"),
                 group_name=item.get("group_name"), term_number=item.get("term_number"),
+                origin=item.get("origin"),
             ))  # fmt: skip
             continue
         grade_rows.append({
             "student_id": sid, "group_id": group_id, "lesson_id": None, "on_day": item["on_day"],
             "term_id": term.id, "value": item["value"], "kind_id": kinds.get(item["kind_code"]),
-            "comment": item.get("comment"),
+            "comment": item.get("comment"), "origin": item.get("origin"),
             # the command line has no account: the grade keeps its original author's
             "created_by": account.id if account.id is not None else item["created_by"],
         })  # fmt: skip
