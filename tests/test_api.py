@@ -17,6 +17,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.services import secret_digest
 from api import services
 from api.models import ApiToken
 from classroom import MONDAY, Classroom
@@ -179,7 +180,7 @@ def test_missing_unknown_and_expired_tokens_are_401(app, client, classroom):
     expired = token_for(classroom.session, guardian)
     with in_public(classroom.session):
         classroom.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == services.hash_token(expired))
+            select(ApiToken).where(ApiToken.token_hash == secret_digest(expired))
         ).expires_on = clock.today() - timedelta(days=1)
     for headers, message in (
         ({}, "Give an API token: Authorization: Bearer <token>."),

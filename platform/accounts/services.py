@@ -266,8 +266,10 @@ _LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _LINK_CODE_LENGTH = 12  # 60 bits: not guessable through a form
 
 
-def _link_code_digest(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+def secret_digest(secret: str) -> str:
+    """What is kept of a secret handed out once (a link code, a reset link's token, an API
+    token): its SHA-256, hex. They are long and random, so no salt or slow hash is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def normalized_link_code(code: str) -> str:
@@ -280,7 +282,7 @@ def issue_link_code(account: Account, now: datetime) -> str:
     its digest is kept, and it works once, for ``LINK_CODE_DAYS`` days. A new code replaces
     the previous one. Returned grouped by four for reading out (``ABCD-EFGH-JKLM``)."""
     code = "".join(secrets.choice(_LINK_CODE_ALPHABET) for _ in range(_LINK_CODE_LENGTH))
-    account.link_code_hash = _link_code_digest(code)
+    account.link_code_hash = secret_digest(code)
     account.link_code_expires_at = now + timedelta(days=LINK_CODE_DAYS)
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
@@ -303,7 +305,7 @@ def use_link_code(account: Account | None, code: str, now: datetime) -> Account:
         or account.link_code_hash is None
         or account.link_code_expires_at is None
         or account.link_code_expires_at <= now
-        or not hmac.compare_digest(account.link_code_hash, _link_code_digest(given))
+        or not hmac.compare_digest(account.link_code_hash, secret_digest(given))
     ):
         raise ServiceError(
             _("No account matches this login and link code. The person can make a new link code "
@@ -321,10 +323,6 @@ def use_link_code(account: Account | None, code: str, now: datetime) -> Account:
 RESET_MINUTES = 60
 #: A second reset e-mail to the same account waits this long.
 RESET_COOLDOWN_MINUTES = 5
-
-
-def _reset_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_password_reset(session: Session, who: str, now: datetime) -> list[int]:
@@ -355,7 +353,7 @@ def issue_password_reset(account: Account, now: datetime) -> str:
     """A new reset token for the account's e-mail (only its digest is kept; it works once,
     for ``RESET_MINUTES``; a new one replaces the previous)."""
     token = secrets.token_urlsafe(32)
-    account.password_reset_hash = _reset_digest(token)
+    account.password_reset_hash = secret_digest(token)
     account.password_reset_expires_at = now + timedelta(minutes=RESET_MINUTES)
     return token
 
@@ -363,7 +361,7 @@ def issue_password_reset(account: Account, now: datetime) -> str:
 def account_for_reset(session: Session, token: str, now: datetime) -> Account:
     """The account a reset link is for; ServiceError when it is unknown, used or expired."""
     account = session.scalar(
-        select(Account).where(Account.password_reset_hash == _reset_digest(token or ""))
+        select(Account).where(Account.password_reset_hash == secret_digest(token or ""))
     )
     if (
         account is None

@@ -6,7 +6,6 @@ Services only flush; the caller commits.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, date, datetime
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
 from accounts.models import Account
+from accounts.services import secret_digest
 from api.models import ApiToken
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_optional_date
@@ -37,10 +37,6 @@ class TokenRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def list_tokens(session: Session, account: Principal) -> list[ApiToken]:
@@ -92,7 +88,7 @@ def create_token(
     token = ApiToken(
         account_id=account.id,
         name=name,
-        token_hash=hash_token(secret),
+        token_hash=secret_digest(secret),
         prefix=secret[:10],
         expires_on=last_day,
     )
@@ -124,7 +120,7 @@ def authenticate(session: Session, authorization: str | None, today: date, local
         row = session.execute(
             select(ApiToken, Account)
             .join(Account, Account.id == ApiToken.account_id)
-            .where(ApiToken.token_hash == hash_token(secret))
+            .where(ApiToken.token_hash == secret_digest(secret))
         ).first()
         if row is None or not row.Account.is_enabled:
             raise TokenRefused(_("The API token is not valid."))
