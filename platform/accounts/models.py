@@ -76,6 +76,8 @@ class Account(UserMixin, PublicModel):
             postgresql_where=text("password_reset_hash IS NOT NULL"),
         ),
         Index("ix_accounts_lower_email", func.lower(text("email"))),
+        # logins by their beginning (generate_login's LIKE 'base%'), whatever the collation
+        Index("ix_accounts_login_prefix", "login", postgresql_ops={"login": "text_pattern_ops"}),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

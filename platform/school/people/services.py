@@ -44,7 +44,7 @@ from accounts.services import (
 )
 from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
-from dienynas.database import contains_pattern, take_turns
+from dienynas.database import contains_pattern, prefix_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
 from dienynas.names import name_order, name_sort_key
@@ -156,7 +156,8 @@ def generate_login(session: Session, first_name: str, last_name: str) -> str:
     if len(base) < 3:
         base = f"{base}.user"
     take_turns(session, f"login:{base}", in_school=False)
-    taken = set(session.scalars(select(Account.login).where(Account.login.like(f"{base}%"))))
+    same_start = Account.login.like(prefix_pattern(base))  # served by ix_accounts_login_prefix
+    taken = set(session.scalars(select(Account.login).where(same_start)))
     if base not in taken:
         return base
     number = 2
