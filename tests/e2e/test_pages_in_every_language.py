@@ -316,8 +316,8 @@ def test_year_end_and_account_pages_in_each_language(
     browser: Browser, pages_server: str, app: Flask, classroom, locale: str
 ) -> None:
     """The pages added for the year's end and for accounts: moving the classes up (a finished
-    2025–2026 with classes 5b and 12a), the year archive, diary use, the link code and the
-    forgotten password."""
+    2025–2026 with classes 5b and 12a), the year archive, diary use, grades from another
+    school, the link code and the forgotten password."""
     from school.calendar import services as calendar
     from school.classes.services import create_class
 
@@ -328,7 +328,7 @@ def test_year_end_and_account_pages_in_each_language(
     for level, letter in ((5, "b"), (12, "a")):
         create_class(session, school, year=finished, grade_level=level, letter=letter)
     classroom.account("admin").locale = locale
-    year_id = classroom.year.id
+    year_id, class_id = classroom.year.id, classroom.c5a.id
     session.commit()
     app.config["SMTP_URL"] = "smtp://127.0.0.1:1"  # the forgotten-password form shows
     contexts: list = []
@@ -349,6 +349,9 @@ def test_year_end_and_account_pages_in_each_language(
         page.goto("/s/school-a/people/activity")
         expect(page.locator("table").first).to_be_visible()
         look_at(page, "diary_use", locale, problems)
+        page.goto(f"/s/school-a/classes/{class_id}/outside-grades")
+        expect(page.locator("#origin")).to_be_visible()
+        look_at(page, "outside_grades", locale, problems)
         page.goto("/account/link-code")
         page.get_by_role("button", name=translated(app, locale, "Make a link code")).click()
         expect(page.locator("#link-code")).to_have_text(
