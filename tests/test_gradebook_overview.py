@@ -541,6 +541,7 @@ def test_monthly_reports_pdf(client, classroom, journal):
         .where(Guardianship.student_id == s0.id).limit(1)
     )  # fmt: skip
     guardian.locale = "ru"
+    c.account("guardian").locale = "ru"  # the language the guardian chose (as notifications)
     c.session.commit()
     url = f"{BASE}/classes/{class_id}/monthly-reports.pdf?month=2026-09&all=1"
     login(client, "head.a")

@@ -129,13 +129,14 @@ def link_code():
             return redirect(url_for("accounts.link_code"))
         code = services.issue_link_code(account, now)
         db.session.commit()
-    active = account.link_code_expires_at if code is None else None
+    expires_at = account.link_code_expires_at
     return render_template(
         "accounts/link_code.html",
         code=code,
         login=account.login,
-        expires_at=account.link_code_expires_at,
-        active_until=active if active is not None and active > now else None,
+        expires_at=expires_at,
+        # an earlier code still working (its text is not kept, only that it exists)
+        active_until=expires_at if code is None and expires_at and expires_at > now else None,
         days=services.LINK_CODE_DAYS,
     )
 

@@ -19,11 +19,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
-from accounts.models import Account, LoginEvent, Role, SchoolGrant
+from accounts.models import STAFF_ROLES, Account, LoginEvent, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import contains_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
@@ -453,6 +453,15 @@ def set_preferred_locale(session: Session, account: Account, locale: str | None)
         raise ServiceError(_("Unknown language."), field="locale")
     account.locale = locale
     session.flush()
+
+
+def staff_accounts(school_id: int) -> Select[tuple[int]]:
+    """The accounts holding a staff role in the school, as a subquery (an account with two such
+    roles comes twice)."""
+    return select(SchoolGrant.account_id).where(
+        SchoolGrant.school_id == school_id,
+        SchoolGrant.role.in_([role.value for role in STAFF_ROLES]),
+    )
 
 
 def roles_in_school(account: Principal, school: School) -> set[Role]:

@@ -4,7 +4,6 @@ deleted."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,18 +16,8 @@ from dienynas.config import DEFAULT_LOCALE
 from dienynas.extensions import db
 from dienynas.i18n import in_locale
 from dienynas.jobs import periodic, task
+from dienynas.urls import public_url
 from notifications.channels import DeliveryError, mailer
-
-
-def public_url(endpoint: str, **values: str) -> str:
-    """An absolute address of a page for an e-mail: jobs have no request, so the host is the
-    configured ``PUBLIC_URL`` (never a request's Host header, which a sender may forge)."""
-    public = urlsplit(current_app.config["PUBLIC_URL"])
-    adapter = current_app.url_map.bind(
-        public.netloc, script_name=public.path or "/", url_scheme=public.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
-
 
 #: How long a login is remembered: a school year and a quarter, for the quarterly reports.
 LOGIN_EVENT_DAYS = 460

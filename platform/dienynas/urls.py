@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from werkzeug.routing import IntegerConverter, Map
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute address of a page for an e-mail: jobs have no request, so the host is the
+    configured ``PUBLIC_URL`` (never a request's Host header, which a sender may forge)."""
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        public.netloc, script_name=public.path or "/", url_scheme=public.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -8,13 +8,10 @@ Made by a job (``tasks.build_year_archive``); the ZIP and its SHA-256 are kept i
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import pgettext
@@ -25,6 +22,7 @@ from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
+from dienynas.spreadsheet import csv_bytes
 from gradebook.archive.models import YearArchive
 from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import MARK_LABELS
@@ -38,6 +36,7 @@ from school.classes.models import Group, SchoolClass
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import grade_label
 from school.people.models import Person
+from school.people.names import person_order
 from tenants.models import School
 
 #: The archive's ZIP file name ends with this.
@@ -92,15 +91,6 @@ def archive_filename(school: School, year: SchoolYear) -> str:
 # --- the files ------------------------------------------------------------------------------
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 def _iso(moment: date | datetime | None) -> str:
     return moment.isoformat() if moment else ""
 
@@ -144,7 +134,7 @@ def _lessons(session: Session, y: _Year) -> bytes:
         .where(Lesson.group_id.in_(y.groups))
         .order_by(Lesson.group_id, Lesson.on_day, Lesson.lesson_no)
     )
-    return _csv(
+    return csv_bytes(
         [_("Class"), _("Subject"), _("Group"), _("Date"), _("Lesson no."), _("Teacher"),
          _("Topic"), _("Classwork"), _("Homework"), _("Due on")],
         (
@@ -162,9 +152,9 @@ def _grades(session: Session, y: _Year) -> bytes:
         .join(Person, Person.id == Grade.student_id)
         .outerjoin(Account, Account.id == Grade.created_by)
         .where(Grade.group_id.in_(y.groups))
-        .order_by(Grade.group_id, Person.last_name, Person.first_name, Grade.on_day, Grade.id)
+        .order_by(Grade.group_id, *person_order(), Grade.on_day, Grade.id)
     )
-    return _csv(
+    return csv_bytes(
         [_("Class"), _("Subject"), _("Group"), _("Student"), _("Date"), _("Term"),
          pgettext("mark", "Grade"), _("Kind"), _("Comment"), _("Entered by")],
         (
@@ -182,9 +172,9 @@ def _term_grades(session: Session, y: _Year) -> bytes:
         .join(Person, Person.id == TermGrade.student_id)
         .outerjoin(Account, Account.id == TermGrade.confirmed_by)
         .where(TermGrade.year_id == y.year.id)
-        .order_by(TermGrade.group_id, Person.last_name, Person.first_name, TermGrade.term_id)
+        .order_by(TermGrade.group_id, *person_order(), TermGrade.term_id)
     )
-    return _csv(
+    return csv_bytes(
         [_("Class"), _("Subject"), _("Group"), _("Student"), _("Term"), _("Suggested"),
          pgettext("mark", "Grade"), _("Confirmed by"), _("Confirmed at")],
         (
@@ -204,9 +194,9 @@ def _attendance(session: Session, y: _Year) -> bytes:
         .join(Lesson, Lesson.id == Attendance.lesson_id)
         .join(Person, Person.id == Attendance.student_id)
         .where(Lesson.group_id.in_(y.groups))
-        .order_by(Lesson.on_day, Lesson.lesson_no, Lesson.group_id, Person.last_name)
+        .order_by(Lesson.on_day, Lesson.lesson_no, Lesson.group_id, *person_order())
     )  # fmt: skip
-    return _csv(
+    return csv_bytes(
         [_("Class"), _("Subject"), _("Group"), _("Student"), _("Date"), _("Lesson no."),
          _("Mark"), _("Excused")],
         (
@@ -225,7 +215,7 @@ def _remarks(session: Session, y: _Year) -> bytes:
         .where(Remark.on_day.between(y.year.starts_on, y.year.ends_on))
         .order_by(Remark.on_day, Remark.id)
     )
-    return _csv(
+    return csv_bytes(
         [_("Student"), _("Date"), _("Kind"), _("Subject"), _("Text"), _("Written by")],
         (
             [f"{last} {first}", _iso(r.on_day), REMARK_KINDS[r.kind],
@@ -253,7 +243,7 @@ def _grade_changes(session: Session, y: _Year) -> bytes:
         .where(GradeChange.group_id.in_(y.groups))
         .order_by(GradeChange.changed_at, GradeChange.id)
     )
-    return _csv(
+    return csv_bytes(
         [_("Changed at"), _("Changed by"), _("Class"), _("Subject"), _("Group"), _("Student"),
          _("Date"), _("Change"), _("Old value"), _("New value"), _("After the lock")],
         (
@@ -294,7 +284,7 @@ def build_archive(
         school=school.name, year=year.name, date=today.isoformat(),
     )  # fmt: skip
     files["README.txt"] = readme.encode("utf-8")
-    manifest = _csv(
+    manifest = csv_bytes(
         [_("File"), _("Bytes"), "SHA-256"],
         ([name, len(data), hashlib.sha256(data).hexdigest()] for name, data in files.items()),
     )

@@ -29,8 +29,6 @@ Choices made here:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -45,6 +43,7 @@ from accounts.identity import Principal
 from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.spreadsheet import csv_bytes
 from gradebook.access import require_class_head, require_lesson_writer
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.days import school_days
@@ -454,7 +453,8 @@ class GuardianRequest:
     over_quota: list[str]
 
 
-def _month_bounds(day: date) -> tuple[date, date]:
+def month_bounds(day: date) -> tuple[date, date]:
+    """The first and the last day of ``day``'s month."""
     first = day.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return first, following - timedelta(days=1)
@@ -467,7 +467,7 @@ def quota_overruns(session: Session, student_id: int, reason: str, days: list[da
     if reason == "illness":
         windows = [
             (first, last, format_date(first, "LLLL yyyy"))
-            for first, last in sorted({_month_bounds(day) for day in days})
+            for first, last in sorted({month_bounds(day) for day in days})
         ]
         limit = ILLNESS_DAYS_A_MONTH
     else:
@@ -678,7 +678,7 @@ class MonthSummary:
 def month_summary(session: Session, school_class: SchoolClass, month: date) -> MonthSummary:
     """Per student of the class: missed lessons excused and unexcused, lateness, leaving early
     in the month (two queries whatever the number of students)."""
-    first, last = _month_bounds(month)
+    first, last = month_bounds(month)
     students = [student.person for student in class_students(session, school_class)]
     in_class = select(Student.person_id).where(Student.class_id == school_class.id)
     absent = Attendance.mark == "absent"
@@ -712,10 +712,8 @@ def month_summary(session: Session, school_class: SchoolClass, month: date) -> M
 
 
 def summary_csv(summary: MonthSummary) -> bytes:
-    """The summary as a CSV file (UTF-8 with a BOM, so spreadsheet programs read it)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+    """The summary as a CSV file (for spreadsheet programs)."""
+    return csv_bytes(
         [
             _("Student"),
             _("Missed lessons, excused"),
@@ -723,14 +721,13 @@ def summary_csv(summary: MonthSummary) -> bytes:
             _("Missed lessons in all"),
             pgettext("count column", "Late"),
             pgettext("count column", "Left early"),
-        ]
-    )
-    for row in summary.rows:
-        writer.writerow(
+        ],
+        (
             [
                 f"{row.student.last_name} {row.student.first_name}",
                 row.counts.excused, row.counts.unexcused, row.counts.missed,
                 row.counts.late, row.counts.left_early,
             ]
-        )  # fmt: skip
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+            for row in summary.rows
+        ),
+    )  # fmt: skip

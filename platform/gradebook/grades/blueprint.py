@@ -206,8 +206,9 @@ def add_outside_grade(class_id: int):
     require_class_head(db.session, current_user, g.school, school_class)
     form = request.form
     try:
-        student = get_student(db.session, parse_id(form.get("student")))
-        if student.class_id != school_class.id:
+        student_id = parse_id(form.get("student"))
+        student = get_student(db.session, student_id) if student_id else None
+        if student is None or student.class_id != school_class.id:
             raise ServiceError(_("Choose a student of the class."), field="student")
         group_id = parse_id(form.get("group"))
         group = db.session.get(Group, group_id) if group_id else None

@@ -25,6 +25,7 @@ from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied
 from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.models import Attendance
+from gradebook.attendance.services import month_bounds
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from gradebook.remarks.models import Remark
@@ -173,6 +174,17 @@ def require_class_reader(
         )
 
 
+def _readable_class(
+    session: Session, account: Principal, school: School, class_id: int
+) -> SchoolClass:
+    """The class, when the account may read its overview and printouts."""
+    school_class = session.get(SchoolClass, class_id)
+    if school_class is None:
+        raise NotFound(_("There is no such class."))
+    require_class_reader(session, account, school, school_class)
+    return school_class
+
+
 def class_overview(
     session: Session,
     account: Principal,
@@ -186,10 +198,7 @@ def class_overview(
     """Every subject of the class's students with each student's mean, grade count and
     confirmed term grade in ``term_id`` (default: the term of ``today``), and their
     attendance totals in the term. Eight queries whatever the size of the class."""
-    school_class = session.get(SchoolClass, class_id)
-    if school_class is None:
-        raise NotFound(_("There is no such class."))
-    require_class_reader(session, account, school, school_class)
+    school_class = _readable_class(session, account, school, class_id)
     terms = list(
         session.scalars(
             select(Term).where(Term.year_id == school_class.year_id).order_by(Term.starts_on)
@@ -308,10 +317,7 @@ def achievement_summary(
     lessons in the school year: the summary printed and signed at the year's end. Its students
     are the class's own and those its groups of that year had (so the summary of a finished
     year still lists a class that moved up). Six queries whatever the size of the class."""
-    school_class = session.get(SchoolClass, class_id)
-    if school_class is None:
-        raise NotFound(_("There is no such class."))
-    require_class_reader(session, account, school, school_class)
+    school_class = _readable_class(session, account, school, class_id)
     year = session.get(SchoolYear, school_class.year_id)
     terms = list(
         session.scalars(select(Term).where(Term.year_id == year.id).order_by(Term.starts_on))
@@ -392,7 +398,8 @@ class MonthlyReport:
     and get it on paper (the class head prints it)."""
 
     student: Person
-    locale: str  # the first guardian's language, else the student's, else the school's
+    locale: str  # the first guardian's language (as notifications choose it), else the
+    # student's, else the school's
     grades: dict[int, list[MonthGrade]]  # subject id → the month's grades by day
     attendance: AttendanceTotals
     remarks: list[Remark]
@@ -418,11 +425,8 @@ def monthly_reports(
     """The month's grades, missed lessons and remarks of each active student of the class
     (``only_offline``: of those none of whose guardians logs in to the diary, as the people
     reports count them). Seven queries whatever the size of the class."""
-    school_class = session.get(SchoolClass, class_id)
-    if school_class is None:
-        raise NotFound(_("There is no such class."))
-    require_class_reader(session, account, school, school_class)
-    first, last = month, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    school_class = _readable_class(session, account, school, class_id)
+    first, last = month_bounds(month)
     roster = [row for row in class_roster(session, class_id) if row.student.status == "active"]
     if only_offline:
         roster = [row for row in roster if not any(g.has_logged_in for g in row.guardians)]
@@ -454,7 +458,7 @@ def monthly_reports(
             remarks[remark.student_id].append(remark)
     reports = []
     for row in sorted(roster, key=lambda r: person_sort_key(r.person)):
-        chosen = [g.person.locale for g in row.guardians if g.person.locale]
+        chosen = [g.locale for g in row.guardians if g.locale]
         reports.append(
             MonthlyReport(
                 student=row.person,

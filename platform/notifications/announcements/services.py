@@ -18,8 +18,8 @@ from sqlalchemy import and_, any_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
-from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
-from accounts.services import require_role, roles_in_school
+from accounts.models import STAFF_ROLES, Account, Role
+from accounts.services import require_role, roles_in_school, staff_accounts
 from dienynas.errors import ServiceError
 from notifications.announcements.models import AUDIENCES, Announcement
 from notifications.outbox import record_event
@@ -129,14 +129,7 @@ def recipients_of_announcements(
         .join(Person, Person.id == Guardianship.guardian_id)
         .where(Student.status == "active", Person.account_id.is_not(None))
     ).all()
-    staff = set(
-        session.scalars(
-            select(SchoolGrant.account_id).where(
-                SchoolGrant.school_id == school_id,
-                SchoolGrant.role.in_([r.value for r in STAFF_ROLES]),
-            )
-        )
-    )
+    staff = set(session.scalars(staff_accounts(school_id)))
     result: dict[int, set[int]] = {}
     for a in announcements:
         audiences = set(a.audiences) or set(AUDIENCES)

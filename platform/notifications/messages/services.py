@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
-from accounts.services import roles_in_school
+from accounts.services import roles_in_school, staff_accounts
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.names import name_order
 from gradebook.lessons.services import MAX_FILES, Upload, check_upload
@@ -112,14 +112,7 @@ def _person_labels(
 def _staff_persons(session: Session, school: School) -> set[int]:
     """The persons of the school's members of staff (one query)."""
     return set(
-        session.scalars(
-            select(Person.id)
-            .join(SchoolGrant, SchoolGrant.account_id == Person.account_id)
-            .where(
-                SchoolGrant.school_id == school.id,
-                SchoolGrant.role.in_([r.value for r in STAFF_ROLES]),
-            )
-        )
+        session.scalars(select(Person.id).where(Person.account_id.in_(staff_accounts(school.id))))
     )
 
 
@@ -224,13 +217,7 @@ def _staff_among(session: Session, school: School, account_ids: set[int]) -> set
     if not account_ids:
         return set()
     return set(
-        session.scalars(
-            select(SchoolGrant.account_id).where(
-                SchoolGrant.school_id == school.id,
-                SchoolGrant.account_id.in_(account_ids),
-                SchoolGrant.role.in_([r.value for r in STAFF_ROLES]),
-            )
-        )
+        session.scalars(staff_accounts(school.id).where(SchoolGrant.account_id.in_(account_ids)))
     )
 
 

@@ -104,13 +104,14 @@ def create_class():
 
 
 def _next_year_page(
+    years: list[SchoolYear],
     year: SchoolYear,
     choices: dict[int, str],
     error: ServiceError | None = None,
     status: int = 200,
     copy_groups: bool = True,
 ):
-    from_year = year_before(list_years(db.session), year)
+    from_year = year_before(years, year)
     return render_template(
         "classes/next_year.html",
         year=year,
@@ -127,16 +128,16 @@ def _next_year_page(
 def next_year():
     """The finished year's classes and what moving them up into ``year`` makes of each."""
     permissions.require_admin(current_user, g.school)
-    _years_list, year = _years(request.args.get("year"))
+    years, year = _years(request.args.get("year"))
     if year is None:
         return redirect(url_for("classes.classes"))
-    return _next_year_page(year, {})
+    return _next_year_page(years, year, {})
 
 
 @bp.post("/classes/next-year")
 def move_classes_up():
     permissions.require_admin(current_user, g.school)
-    _years_list, year = _years(request.form.get("year"))
+    years, year = _years(request.form.get("year"))
     if year is None:
         return redirect(url_for("classes.classes"))
     choices = {
@@ -153,7 +154,7 @@ def move_classes_up():
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
-        return _next_year_page(year, choices, exc, 400, copy_groups)
+        return _next_year_page(years, year, choices, exc, 400, copy_groups)
     db.session.commit()
     flash(
         _("Classes made: %(made)d. Groups copied: %(groups)d. Students moved up: %(moved)d. "

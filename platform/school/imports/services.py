@@ -24,6 +24,7 @@ from accounts.identity import Principal
 from accounts.models import Account
 from dienynas.errors import DienynasError
 from dienynas.i18n import joined
+from dienynas.spreadsheet import csv_bytes
 from tenants.models import School
 
 MAX_ROWS = 20_000
@@ -270,8 +271,4 @@ def export_table(session: Session, school: School, kind: str, filename: str) -> 
         return buffer.getvalue()
     if not filename.lower().endswith(".csv"):
         raise DienynasError(_("Export to a .csv or .xlsx file."))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 then
+    return csv_bytes(columns, ([row.get(c, "") for c in columns] for row in rows))

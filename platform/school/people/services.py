@@ -40,6 +40,7 @@ from accounts.services import (
     require_role,
     revoke_role,
     roles_in_school,
+    staff_accounts,
     use_link_code,
 )
 from dienynas import clock
@@ -825,6 +826,8 @@ class GuardianRow:
     relation: str
     login: str | None
     has_logged_in: bool
+    #: the language they read in: their account's, else the person's (as notifications choose)
+    locale: str | None = None
 
 
 @dataclass
@@ -875,14 +878,14 @@ def class_roster(session: Session, class_id: int) -> list[StudentRow]:
     if by_id:
         links = session.execute(
             select(Guardianship.student_id, Guardianship.relation, Person, Account.login,
-                   _can_log_in())
+                   _can_log_in(), func.coalesce(Account.locale, Person.locale))
             .join(Person, Person.id == Guardianship.guardian_id)
             .outerjoin(Account, Account.id == Person.account_id)
             .where(Guardianship.student_id.in_(by_id))
         )  # fmt: skip
-        for student_id, relation, guardian, login, logged_in in links:
+        for student_id, relation, guardian, login, logged_in, locale in links:
             by_id[student_id].guardians.append(
-                GuardianRow(guardian, relation or "other", login, bool(logged_in))
+                GuardianRow(guardian, relation or "other", login, bool(logged_in), locale)
             )
     for row in rows:
         row.guardians.sort(key=lambda g: person_sort_key(g.person))
@@ -1571,9 +1574,14 @@ def activity_report(
     zone = clock.zone()
     since = datetime.combine(start, time.min, zone)
     until = datetime.combine(end + timedelta(days=1), time.min, zone)
+    here = select(SchoolGrant.account_id).where(SchoolGrant.school_id == school.id)
     logins = (
         select(LoginEvent.account_id, func.count().label("n"))
-        .where(LoginEvent.logged_in_at >= since, LoginEvent.logged_in_at < until)
+        .where(
+            LoginEvent.account_id.in_(here),
+            LoginEvent.logged_in_at >= since,
+            LoginEvent.logged_in_at < until,
+        )
         .group_by(LoginEvent.account_id)
         .subquery()
     )
@@ -1592,16 +1600,12 @@ def activity_report(
         )
     }
     roles = [RoleActivity(role, *by_role[role.value]) for role in Role if role.value in by_role]
-    staff_here = select(SchoolGrant.account_id).where(
-        SchoolGrant.school_id == school.id,
-        SchoolGrant.role.in_([role.value for role in STAFF_ROLES]),
-    )
     idle = [
         IdleStaff(name, login, last)
         for name, login, last in session.execute(
             select(Account.name, Account.login, Account.last_login_at)
             .where(
-                Account.id.in_(staff_here),
+                Account.id.in_(staff_accounts(school.id)),
                 Account.id.not_in(select(logins.c.account_id)),
                 Account.is_enabled,
             )
