@@ -94,6 +94,18 @@ def require_class_head(
         raise PermissionDenied(_("Only the class head and the e-diary administrator may do this."))
 
 
+def require_head_of_student(
+    session: Session, account: Principal, school: School, student: Student
+) -> None:
+    """The head of the student's class, or the administrator."""
+    school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
+    if school_class is None:
+        if Role.ADMIN not in roles_in_school(account, school):
+            raise PermissionDenied(_("Only the e-diary administrator may do this."))
+        return
+    require_class_head(session, account, school, school_class)
+
+
 def diary_student_ids(session: Session, account: Principal) -> list[int]:
     """The students whose diary the account reads in this school: itself if it is a student,
     and the children it is the guardian of (active students only)."""

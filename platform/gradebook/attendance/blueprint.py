@@ -17,7 +17,12 @@ from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id
-from gradebook.access import require_class_head, require_group_reader, require_lesson_writer
+from gradebook.access import (
+    require_class_head,
+    require_group_reader,
+    require_head_of_student,
+    require_lesson_writer,
+)
 from gradebook.attendance import services
 from gradebook.attendance.models import Excuse
 from gradebook.lessons.services import MAX_FILE_BYTES, Upload, get_lesson
@@ -254,7 +259,7 @@ def decide(excuse_id: int):
 @bp.get("/excuses/<int:excuse_id>/document")
 def document(excuse_id: int):
     excuse = services.get_excuse(db.session, excuse_id)
-    services.require_head_of_student(
+    require_head_of_student(
         db.session, current_user, g.school, get_student(db.session, excuse.student_id)
     )
     if excuse.document is None:

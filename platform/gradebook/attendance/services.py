@@ -44,7 +44,7 @@ from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.spreadsheet import csv_bytes
-from gradebook.access import require_class_head, require_lesson_writer
+from gradebook.access import require_head_of_student, require_lesson_writer
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.days import school_days
 from gradebook.lessons.models import Lesson
@@ -322,18 +322,6 @@ def get_excuse(session: Session, excuse_id: int) -> Excuse:
     if excuse is None:
         raise NotFound(_("There is no such excuse."))
     return excuse
-
-
-def require_head_of_student(
-    session: Session, account: Principal, school: School, student: Student
-) -> None:
-    """The head of the student's class, or the administrator."""
-    school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
-    if school_class is None:
-        if Role.ADMIN not in roles_in_school(account, school):
-            raise PermissionDenied(_("Only the e-diary administrator may do this."))
-        return
-    require_class_head(session, account, school, school_class)
 
 
 def _require_guardian(session: Session, account: Principal, student_id: int) -> None:

@@ -29,7 +29,7 @@ from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import NotFound, ServiceError
-from gradebook.access import require_class_head, require_group_writer, require_lesson_writer
+from gradebook.access import require_group_writer, require_head_of_student, require_lesson_writer
 from gradebook.days import get_settings, teaching_term
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
@@ -159,8 +159,7 @@ def _require_grade_writer(
             field="student",
         )
     if grade.origin is not None:  # from another school: the class head entered it
-        student = session.get(Student, grade.student_id)
-        require_class_head(session, account, school, session.get(SchoolClass, student.class_id))
+        require_head_of_student(session, account, school, session.get(Student, grade.student_id))
     elif grade.lesson_id is not None:
         require_lesson_writer(session, account, school, session.get(Lesson, grade.lesson_id))
     else:
@@ -324,7 +323,7 @@ def add_outside_grade(
     certificate into one of the student's subject groups; it keeps where it was given. The
     day must be a school day of one of the group's terms, not in the future; a locked term
     takes it from the administrator only."""
-    require_class_head(session, account, school, session.get(SchoolClass, student.class_id))
+    require_head_of_student(session, account, school, student)
     if student.status != "active":
         raise ServiceError(
             _("The student has left the school: their records can no longer be changed."),
