@@ -548,7 +548,7 @@ def test_the_class_head_enters_a_grade_from_a_hospital_school(classroom):
     [
         ({"origin": "  "}, "origin", "Enter the school where the grade was given"),
         ({"origin": "x" * 201}, "origin", "at most 200 characters"),
-        ({"value": "11"}, "value", ""),
+        ({"value": "11"}, "value", "whole number from 1 to 10"),
         ({"on_day": date(2026, 9, 12)}, "on_day", "not a school day"),
         ({"on_day": date(2026, 9, 9), "today": date(2026, 9, 8)}, "on_day", "in advance"),
         ({"on_day": None}, "on_day", "Enter a date"),
