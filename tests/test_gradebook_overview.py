@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from pypdf import PdfReader
@@ -557,3 +558,148 @@ def test_monthly_reports_pdf(client, classroom, journal):
     bad = client.get(f"{BASE}/classes/{class_id}/monthly-reports.pdf?month=september")
     assert bad.status_code == 302
     assert client.get(f"{BASE}/classes/{10**9}/monthly-reports.pdf").status_code == 404
+
+
+# --- the month's statistics -----------------------------------------------------------------
+
+
+def _group_on_scale(classroom, code: str, scale_code: str) -> Group:
+    """A whole-class group of 5a in a new subject graded on ``scale_code``, with 5a's students."""
+    session = classroom.session
+    scale = session.scalar(select(GradeScale).where(GradeScale.code == scale_code))
+    subject = Subject(code=code, name=code, scale_id=scale.id)
+    session.add(subject)
+    session.flush()
+    group = Group(year_id=classroom.year.id, subject_id=subject.id, name=f"5a {code}",
+                  kind="class", class_id=classroom.c5a.id)  # fmt: skip
+    session.add(group)
+    session.flush()
+    session.add_all(GroupStudent(group_id=group.id, student_id=s.id) for s in classroom.students)
+    session.flush()
+    return group
+
+
+def statistics_of(classroom, who: str = "head", month: date = date(2026, 9, 1)):
+    return services.month_statistics(
+        classroom.session, classroom.account(who), classroom.school, classroom.c5a.id,
+        month=month,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def month_data(classroom, journal):
+    """September on top of ``journal``: unsatisfactory grades on each scale, remarks."""
+    c, j = classroom, journal
+    s0, s1, s2 = c.students[:3]
+    j.grade(s1, c.maths, "3", date(2026, 9, 10))  # below 4: unsatisfactory
+    pass_fail = _group_on_scale(c, "KK", "pass_fail")
+    j.grade(s2, pass_fail, "passed", date(2026, 9, 10))
+    j.grade(s2, pass_fail, "failed", date(2026, 9, 11))
+    five = _group_on_scale(c, "RUS", "five_point")
+    j.grade(s2, five, "3", date(2026, 9, 14))  # the lowest satisfactory on the 5-point scale
+    j.grade(s2, five, "2", date(2026, 9, 15))
+    j.grade(c.outsider, c.maths, "1", date(2026, 9, 10))  # 6b: not in 5a's statistics
+    for kind, day in (("praise", 10), ("reprimand", 11), ("remark", 40)):
+        c.session.add(Remark(student_id=s0.id, kind=kind, text=kind, written_by=j.by,
+                             on_day=date(2026, 9, 1) + timedelta(days=day - 1)))  # fmt: skip
+    c.session.flush()
+    return j
+
+
+def test_month_statistics_count_progress_attendance_and_behaviour(classroom, month_data):
+    c = classroom
+    s0, s1, s2, s3 = c.students[:4]
+    found = statistics_of(classroom)
+    rows = {row.student.id: row.figures for row in found.rows}
+    assert [row.student.id for row in found.rows] == [s.id for s in c.students]
+    # September only: the February grade and the October remark are not in it
+    assert (rows[s0.id].grades, rows[s0.id].mean, rows[s0.id].unsatisfactory) == (
+        3, Decimal("8.67"), 0,
+    )  # fmt: skip
+    assert rows[s0.id].remarks == {"praise": 1, "reprimand": 1}
+    assert (rows[s1.id].grades, rows[s1.id].mean, rows[s1.id].unsatisfactory) == (
+        2, Decimal("4.50"), 1,
+    )  # fmt: skip
+    attendance = rows[s1.id].attendance
+    assert (attendance.absent, attendance.excused, attendance.unexcused, attendance.late) == (
+        2, 1, 1, 1,
+    )  # fmt: skip
+    # pass/fail grades are counted, not averaged; "failed" and a 2 of 5 are unsatisfactory
+    assert (rows[s2.id].grades, rows[s2.id].mean, rows[s2.id].unsatisfactory) == (
+        4, Decimal("2.50"), 2,
+    )  # fmt: skip
+    assert (rows[s3.id].grades, rows[s3.id].mean, rows[s3.id].remarks) == (0, None, {})
+    total = found.total
+    assert (total.grades, total.mean, total.unsatisfactory) == (9, Decimal("5.71"), 3)
+    assert (total.attendance.absent, total.attendance.unexcused) == (3, 1)
+    assert total.remarks == {"praise": 1, "reprimand": 1}
+    october = statistics_of(classroom, month=date(2026, 10, 1))
+    assert october.total.grades == 0 and october.total.remarks == {"remark": 1}
+
+
+@pytest.mark.parametrize("who", ["teacher", "guardian", "student"])
+def test_only_the_head_director_and_admin_see_the_months_statistics(classroom, who):
+    with pytest.raises(PermissionDenied):
+        statistics_of(classroom, who)
+    for allowed in ("head", "director", "admin"):
+        assert statistics_of(classroom, allowed).school_class.id == classroom.c5a.id
+
+
+def test_month_statistics_page_in_lithuanian_and_its_refusals(app, client, classroom, month_data):
+    c = classroom
+    c.account("head").locale = "lt"
+    class_id, other_class = c.c5a.id, c.c6b.id
+    c.session.commit()
+    login(client, "head.a")
+    overview_page = client.get(f"{BASE}/classes/{class_id}/overview").get_data(as_text=True)
+    assert f"/classes/{class_id}/statistics" in overview_page
+    page = client.get(f"{BASE}/classes/{class_id}/statistics?month=2026-09").get_data(as_text=True)
+    assert "Mėnesio statistika" in page and "rugsėjis 2026" in page.lower()
+    assert "8,67" in page and "5,71" in page  # decimal commas
+    assert 'class="status status-suspended unsatisfactory">2<' in page  # students[2]
+    bad = client.get(f"{BASE}/classes/{class_id}/statistics?month=rugsėjis")
+    assert bad.status_code == 302 and bad.headers["Location"].endswith(
+        f"/classes/{class_id}/statistics"
+    )
+    assert "nėra mėnuo" in client.get(bad.headers["Location"]).get_data(as_text=True)
+    assert client.get(f"{BASE}/classes/{10**9}/statistics").status_code == 404
+    assert client.get(f"{BASE}/classes/{other_class}/statistics").status_code == 403
+    teacher = logged_in(app, "teacher.a")
+    assert teacher.get(f"{BASE}/classes/{class_id}/statistics").status_code == 403
+    assert teacher.get(f"{BASE}/classes/{class_id}/statistics.csv").status_code == 403
+
+
+def test_month_statistics_csv(client, classroom, month_data):
+    class_id = classroom.c5a.id
+    first = classroom.students[0]
+    name = f"{first.last_name} {first.first_name}"
+    classroom.session.commit()
+    login(client, "head.a")
+    response = client.get(f"{BASE}/classes/{class_id}/statistics.csv?month=2026-09")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "5a-2026-09.csv" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Student", "Grades", "Mean", "Unsatisfactory grades"]
+    assert rows[0][-3:] == ["Praise", "Remark", "Reprimand"]
+    assert rows[1] == [name, "3", "8.67", "0", "0", "0", "0", "0", "0", "1", "0", "1"]
+    assert rows[-1][:4] == ["Class in all", "9", "5.71", "3"]
+    assert len(rows) == 1 + len(classroom.students) + 1
+
+
+def test_month_statistics_run_the_same_queries_for_5_and_30_students(
+    client, classroom, journal, count_queries
+):
+    url = f"{BASE}/classes/{classroom.c5a.id}/statistics?month=2026-09"
+    classroom.session.commit()
+    login(client, "head.a")
+    counts = []
+    for extra in (0, 25):
+        bind_to_school(classroom.session, classroom.school)
+        _add_students(classroom, journal, extra, 100)
+        classroom.session.commit()
+        with count_queries() as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+        assert response.get_data(as_text=True).count("<tr>") >= 5 + extra
+    assert counts[0] == counts[1] <= 10, counts

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+import io
+from datetime import timedelta
+
+from flask import Response, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +20,8 @@ from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.services import parse_month
 from gradebook.overview import services
 from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf
+from gradebook.remarks.services import KINDS as REMARK_KINDS
+from school.curriculum.services import LOWEST_SATISFACTORY
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
@@ -90,6 +95,45 @@ def monthly_reports(class_id: int):
             "Content-Disposition": f'inline; filename="monthly-{class_id}-{month:%Y-%m}.pdf"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+def _statistics(class_id: int) -> services.MonthStatistics:
+    month = parse_month(request.args.get("month"), clock.today())
+    return services.month_statistics(db.session, current_user, g.school, class_id, month=month)
+
+
+@bp.get("/classes/<int:class_id>/statistics")
+def statistics(class_id: int):
+    """The class's month: progress, attendance and behaviour (seed 001, 15.5)."""
+    try:
+        found = _statistics(class_id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("overview.statistics", class_id=class_id))
+    month = found.month
+    return render_template(
+        "overview/statistics.html",
+        statistics=found,
+        remark_kinds=REMARK_KINDS,
+        lowest=LOWEST_SATISFACTORY,
+        previous=(month - timedelta(days=1)).strftime("%Y-%m"),
+        next=(month + timedelta(days=31)).strftime("%Y-%m"),
+    )
+
+
+@bp.get("/classes/<int:class_id>/statistics.csv")
+def statistics_csv(class_id: int):
+    try:
+        found = _statistics(class_id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("overview.statistics", class_id=class_id))
+    return send_file(
+        io.BytesIO(services.statistics_csv(found)),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{found.school_class.name}-{found.month:%Y-%m}.csv",
     )
 
 

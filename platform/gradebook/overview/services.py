@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask_babel import format_decimal, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -23,17 +24,20 @@ from sqlalchemy.orm import Session
 from accounts.identity import Principal
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied
+from dienynas.spreadsheet import csv_bytes
 from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import month_bounds
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from gradebook.remarks.models import Remark
+from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
-from school.curriculum.models import AssessmentKind, Subject
-from school.curriculum.services import grade_label
+from school.classes.services import class_students
+from school.curriculum.models import AssessmentKind, GradeScale, Subject
+from school.curriculum.services import grade_label, unsatisfactory
 from school.people.models import Person, Student
 from school.people.names import person_sort_key
 from school.people.services import class_roster
@@ -469,6 +473,133 @@ def monthly_reports(
             )
         )
     return MonthlyReports(school_class, month, subjects, reports)
+
+
+# --- the month's statistics of a class ----------------------------------------------------
+
+
+@dataclass
+class MonthFigures:
+    """A student's (or the class's) month: progress, attendance and behaviour."""
+
+    grades: int = 0
+    numeric_count: int = 0
+    total: Decimal = Decimal(0)
+    unsatisfactory: int = 0  # below the scale's lowest satisfactory grade, or "failed"
+    attendance: AttendanceTotals = field(default_factory=AttendanceTotals)
+    remarks: dict[str, int] = field(default_factory=dict)  # kind → how many
+
+    @property
+    def mean(self) -> Decimal | None:
+        """The mean of the month's numeric grades (pass/fail grades are counted only)."""
+        return mean(self.total, self.numeric_count)
+
+    def add(self, other: MonthFigures) -> None:
+        self.grades += other.grades
+        self.numeric_count += other.numeric_count
+        self.total += other.total
+        self.unsatisfactory += other.unsatisfactory
+        self.attendance.add(other.attendance)
+        for kind, count in other.remarks.items():
+            self.remarks[kind] = self.remarks.get(kind, 0) + count
+
+
+@dataclass
+class StatisticsRow:
+    student: Person
+    figures: MonthFigures
+
+
+@dataclass
+class MonthStatistics:
+    school_class: SchoolClass
+    month: date  # its first day
+    rows: list[StatisticsRow]
+    total: MonthFigures  # the class: sums, and the mean of all its numeric grades
+
+
+def month_statistics(
+    session: Session, account: Principal, school: School, class_id: int, *, month: date
+) -> MonthStatistics:
+    """What the class head reports after each month (seed 001, 15.5): per active student of
+    the class, the month's grades (how many, their mean, how many unsatisfactory), missed
+    lessons, lateness and leaving early, and praise, remarks and reprimands. Three aggregate
+    queries after the class and its students, whatever the size of the class."""
+    school_class = _readable_class(session, account, school, class_id)
+    first, last = month_bounds(month)
+    students = [student.person for student in class_students(session, school_class)]
+    in_class = select(Student.person_id).where(
+        Student.class_id == class_id, Student.status == "active"
+    )
+    figures: dict[int, MonthFigures] = defaultdict(MonthFigures)
+    if students:
+        number = _numeric_value()
+        for student_id, count, numeric_count, total, below in session.execute(
+            select(
+                Grade.student_id,
+                func.count(),
+                func.count(number),
+                func.sum(number),
+                func.count().filter(unsatisfactory(Grade.value)),
+            )
+            .join(Group, Group.id == Grade.group_id)
+            .join(Subject, Subject.id == Group.subject_id)
+            .join(GradeScale, GradeScale.id == Subject.scale_id)
+            .where(Grade.student_id.in_(in_class), Grade.on_day.between(first, last))
+            .group_by(Grade.student_id)
+        ):
+            found = figures[student_id]
+            found.grades, found.numeric_count, found.unsatisfactory = count, numeric_count, below
+            found.total = total or Decimal(0)
+        for student_id, totals in _count_attendance(
+            session, in_class, Lesson.on_day.between(first, last)
+        ).items():
+            figures[student_id].attendance = totals
+        for student_id, kind, count in session.execute(
+            select(Remark.student_id, Remark.kind, func.count())
+            .where(Remark.student_id.in_(in_class), Remark.on_day.between(first, last))
+            .group_by(Remark.student_id, Remark.kind)
+        ):
+            figures[student_id].remarks[kind] = count
+    result = MonthStatistics(school_class, first, [], MonthFigures())
+    for person in students:
+        row = StatisticsRow(person, figures[person.id])
+        result.rows.append(row)
+        result.total.add(row.figures)
+    return result
+
+
+def statistics_csv(statistics: MonthStatistics) -> bytes:
+    """The month's statistics as a CSV file, the class's totals last (means written in the
+    reader's language: a decimal comma in Lithuanian, as its spreadsheets expect)."""
+
+    def columns(name: str, figures: MonthFigures) -> list[Any]:
+        shown = None if figures.mean is None else format_decimal(figures.mean, "0.00")
+        attendance = figures.attendance
+        return [
+            name, figures.grades, shown, figures.unsatisfactory,
+            attendance.excused, attendance.unexcused, attendance.absent,
+            attendance.late, attendance.left_early,
+            *(figures.remarks.get(kind, 0) for kind in REMARK_KINDS),
+        ]  # fmt: skip
+
+    header = [
+        _("Student"),
+        pgettext("mark", "Grades"),
+        _("Mean"),
+        _("Unsatisfactory grades"),
+        _("Missed lessons, excused"),
+        _("Missed lessons, unexcused"),
+        _("Missed lessons in all"),
+        pgettext("count column", "Late"),
+        pgettext("count column", "Left early"),
+        *(str(label) for label in REMARK_KINDS.values()),
+    ]
+    rows = [
+        columns(f"{row.student.last_name} {row.student.first_name}", row.figures)
+        for row in statistics.rows
+    ]
+    return csv_bytes(header, [*rows, columns(_("Class in all"), statistics.total)])
 
 
 def classes_to_overview(

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext, pgettext
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from dienynas.config import SUPPORTED_LOCALES
@@ -53,6 +53,10 @@ SCALE_LABELS = {
 }
 #: The values a pass/fail grade is stored as.
 PASSED, FAILED = "passed", "failed"
+#: The lowest satisfactory grade of each numeric scale: 4 ("patenkinamai") on the Lithuanian
+#: 10-point scale, 3 ("удовлетворительно") on the 5-point one. A lower grade, or "failed" on
+#: the pass/fail scale, is unsatisfactory.
+LOWEST_SATISFACTORY = {"ten_point": 4, "five_point": 3}
 
 SUBJECT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 KIND_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -209,6 +213,17 @@ def validate_grade(scale: GradeScale, value: str | int) -> str:
             field="value",
         )
     return str(number)
+
+
+def unsatisfactory(value: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL: whether the stored grade ``value`` is unsatisfactory on its scale (the statement
+    must join ``GradeScale``)."""
+    number = case((value.regexp_match("^[0-9]+$"), cast(value, Integer)))
+    below = [
+        and_(GradeScale.code == code, number < lowest)
+        for code, lowest in LOWEST_SATISFACTORY.items()
+    ]
+    return or_(and_(GradeScale.kind == "pass_fail", value == FAILED), *below)
 
 
 def grade_label(scale: GradeScale, value: str) -> str:
