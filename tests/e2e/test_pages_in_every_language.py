@@ -248,8 +248,9 @@ def test_main_pages_in_each_language(
 def test_attendance_and_overview_pages_in_each_language(
     browser: Browser, pages_server: str, app: Flask, classroom, locale: str
 ) -> None:
-    """The pages whose columns count absences (attendance summary, class and school
-    overview): their headers are the longest words of the gradebook in ru and pl."""
+    """The pages whose columns count absences (attendance summary, class overview and its
+    month's statistics, school overview): their headers are the longest words of the
+    gradebook in ru and pl."""
     class_id = classroom.c5a.id
     classroom.account("head").locale = locale
     classroom.account("director").locale = locale
@@ -265,6 +266,9 @@ def test_attendance_and_overview_pages_in_each_language(
         page.goto(f"/s/school-a/classes/{class_id}/overview")
         expect(page.locator("h1")).to_contain_text(translated(app, locale, "Class overview"))
         look_at(page, "class_overview", locale, problems)
+        page.goto(f"/s/school-a/classes/{class_id}/statistics?month=2026-09")
+        expect(page.locator("h1")).to_contain_text(translated(app, locale, "Month's statistics"))
+        look_at(page, "month_statistics", locale, problems)
 
         page = _new_page(browser, pages_server, locale, contexts)
         _log_in(page, app, locale, "director.a")
