@@ -320,6 +320,43 @@ def test_staff_import(in_school_a, world):
     assert again.unchanged == 2
 
 
+def test_staff_import_finds_members_by_e_mail_or_name_reading_only_them(
+    in_school_a, world, monkeypatch
+):
+    from school.people import services as people
+
+    services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "d.csv", SUBJECTS_CSV
+    )
+    first = (
+        "first_name,last_name,login,email,roles,rights,subjects\n"
+        "Rūta,Vaitkienė,,ruta@example.lt,teacher,,MAT\n"
+        "Tomas,Mokytojas,teacher.a,,teacher,,\n"
+    ).encode()
+    services.run_import(in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", first)
+    read: list[int] = []
+    list_staff = people.list_staff
+
+    def counting(*args, **kwargs):
+        found = list_staff(*args, **kwargs)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(people, "list_staff", counting)
+    # the same people without logins: by e-mail (any case), and by the only such name
+    again = (
+        "first_name,last_name,login,email,roles,rights,subjects\n"
+        "Rūta,Vaitkienė,,RUTA@Example.lt,teacher,,MAT\n"
+        "Tomas,Mokytojas,,,teacher,,\n"
+    ).encode()
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "staff", "s.csv", again
+    )
+    # no one new: Rūta found by her e-mail in another case (which the import then takes)
+    assert report.errors == [] and (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    assert read == [1, 1]  # each row read the one member it means, not the whole staff
+
+
 def test_staff_import_links_a_login_of_another_school_only_with_its_link_code(in_school_a, world):
     """A teacher of school B on school A's list: the row needs the code she made on her
     account page (the column "Susiejimo kodas"); without it nothing is saved."""

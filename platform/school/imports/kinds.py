@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from accounts.identity import Principal
@@ -433,9 +433,18 @@ def _staff_member(
     session: Session, school: School, login: str, details: people.PersonDetails
 ) -> people.StaffMember | None:
     """The member of staff a row describes: by login, else personal code, else e-mail, else
-    the only one with that name (a list kept before logins were given still matches)."""
-    staff = people.list_staff(session, school)
+    the only one with that name (a list kept before logins were given still matches). Reads
+    only the staff the row could mean, so a long file does not read the whole staff per row."""
     code, email = details.personal_code, details.email.lower()
+    name = (details.first_name, details.last_name)
+    candidates = [and_(Person.first_name == name[0], Person.last_name == name[1])]
+    if login:
+        candidates.append(Account.login == login)
+    if code:
+        candidates.append(Person.personal_code == code)
+    if email:
+        candidates.append(func.lower(Account.email) == email)
+    staff = people.list_staff(session, school, matching=or_(*candidates))
     for matches in (
         lambda m: login and m.login == login,
         lambda m: code and m.person is not None and m.person.personal_code == code,
@@ -446,7 +455,6 @@ def _staff_member(
             return found[0]
     if login or code:
         return None
-    name = (details.first_name, details.last_name)
     same_name = [m for m in staff if m.person and (m.person.first_name, m.person.last_name) == name]
     return same_name[0] if len(same_name) == 1 else None
 

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import and_, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from accounts.identity import Principal
@@ -1030,10 +1030,15 @@ class StaffMember:
 
 
 def list_staff(
-    session: Session, school: School, account_id: int | None = None
+    session: Session,
+    school: School,
+    account_id: int | None = None,
+    *,
+    matching: ColumnElement[bool] | None = None,
 ) -> list[StaffMember]:
     """Accounts holding a staff role here (with their person record when there is one), their
-    roles and extra rights, in two queries."""
+    roles, extra rights and subjects, in three queries; only ``account_id``'s, or those the
+    condition ``matching`` (on ``Account`` and ``Person``) selects, when given."""
     statement = (
         select(Account.id, Account.login, Account.name, Account.email, Account.phone,
                Account.last_login_at, SchoolGrant.role, Person)
@@ -1044,6 +1049,8 @@ def list_staff(
     )  # fmt: skip
     if account_id is not None:
         statement = statement.where(Account.id == account_id)
+    if matching is not None:
+        statement = statement.where(matching)
     members: dict[int, StaffMember] = {}
     for acc_id, login, name, email, phone, last_login, role, person in session.execute(statement):
         member = members.get(acc_id)
