@@ -261,6 +261,8 @@ def test_class_overview_page_in_lithuanian_with_decimal_commas(client, classroom
     ).get_data(as_text=True)
     assert "Matematika" in page and "8,50" in page and "8,75" in page and "7,67" in page
     assert 'class="status status-suspended unexcused">1<' in page
+    # the month's figures are a click away
+    assert f"/classes/{classroom.c5a.id}/attendance" in page
 
 
 def test_the_class_heads_menu_leads_to_their_class(client, classroom):
