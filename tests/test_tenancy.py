@@ -1,5 +1,7 @@
 """The tenancy core: schemas, roles, the per-transaction binding, routing by slug."""
 
+import re
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
@@ -138,6 +140,31 @@ def test_school_home_shows_school_and_roles(client, world):
     page = response.get_data(as_text=True)
     assert "Alpha progimnazija" in page
     assert "2026–2027 A" in page
+
+
+def test_school_home_menu_puts_the_daily_pages_first(app, world):
+    """The menu's sections: what a teacher uses every day before the school's set-up; a
+    guardian has only daily pages, so only that section."""
+
+    def sections(login_name: str) -> list[tuple[str, list[str]]]:
+        client = app.test_client()
+        login(client, login_name)
+        page = client.get("/s/school-a/").get_data(as_text=True)
+        menu = page.split('class="card school-menu"')[1].split("</nav>")[0]
+        return [
+            (heading, re.findall(r'<a href="/s/school-a/([^"]*)"', items))
+            for heading, items in re.findall(r"<h2>([^<]+)</h2>\s*<ul>(.*?)</ul>", menu, re.S)
+        ]
+
+    teacher = sections("teacher.a")
+    assert [heading for heading, _items in teacher] == [
+        "Every day", "Classes and people", "School set-up",
+    ]  # fmt: skip
+    assert teacher[0][1][:2] == ["lessons/mine", "journal"]
+    assert "bells" in teacher[2][1] and "bells" not in teacher[0][1]
+    guardian = sections("guardian.both")
+    assert [heading for heading, _items in guardian] == ["Every day"]
+    assert guardian[0][1][0] == "diary"
 
 
 def test_user_of_school_a_is_refused_on_school_b(client, world, app):

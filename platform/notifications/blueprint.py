@@ -37,10 +37,26 @@ from tenants.routing import SchoolBlueprint
 log = logging.getLogger(__name__)
 
 bp = SchoolBlueprint("notifications", __name__)
-menu_item("notifications.inbox", _l("Notifications"), {Role.GUARDIAN, Role.STUDENT}, order=15)
-menu_item("notifications.deliveries", _l("Notification deliveries"), {Role.ADMIN}, order=85)
 menu_item(
-    "notifications.school_settings", _l("Digest time and quiet hours"), {Role.ADMIN}, order=86
+    "notifications.inbox",
+    _l("Notifications"),
+    {Role.GUARDIAN, Role.STUDENT},
+    order=15,
+    section="daily",
+)
+menu_item(
+    "notifications.deliveries",
+    _l("Notification deliveries"),
+    {Role.ADMIN},
+    order=85,
+    section="admin",
+)
+menu_item(
+    "notifications.school_settings",
+    _l("Digest time and quiet hours"),
+    {Role.ADMIN},
+    order=86,
+    section="setup",
 )
 
 

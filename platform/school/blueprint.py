@@ -8,7 +8,7 @@ from accounts.models import ROLE_LABELS, Role
 from dienynas import clock
 from dienynas.extensions import db
 from school.calendar.services import current_year
-from school.menu import items_for
+from school.menu import sections_for
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("school", __name__)
@@ -23,5 +23,5 @@ def home():
         school=g.school,
         roles=[ROLE_LABELS[r] for r in roles],
         year=current_year(db.session, clock.today()),
-        menu=items_for(g.school_roles),
+        menu=sections_for(g.school_roles),
     )

@@ -48,7 +48,13 @@ oversight = Blueprint(
 )
 bp.record_once(lambda state: state.app.register_blueprint(oversight))
 
-menu_item("transfers.pool", _l("Pool of unassigned students"), {Role.ADMIN, Role.DIRECTOR}, 56)
+menu_item(
+    "transfers.pool",
+    _l("Pool of unassigned students"),
+    {Role.ADMIN, Role.DIRECTOR},
+    56,
+    section="people",
+)
 
 DESTINATION_LABELS = {
     "municipality": _l("A school of this municipality"),

@@ -20,7 +20,7 @@ from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("archive", __name__)
-menu_item("archive.index", _l("Year archive"), {Role.ADMIN}, 90)
+menu_item("archive.index", _l("Year archive"), {Role.ADMIN}, 90, section="admin")
 
 
 def _page(error: ServiceError | None = None, status: int = 200):

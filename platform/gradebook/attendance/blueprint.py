@@ -33,12 +33,13 @@ from school.people.services import classes_of_current_year, get_student, headed_
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("attendance", __name__)
-menu_item("attendance.excuses", _l("Excusing absences"), {Role.GUARDIAN}, order=61)
+menu_item("attendance.excuses", _l("Excusing absences"), {Role.GUARDIAN}, order=61, section="daily")
 menu_item(
     "attendance.classes",
     _l("Class attendance and excuses"),
     {Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR},
     order=62,
+    section="daily",
 )
 
 _LABELS = {

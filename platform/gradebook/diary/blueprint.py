@@ -28,7 +28,7 @@ from tenants.routing import SchoolBlueprint
 from tenants.services import bind_to_school
 
 bp = SchoolBlueprint("diary", __name__)
-menu_item("diary.week", _l("Diary"), {Role.STUDENT, Role.GUARDIAN}, order=5)
+menu_item("diary.week", _l("Diary"), {Role.STUDENT, Role.GUARDIAN}, order=5, section="daily")
 
 #: The municipality-level page (not under /s/<slug>/), registered with ``bp``.
 all_schools = Blueprint("diaries", __name__, template_folder="templates")

@@ -25,7 +25,9 @@ from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("grades", __name__)
-menu_item("grades.history", _l("Grade history"), {Role.ADMIN, Role.DIRECTOR}, order=82)
+menu_item(
+    "grades.history", _l("Grade history"), {Role.ADMIN, Role.DIRECTOR}, order=82, section="admin"
+)
 
 
 # --- grade history ------------------------------------------------------------------------------

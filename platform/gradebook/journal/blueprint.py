@@ -29,6 +29,7 @@ menu_item(
     _l("Journal"),
     {Role.TEACHER, Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR},
     order=6,
+    section="daily",
 )
 
 

@@ -27,7 +27,7 @@ from school.permissions import require_reader
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("lessons", __name__)
-menu_item("lessons.mine", _l("My lessons"), {Role.TEACHER, Role.ADMIN}, order=5)
+menu_item("lessons.mine", _l("My lessons"), {Role.TEACHER, Role.ADMIN}, order=5, section="daily")
 
 
 def journal_url(lesson: Lesson) -> str:

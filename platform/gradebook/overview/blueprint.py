@@ -26,8 +26,10 @@ from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("overview", __name__)
-menu_item("overview.my_classes", _l("Class overview"), {Role.CLASS_HEAD}, order=30)
-menu_item("overview.school", _l("School overview"), {Role.DIRECTOR, Role.ADMIN}, order=30)
+menu_item("overview.my_classes", _l("Class overview"), {Role.CLASS_HEAD}, order=30, section="daily")
+menu_item(
+    "overview.school", _l("School overview"), {Role.DIRECTOR, Role.ADMIN}, order=30, section="daily"
+)
 
 
 @bp.get("/classes/overview")

@@ -32,7 +32,7 @@ bp = SchoolBlueprint("planning", __name__)
 #: Any Monday, for the names of the weekdays.
 MONDAY = date(2024, 1, 1)
 
-menu_item("planning.month", _l("Test calendar"), set(Role), order=45)
+menu_item("planning.month", _l("Test calendar"), set(Role), order=45, section="daily")
 
 
 def _month(value: str | None, today: date) -> date:

@@ -25,7 +25,13 @@ from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("remarks", __name__)
-menu_item("remarks.index", _l("Remarks"), {Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR}, order=46)
+menu_item(
+    "remarks.index",
+    _l("Remarks"),
+    {Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR},
+    order=46,
+    section="daily",
+)
 
 
 @bp.get("/remarks")

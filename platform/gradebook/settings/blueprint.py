@@ -17,7 +17,13 @@ from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("gradebook_settings", __name__)
-menu_item("gradebook_settings.index", _l("Gradebook settings"), {Role.ADMIN, Role.DIRECTOR}, 85)
+menu_item(
+    "gradebook_settings.index",
+    _l("Gradebook settings"),
+    {Role.ADMIN, Role.DIRECTOR},
+    85,
+    section="setup",
+)
 
 
 def _page(form: dict[str, str] | None = None, error: ServiceError | None = None, status=200):

@@ -25,7 +25,7 @@ from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("announcements", __name__)
-menu_item("announcements.index", _l("Announcements"), set(Role), order=13)
+menu_item("announcements.index", _l("Announcements"), set(Role), order=13, section="daily")
 
 
 @bp.get("/announcements")

@@ -23,7 +23,7 @@ from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("messages", __name__)
-menu_item("messages.inbox", _l("Messages"), set(Role), order=14)
+menu_item("messages.inbox", _l("Messages"), set(Role), order=14, section="daily")
 
 
 def _uploads() -> list[Upload]:

@@ -35,9 +35,9 @@ from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("calendar", __name__)
 
-menu_item("calendar.calendar", _l("Calendar"), permissions.READERS, 10)
-menu_item("calendar.bells", _l("Bell times"), permissions.READERS, 11)
-menu_item("calendar.rooms", _l("Rooms"), permissions.READERS, 12)
+menu_item("calendar.calendar", _l("Calendar"), permissions.READERS, 10, section="setup")
+menu_item("calendar.bells", _l("Bell times"), permissions.READERS, 11, section="setup")
+menu_item("calendar.rooms", _l("Rooms"), permissions.READERS, 12, section="setup")
 
 Page = str | tuple[str, int] | Response
 

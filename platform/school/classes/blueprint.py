@@ -28,8 +28,8 @@ from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("classes", __name__)
 
-menu_item("classes.classes", _l("Classes"), permissions.READERS, 20)
-menu_item("classes.groups", _l("Subject groups"), permissions.READERS, 21)
+menu_item("classes.classes", _l("Classes"), permissions.READERS, 20, section="people")
+menu_item("classes.groups", _l("Subject groups"), permissions.READERS, 21, section="people")
 
 FORM_GROUPS = "form_groups"
 

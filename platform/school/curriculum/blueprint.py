@@ -18,9 +18,9 @@ from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("curriculum", __name__)
 
-menu_item("curriculum.subjects", _l("Subjects"), permissions.READERS, 30)
-menu_item("curriculum.scales", _l("Grade scales"), permissions.READERS, 31)
-menu_item("curriculum.kinds", _l("Assessment kinds"), permissions.READERS, 32)
+menu_item("curriculum.subjects", _l("Subjects"), permissions.READERS, 30, section="setup")
+menu_item("curriculum.scales", _l("Grade scales"), permissions.READERS, 31, section="setup")
+menu_item("curriculum.kinds", _l("Assessment kinds"), permissions.READERS, 32, section="setup")
 
 
 def _names_from_form() -> dict[str, str]:

@@ -24,7 +24,7 @@ from tenants.routing import SchoolBlueprint
 
 log = logging.getLogger(__name__)
 bp = SchoolBlueprint("imports", __name__)
-menu_item("imports.index", _l("Import and export"), {Role.ADMIN}, order=90)
+menu_item("imports.index", _l("Import and export"), {Role.ADMIN}, order=90, section="admin")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 KIND_LABELS = {

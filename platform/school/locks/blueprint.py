@@ -19,7 +19,7 @@ from school.permissions import require_reader
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("locks", __name__)
-menu_item("locks.index", _l("Term locks"), {Role.ADMIN, Role.DIRECTOR}, order=80)
+menu_item("locks.index", _l("Term locks"), {Role.ADMIN, Role.DIRECTOR}, order=80, section="setup")
 
 
 def _page(asked: str | None = None, error: ServiceError | None = None, status: int = 200):

@@ -36,11 +36,13 @@ from tenants.routing import SchoolBlueprint
 bp = SchoolBlueprint("people", __name__)
 
 _MANAGERS = {Role.ADMIN, Role.DIRECTOR, Role.CLASS_HEAD}
-menu_item("people.students", _l("Students"), permissions.READERS, 50)
-menu_item("people.staff", _l("Staff"), permissions.READERS, 51)
-menu_item("people.index", _l("People"), _MANAGERS, 52)
-menu_item("people.reports", _l("Reports"), _MANAGERS, 53)
-menu_item("people.credentials", _l("Credentials"), {Role.ADMIN, Role.CLASS_HEAD}, 54)
+menu_item("people.students", _l("Students"), permissions.READERS, 50, section="people")
+menu_item("people.staff", _l("Staff"), permissions.READERS, 51, section="people")
+menu_item("people.index", _l("People"), _MANAGERS, 52, section="people")
+menu_item("people.reports", _l("Reports"), _MANAGERS, 53, section="people")
+menu_item(
+    "people.credentials", _l("Credentials"), {Role.ADMIN, Role.CLASS_HEAD}, 54, section="people"
+)
 
 _PERSON_FIELDS = (
     "first_name",

@@ -36,8 +36,10 @@ ID = "int(max=9223372036854775807)"
 #: Weeks a grid may show (a date far outside would only overflow the week arithmetic).
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
-menu_item("timetable.my_week", _l("My timetable"), {Role.TEACHER, Role.CLASS_HEAD}, 49)
-menu_item("timetable.index", _l("Timetable"), permissions.READERS, 50)
+menu_item(
+    "timetable.my_week", _l("My timetable"), {Role.TEACHER, Role.CLASS_HEAD}, 49, section="daily"
+)
+menu_item("timetable.index", _l("Timetable"), permissions.READERS, 50, section="people")
 
 
 def _require_reader() -> None:
