@@ -97,6 +97,22 @@ def test_the_class_head_moves_a_student_to_another_school(transfer, client, worl
     (incoming,) = events_in(session, world.school_b, "transfer_incoming")
     assert incoming.payload == {"pool_id": entry.id}
     assert events_in(session, world.school_a, "transfer_incoming") == []
+    # the leaving school's list of its transfers names where the student is heading
+    pool = text_of(as_user(client.application, "admin.a").get(f"{A}/transfers/pool"))
+    assert '<span class="muted">Бета гимназия</span>' in pool.split("Transfers of this school")[1]
+
+
+def test_the_schools_transfers_say_abroad_when_the_student_went_abroad(transfer, client):
+    transfer.session.commit()
+    login(client, "head.a")
+    response = post_form(
+        client, f"{A}/transfers/leave/{transfer.student_id}",
+        {"left_on": TODAY.isoformat(), "reason": "", "destination_kind": "abroad",
+         "to_school_id": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    pool = text_of(as_user(client.application, "admin.a").get(f"{A}/transfers/pool"))
+    assert '<span class="muted">Abroad</span>' in pool.split("Transfers of this school")[1]
 
 
 def test_bad_leaving_input_is_refused_and_nothing_saved(transfer, client):

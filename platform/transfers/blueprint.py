@@ -180,6 +180,7 @@ def _pool_page(error: ServiceError | None = None, status: int = 200):
         can_claim=can_claim,
         ours=services.entries_of_school(db.session, g.school),
         school_names={s.id: s.name for s in schools},
+        destination_labels=DESTINATION_LABELS,
     ), status
 
 
