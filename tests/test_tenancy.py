@@ -163,7 +163,7 @@ def test_school_home_menu_puts_the_daily_pages_first(app, world):
     assert teacher[0][1][:2] == ["lessons/mine", "journal"]
     assert "bells" in teacher[2][1] and "bells" not in teacher[0][1]
     guardian = sections("guardian.both")
-    assert [heading for heading, _items in guardian] == ["Every day"]
+    assert [heading for heading, _items in guardian] == ["Na co dzień"]  # in their Polish
     assert guardian[0][1][0] == "diary"
 
 
