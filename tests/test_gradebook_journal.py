@@ -715,3 +715,27 @@ def test_grade_on_a_date_page_is_only_for_its_groups_writers(classroom, app):
     assert response.status_code == 403
     bind_to_school(session, classroom.school)
     assert session.get(Grade, grade.id) is not None
+
+
+def test_a_student_who_arrives_later_is_in_the_classs_journals_at_once(app, classroom):
+    """The administrator enrols a new student in 5a after its groups exist: they join the
+    class's whole-class groups (maths, English), so the teachers can mark and grade them at
+    once; a part group of the class (a language half) is for its teacher to choose."""
+    from school.people.services import PersonDetails, add_student
+
+    c = classroom
+    half = Group(year_id=c.year.id, subject_id=c.english.subject_id, name="5a anglų 1 gr.",
+                 kind="part", class_id=c.c5a.id)  # fmt: skip
+    c.session.add(half)
+    c.session.flush()
+    details = PersonDetails(first_name="Naujokas", last_name="Atvykėlis", document_kind="other",
+                            birth_date=date(2015, 2, 1), document_number="X-1")  # fmt: skip
+    student = add_student(c.session, c.account("admin"), c.school, details, c.c5a.id, TODAY)
+    joined = set(
+        c.session.scalars(
+            select(GroupStudent.group_id).where(GroupStudent.student_id == student.person_id)
+        )
+    )
+    assert joined == {c.maths.id, c.english.id}
+    client = client_of(app, classroom, "teacher")
+    assert "Atvykėlis Naujokas" in client.get(grid_path(classroom)).get_data(as_text=True)

@@ -552,8 +552,11 @@ def add_student(
     today: date | None = None,
 ) -> Student:
     """Enrol a student in a class of the current year: a person, an account (login from the
-    names) and the ``student`` role. A personal code already recorded here for someone who is
-    not a student (a member of staff) makes that person a student too."""
+    names) and the ``student`` role; they join the class's whole-class groups (a student who
+    arrives once the groups exist is in every journal of the class at once; part groups are
+    for the class head or the group's teacher to choose). A personal code already recorded
+    here for someone who is not a student (a member of staff) makes that person a student
+    too."""
     today = today or clock.today()
     school_class = _class_for_student(session, class_id, today)
     require_class_manager(session, actor, school, school_class.id)
@@ -569,6 +572,7 @@ def add_student(
     student = Student(person=person, class_id=school_class.id, status="active", enrolled_on=today)
     session.add(student)
     session.flush()
+    _move_groups(session, person.id, None, school_class.id)
     return student
 
 
