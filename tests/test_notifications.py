@@ -726,3 +726,76 @@ def test_every_event_kind_reads_well_in_the_recipients_language(family, world):
         "Excuse for Sep 7, 2026 – Sep 8, 2026 approved",
         "A grade in Mathematics was removed: 4",
     ]
+
+
+# --- a new student in a class under way -----------------------------------------------------
+
+
+def _new_student(classroom, today: date):
+    from school.people.services import PersonDetails, add_student
+
+    details = PersonDetails(first_name="Naujokas", last_name="Atvykėlis", document_kind="other",
+                            birth_date=date(2015, 2, 1), document_number="X-1")  # fmt: skip
+    return add_student(
+        classroom.session, classroom.account("admin"), classroom.school, details,
+        classroom.c5a.id, today,
+    )  # fmt: skip
+
+
+def _held_maths_lesson(classroom) -> None:
+    classroom.session.add(Lesson(group_id=classroom.maths.id, on_day=MONDAY, lesson_no=1,
+                                 term_id=classroom.terms[0].id))  # fmt: skip
+    classroom.session.flush()
+
+
+def test_a_new_student_in_a_class_under_way_is_announced_to_its_teachers(classroom, world):
+    """5a has had a lesson: the teachers of the groups the new student joined (maths,
+    English) and the class head are told, each in their language; the administrator who
+    enrolled the student is not."""
+    c = classroom
+    _held_maths_lesson(c)
+    c.account("head").locale = "lt"
+    teachers = {c.account(k).id for k in ("teacher", "other_teacher", "head")}
+    head_id, admin_id, class_id = c.account("head").id, c.account("admin").id, c.c5a.id
+    teacher_id = c.account("teacher").id
+    student = _new_student(c, MONDAY + timedelta(days=1))
+    student_id = student.person_id
+    c.session.commit()
+    run_jobs()
+    session = _school_session(world)
+    (event,) = session.scalars(
+        select(NotificationEvent).where(NotificationEvent.kind == "student_joined")
+    )
+    assert event.payload == {"student_id": student_id, "class_id": class_id}
+    delivered = {d.account_id: d for d in _deliveries(session, channel="in_app")}
+    assert set(delivered) == teachers and admin_id not in delivered
+    teacher = delivered[teacher_id]
+    assert teacher.subject == "A new student in class 5a"
+    assert "Student: Naujokas Atvykėlis" in teacher.body
+    assert delivered[head_id].subject == "Naujas mokinys 5a klasėje"
+
+
+def test_class_lists_made_before_the_lessons_begin_tell_no_one(classroom):
+    c = classroom
+    _held_maths_lesson(c)  # on MONDAY: the lists made that morning are not arrivals
+    _new_student(c, MONDAY)
+    c.session.flush()
+    count = select(func.count()).select_from(NotificationEvent)
+    assert c.session.scalar(count.where(NotificationEvent.kind == "student_joined")) == 0
+
+
+def test_moving_a_student_into_a_class_under_way_is_announced(classroom):
+    from school.people.services import PersonDetails, update_student
+
+    c = classroom
+    _held_maths_lesson(c)
+    outsider = c.session.get(Student, c.outsider.id)
+    outsider.person.document_number, outsider.person.birth_date = "X-2", date(2014, 5, 5)
+    details = PersonDetails.of(outsider.person)
+    update_student(c.session, c.account("admin"), c.school, outsider, details, c.c5a.id,
+                   MONDAY + timedelta(days=2))  # fmt: skip
+    c.session.flush()
+    (event,) = c.session.scalars(
+        select(NotificationEvent).where(NotificationEvent.kind == "student_joined")
+    )
+    assert event.payload == {"student_id": c.outsider.id, "class_id": c.c5a.id}

@@ -233,6 +233,12 @@ def test_claiming_through_the_page_carries_the_history_and_tells_everyone(transf
     assert session.get(Student, entry.claimed_person_id).class_id == transfer.class_b_id
     (told,) = events_in(session, world.school_b, "transfer_new_school")
     assert told.payload == {"pool_id": pool_id, "student_id": entry.claimed_person_id}
+    # the new class's teachers and head learn of their new student
+    (arrival,) = events_in(session, world.school_b, "student_joined")
+    assert arrival.payload == {
+        "student_id": entry.claimed_person_id,
+        "class_id": transfer.class_b_id,
+    }
     (leaving,) = events_in(session, world.school_a, "transfer_claimed")
     assert leaving.payload == {"pool_id": pool_id}
     # after the claim school B reads the transfer's page and may return the claim

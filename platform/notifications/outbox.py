@@ -36,6 +36,9 @@ EVENT_KINDS = frozenset(
         # a new message in a thread (notifications/messages), a published announcement
         "message",
         "announcement",
+        # a student joined a class under way (school.people) or was claimed into it: the
+        # teachers of their groups and the class head are told
+        "student_joined",
     }
 )
 

@@ -23,7 +23,7 @@ from gradebook.planning.models import PlannedTest
 from gradebook.remarks.models import Remark
 from notifications.announcements.models import Announcement
 from notifications.messages.models import Message, MessageThread
-from school.classes.models import Group
+from school.classes.models import Group, SchoolClass
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import pass_fail_label
 from school.people.models import Person
@@ -61,6 +61,7 @@ class Facts:
     text: str | None = None
     school: str | None = None  # transfers: the other school's name
     title: str | None = None  # a message thread's subject, an announcement's title
+    school_class: str | None = None  # the class a new student joined
     author: str | None = None  # a message's sender
 
 
@@ -201,6 +202,11 @@ def load_facts(session: Session, kind: str, ids: dict[str, int]) -> Facts | None
         return _transfer_facts(session, kind, ids)
     if kind in ("message", "announcement"):
         return _posted_facts(session, kind, ids)
+    if kind == "student_joined":
+        school_class = session.get(SchoolClass, ids["class_id"])
+        if student is None or school_class is None:
+            return None
+        return Facts(kind, student=student, school_class=school_class.name)
     raise ValueError(f"no text for event kind {kind!r}")
 
 
@@ -322,6 +328,14 @@ def render(facts: Facts, locale: str) -> Rendered:
         title = _("New message from %(name)s: %(subject)s", name=facts.author, subject=facts.title)
     elif facts.kind == "announcement":
         title = _("Announcement: %(title)s", title=facts.title)
+    elif facts.kind == "student_joined":
+        title = _("A new student in class %(name)s", name=facts.school_class)
+        lines.append(
+            _(
+                "The student is in the groups of the whole class; add them to the groups of "
+                "part of the class where they belong."
+            )
+        )
     else:
         raise ValueError(f"no text for event kind {facts.kind!r}")
     if facts.text:

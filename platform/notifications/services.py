@@ -42,7 +42,7 @@ from notifications.models import (
 )
 from notifications.outbox import EVENT_KINDS
 from notifications.rendering import Facts, Rendered, load_facts, render
-from school.classes.models import GroupStudent
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.people.models import Guardianship, Person, Student
 from tenants.binding import session_binding
 from tenants.models import School
@@ -61,6 +61,8 @@ HEADS_KINDS = frozenset({"transfer_incoming", "transfer_claimed"})
 GUARDIAN_KINDS = frozenset({"transfer_new_school"})
 #: Events whose recipients their record keeps (a message's receipts, an announcement's audience).
 OWN_RECIPIENTS_KINDS = frozenset({"message", "announcement"})
+#: Events for the teachers of a student's groups and the head of their class.
+TEACHERS_KINDS = frozenset({"student_joined"})
 #: A send attempt per RQ try: the first run and ``DEFAULT_RETRY.max`` retries.
 MAX_ATTEMPTS = 4
 #: Events one dispatch transaction takes.
@@ -80,6 +82,7 @@ KIND_LABELS = {
     "transfer_new_school": _l("A child's new school"),
     "message": _l("Messages"),
     "announcement": _l("Announcements"),
+    "student_joined": _l("New students in your classes and groups"),
 }
 CHANNEL_LABELS = {"in_app": _l("In the e-diary"), "email": _l("E-mail"), "sms": _l("SMS")}
 MODE_LABELS = {"instant": _l("At once"), "digest": _l("Daily digest"), "off": _l("Off")}
@@ -181,7 +184,7 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
     for e in events:
         if e.kind in GROUP_KINDS:
             students_of[e.id] = members[e.payload["group_id"]]
-        elif e.kind in HEADS_KINDS or e.kind in OWN_RECIPIENTS_KINDS:
+        elif e.kind in HEADS_KINDS or e.kind in OWN_RECIPIENTS_KINDS or e.kind in TEACHERS_KINDS:
             students_of[e.id] = set()
         else:
             students_of[e.id] = {e.payload["student_id"]}
@@ -224,9 +227,12 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
         if announcement_ids and binding is not None
         else {}
     )
+    teachers = _teachers_of_arrivals(session, [e for e in events if e.kind in TEACHERS_KINDS])
     result: dict[int, set[int]] = {}
     for e in events:
-        if e.kind == "message":
+        if e.kind in TEACHERS_KINDS:
+            recipients = set(teachers.get(e.id, ()))
+        elif e.kind == "message":
             recipients = set(by_message.get(e.payload["message_id"], ()))
         elif e.kind == "announcement":
             recipients = set(by_announcement.get(e.payload["announcement_id"], ()))
@@ -237,6 +243,44 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
             recipients = set().union(*(found[s] for s in students_of[e.id]))
         recipients.discard(e.actor_id)
         result[e.id] = recipients
+    return result
+
+
+def _teachers_of_arrivals(session: Session, events: list[NotificationEvent]) -> dict[int, set[int]]:
+    """event id → the accounts of the teachers of the student's groups in the class's year and
+    of the class's head (two queries for any number of events)."""
+    if not events:
+        return {}
+    student_ids = {e.payload["student_id"] for e in events}
+    class_ids = {e.payload["class_id"] for e in events}
+    of_pair: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for student_id, class_id, account_id in session.execute(
+        select(GroupStudent.student_id, SchoolClass.id, Person.account_id)
+        .join(Group, Group.id == GroupStudent.group_id)
+        .join(SchoolClass, SchoolClass.year_id == Group.year_id)
+        .join(GroupTeacher, GroupTeacher.group_id == Group.id)
+        .join(Person, Person.id == GroupTeacher.teacher_id)
+        .where(
+            GroupStudent.student_id.in_(student_ids),
+            SchoolClass.id.in_(class_ids),
+            Person.account_id.is_not(None),
+        )
+    ):
+        of_pair[(student_id, class_id)].add(account_id)
+    heads = dict(
+        session.execute(
+            select(SchoolClass.id, Person.account_id)
+            .join(Person, Person.id == SchoolClass.head_id)
+            .where(SchoolClass.id.in_(class_ids), Person.account_id.is_not(None))
+        ).all()
+    )
+    result = {}
+    for e in events:
+        student_id, class_id = e.payload["student_id"], e.payload["class_id"]
+        found = set(of_pair[(student_id, class_id)])
+        if class_id in heads:
+            found.add(heads[class_id])
+        result[e.id] = found
     return result
 
 

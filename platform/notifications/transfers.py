@@ -77,10 +77,13 @@ def notify_incoming(session: Session, entry: PoolEntry, *, actor_id: int | None)
     return True
 
 
-def notify_claimed(session: Session, entry: PoolEntry, *, actor_id: int | None) -> None:
+def notify_claimed(
+    session: Session, entry: PoolEntry, class_id: int, *, actor_id: int | None
+) -> None:
     """After a claim (the session bound to the claiming school): the guardians learn their
-    child's new school (an event here, rendered in each guardian's language), and the leaving
-    school's directors and administrators learn who took the student (an event there)."""
+    child's new school and the teachers and head of ``class_id`` their new student (events
+    here, rendered in each reader's language), and the leaving school's directors and
+    administrators learn who took the student (an event there)."""
     leaving = _active_school(session, entry.from_school_id)
     if leaving is not None:
         with _as_school(session, leaving):
@@ -94,4 +97,11 @@ def notify_claimed(session: Session, entry: PoolEntry, *, actor_id: int | None) 
         actor_id=actor_id,
         pool_id=entry.id,
         student_id=entry.claimed_person_id,
+    )
+    record_event(
+        session,
+        "student_joined",
+        actor_id=actor_id,
+        student_id=entry.claimed_person_id,
+        class_id=class_id,
     )

@@ -1192,7 +1192,7 @@ def claim_student(
         claimed_on=today.isoformat(), class_id=school_class.id, class_name=school_class.name,
         counts=summary.as_dict(), created=created.__dict__,
     )  # fmt: skip
-    notify_claimed(session, entry, actor_id=account.id)
+    notify_claimed(session, entry, school_class.id, actor_id=account.id)
     return summary
 
 

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from accounts.identity import Principal
@@ -49,6 +49,8 @@ from dienynas.database import contains_pattern, prefix_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, parse_id, parse_optional_date
 from dienynas.names import name_order, name_sort_key
+from gradebook.lessons.models import Lesson
+from notifications.outbox import record_event
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
@@ -573,6 +575,7 @@ def add_student(
     session.add(student)
     session.flush()
     _move_groups(session, person.id, None, school_class.id)
+    announce_arrival(session, actor, person.id, school_class.id, today)
     return student
 
 
@@ -599,12 +602,33 @@ def update_student(
         old_class_id = student.class_id
         student.class_id = school_class.id
         _move_groups(session, student.person_id, old_class_id, school_class.id)
+        announce_arrival(session, actor, student.person_id, school_class.id, today)
     clean = _validate(details, student=True, today=today)
     if existing := _person_with_code(session, clean.personal_code, student.person):
         raise _code_taken(existing)
     _apply(student.person, clean)
     session.flush()
     _sync_account(session, school, student.person)
+
+
+def announce_arrival(
+    session: Session, actor: Principal, student_id: int, class_id: int, today: date
+) -> None:
+    """Tell the class's teachers and head that a student joined it (seed 002: the class head
+    enters new students and tells the teachers), once the class is under way: some lesson of
+    its groups was held before ``today``. Lists made before the lessons begin tell no one."""
+    under_way = session.scalar(
+        select(
+            exists().where(
+                Lesson.group_id.in_(select(Group.id).where(Group.class_id == class_id)),
+                Lesson.on_day < today,
+            )
+        )
+    )
+    if under_way:
+        record_event(
+            session, "student_joined", actor_id=actor.id, student_id=student_id, class_id=class_id
+        )
 
 
 def _move_groups(
