@@ -51,7 +51,10 @@ def test_digest_is_sent_once_a_day_in_the_recipients_language_with_all_items(
     guardian_id = family.account("guardian").id
     with in_locale("en"):
         services.save_preferences(
-            session, family.account("guardian"), _modes(**{"grade.email": "digest"})
+            session,
+            family.account("guardian"),
+            _modes(**{"grade.email": "digest"}),
+            services.KIND_LABELS,
         )
     _grade(family, value="9")
     _grade(family, value="4")
@@ -102,7 +105,10 @@ def test_items_after_the_digest_time_wait_for_the_next_day(family, smtp, world, 
     session = family.session
     with in_locale("en"):
         services.save_preferences(
-            session, family.account("guardian"), _modes(**{"grade.email": "digest"})
+            session,
+            family.account("guardian"),
+            _modes(**{"grade.email": "digest"}),
+            services.KIND_LABELS,
         )
     _grade(family)
     session.commit()
@@ -126,7 +132,10 @@ def test_digest_is_offered_for_email_only(family):
     session = family.session
     with in_locale("en"), pytest.raises(ServiceError) as refused:
         services.save_preferences(
-            session, family.account("guardian"), _modes(**{"grade.in_app": "digest"})
+            session,
+            family.account("guardian"),
+            _modes(**{"grade.in_app": "digest"}),
+            services.KIND_LABELS,
         )
     assert "Daily digest" not in refused.value.message and refused.value.field == "grade.in_app"
     assert session.scalar(select(func.count()).select_from(NotificationDelivery)) == 0
@@ -139,7 +148,9 @@ def test_sms_is_held_during_quiet_hours_and_sent_when_they_end(family, world, ap
     guardian = family.account("guardian")
     guardian.phone = "+37060000001"
     with in_locale("en"):
-        services.save_preferences(session, guardian, _modes(**{"grade.sms": "instant"}))
+        services.save_preferences(
+            session, guardian, _modes(**{"grade.sms": "instant"}), services.KIND_LABELS
+        )
     _grade(family)
     session.commit()
     monkeypatch.setattr(school_settings, "utc_now", lambda: local(0, time(22, 30)))

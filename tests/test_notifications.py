@@ -373,6 +373,7 @@ def test_preferences_choose_channels_per_kind(family, smtp, world, monkeypatch):
             family.session, guardian,
             {f"{k}.{c}": ("off" if (k, c) == ("grade", "email") else "instant")
              for k in services.KIND_LABELS for c in ("in_app", "email", "sms")},
+            services.KIND_LABELS,
         )  # fmt: skip
     guardian.phone = "+37060000000"
     guardian_id = guardian.id
@@ -387,7 +388,9 @@ def test_preferences_choose_channels_per_kind(family, smtp, world, monkeypatch):
 
 def test_bad_preferences_are_refused_and_nothing_saved(family):
     with in_locale("en"), pytest.raises(ServiceError) as refused:
-        services.save_preferences(family.session, family.account("guardian"), {"grade.email": "x"})
+        services.save_preferences(
+            family.session, family.account("guardian"), {"grade.email": "x"}, ["grade"]
+        )
     assert "for every kind of notification" in str(refused.value)
     count = family.session.scalar(select(func.count()).select_from(NotificationPreference))
     assert count == 0
@@ -421,21 +424,42 @@ def test_inbox_bell_count_and_mark_read(family, world, client):
 
 def test_settings_page_saves_and_refuses_bad_input(family, client, world):
     family.session.commit()
-    login(client, "teacher.a")
+    login(client, "guardian.both")
     page = client.get("/s/school-a/notifications/settings").get_data(as_text=True)
     assert 'name="grade.email"' in page
-    form = {f"{k}.{c}": "instant" for k in services.KIND_LABELS for c in ("in_app", "email", "sms")}
+    kinds = services.kinds_for({Role.GUARDIAN})
+    form = {f"{k}.{c}": "instant" for k in kinds for c in ("in_app", "email", "sms")}
     bad = post_form(client, "/s/school-a/notifications/settings", {**form, "grade.sms": "loud"})
     assert bad.status_code == 400
-    assert "for every kind of notification" in bad.get_data(as_text=True)
+    assert "Dla każdego rodzaju powiadomień wybierz" in bad.get_data(as_text=True)  # Polish
     session = _school_session(world)
     assert session.scalar(select(func.count()).select_from(NotificationPreference)) == 0
     session.commit()
     ok = post_form(client, "/s/school-a/notifications/settings", {**form, "grade.sms": "off"})
     assert ok.status_code == 302
     session = _school_session(world)
-    saved = services.preferences_of(session, world.teacher_a.id)
+    saved = services.preferences_of(session, world.guardian_both.id)
     assert saved[("grade", "sms")] == "off" and saved[("test", "sms")] == "instant"
+
+
+def test_the_settings_offer_each_reader_the_kinds_their_roles_get(app, family):
+    """A parent is not asked about transfers between schools, nor a teacher about grades."""
+    assert set(services.KIND_READERS) == set(services.KIND_LABELS)  # every kind has readers
+    family.session.commit()
+
+    def offered(login_name: str) -> set[str]:
+        client = app.test_client()
+        login(client, login_name)
+        page = client.get("/s/school-a/notifications/settings").get_data(as_text=True)
+        return set(re.findall(r'name="([a-z_]+)\.email"', page))
+
+    assert offered("guardian.both") == {
+        "grade", "grade_changed", "absence", "remark", "homework", "test", "term_grade",
+        "excuse_decision", "transfer_new_school", "message", "announcement",
+    }  # fmt: skip
+    assert offered("teacher.a") == {"student_joined", "message", "announcement"}
+    assert offered("director.a") == {"transfer_incoming", "transfer_claimed", "message",
+                                     "announcement"}  # fmt: skip
 
 
 def test_the_actor_is_not_notified_even_as_a_guardian(family, world):
@@ -562,7 +586,7 @@ def test_sms_goes_through_the_configured_provider_in_the_recipients_language(
         form = {
             f"{k}.{c}": "instant" for k in services.KIND_LABELS for c in ("in_app", "email", "sms")
         }
-        services.save_preferences(family.session, guardian, form)
+        services.save_preferences(family.session, guardian, form, services.KIND_LABELS)
     _grade(family)
     family.session.commit()
     run_jobs()

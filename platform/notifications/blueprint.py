@@ -99,7 +99,7 @@ def _settings_page(modes: dict, error: ServiceError | None = None, status: int =
     return render_template(
         "notifications/settings.html",
         modes=modes,
-        kinds=services.KIND_LABELS,
+        kinds={k: services.KIND_LABELS[k] for k in services.kinds_for(g.school_roles)},
         channels={c: services.CHANNEL_LABELS[c] for c in CHANNELS},
         offered={
             c: {m: services.MODE_LABELS[m] for m in modes}
@@ -116,13 +116,12 @@ def settings():
 
 @bp.post("/notifications/settings")
 def save_settings():
+    kinds = services.kinds_for(g.school_roles)
     try:
-        services.save_preferences(db.session, current_user, request.form)
+        services.save_preferences(db.session, current_user, request.form, kinds)
     except ServiceError as exc:
         db.session.rollback()
-        submitted = {
-            (k, c): request.form.get(f"{k}.{c}", "") for k in services.KIND_LABELS for c in CHANNELS
-        }
+        submitted = {(k, c): request.form.get(f"{k}.{c}", "") for k in kinds for c in CHANNELS}
         return _settings_page(submitted, exc, 400)
     db.session.commit()
     flash(_("Your notification settings are saved."), "success")

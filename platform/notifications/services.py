@@ -84,6 +84,24 @@ KIND_LABELS = {
     "announcement": _l("Announcements"),
     "student_joined": _l("New students in your classes and groups"),
 }
+_FAMILY = frozenset({Role.STUDENT, Role.GUARDIAN})
+#: Who each kind of notification reaches (as ``_recipients`` works them out): the settings page
+#: offers an account only the kinds its roles in the school get.
+KIND_READERS = {
+    **{kind: _FAMILY for kind in STUDENT_KINDS | GROUP_KINDS},
+    **{kind: frozenset({Role.GUARDIAN}) for kind in GUARDIAN_KINDS},
+    **{kind: frozenset({Role.ADMIN, Role.DIRECTOR}) for kind in HEADS_KINDS},
+    **{kind: frozenset({Role.TEACHER, Role.CLASS_HEAD}) for kind in TEACHERS_KINDS},
+    **{kind: frozenset(Role) for kind in OWN_RECIPIENTS_KINDS},
+}
+
+
+def kinds_for(roles: Iterable[Role]) -> list[str]:
+    """The kinds of notification accounts with ``roles`` get, in the settings page's order."""
+    held = set(roles)
+    return [kind for kind in KIND_LABELS if KIND_READERS[kind] & held]
+
+
 CHANNEL_LABELS = {"in_app": _l("In the e-diary"), "email": _l("E-mail"), "sms": _l("SMS")}
 MODE_LABELS = {"instant": _l("At once"), "digest": _l("Daily digest"), "off": _l("Off")}
 #: The modes each channel offers (the daily digest is one e-mail a day).
@@ -130,12 +148,14 @@ def preferences_of(session: Session, account_id: int) -> dict[tuple[str, str], s
     return modes
 
 
-def save_preferences(session: Session, account: Principal, form: Mapping[str, str]) -> None:
-    """Save the settings form: a field ``<kind>.<channel>`` per pair, one of the channel's
-    ``OFFERED_MODES``.
-    Every field must be given and valid, else nothing is saved."""
+def save_preferences(
+    session: Session, account: Principal, form: Mapping[str, str], kinds: Iterable[str]
+) -> None:
+    """Save the settings form of ``kinds`` (those the page offered): a field
+    ``<kind>.<channel>`` per pair, one of the channel's ``OFFERED_MODES``. Every field must be
+    given and valid, else nothing is saved; the other kinds keep what they had."""
     chosen: dict[tuple[str, str], str] = {}
-    for kind in sorted(EVENT_KINDS):
+    for kind in kinds:
         for channel in CHANNELS:
             mode = form.get(f"{kind}.{channel}", "")
             if mode not in OFFERED_MODES[channel]:
