@@ -876,3 +876,44 @@ def test_lesson_page_queries_do_not_grow_with_files(client, classroom, world, co
         page = client.get(url)
     assert page.get_data(as_text=True).count("/s/school-a/lessons/files/") == 5
     assert len(one_file) == len(five_files) <= 12, "\n\n".join(five_files)
+
+
+def test_my_lessons_list_the_past_lessons_without_a_topic(client, classroom, school_day):
+    """The teacher's to-do: their held lessons of the last 30 days with no topic, newest
+    first; not one a substitute held (that is the substitute's), not today's, not older."""
+    c = classroom
+    generate(c)  # maths Mon 1st, Wed 2nd, Fri 3rd; English Tue, Thu
+    maths = {
+        lesson.on_day: lesson
+        for lesson in c.session.scalars(select(Lesson).where(Lesson.group_id == c.maths.id))
+    }
+    wednesday, friday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=4)
+    maths[wednesday].topic = "Trupmenos"
+    services.assign_substitute(c.session, c.account("admin"), c.school, maths[friday],
+                               teacher_id=c.other_teacher.id)  # fmt: skip
+    old = Lesson(group_id=c.maths.id, on_day=MONDAY - timedelta(days=3), lesson_no=1,
+                 term_id=c.terms[0].id)  # fmt: skip
+    c.session.add(old)
+    c.session.flush()
+    today = MONDAY + timedelta(days=30)  # the old lesson is 33 days back
+    school_day(today)
+    ids = {"monday": maths[MONDAY].id, "friday": maths[friday].id}
+    assert [x.id for x in services.lessons_without_topic(c.session, c.account("teacher"), today)
+            ] == [ids["monday"]]  # fmt: skip
+    english = [
+        lesson.id
+        for lesson in c.session.scalars(
+            select(Lesson).where(Lesson.group_id == c.english.id).order_by(Lesson.on_day.desc())
+        )
+    ]
+    # the substitute's maths lesson (not the group's teacher's), then their own English ones
+    assert [
+        x.id for x in services.lessons_without_topic(c.session, c.account("other_teacher"), today)
+    ] == [ids["friday"], *english]
+    c.session.commit()
+    login(client, "teacher.a")
+    page = client.get(f"/s/school-a/lessons/mine?day={today.isoformat()}").get_data(as_text=True)
+    todo = page.split("Lessons without a topic")[1].split("</section>")[0]
+    assert f"/s/school-a/lessons/{ids['monday']}" in todo
+    assert f"/s/school-a/lessons/{ids['friday']}" not in todo
+    assert "Monday, September 7, 2026, lesson 1: 5a matematika" in todo

@@ -66,6 +66,8 @@ def _mine_page(
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
         lessons=lessons,
+        without_topic=services.lessons_without_topic(db.session, current_user, clock.today()),
+        missing_topic_days=services.MISSING_TOPIC_DAYS,
         groups=_groups_for_adding(my_group_ids),
         form=form or {"on_day": day.isoformat()},
         error=error,

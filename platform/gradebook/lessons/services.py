@@ -18,7 +18,7 @@ from flask_babel import format_date, ngettext, npgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import delete, exists, func, or_, select, text
+from sqlalchemy import and_, delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.identity import Principal
@@ -301,6 +301,37 @@ def my_lessons(session: Session, account: Principal, day: date) -> list[MyLesson
             )
         )
     return result
+
+
+#: How far back the teacher's list of lessons without a topic looks.
+MISSING_TOPIC_DAYS = 30
+
+
+def lessons_without_topic(session: Session, account: Principal, today: date) -> list[Lesson]:
+    """The lessons of the last ``MISSING_TOPIC_DAYS`` days before ``today`` that the account
+    held and wrote no topic for (seed 002: the topic is written every lesson): those of the
+    groups it teaches that no substitute held, and those it held as a substitute; newest
+    first (one query)."""
+    person = person_of(session, account)
+    if person is None:
+        return []
+    my_groups = select(GroupTeacher.group_id).where(GroupTeacher.teacher_id == person.id)
+    return list(
+        session.scalars(
+            select(Lesson)
+            .where(
+                Lesson.on_day < today,
+                Lesson.on_day >= today - timedelta(days=MISSING_TOPIC_DAYS),
+                or_(Lesson.topic.is_(None), func.btrim(Lesson.topic) == ""),
+                or_(
+                    Lesson.teacher_id == person.id,
+                    and_(Lesson.group_id.in_(my_groups), Lesson.substitute_for_id.is_(None)),
+                ),
+            )
+            .options(joinedload(Lesson.group))
+            .order_by(Lesson.on_day.desc(), Lesson.lesson_no)
+        )
+    )
 
 
 def my_group_ids(session: Session, account: Principal) -> list[int]:
