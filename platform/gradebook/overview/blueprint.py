@@ -100,20 +100,26 @@ def monthly_reports(class_id: int):
     )
 
 
-def _statistics(class_id: int) -> services.MonthStatistics:
-    month = parse_month(request.args.get("month"), clock.today())
-    return services.month_statistics(db.session, current_user, g.school, class_id, month=month)
-
-
-@bp.get("/classes/<int:class_id>/statistics")
-def statistics(class_id: int):
-    """The class's month: progress, attendance and behaviour (seed 001, 15.5)."""
+# The page's rule is registered first (the lower decorator), so url_for without ``as_csv``
+# builds the page's address; ``as_csv=True`` builds the file's.
+@bp.get("/classes/<int:class_id>/statistics.csv", defaults={"as_csv": True})
+@bp.get("/classes/<int:class_id>/statistics", defaults={"as_csv": False})
+def statistics(class_id: int, as_csv: bool):
+    """The class's month: progress, attendance and behaviour (seed 001, 15.5), as a page or a
+    CSV file."""
     try:
-        found = _statistics(class_id)
+        month = parse_month(request.args.get("month"), clock.today())
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("overview.statistics", class_id=class_id))
-    month = found.month
+    found = services.month_statistics(db.session, current_user, g.school, class_id, month=month)
+    if as_csv:
+        return send_file(
+            io.BytesIO(services.statistics_csv(found)),
+            mimetype="text/csv",
+            as_attachment=True,
+            download_name=f"{found.school_class.name}-{found.month:%Y-%m}.csv",
+        )
     return render_template(
         "overview/statistics.html",
         statistics=found,
@@ -121,21 +127,6 @@ def statistics(class_id: int):
         lowest=LOWEST_SATISFACTORY,
         previous=(month - timedelta(days=1)).strftime("%Y-%m"),
         next=(month + timedelta(days=31)).strftime("%Y-%m"),
-    )
-
-
-@bp.get("/classes/<int:class_id>/statistics.csv")
-def statistics_csv(class_id: int):
-    try:
-        found = _statistics(class_id)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("overview.statistics", class_id=class_id))
-    return send_file(
-        io.BytesIO(services.statistics_csv(found)),
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name=f"{found.school_class.name}-{found.month:%Y-%m}.csv",
     )
 
 
