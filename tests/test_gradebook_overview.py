@@ -349,6 +349,7 @@ def test_school_overview_figures(classroom, journal):
     lesson = j.lesson(scale_group, date(2026, 9, 21), 4, topic="  ")
     j.mark(lesson, s_out)
     j.grade(s_out, scale_group, "5", date(2026, 9, 21))
+    j.grade(s_out, scale_group, "3", date(2026, 9, 22))  # unsatisfactory (below 4)
     j.lesson(c.maths, date(2026, 8, 31), 1)  # last month: not counted (before the term too)
     j.grade(c.students[0], c.english, "8", date(2026, 9, 22),
             created_by=c.account("other_teacher").id)  # fmt: skip
@@ -358,7 +359,8 @@ def test_school_overview_figures(classroom, journal):
     a5, b6 = by_class["5a"], by_class["6b"]
     assert (a5.students, b6.students) == (5, 1)
     assert a5.mean == Decimal("8.00")  # (10 + 7 + 9 + 6 + 8) / 5
-    assert b6.mean == Decimal("5.00")
+    assert b6.mean == Decimal("4.00")
+    assert (a5.unsatisfactory, b6.unsatisfactory, result.totals.unsatisfactory) == (0, 1, 1)
     assert (a5.lessons, a5.lessons_without_topic) == (3, 1)
     assert (b6.lessons, b6.lessons_without_topic) == (1, 1)
     assert (a5.absences, a5.unexcused) == (3, 1)
@@ -368,12 +370,12 @@ def test_school_overview_figures(classroom, journal):
     assert (b6.term_grades_confirmed, b6.term_grades_expected) == (0, 1)
     t = result.totals
     assert (t.students, t.lessons, t.absences, t.unexcused) == (6, 4, 4, 2)
-    assert t.mean == Decimal("7.50")  # (10 + 7 + 9 + 6 + 8 + 5) / 6
+    assert t.mean == Decimal("6.86")  # (10 + 7 + 9 + 6 + 8 + 5 + 3) / 7
     assert (t.term_grades_confirmed, t.term_grades_expected) == (1, 11)
     # grades entered in the last 7 days (all were entered just now)
     result = services.school_overview(session, c.account("director"), c.school, today=clock.today())
     grades = {t.name: t.grades for t in result.teachers}
-    assert grades == {"Tomas Mokytojas": 6, "Jonas Anglas": 1}
+    assert grades == {"Tomas Mokytojas": 7, "Jonas Anglas": 1}
 
 
 def test_old_grades_are_not_recent(classroom, journal):

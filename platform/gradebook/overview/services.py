@@ -638,6 +638,7 @@ class ClassFigures:
     unexcused: int = 0
     term_grades_confirmed: int = 0
     term_grades_expected: int = 0
+    unsatisfactory: int = 0  # the term's grades below the scale's lowest satisfactory one
 
     @property
     def mean(self) -> Decimal | None:
@@ -647,6 +648,7 @@ class ClassFigures:
         for name in (
             "students", "numeric_count", "total", "lessons", "lessons_without_topic",
             "absences", "unexcused", "term_grades_confirmed", "term_grades_expected",
+            "unsatisfactory",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -678,8 +680,9 @@ def require_school_reader(account: Principal, school: School) -> None:
 def school_overview(
     session: Session, account: Principal, school: School, *, today: date
 ) -> SchoolOverview:
-    """Per class of the current year: students, the term's mean grade, lessons held this month
-    and how many lack a topic, absences this month, term grades confirmed of those expected;
+    """Per class of the current year: students, the term's mean grade and its unsatisfactory
+    grades, lessons held this month and how many lack a topic, absences this month, term grades
+    confirmed of those expected;
     the school's totals; grades entered per teacher in the last :data:`RECENT_DAYS` days.
     Nine queries whatever the size of the school."""
     require_school_reader(account, school)
@@ -744,16 +747,25 @@ def school_overview(
 
     if term is not None:
         number = _numeric_value()
-        for class_id, count, total in session.execute(
-            select(Student.class_id, func.count(number), func.sum(number))
+        for class_id, count, total, below in session.execute(
+            select(
+                Student.class_id,
+                func.count(number),
+                func.sum(number),
+                func.count().filter(unsatisfactory(Grade.value)),
+            )
             .select_from(Grade)
             .join(Student, Student.person_id == Grade.student_id)
             .join(SchoolClass, SchoolClass.id == Student.class_id)
+            .join(Group, Group.id == Grade.group_id)
+            .join(Subject, Subject.id == Group.subject_id)
+            .join(GradeScale, GradeScale.id == Subject.scale_id)
             .where(active, in_year, Grade.term_id == term.id)
             .group_by(Student.class_id)
         ):
             figures[class_id].numeric_count = count
             figures[class_id].total = total or Decimal(0)
+            figures[class_id].unsatisfactory = below
 
         confirmed = and_(
             TermGrade.student_id == GroupStudent.student_id,
