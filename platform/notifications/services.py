@@ -189,7 +189,8 @@ def _recipients(session: Session, events: list[NotificationEvent]) -> dict[int, 
     """event id → recipient account ids: the student (own account) and their guardians; for
     group events every active student of the group and their guardians; for the transfer
     notices of ``HEADS_KINDS`` the school's directors and administrators; for
-    ``GUARDIAN_KINDS`` the student's guardians only; never the actor."""
+    ``GUARDIAN_KINDS`` the student's guardians only; for ``TEACHERS_KINDS`` the teachers of the
+    student's groups and the class head; never the actor."""
     group_ids = {e.payload["group_id"] for e in events if e.kind in GROUP_KINDS}
     members: dict[int, set[int]] = defaultdict(set)
     if group_ids:

@@ -682,9 +682,8 @@ def school_overview(
 ) -> SchoolOverview:
     """Per class of the current year: students, the term's mean grade and its unsatisfactory
     grades, lessons held this month and how many lack a topic, absences this month, term grades
-    confirmed of those expected;
-    the school's totals; grades entered per teacher in the last :data:`RECENT_DAYS` days.
-    Nine queries whatever the size of the school."""
+    confirmed of those expected; the school's totals; grades entered per teacher in the last
+    :data:`RECENT_DAYS` days. Nine queries whatever the size of the school."""
     require_school_reader(account, school)
     month_start = today.replace(day=1)
     year = current_year(session, today)
