@@ -823,3 +823,21 @@ def test_moving_a_student_into_a_class_under_way_is_announced(classroom):
         select(NotificationEvent).where(NotificationEvent.kind == "student_joined")
     )
     assert event.payload == {"student_id": c.outsider.id, "class_id": c.c5a.id}
+
+
+def test_an_import_builds_lists_and_announces_no_one(classroom):
+    """A school starting with the diary mid-year imports its lists: hundreds of students would
+    otherwise be announced one by one to every teacher."""
+    from school.imports.services import run_import
+
+    c = classroom
+    _held_maths_lesson(c)
+    data = (
+        "Vardas,Pavardė,Dokumento numeris,Gimimo data,Klasė\n"
+        "Naujokas,Atvykėlis,X-9,2015-02-01,5a\n"
+    )
+    report = run_import(c.session, c.school, c.account("admin"), "students", "m.csv",
+                        data.encode())  # fmt: skip
+    assert report.errors == [] and report.created == 1
+    count = select(func.count()).select_from(NotificationEvent)
+    assert c.session.scalar(count.where(NotificationEvent.kind == "student_joined")) == 0

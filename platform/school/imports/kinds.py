@@ -271,13 +271,14 @@ def _apply_student(session: Session, school: School, actor: Principal, row: dict
     details = _details(row)
     class_id = _class_id(session, row.get("class", ""))
     student = _student_by_document(session, details)
+    # an import builds lists: its students are not announced one by one to the teachers
     if student is None:
-        people.add_student(session, actor, school, details, class_id)
+        people.add_student(session, actor, school, details, class_id, announce=False)
         return "created"
     account = session.get(Account, student.person.account_id) if student.person.account_id else None
     if student.class_id == class_id and _same_details(student.person, account, details):
         return "unchanged"
-    people.update_student(session, actor, school, student, details, class_id)
+    people.update_student(session, actor, school, student, details, class_id, announce=False)
     return "updated"
 
 

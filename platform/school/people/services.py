@@ -552,13 +552,16 @@ def add_student(
     details: PersonDetails,
     class_id: int | None,
     today: date | None = None,
+    *,
+    announce: bool = True,
 ) -> Student:
     """Enrol a student in a class of the current year: a person, an account (login from the
     names) and the ``student`` role; they join the class's whole-class groups (a student who
     arrives once the groups exist is in every journal of the class at once; part groups are
-    for the class head or the group's teacher to choose). A personal code already recorded
-    here for someone who is not a student (a member of staff) makes that person a student
-    too."""
+    for the class head or the group's teacher to choose), and the class's teachers are told
+    (``announce_arrival``; an import, which builds lists, passes ``announce=False``). A
+    personal code already recorded here for someone who is not a student (a member of staff)
+    makes that person a student too."""
     today = today or clock.today()
     school_class = _class_for_student(session, class_id, today)
     require_class_manager(session, actor, school, school_class.id)
@@ -575,7 +578,8 @@ def add_student(
     session.add(student)
     session.flush()
     _move_groups(session, person.id, None, school_class.id)
-    announce_arrival(session, actor, person.id, school_class.id, today)
+    if announce:
+        announce_arrival(session, actor, person.id, school_class.id, today)
     return student
 
 
@@ -587,6 +591,8 @@ def update_student(
     details: PersonDetails,
     class_id: int | None,
     today: date | None = None,
+    *,
+    announce: bool = True,
 ) -> None:
     """Edit a student. A class head may not move a student to a class they do not head.
 
@@ -602,7 +608,8 @@ def update_student(
         old_class_id = student.class_id
         student.class_id = school_class.id
         _move_groups(session, student.person_id, old_class_id, school_class.id)
-        announce_arrival(session, actor, student.person_id, school_class.id, today)
+        if announce:
+            announce_arrival(session, actor, student.person_id, school_class.id, today)
     clean = _validate(details, student=True, today=today)
     if existing := _person_with_code(session, clean.personal_code, student.person):
         raise _code_taken(existing)
