@@ -205,13 +205,27 @@ def test_suspended_school_is_refused_with_a_clear_page(client, db_session, world
 
 
 def test_guardian_with_children_in_two_schools_switches_between_them(client, world):
+    """Signing in leads a parent to the diaries of all their children, in every school; the
+    header's school switcher leads to each school."""
     login(client, "guardian.both")
-    home = client.get("/", headers={"Accept-Language": "en"})
-    page = home.get_data(as_text=True)
-    assert home.status_code == 200, home.headers.get("Location")
-    assert "/s/school-a/" in page and "/s/school-b/" in page
+    home = client.get("/")
+    assert home.status_code == 302 and home.headers["Location"] == "/diary"
+    page = client.get("/diary").get_data(as_text=True)
+    assert "Alpha progimnazija" in page and "/s/school-a/" in page and "/s/school-b/" in page
     assert client.get("/s/school-b/").status_code == 200
     assert client.get("/s/school-a/").status_code == 200
+
+
+def test_signing_in_leads_a_student_to_the_diary_and_staff_to_the_school(app, classroom):
+    classroom.session.commit()
+
+    def landing(login_name: str) -> str:
+        client = app.test_client()
+        login(client, login_name)
+        return client.get("/").headers["Location"]
+
+    assert landing("student.a") == "/s/school-a/diary"
+    assert landing("teacher.a") == "/s/school-a/"
 
 
 def test_school_page_is_bound_to_its_school_in_the_database(

@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from accounts import identity, services
 from accounts.identity import SignedInAccount
+from accounts.models import FAMILY_ROLES
 from accounts.tasks import send_password_reset
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
@@ -79,10 +80,18 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    """The school switcher: the schools where the account holds a role."""
+    """Where signing in leads. A parent or a student goes straight to the diary (their
+    children's in every school when there are several), what they come for every evening;
+    staff go to their school's home, or choose a school when they work in several."""
     schools = services.schools_of(current_user)
-    if len(schools) == 1 and not current_user.is_operator:
-        return redirect(url_for("school.home", slug=schools[0].slug))
+    if schools and not current_user.is_operator:
+        family = all(services.roles_in_school(current_user, s) <= FAMILY_ROLES for s in schools)
+        if family and len(schools) > 1:
+            return redirect(url_for("diaries.index"))
+        if family:
+            return redirect(url_for("diary.week", slug=schools[0].slug))
+        if len(schools) == 1:
+            return redirect(url_for("school.home", slug=schools[0].slug))
     return render_template("accounts/home.html", schools=schools)
 
 

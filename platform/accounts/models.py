@@ -66,6 +66,10 @@ STAFF_ROLES = frozenset(
 )
 
 
+#: Roles of a family: the students and their guardians, who read the diary.
+FAMILY_ROLES = frozenset({Role.STUDENT, Role.GUARDIAN})
+
+
 class Account(UserMixin, PublicModel):
     __tablename__ = "accounts"
     __table_args__ = (

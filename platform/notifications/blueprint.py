@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from accounts.models import Role
+from accounts.models import FAMILY_ROLES, Role
 from accounts.services import require_role
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
@@ -40,7 +40,7 @@ bp = SchoolBlueprint("notifications", __name__)
 menu_item(
     "notifications.inbox",
     _l("Notifications"),
-    {Role.GUARDIAN, Role.STUDENT},
+    FAMILY_ROLES,
     order=15,
     section="daily",
 )

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
-from accounts.models import Account, Role, SchoolGrant
+from accounts.models import FAMILY_ROLES, Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.i18n import in_locale, joined
@@ -84,11 +84,10 @@ KIND_LABELS = {
     "announcement": _l("Announcements"),
     "student_joined": _l("New students in your classes and groups"),
 }
-_FAMILY = frozenset({Role.STUDENT, Role.GUARDIAN})
 #: Who each kind of notification reaches (as ``_recipients`` works them out): the settings page
 #: offers an account only the kinds its roles in the school get.
 KIND_READERS = {
-    **{kind: _FAMILY for kind in STUDENT_KINDS | GROUP_KINDS},
+    **{kind: FAMILY_ROLES for kind in STUDENT_KINDS | GROUP_KINDS},
     **{kind: frozenset({Role.GUARDIAN}) for kind in GUARDIAN_KINDS},
     **{kind: frozenset({Role.ADMIN, Role.DIRECTOR}) for kind in HEADS_KINDS},
     **{kind: frozenset({Role.TEACHER, Role.CLASS_HEAD}) for kind in TEACHERS_KINDS},

@@ -23,7 +23,8 @@ def _log_in(page: Page, app: Flask, login: str, password: str) -> None:
 
 def test_login_and_switching_schools(page: Page, app: Flask, world: World) -> None:
     """A wrong password is refused on the login page; the guardian of two schools then lands on
-    the school switcher, opens one school and switches to the other from the header."""
+    their children's diaries in both schools, opens one school and switches to the other from
+    the header."""
     page.goto("/login")
     expect(page.locator("h1")).to_have_text(translated(app, "en", "Log in to Dienynas"))
     screenshot(page, "login")
@@ -39,23 +40,24 @@ def test_login_and_switching_schools(page: Page, app: Flask, world: World) -> No
     expect(page.get_by_label(translated(app, "en", "Password"), exact=True)).to_have_value("")
 
     _log_in(page, app, "guardian.both", TEST_PASSWORD)
-    # The guardian prefers Polish (the account's language wins over the browser's).
-    expect(page).to_have_url(re.compile(r"/$"))
+    # The guardian prefers Polish (the account's language wins over the browser's) and lands on
+    # the diaries of their children in both schools.
+    expect(page).to_have_url(re.compile(r"/diary$"))
     expect(page.locator("html")).to_have_attribute("lang", "pl")
-    expect(page.locator("h1")).to_have_text(translated(app, "pl", "Your schools"))
-    schools = page.locator("main .school-list a")
-    expect(schools).to_have_text([world.school_a.name, world.school_b.name])
+    expect(page.locator("h1")).to_have_text(translated(app, "pl", "Diaries"))
+    expect(page.locator("main h2")).to_have_text([world.school_a.name, world.school_b.name])
     expect(page.locator("header .user")).to_have_text(world.guardian_both.name)
-    screenshot(page, "school_switcher")
+    screenshot(page, "diaries_of_all_schools")
 
-    page.locator("main").get_by_role("link", name=world.school_a.name, exact=True).click()
+    header = page.locator("header")
+    header.get_by_text(translated(app, "pl", "Switch school"), exact=True).click()
+    header.get_by_role("link", name=world.school_a.name, exact=True).click()
     expect(page).to_have_url(re.compile(r"/s/school-a/$"))
     expect(page.locator("h1")).to_have_text(world.school_a.name)
     expect(page.locator("header .current-school")).to_have_text(world.school_a.name)
     expect(page.locator("main .roles li")).to_have_text([translated(app, "pl", "guardian")])
     screenshot(page, "school_home")
 
-    header = page.locator("header")
     header.get_by_text(translated(app, "pl", "Switch school"), exact=True).click()
     expect(header.get_by_role("link", name=world.school_a.name, exact=True)).to_have_attribute(
         "aria-current", "page"

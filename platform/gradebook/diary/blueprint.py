@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from accounts.models import Role
+from accounts.models import FAMILY_ROLES
 from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
@@ -28,7 +28,7 @@ from tenants.routing import SchoolBlueprint
 from tenants.services import bind_to_school
 
 bp = SchoolBlueprint("diary", __name__)
-menu_item("diary.week", _l("Diary"), {Role.STUDENT, Role.GUARDIAN}, order=5, section="daily")
+menu_item("diary.week", _l("Diary"), FAMILY_ROLES, order=5, section="daily")
 
 #: The municipality-level page (not under /s/<slug>/), registered with ``bp``.
 all_schools = Blueprint("diaries", __name__, template_folder="templates")

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
-from accounts.models import Role
+from accounts.models import FAMILY_ROLES
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import parse_date
@@ -136,8 +136,7 @@ def diary_schools(account: Principal) -> list[School | SchoolRef]:
     schools = {
         grant.school_id: grant.school
         for grant in account.grants
-        if grant.role in (Role.STUDENT, Role.GUARDIAN)
-        and grant.school.status == SchoolStatus.ACTIVE
+        if grant.role in FAMILY_ROLES and grant.school.status == SchoolStatus.ACTIVE
     }
     return sorted(schools.values(), key=lambda s: s.name)
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from accounts.models import Role
+from accounts.models import FAMILY_ROLES, Role
 from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
@@ -71,7 +71,7 @@ def month():
             raise NotFound(_("There is no such class."))
     person = person_of(db.session, current_user) if is_staff else None
     taught = services.taught_group_ids(db.session, person)
-    reads_diary = roles & {Role.STUDENT, Role.GUARDIAN}
+    reads_diary = roles & FAMILY_ROLES
     groups = services.visible_group_filter(
         roles,
         class_id=chosen.id if chosen else None,

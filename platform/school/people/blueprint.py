@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from accounts.models import ROLE_LABELS, Account, Role
+from accounts.models import FAMILY_ROLES, ROLE_LABELS, Account, Role
 from accounts.services import LINK_CODE_DAYS
 from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
@@ -124,7 +124,7 @@ def person(person_id: int):
         manages=manages,
         is_staff=bool(set(card.roles) & services.STAFF_ROLES),
         can_reset=card.account is not None
-        and (managed is None or (mine and set(card.roles) <= {Role.STUDENT, Role.GUARDIAN})),
+        and (managed is None or (mine and set(card.roles) <= FAMILY_ROLES)),
         **_common(),
     )
 

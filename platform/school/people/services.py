@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, se
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from accounts.identity import Principal
-from accounts.models import STAFF_ROLES, Account, LoginEvent, Role, SchoolGrant
+from accounts.models import FAMILY_ROLES, STAFF_ROLES, Account, LoginEvent, Role, SchoolGrant
 from accounts.services import (
     create_account,
     grant_role,
@@ -1545,7 +1545,7 @@ def reset_password(session: Session, actor: Principal, school: School, account_i
             (student is not None and student.class_id in headed)
             or bool(headed & _guardian_class_ids(session, person))
         )
-        if not mine or not roles <= {Role.STUDENT, Role.GUARDIAN}:
+        if not mine or not roles <= FAMILY_ROLES:
             raise _deny()
     if reason := _refusal(account, school):
         raise PermissionDenied(_("This password cannot be reset here: %(reason)s.", reason=reason))
