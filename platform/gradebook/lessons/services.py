@@ -18,7 +18,7 @@ from flask_babel import format_date, ngettext, npgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, delete, exists, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.identity import Principal
@@ -307,6 +307,11 @@ def my_lessons(session: Session, account: Principal, day: date) -> list[MyLesson
 MISSING_TOPIC_DAYS = 30
 
 
+def without_topic() -> ColumnElement[bool]:
+    """SQL: the lesson has no topic written (none, or only spaces)."""
+    return or_(Lesson.topic.is_(None), func.btrim(Lesson.topic) == "")
+
+
 def lessons_without_topic(session: Session, account: Principal, today: date) -> list[Lesson]:
     """The lessons of the last ``MISSING_TOPIC_DAYS`` days before ``today`` that the account
     held and wrote no topic for (seed 002: the topic is written every lesson): those of the
@@ -322,7 +327,7 @@ def lessons_without_topic(session: Session, account: Principal, today: date) -> 
             .where(
                 Lesson.on_day < today,
                 Lesson.on_day >= today - timedelta(days=MISSING_TOPIC_DAYS),
-                or_(Lesson.topic.is_(None), func.btrim(Lesson.topic) == ""),
+                without_topic(),
                 or_(
                     Lesson.teacher_id == person.id,
                     and_(Lesson.group_id.in_(my_groups), Lesson.substitute_for_id.is_(None)),

@@ -30,6 +30,7 @@ from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import month_bounds
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
+from gradebook.lessons.services import without_topic
 from gradebook.remarks.models import Remark
 from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.calendar.models import SchoolYear, Term
@@ -723,14 +724,13 @@ def school_overview(
         .distinct()
         .subquery()
     )
-    no_topic = or_(Lesson.topic.is_(None), func.btrim(Lesson.topic) == "")
-    for class_id, lessons, without_topic in session.execute(
-        select(group_classes.c.class_id, func.count(), func.count().filter(no_topic))
+    for class_id, lessons, no_topic in session.execute(
+        select(group_classes.c.class_id, func.count(), func.count().filter(without_topic()))
         .join(Lesson, Lesson.group_id == group_classes.c.group_id)
         .where(Lesson.on_day >= month_start, Lesson.on_day <= today)
         .group_by(group_classes.c.class_id)
     ):
-        figures[class_id].lessons, figures[class_id].lessons_without_topic = lessons, without_topic
+        figures[class_id].lessons, figures[class_id].lessons_without_topic = lessons, no_topic
 
     absent = Attendance.mark == "absent"
     for class_id, absences, unexcused in session.execute(
