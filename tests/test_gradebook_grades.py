@@ -514,12 +514,10 @@ def test_another_schools_grade_is_not_found(client, in_school_b, world):
 
 def outside(classroom, value="9", *, who="head", student=0, on_day=MONDAY, today=SOON_AFTER,
             origin="Vaikų ligoninės mokykla", group=None, **kwargs) -> Grade:  # fmt: skip
-    from school.people.models import Student
-
     return services.add_outside_grade(
         classroom.session, classroom.account(who), classroom.school,
-        student=classroom.session.get(Student, classroom.students[student].id),
-        group=group or classroom.maths, on_day=on_day, value=value, origin=origin,
+        class_id=classroom.c5a.id, student_id=classroom.students[student].id,
+        group_id=(group or classroom.maths).id, on_day=on_day, value=value, origin=origin,
         today=today, **kwargs,
     )  # fmt: skip
 
@@ -570,13 +568,11 @@ def test_only_the_class_head_and_the_administrator_enter_them(classroom):
 
 
 def test_a_student_not_in_the_group_or_a_locked_term_is_refused(classroom):
-    from school.people.models import Student
-
     c = classroom
     with pytest.raises(ServiceError):  # 6b's student is in none of 5a's groups
         services.add_outside_grade(
-            c.session, c.account("admin"), c.school,
-            student=c.session.get(Student, c.outsider.id), group=c.maths, on_day=MONDAY,
+            c.session, c.account("admin"), c.school, class_id=c.c6b.id,
+            student_id=c.outsider.id, group_id=c.maths.id, on_day=MONDAY,
             value="8", origin="Sanatorinė mokykla", today=SOON_AFTER,
         )  # fmt: skip
     nothing_saved(c.session)
@@ -613,3 +609,19 @@ def test_the_diary_and_the_page_show_where_it_was_given(classroom, client, schoo
         client, f"/s/school-a/classes/{class_id}/outside-grades", form | {"origin": "Sanatorija"}
     )
     assert good.status_code == 302 and f"student={student_id}" in good.headers["Location"]
+
+
+def test_a_grade_from_another_school_needs_a_student_of_the_class_and_a_subject(classroom):
+    c = classroom
+    common = {"on_day": MONDAY, "value": "8", "origin": "Sanatorinė mokykla", "today": SOON_AFTER}
+    for ids, field in (
+        ({"student_id": None, "group_id": c.maths.id}, "student"),
+        ({"student_id": c.outsider.id, "group_id": c.maths.id}, "student"),  # 6b's, not 5a's
+        ({"student_id": c.students[0].id, "group_id": None}, "group"),
+    ):
+        with pytest.raises(ServiceError) as excinfo:
+            services.add_outside_grade(
+                c.session, c.account("head"), c.school, class_id=c.c5a.id, **ids, **common
+            )
+        assert excinfo.value.field == field
+    nothing_saved(c.session)

@@ -20,7 +20,6 @@ from school.classes.models import Group
 from school.classes.services import get_class, get_group
 from school.curriculum.services import list_kinds
 from school.menu import menu_item
-from school.people.services import get_student
 from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
 
@@ -208,16 +207,9 @@ def add_outside_grade(class_id: int):
     require_class_head(db.session, current_user, g.school, school_class)
     form = request.form
     try:
-        student_id = parse_id(form.get("student"))
-        student = get_student(db.session, student_id) if student_id else None
-        if student is None or student.class_id != school_class.id:
-            raise ServiceError(_("Choose a student of the class."), field="student")
-        group_id = parse_id(form.get("group"))
-        group = db.session.get(Group, group_id) if group_id else None
-        if group is None:
-            raise ServiceError(_("Choose the subject."), field="group")
         services.add_outside_grade(
-            db.session, current_user, g.school, student=student, group=group,
+            db.session, current_user, g.school, class_id=school_class.id,
+            student_id=parse_id(form.get("student")), group_id=parse_id(form.get("group")),
             on_day=parse_optional_date(form.get("on_day"), "on_day"), value=form.get("value", ""),
             origin=form.get("origin"), kind_id=parse_id(form.get("kind")),
             comment=form.get("comment"), today=clock.today(),

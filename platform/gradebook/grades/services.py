@@ -309,8 +309,9 @@ def add_outside_grade(
     account: Principal,
     school: School,
     *,
-    student: Student,
-    group: Group,
+    class_id: int,
+    student_id: int | None,
+    group_id: int | None,
     on_day: date | None,
     value: str,
     origin: str | None,
@@ -318,11 +319,17 @@ def add_outside_grade(
     comment: str | None = None,
     today: date,
 ) -> Grade:
-    """A grade the student got in another school while away (a hospital or sanatorium
-    school), entered by their class head (or the administrator) from that school's
-    certificate into one of the student's subject groups; it keeps where it was given. The
-    day must be a school day of one of the group's terms, not in the future; a locked term
-    takes it from the administrator only."""
+    """A grade a student of the class got in another school while away (a hospital or
+    sanatorium school), entered by their class head (or the administrator) from that
+    school's certificate into one of the student's subject groups; it keeps where it was
+    given. The day must be a school day of one of the group's terms, not in the future; a
+    locked term takes it from the administrator only."""
+    student = session.get(Student, student_id) if student_id else None
+    if student is None or student.class_id != class_id:
+        raise ServiceError(_("Choose a student of the class."), field="student")
+    group = session.get(Group, group_id) if group_id else None
+    if group is None:
+        raise ServiceError(_("Choose the subject."), field="group")
     require_head_of_student(session, account, school, student)
     if student.status != "active":
         raise ServiceError(
