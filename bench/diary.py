@@ -9,11 +9,11 @@ On a throw-away database of its own (never the development or test data):
    runs when its week is rendered (the kept weeks forgotten first: the SQL that builds the
    page, with its parameters) and when its week is kept (``queries_per_page``);
 3. the application is served by gunicorn on loopback (gthread workers, as ``deploy/``) and
-   32 client threads, each logged in as up to three guardians (one HTTP keep-alive connection
-   per thread), read ``/s/<slug>/diary?student=<id>&week=<monday>`` for their children and
-   the four weeks: ``diary_rps`` and ``diary_p95_ms`` (weeks kept in Redis, as served), then
-   the same with ``DIARY_CACHE=0``: ``diary_cold_rps`` and ``diary_cold_p95_ms`` (every week
-   rendered);
+   32 client threads, each logged in as up to three guardians (keeping the cookies a browser
+   keeps), read ``/s/<slug>/diary?student=<id>&week=<monday>`` for their children and
+   the four weeks: ``diary_rps`` and ``diary_p95_ms`` (weeks kept in Redis, as served, from
+   empty), the same again with every week kept (``diary_warm_*``), then the same with
+   ``DIARY_CACHE=0``: ``diary_cold_rps`` and ``diary_cold_p95_ms`` (every week rendered);
 4. a bare Flask + psycopg app (``baseline_app`` below), served by gunicorn the same way,
    replays the statements that build one of those pages per request in one transaction and
    fetches every row: ``baseline_rps``. ``ratio`` = diary_rps / baseline_rps, ``ratio_cold``
@@ -28,9 +28,9 @@ else the embedded PostgreSQL. Redis: ``BENCH_REDIS_URL``, ``REDIS_URL`` or the e
 Progress goes to stderr; the last line on stdout is one JSON object::
 
     {"diary_rps": …, "baseline_rps": …, "ratio": …, "diary_p95_ms": …, "queries_per_page": …,
-     "queries_per_page_rendering": …, "diary_cold_rps": …, "diary_cold_p95_ms": …,
-     "ratio_cold": …, "weeks_rendered": …, "baseline_p95_ms": …, "clients": 32,
-     "students": …, "requests": …}
+     "queries_per_page_rendering": …, "diary_warm_rps": …, "diary_warm_p95_ms": …,
+     "diary_cold_rps": …, "diary_cold_p95_ms": …, "ratio_cold": …, "weeks_rendered": …,
+     "baseline_p95_ms": …, "clients": 32, "students": …, "requests": …}
 
 Usage: ``.venv/bin/python bench/diary.py [--quick] [--clients N] [--requests N]
 [--classes N] [--keep]``
@@ -41,15 +41,12 @@ from __future__ import annotations
 import argparse
 import functools
 import http.client
-import itertools
 import json
 import os
 import pickle
 import random
 import re
 import secrets
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -448,24 +445,10 @@ class Drive:
         return self.requests / self.seconds
 
 
-#: the load generators: wrk when it is installed (``make bench-tools``), else Python threads
-WRK, THREADS = "wrk", "python threads"
-
-
-def drive(
-    port: int, jobs: list[list[tuple[str, str]]], label: str, expect: str, generator: str
-) -> Drive:
-    """Send every client's list of (cookie, path) requests, all clients at once; each answer
-    must be 200 and contain ``expect``."""
-    if generator == WRK:
-        return drive_wrk(port, jobs, label, expect)
-    return drive_threads(port, jobs, label, expect)
-
-
-def drive_threads(port: int, jobs: list[list[tuple[str, str]]], label: str, expect: str) -> Drive:
-    """One thread and one keep-alive connection per client. The threads share this process's
-    GIL and the machine's cores with the server, so under load they add their own waiting to
-    the latencies they measure (bench/README.md); wrk does not."""
+def drive(port: int, jobs: list[list[tuple[str, str]]], label: str, expect: str) -> Drive:
+    """Each client (a thread with its own connection, reopened when the server closes it)
+    sends its list of (cookie, path) requests, all clients at once; each answer must be 200
+    and contain ``expect``."""
     latencies: list[float] = []
     lock = threading.Lock()
     barrier = threading.Barrier(len(jobs) + 1)
@@ -496,100 +479,6 @@ def drive_threads(port: int, jobs: list[list[tuple[str, str]]], label: str, expe
 
 def _percentile_ms(ordered: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 1)
-
-
-#: wrk's script: the requests in turn, each answer checked. After as many answers as requests
-#: the thread stops and says so on stdout (wrk itself runs until its duration or SIGINT); the
-#: time from the first request to the last answer is read from the monotonic clock, and
-#: ``done`` prints the figures on one line
-WRK_SCRIPT = """
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clock, bench_timespec *tp);
-]]
-local function now_us()
-  local t = ffi.new("bench_timespec")
-  ffi.C.clock_gettime(1, t)
-  return tonumber(t.tv_sec) * 1000000 + tonumber(t.tv_nsec) / 1000
-end
-requests_, expect_ = %(requests)s, %(expect)s
-sent, answered, bad, first_bad, started, finished = 0, 0, 0, "", 0, 0
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function request()
-  sent = sent + 1
-  if sent == 1 then started = now_us() end
-  local r = requests_[(sent - 1) %% #requests_ + 1]
-  return wrk.format("GET", r[2], {Cookie = r[1]})
-end
-function response(status, headers, body)
-  answered = answered + 1
-  if status ~= 200 or not string.find(body, expect_, 1, true) then
-    bad = bad + 1
-    if first_bad == "" then first_bad = tostring(status) end
-  end
-  if answered == #requests_ then
-    finished = now_us()
-    io.write("ANSWERED\\n")
-    io.flush()
-    wrk.thread:stop()
-  end
-end
-function done(summary, latency, requests)
-  local t = threads[1]
-  local errors = summary.errors
-  io.write(string.format("WRK %%d %%d %%.1f %%.1f %%d %%d %%s\\n", t:get("answered"),
-    math.floor(t:get("finished") - t:get("started")), latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, t:get("bad"),
-    errors.connect + errors.read + errors.write + errors.timeout, t:get("first_bad")))
-end
-"""
-
-
-def drive_wrk(port: int, jobs: list[list[tuple[str, str]]], label: str, expect: str) -> Drive:
-    """The same requests from wrk (C, one event loop for all connections): the clients then
-    cost the machine almost nothing, as browsers on other machines would. One connection per
-    client; wrk takes the requests in turn (the clients' lists interleaved) on whichever
-    connection is free, so a cookie is not tied to a connection, which the server does not
-    need."""
-    interleaved = [r for batch in itertools.zip_longest(*jobs) for r in batch if r is not None]
-    lua = ",".join(f"{{{_lua_string(cookie)},{_lua_string(path)}}}" for cookie, path in interleaved)
-    script = WRK_SCRIPT % {"requests": "{" + lua + "}", "expect": _lua_string(expect)}
-    ceiling = 60 + len(interleaved) // 20  # seconds; the script ends the run long before
-    with tempfile.NamedTemporaryFile("w", prefix="bench-wrk-", suffix=".lua") as file:
-        file.write(script)
-        file.flush()
-        command = [
-            "wrk", "--threads", "1", "--connections", str(len(jobs)), "--duration", f"{ceiling}s",
-            "--timeout", "60s", "--script", file.name, f"http://127.0.0.1:{port}/",
-        ]  # fmt: skip
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as wrk:
-            for line in wrk.stdout:
-                if line.strip() == "ANSWERED":
-                    wrk.send_signal(signal.SIGINT)  # wrk prints its summary and ends
-                    break
-            output, errors = wrk.communicate()
-    lines = [line for line in output.splitlines() if line.startswith("WRK ")]
-    if not lines:
-        raise SystemExit(f"{label}: wrk failed: {errors or output}")
-    answered, micros, p50, p95, bad, socket_errors, first_bad = lines[-1].split(" ", 7)[1:]
-    if int(bad) or int(socket_errors):
-        raise SystemExit(
-            f"{label}: {bad} bad answers (first: {first_bad}), {socket_errors} socket errors"
-        )
-    if int(answered) < len(interleaved):
-        raise SystemExit(f"{label}: wrk stopped after {answered} of {len(interleaved)} answers")
-    return Drive(int(answered), int(micros) / 1e6, float(p50), float(p95))
-
-
-def _lua_string(text: str) -> str:
-    """A Lua string literal: for ASCII text, JSON's escapes are Lua's."""
-    if not text.isascii():
-        raise ValueError(f"not ASCII, not written to wrk's script: {text!r}")
-    return json.dumps(text)
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -666,10 +555,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with app.app_context():
             cache.forget_all()
         jobs = diary_jobs(share)
-        drive(server.port, diary_jobs(3), "diary warm-up", "</html>", args.load_generator)
-        diary = drive(server.port, jobs, "diary", "</html>", args.load_generator)
+        drive(server.port, diary_jobs(3), "diary warm-up", "</html>")
+        diary = drive(server.port, jobs, "diary", "</html>")
         # the same requests again: every week is kept now, none rendered
-        warm = drive(server.port, jobs, "diary, weeks kept", "</html>", args.load_generator)
+        warm = drive(server.port, jobs, "diary, weeks kept", "</html>")
         server.stop()
         servers.remove(server)
         with app.app_context():
@@ -682,8 +571,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server = Server("dienynas.wsgi:app", {**env, "DIARY_CACHE": "0"}, workers, threads)
         servers.append(server)
         server.wait("/healthz")
-        drive(server.port, diary_jobs(3), "cold diary warm-up", "</html>", args.load_generator)
-        cold = drive(server.port, jobs, "cold diary", "</html>", args.load_generator)
+        drive(server.port, diary_jobs(3), "cold diary warm-up", "</html>")
+        cold = drive(server.port, jobs, "cold diary", "</html>")
         server.stop()
         servers.remove(server)
         log(f"cold diary: {cold.rps:.1f} req/s, p50 {cold.p50_ms} ms, p95 {cold.p95_ms} ms")
@@ -701,8 +590,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for _client in range(args.clients)
             ]
 
-        drive(server.port, baseline_jobs(3), "baseline warm-up", "rows", args.load_generator)
-        baseline = drive(server.port, baseline_jobs(share), "baseline", "rows", args.load_generator)
+        drive(server.port, baseline_jobs(3), "baseline warm-up", "rows")
+        baseline = drive(server.port, baseline_jobs(share), "baseline", "rows")
         log(f"baseline: {baseline.rps:.1f} req/s, p50 {baseline.p50_ms} ms, "
             f"p95 {baseline.p95_ms} ms")  # fmt: skip
     finally:
@@ -732,7 +621,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "threads": threads,
         "students": sum(len(s) for s in seeded.guardians.values()),
         "requests": diary.requests,
-        "load_generator": args.load_generator,
     }
 
 
@@ -752,10 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=4,
                         help="threads per worker (deploy/gunicorn.conf.py: 4)")  # fmt: skip
-    parser.add_argument("--python-clients", action="store_true",
-                        help="Python threads as clients even when wrk is installed")  # fmt: skip
     args = parser.parse_args(argv)
-    args.load_generator = WRK if shutil.which("wrk") and not args.python_clients else THREADS
     args.requests = args.requests or (640 if args.quick else 4000)
     args.classes = args.classes or (2 if args.quick else 6)
     if min(args.clients, args.requests, args.classes, args.workers, args.threads) < 1:
