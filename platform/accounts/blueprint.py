@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from redis.exceptions import RedisError
 
 from accounts import identity, services
 from accounts.identity import SignedInAccount
 from accounts.models import FAMILY_ROLES
-from accounts.tasks import send_password_reset
+from accounts.tasks import enqueue_password_resets
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
 from dienynas.i18n import SESSION_KEY
-from dienynas.jobs import enqueue, redis_connection
+from dienynas.jobs import redis_connection
 from dienynas.urls import safe_next
 from notifications.channels import mailer
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-log = logging.getLogger(__name__)
 
 
 @login_manager.user_loader
@@ -168,12 +165,7 @@ def forgot_password():
         now = datetime.now(UTC)
         account_ids = services.request_password_reset(db.session, who, now)
         db.session.commit()
-        for account_id in account_ids:
-            try:
-                enqueue(send_password_reset, account_id, now.isoformat(),
-                        job_id=f"password-reset-{account_id}-{int(now.timestamp())}")  # fmt: skip
-            except (RedisError, OSError):
-                log.warning("could not enqueue the password reset of account %s", account_id)
+        enqueue_password_resets(account_ids, now)
         flash(
             ngettext(
                 "If that login or e-mail address belongs to an account with an e-mail address, "

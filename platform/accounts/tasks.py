@@ -3,8 +3,10 @@ deleted."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import redis
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -15,9 +17,11 @@ from accounts.services import RESET_MINUTES, issue_password_reset
 from dienynas.config import DEFAULT_LOCALE
 from dienynas.extensions import db
 from dienynas.i18n import in_locale
-from dienynas.jobs import periodic, task
+from dienynas.jobs import enqueue, periodic, task
 from dienynas.urls import public_url
 from notifications.channels import DeliveryError, mailer
+
+log = logging.getLogger(__name__)
 
 #: How long a login is remembered: a school year and a quarter, for the quarterly reports.
 LOGIN_EVENT_DAYS = 460
@@ -31,6 +35,17 @@ def prune_login_events() -> int:
     deleted = db.session.execute(delete(LoginEvent).where(LoginEvent.logged_in_at < cutoff))
     db.session.commit()
     return deleted.rowcount
+
+
+def enqueue_password_resets(account_ids: list[int], requested_at: datetime) -> None:
+    """Enqueue one reset e-mail per account after the request was committed. When Redis does
+    not answer, the request is lost (logged): the person asks again after the cooldown."""
+    for account_id in account_ids:
+        job_id = f"password-reset-{account_id}-{int(requested_at.timestamp())}"
+        try:
+            enqueue(send_password_reset, account_id, requested_at.isoformat(), job_id=job_id)
+        except (redis.RedisError, OSError):
+            log.warning("could not enqueue the password reset of account %s", account_id)
 
 
 @task
