@@ -625,3 +625,53 @@ def test_a_grade_from_another_school_needs_a_student_of_the_class_and_a_subject(
             )
         assert excinfo.value.field == field
     nothing_saved(c.session)
+
+
+def test_a_grade_from_another_school_is_found_only_through_its_class(classroom):
+    c = classroom
+    theirs, ours = outside(c, "9"), give(c, "7")
+    assert services.outside_grade(c.session, c.c5a, theirs.id).label == "9"
+    with pytest.raises(NotFound):  # a grade of the journal
+        services.outside_grade(c.session, c.c5a, ours.id)
+    with pytest.raises(NotFound):  # asked for through another class
+        services.outside_grade(c.session, c.c6b, theirs.id)
+
+
+def test_the_class_head_corrects_a_grade_from_another_school(classroom, client, school_day):
+    c = classroom
+    school_day(SOON_AFTER)
+    grade = outside(c, "9")
+    class_id, grade_id, journal_grade_id = c.c5a.id, grade.id, give(c, "7").id
+    c.session.commit()
+    page = f"/s/school-a/classes/{class_id}/outside-grades/{grade_id}"
+    login(client, "teacher.a")  # teaches the group, is not the class head
+    assert client.get(page).status_code == 403
+    assert post_form(client, page, {"value": "5"}, form_page=HOME).status_code == 403
+    post_form(client, "/logout", {}, form_page=HOME)
+
+    login(client, "head.a")
+    listing = client.get(f"/s/school-a/classes/{class_id}/outside-grades").get_data(as_text=True)
+    assert f'href="{page}"' in listing
+    form = client.get(page)
+    assert form.status_code == 200 and "Vaikų ligoninės mokykla" in html.unescape(
+        form.get_data(as_text=True)
+    )
+    bad = post_form(client, page, {"value": "11", "comment": "Trupmenos"})
+    assert bad.status_code == 400
+    assert "whole number from 1 to 10" in bad.get_data(as_text=True)
+    journal = f"/s/school-a/classes/{class_id}/outside-grades/{journal_grade_id}"
+    assert post_form(client, journal, {"value": "2"}, form_page=page).status_code == 404
+    good = post_form(client, page, {"value": "6", "comment": "Trupmenos"})
+    assert good.status_code == 302 and good.headers["Location"].endswith("/outside-grades")
+
+    c.session.expire_all()
+    bind_to_school(c.session, c.school)
+    assert (c.session.get(Grade, grade_id).value, c.session.get(Grade, grade_id).comment) == (
+        "6",
+        "Trupmenos",
+    )
+    assert c.session.get(Grade, journal_grade_id).value == "7"
+    [change] = c.session.scalars(
+        select(GradeChange).where(GradeChange.grade_id == grade_id, GradeChange.action == "update")
+    ).all()
+    assert (change.old_value, change.new_value, change.new_comment) == ("9", "6", "Trupmenos")

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from accounts.models import Role
 from dienynas import clock
-from dienynas.errors import NotFound, ServiceError
+from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_optional_date
 from gradebook.access import require_class_head, require_group_reader, teaches_group
@@ -225,11 +225,56 @@ def add_outside_grade(class_id: int):
         "on_day": form.get("on_day")}))  # fmt: skip
 
 
+def _outside_edit_page(
+    school_class, row, form, error: ServiceError | None = None, status: int = 200
+):
+    return render_template(
+        "grades/outside_edit.html",
+        school_class=school_class,
+        row=row,
+        kinds=[kind for kind in list_kinds(db.session) if kind.is_active],
+        form=form,
+        error=error,
+    ), status
+
+
+@bp.get("/classes/<int:class_id>/outside-grades/<int:grade_id>")
+def outside_grade(class_id: int, grade_id: int):
+    """Correct a grade from another school: its value, kind and comment (the history keeps
+    the old ones, as in the journal)."""
+    school_class = get_class(db.session, class_id)
+    require_class_head(db.session, current_user, g.school, school_class)
+    row = services.outside_grade(db.session, school_class, grade_id)
+    grade = row.grade
+    form = {"value": grade.value, "kind": str(grade.kind_id or ""), "comment": grade.comment}
+    return _outside_edit_page(school_class, row, form)
+
+
+@bp.post("/classes/<int:class_id>/outside-grades/<int:grade_id>")
+def change_outside_grade(class_id: int, grade_id: int):
+    school_class = get_class(db.session, class_id)
+    require_class_head(db.session, current_user, g.school, school_class)
+    row = services.outside_grade(db.session, school_class, grade_id)
+    form = request.form
+    try:
+        services.change_grade(
+            db.session, current_user, g.school, row.grade, value=form.get("value", ""),
+            kind_id=parse_id(form.get("kind")), comment=form.get("comment"), today=clock.today(),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        row = services.outside_grade(db.session, school_class, grade_id)
+        return _outside_edit_page(school_class, row, form, exc, 400)
+    db.session.commit()
+    flash(_("The grade is saved."), "success")
+    return redirect(url_for("grades.outside_grades", class_id=class_id))
+
+
 @bp.post("/classes/<int:class_id>/outside-grades/<int:grade_id>/delete")
 def delete_outside_grade(class_id: int, grade_id: int):
-    grade = services.get_grade(db.session, grade_id)
-    if grade.origin is None:
-        raise NotFound(_("There is no such grade."))
+    school_class = get_class(db.session, class_id)
+    require_class_head(db.session, current_user, g.school, school_class)
+    grade = services.outside_grade(db.session, school_class, grade_id).grade
     try:
         services.delete_grade(db.session, current_user, g.school, grade, today=clock.today())
     except ServiceError as exc:

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
@@ -385,10 +385,8 @@ class OutsideGradeRow:
     label: str  # the grade as shown
 
 
-def outside_grades(session: Session, school_class: SchoolClass) -> list[OutsideGradeRow]:
-    """The grades from other schools of the class's active students, latest first (one
-    query)."""
-    rows = session.execute(
+def _outside_rows(school_class: SchoolClass) -> Select:
+    return (
         select(Grade, Person, Subject)
         .join(Student, Student.person_id == Grade.student_id)
         .join(Person, Person.id == Grade.student_id)
@@ -399,12 +397,29 @@ def outside_grades(session: Session, school_class: SchoolClass) -> list[OutsideG
             Student.status == "active",
             Grade.origin.is_not(None),
         )
-        .order_by(Grade.on_day.desc(), Grade.id.desc())
     )
-    return [
-        OutsideGradeRow(grade, person, subject, grade_label(subject.scale, grade.value))
-        for grade, person, subject in rows
-    ]
+
+
+def _outside_row(grade: Grade, person: Person, subject: Subject) -> OutsideGradeRow:
+    return OutsideGradeRow(grade, person, subject, grade_label(subject.scale, grade.value))
+
+
+def outside_grades(session: Session, school_class: SchoolClass) -> list[OutsideGradeRow]:
+    """The grades from other schools of the class's active students, latest first (one
+    query)."""
+    rows = session.execute(
+        _outside_rows(school_class).order_by(Grade.on_day.desc(), Grade.id.desc())
+    )
+    return [_outside_row(*row) for row in rows]
+
+
+def outside_grade(session: Session, school_class: SchoolClass, grade_id: int) -> OutsideGradeRow:
+    """One grade from another school of the class's active students; ``NotFound`` for any
+    other grade (of the journal, of another class, of a student who has left)."""
+    row = session.execute(_outside_rows(school_class).where(Grade.id == grade_id)).first()
+    if row is None:
+        raise NotFound(_("There is no such grade."))
+    return _outside_row(*row)
 
 
 def change_grade(
