@@ -675,3 +675,24 @@ def test_the_class_head_corrects_a_grade_from_another_school(classroom, client, 
         select(GradeChange).where(GradeChange.grade_id == grade_id, GradeChange.action == "update")
     ).all()
     assert (change.old_value, change.new_value, change.new_comment) == ("9", "6", "Trupmenos")
+
+
+def test_correcting_keeps_a_kind_no_longer_offered(classroom, client, school_day):
+    c = classroom
+    school_day(SOON_AFTER)
+    oral = c.session.scalar(select(AssessmentKind).where(AssessmentKind.code == "oral"))
+    grade = outside(c, "9", kind_id=oral.id)
+    oral.is_active = False
+    class_id, grade_id, oral_id = c.c5a.id, grade.id, oral.id
+    c.session.commit()
+    login(client, "head.a")
+    page = f"/s/school-a/classes/{class_id}/outside-grades/{grade_id}"
+    assert f'<option value="{oral_id}" selected>' in client.get(page).get_data(as_text=True)
+    response = post_form(client, page, {"value": "8", "kind": str(oral_id), "comment": ""})
+    assert response.status_code == 302
+    c.session.expire_all()
+    bind_to_school(c.session, c.school)
+    assert (c.session.get(Grade, grade_id).value, c.session.get(Grade, grade_id).kind_id) == (
+        "8",
+        oral_id,
+    )

@@ -228,11 +228,13 @@ def add_outside_grade(class_id: int):
 def _outside_edit_page(
     school_class, row, form, error: ServiceError | None = None, status: int = 200
 ):
+    # the active kinds, and the one the grade has even if it is no longer offered (it keeps it)
+    kinds = [k for k in list_kinds(db.session) if k.is_active or k.id == row.grade.kind_id]
     return render_template(
         "grades/outside_edit.html",
         school_class=school_class,
         row=row,
-        kinds=[kind for kind in list_kinds(db.session) if kind.is_active],
+        kinds=kinds,
         form=form,
         error=error,
     ), status
