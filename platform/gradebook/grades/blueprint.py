@@ -16,9 +16,9 @@ from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_optional_date
 from gradebook.access import require_class_head, require_group_reader, teaches_group
 from gradebook.grades import services
-from school.classes.models import Group
+from school.classes.models import Group, SchoolClass
 from school.classes.services import get_class, get_group
-from school.curriculum.services import list_kinds
+from school.curriculum.services import offered_kinds
 from school.menu import menu_item
 from school.permissions import person_of
 from tenants.routing import SchoolBlueprint
@@ -179,6 +179,13 @@ def delete_grade(grade_id: int):
 # --- grades from another school -------------------------------------------------------------
 
 
+def _headed_class(class_id: int) -> SchoolClass:
+    """The class whose grades from other schools are entered: its head or the administrator."""
+    school_class = get_class(db.session, class_id)
+    require_class_head(db.session, current_user, g.school, school_class)
+    return school_class
+
+
 def _outside_page(school_class, form, error: ServiceError | None = None, status: int = 200):
     students, groups = services.outside_grade_choices(db.session, school_class)
     return render_template(
@@ -186,7 +193,7 @@ def _outside_page(school_class, form, error: ServiceError | None = None, status:
         school_class=school_class,
         students=students,
         groups=groups,
-        kinds=[kind for kind in list_kinds(db.session) if kind.is_active],
+        kinds=offered_kinds(db.session),
         grades=services.outside_grades(db.session, school_class),
         form=form,
         error=error,
@@ -196,15 +203,13 @@ def _outside_page(school_class, form, error: ServiceError | None = None, status:
 @bp.get("/classes/<int:class_id>/outside-grades")
 def outside_grades(class_id: int):
     """The class head enters grades a student got in another school (a hospital school)."""
-    school_class = get_class(db.session, class_id)
-    require_class_head(db.session, current_user, g.school, school_class)
+    school_class = _headed_class(class_id)
     return _outside_page(school_class, {"on_day": clock.today().isoformat()})
 
 
 @bp.post("/classes/<int:class_id>/outside-grades")
 def add_outside_grade(class_id: int):
-    school_class = get_class(db.session, class_id)
-    require_class_head(db.session, current_user, g.school, school_class)
+    school_class = _headed_class(class_id)
     form = request.form
     try:
         services.add_outside_grade(
@@ -228,13 +233,11 @@ def add_outside_grade(class_id: int):
 def _outside_edit_page(
     school_class, row, form, error: ServiceError | None = None, status: int = 200
 ):
-    # the active kinds, and the one the grade has even if it is no longer offered (it keeps it)
-    kinds = [k for k in list_kinds(db.session) if k.is_active or k.id == row.grade.kind_id]
     return render_template(
         "grades/outside_edit.html",
         school_class=school_class,
         row=row,
-        kinds=kinds,
+        kinds=offered_kinds(db.session, row.grade.kind_id),
         form=form,
         error=error,
     ), status
@@ -244,8 +247,7 @@ def _outside_edit_page(
 def outside_grade(class_id: int, grade_id: int):
     """Correct a grade from another school: its value, kind and comment (the history keeps
     the old ones, as in the journal)."""
-    school_class = get_class(db.session, class_id)
-    require_class_head(db.session, current_user, g.school, school_class)
+    school_class = _headed_class(class_id)
     row = services.outside_grade(db.session, school_class, grade_id)
     grade = row.grade
     form = {"value": grade.value, "kind": str(grade.kind_id or ""), "comment": grade.comment}
@@ -254,8 +256,7 @@ def outside_grade(class_id: int, grade_id: int):
 
 @bp.post("/classes/<int:class_id>/outside-grades/<int:grade_id>")
 def change_outside_grade(class_id: int, grade_id: int):
-    school_class = get_class(db.session, class_id)
-    require_class_head(db.session, current_user, g.school, school_class)
+    school_class = _headed_class(class_id)
     row = services.outside_grade(db.session, school_class, grade_id)
     form = request.form
     try:
@@ -274,8 +275,7 @@ def change_outside_grade(class_id: int, grade_id: int):
 
 @bp.post("/classes/<int:class_id>/outside-grades/<int:grade_id>/delete")
 def delete_outside_grade(class_id: int, grade_id: int):
-    school_class = get_class(db.session, class_id)
-    require_class_head(db.session, current_user, g.school, school_class)
+    school_class = _headed_class(class_id)
     grade = services.outside_grade(db.session, school_class, grade_id).grade
     try:
         services.delete_grade(db.session, current_user, g.school, grade, today=clock.today())

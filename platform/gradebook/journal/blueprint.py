@@ -17,7 +17,7 @@ from dienynas.forms import parse_id
 from gradebook.attendance.services import MARK_LABELS
 from gradebook.grades.services import change_grade, delete_grade
 from gradebook.journal import services
-from school.curriculum.services import list_kinds
+from school.curriculum.services import offered_kinds
 from school.menu import menu_item
 from school.people.models import Person
 from school.permissions import require_reader
@@ -125,7 +125,7 @@ def day_grade(group_id: int, grade_id: int):
         group=group,
         grade=grade,
         student=db.session.get(Person, grade.student_id),
-        kinds=[k for k in list_kinds(db.session) if k.is_active or k.id == grade.kind_id],
+        kinds=offered_kinds(db.session, grade.kind_id),
         locale=_locale(),
         month=services.month_param(grade.on_day),
         error=error,

@@ -395,6 +395,13 @@ def list_kinds(session: Session) -> list[AssessmentKind]:
     )
 
 
+def offered_kinds(session: Session, keeping: int | None = None) -> list[AssessmentKind]:
+    """The kinds a grade form offers: the active ones, and ``keeping`` (the kind the grade has
+    already) even when it is no longer active, so that saving the form keeps it (as
+    ``gradebook.grades.services`` allows)."""
+    return [kind for kind in list_kinds(session) if kind.is_active or kind.id == keeping]
+
+
 def get_kind(session: Session, kind_id: int) -> AssessmentKind:
     kind = session.get(AssessmentKind, kind_id)
     if kind is None:
