@@ -49,6 +49,7 @@ FEATURES = (
     "gradebook.diary",
     "gradebook.overview",
     "gradebook.archive",
+    "gradebook.erasure",
     "notifications",
     "notifications.messages",
     "notifications.announcements",

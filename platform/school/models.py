@@ -3,6 +3,7 @@ complete wherever a schema is built (provisioning, migrations, tests)."""
 
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.diary.models import DiaryRevision
+from gradebook.erasure.models import Erasure
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Homework, HomeworkFile, Lesson
 from gradebook.planning.models import PlannedTest
@@ -34,6 +35,7 @@ __all__ = [
     "BellSchedule",
     "CarriedRecord",
     "DiaryRevision",
+    "Erasure",
     "Excuse",
     "Grade",
     "GradeChange",

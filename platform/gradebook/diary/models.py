@@ -33,6 +33,7 @@ UNRELATED_TABLES = frozenset(
     {
         "diary_revision",
         "announcements",
+        "erasures",
         "grade_changes",
         "import_batches",
         "lock_window",

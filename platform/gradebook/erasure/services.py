@@ -1,0 +1,243 @@
+"""Erasing a former student's records from this school (seed 000, 5.23).
+
+The e-diary administrator destroys a former student's records when their keeping period has
+ended, on a request to be forgotten, or on another lawful basis. The keeping periods are the
+school's (its documents register), so the administrator writes down the basis; the page shows
+when the student left. The year archives (gradebook/archive) are the copy the law keeps and
+are not changed.
+
+What goes, in one transaction: the student's grades, their history and term grades, attendance,
+excuses with their certificates, remarks, records carried from another school, group places,
+guardian links, the notifications about the student, and the person; and each guardian who is
+then linked to nothing in this school (no other child, no staff work, no role here). What
+stays: the account (the municipality's, perhaps used in another school), the transfer pool's
+entries (shared with the receiving school), messages (free text) and the year archives.
+An ``Erasure`` row records who, when, why and how many rows of each kind, without the name.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from accounts.identity import Principal
+from accounts.models import Account, Role
+from accounts.services import require_role
+from dienynas.errors import NotFound, ServiceError
+from gradebook.erasure.models import REASONS, Erasure
+from school.people.models import Student
+from tenants.models import School
+from transfers.models import PoolEntry
+
+REASON_LABELS = {
+    "period": _l("The keeping period has ended"),
+    "forgotten": _l("A request to be forgotten"),
+    "other": _l("Another lawful basis"),
+}
+
+#: What an erasure removes, in the order of the page, with each kind's label.
+KINDS = {
+    "grades": _l("Grades"),
+    "grade_changes": _l("Grade history entries"),
+    "term_grades": _l("Term and year grades"),
+    "attendance": _l("Attendance marks"),
+    "excuses": _l("Excuses and certificates"),
+    "remarks": _l("Remarks"),
+    "carried_records": _l("Records carried from another school"),
+    "group_places": _l("Places in groups"),
+    "guardian_links": _l("Guardian links"),
+    "notifications": _l("Notifications about the student"),
+    "guardians": _l("Guardians linked to nothing else here"),
+}
+
+#: Guardian persons of :student_id who are linked to nothing else in this school: no other
+#: child, not a student, no staff work, and no role here for their account.
+_LONE_GUARDIANS = """
+    SELECT p.id FROM people p
+    WHERE p.id IN (SELECT guardian_id FROM guardianships WHERE student_id = :student_id)
+      AND NOT EXISTS (SELECT 1 FROM guardianships g
+                      WHERE g.guardian_id = p.id AND g.student_id <> :student_id)
+      AND NOT EXISTS (SELECT 1 FROM students s WHERE s.person_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM teacher_subjects t WHERE t.person_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM staff_rights r WHERE r.person_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM group_teachers t WHERE t.teacher_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM classes c WHERE c.head_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM lessons l
+                      WHERE l.teacher_id = p.id OR l.substitute_for_id = p.id)
+      AND NOT EXISTS (SELECT 1 FROM public.school_grants sg
+                      WHERE sg.account_id = p.account_id AND sg.school_id = :school_id)
+"""
+
+_COUNTS = text(
+    f"""
+    SELECT
+      (SELECT count(*) FROM grades WHERE student_id = :student_id) AS grades,
+      (SELECT count(*) FROM grade_changes WHERE student_id = :student_id) AS grade_changes,
+      (SELECT count(*) FROM term_grades WHERE student_id = :student_id) AS term_grades,
+      (SELECT count(*) FROM attendance WHERE student_id = :student_id) AS attendance,
+      (SELECT count(*) FROM excuses WHERE student_id = :student_id) AS excuses,
+      (SELECT count(*) FROM remarks WHERE student_id = :student_id) AS remarks,
+      (SELECT count(*) FROM carried_records WHERE student_id = :student_id) AS carried_records,
+      (SELECT count(*) FROM group_students WHERE student_id = :student_id) AS group_places,
+      (SELECT count(*) FROM guardianships WHERE student_id = :student_id) AS guardian_links,
+      (SELECT count(*) FROM notification_events
+       WHERE payload->>'student_id' = CAST(:student_id AS text)) AS notifications,
+      (SELECT count(*) FROM ({_LONE_GUARDIANS}) lone) AS guardians
+    """
+)
+
+#: Rows with no foreign key to the student, or one that refuses a cascade (a lost grade is a
+#: harm, so grades only go by an explicit erasure); then the guardians linked to nothing else,
+#: then the person (the rest cascades from ``students``).
+_ERASE = [
+    text("DELETE FROM grade_changes WHERE student_id = :student_id"),
+    text("DELETE FROM grades WHERE student_id = :student_id"),
+    text("DELETE FROM term_grades WHERE student_id = :student_id"),
+    text(
+        "DELETE FROM notification_events WHERE payload->>'student_id' = CAST(:student_id AS text)"
+    ),
+    text(
+        f"""
+        WITH lone AS ({_LONE_GUARDIANS}),
+        links AS (DELETE FROM guardianships WHERE student_id = :student_id)
+        DELETE FROM people WHERE id IN (SELECT id FROM lone)
+        """
+    ),
+]
+_ERASE_PERSON = text("DELETE FROM people WHERE id = :student_id RETURNING id")
+
+
+@dataclass(frozen=True)
+class ErasurePreview:
+    student: Student
+    #: Rows of each kind of :data:`KINDS` that the erasure removes.
+    counts: dict[str, int]
+    #: The student's entry is still waiting in the transfer pool (erasing is refused).
+    in_pool: bool
+
+
+def former_student(session: Session, actor: Principal, school: School, person_id: int) -> Student:
+    """A student of this school for the erasure pages: the administrator only."""
+    require_role(actor, school, Role.ADMIN)
+    student = session.get(Student, person_id)
+    if student is None:
+        raise NotFound(_("There is no such student in this school."))
+    return student
+
+
+def preview(session: Session, school: School, student: Student) -> ErasurePreview:
+    """What erasing ``student`` would remove."""
+    row = session.execute(_COUNTS, _params(school, student)).one()
+    return ErasurePreview(student, dict(row._mapping), _waiting_in_pool(session, school, student))
+
+
+def erase_student(
+    session: Session,
+    actor: Principal,
+    school: School,
+    student: Student,
+    *,
+    reason: str,
+    basis: str,
+    typed_name: str,
+) -> Erasure:
+    """Erase a student who has left, with everything listed in this module's docstring, and
+    record the erasure. Refused (nothing changed) for a student who has not left, one still
+    waiting in the transfer pool, without a reason or a basis, or when ``typed_name`` is not
+    the student's full name (the confirmation)."""
+    require_role(actor, school, Role.ADMIN)
+    # the student's row locked: a second administrator erasing at the same moment waits, then
+    # finds no student
+    locked = session.scalar(
+        select(Student)
+        .where(Student.person_id == student.person_id)
+        .with_for_update(of=Student)
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound(_("There is no such student in this school."))
+    if locked.status != "left":
+        raise ServiceError(
+            _("Only a student who has left the school can be erased. Mark the leaving first.")
+        )
+    if reason not in REASONS:
+        raise ServiceError(_("Choose why the records are erased."), field="reason")
+    basis = basis.strip()
+    if not basis:
+        raise ServiceError(
+            _("Write down the basis: the documents register's item, or the request's number "
+              "and date."),
+            field="basis",
+        )  # fmt: skip
+    if len(basis) > 500:
+        raise ServiceError(_("The basis may be at most 500 characters long."), field="basis")
+    if _folded(typed_name) != _folded(locked.person.full_name):
+        raise ServiceError(
+            _("Type the student's full name exactly as it is shown, to confirm."), field="confirm"
+        )
+    if _waiting_in_pool(session, school, locked):
+        raise ServiceError(
+            _("The student is still waiting in the transfer pool. Their records can be erased "
+              "once a school has claimed them.")
+        )  # fmt: skip
+    params = _params(school, locked)
+    counts = dict(session.execute(_COUNTS, params).one()._mapping)
+    left_on, person_id = locked.left_on, locked.person_id
+    for statement in _ERASE:
+        session.execute(statement, params)
+    session.expunge(locked.person)
+    session.expunge(locked)
+    if session.execute(_ERASE_PERSON, params).scalar() is None:
+        raise NotFound(_("There is no such student in this school."))
+    erasure = Erasure(
+        person_id=person_id,
+        left_on=left_on,
+        reason=reason,
+        basis=basis,
+        erased_by=actor.id,
+        counts=counts,
+    )
+    session.add(erasure)
+    session.flush()
+    return erasure
+
+
+def list_erasures(
+    session: Session, actor: Principal, school: School
+) -> list[tuple[Erasure, str | None]]:
+    """The school's erasures, newest first, each with the name of the account that erased:
+    for the administrator and the director."""
+    require_role(actor, school, Role.ADMIN, Role.DIRECTOR)
+    rows = session.execute(
+        select(Erasure, Account.name)
+        .outerjoin(Account, Account.id == Erasure.erased_by)
+        .order_by(Erasure.erased_at.desc(), Erasure.id.desc())
+    )
+    return [(erasure, name) for erasure, name in rows]
+
+
+def _params(school: School, student: Student) -> dict[str, int]:
+    return {"student_id": student.person_id, "school_id": school.id}
+
+
+def _waiting_in_pool(session: Session, school: School, student: Student) -> bool:
+    return (
+        session.scalar(
+            select(PoolEntry.id).where(
+                PoolEntry.from_school_id == school.id,
+                PoolEntry.student_person_id == student.person_id,
+                PoolEntry.status == "in_pool",
+            )
+        )
+        is not None
+    )
+
+
+def _folded(name: str) -> str:
+    """A name as the confirmation compares it: spaces and letter case do not count."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
