@@ -673,7 +673,7 @@ def test_two_teachers_marking_the_same_student_at_once_take_turns(app, engine_ur
             outcome["error"] = repr(exc)
 
     try:
-        ids.update(_committed_lesson(engine))
+        ids.update(committed_lesson(engine))
         mark(first, "absent")
         waits_for_commit(first, second_teacher)
         assert outcome == {"saved": True}
@@ -688,23 +688,11 @@ def test_two_teachers_marking_the_same_student_at_once_take_turns(app, engine_ur
     finally:
         first.close()
         second.close()
-        with engine.begin() as connection:
-            made = connection.execute(
-                select(School.id, School.schema_name, School.role_name).where(
-                    School.slug == "attendance-race"
-                )
-            ).one_or_none()
-            connection.execute(delete(Account).where(Account.login == "attendance-race.admin"))
-            if made is not None:
-                connection.execute(delete(SchoolGrant).where(SchoolGrant.school_id == made.id))
-                roles.drop_school_role_and_schema(
-                    connection, role=made.role_name, schema=made.schema_name
-                )
-                connection.execute(delete(School).where(School.id == made.id))
+        drop_committed_lesson(engine)
         engine.dispose()
 
 
-def _committed_lesson(engine) -> dict[str, int]:
+def committed_lesson(engine) -> dict[str, int]:
     """School "attendance-race" with an administrator, this year's two semesters, class 5a
     with a maths group of one student and a lesson on MONDAY, committed."""
     with Session(engine) as setup:
@@ -735,3 +723,20 @@ def _committed_lesson(engine) -> dict[str, int]:
         setup.add_all([GroupStudent(group_id=group.id, student_id=child.id), lesson])
         setup.commit()
         return {"school": school.id, "admin": admin.id, "lesson": lesson.id, "child": child.id}
+
+
+def drop_committed_lesson(engine) -> None:
+    """Drop what :func:`committed_lesson` made (its school's schema and role too)."""
+    with engine.begin() as connection:
+        made = connection.execute(
+            select(School.id, School.schema_name, School.role_name).where(
+                School.slug == "attendance-race"
+            )
+        ).one_or_none()
+        connection.execute(delete(Account).where(Account.login == "attendance-race.admin"))
+        if made is not None:
+            connection.execute(delete(SchoolGrant).where(SchoolGrant.school_id == made.id))
+            roles.drop_school_role_and_schema(
+                connection, role=made.role_name, schema=made.schema_name
+            )
+            connection.execute(delete(School).where(School.id == made.id))

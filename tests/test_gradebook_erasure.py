@@ -9,11 +9,12 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
 from classroom import new_account
-from conftest import login, post_form
+from conftest import login, post_form, waits_for_commit
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.erasure import services
@@ -24,7 +25,9 @@ from notifications.outbox import record_event
 from school.classes.models import GroupStudent
 from school.people.models import Guardianship, Person, Student
 from school.people.services import remove_student
+from tenants.models import School
 from tenants.services import bind_to_school
+from test_gradebook_attendance import committed_lesson, drop_committed_lesson
 from test_gradebook_overview import Journal
 from transfers.models import PoolEntry
 
@@ -235,3 +238,57 @@ def test_another_schools_student_is_not_found(client, records, world):
     c.session.commit()
     login(client, "admin.b")
     assert client.get(f"/s/school-b/people/students/{c.students[0].id}/erase").status_code == 404
+
+
+def test_two_administrators_erasing_at_once_take_turns(app, engine_url):
+    """Real connections, committed data (a school made for this test and dropped after it):
+    the second administrator waits for the first's transaction on the student's row, then
+    finds no student; the erasure is recorded once."""
+    engine = create_engine(engine_url)
+    first, second = Session(engine), Session(engine)
+    outcome: dict[str, str] = {}
+    try:
+        ids = committed_lesson(engine)
+        with Session(engine) as setup:
+            bind_to_school(setup, setup.get(School, ids["school"]))
+            setup.execute(
+                update(Student)
+                .where(Student.person_id == ids["child"])
+                .values(status="left", left_on=date(2026, 9, 30))
+            )
+            setup.commit()
+
+        def erase_in(session: Session) -> None:
+            school = session.get(School, ids["school"])
+            bind_to_school(session, school)
+            admin = session.get(Account, ids["admin"])
+            student = services.former_student(session, admin, school, ids["child"])
+            services.erase_student(
+                session, admin, school, student, reason="period", basis="5.12",
+                typed_name="Ona Onaitė",
+            )  # fmt: skip
+
+        def second_administrator() -> None:
+            try:
+                erase_in(second)
+                second.commit()
+                outcome["second"] = "erased"
+            except NotFound:
+                second.rollback()
+                outcome["second"] = "no such student"
+            except Exception as exc:  # reported below: the race must not fail otherwise
+                second.rollback()
+                outcome["second"] = repr(exc)
+
+        erase_in(first)
+        waits_for_commit(first, second_administrator)
+        assert outcome == {"second": "no such student"}
+        with Session(engine) as check:
+            bind_to_school(check, check.get(School, ids["school"]))
+            assert check.scalar(select(func.count()).select_from(Erasure)) == 1
+            assert check.get(Person, ids["child"]) is None
+    finally:
+        first.close()
+        second.close()
+        drop_committed_lesson(engine)
+        engine.dispose()
