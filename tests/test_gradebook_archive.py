@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import zipfile
 from datetime import date
@@ -13,8 +14,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from accounts.models import SchoolGrant
-from conftest import login
-from dienynas.errors import PermissionDenied, ServiceError
+from conftest import login, post_form
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from gradebook.archive import services
 from gradebook.archive.models import YearArchive
@@ -158,3 +159,68 @@ def test_archive_pages(client, classroom, journal):
     assert f'filename="{FOLDER}.zip"' in download.headers["Content-Disposition"]
     assert zipfile.ZipFile(io.BytesIO(download.data)).testzip() is None
     assert client.get(f"{BASE}/archive/{10**9}/download").status_code == 404
+
+
+# --- deleting an archive's file (seed 000, 5.23) ----------------------------------------------
+
+
+def test_a_deleted_archive_keeps_its_trace_without_the_file(classroom, journal):
+    archive = made(classroom)
+    checksum, admin = archive.sha256, db.session.merge(classroom.account("admin"))
+    with pytest.raises(ServiceError) as unconfirmed:
+        services.delete_archive(db.session, admin, classroom.school, archive.id, confirmed=False)
+    assert unconfirmed.value.field == "confirm"
+    assert db.session.get(YearArchive, archive.id).status == "done"
+
+    services.delete_archive(db.session, admin, classroom.school, archive.id, confirmed=True)
+    db.session.expire_all()
+    deleted = db.session.get(YearArchive, archive.id)
+    assert deleted.status == "deleted" and deleted.content is None
+    assert deleted.sha256 == checksum and deleted.deleted_by == admin.id
+    assert deleted.deleted_at is not None
+    [(listed, deleted_by)] = services.list_archives(db.session, classroom.school, admin)
+    assert listed.id == archive.id and deleted_by == "Aldona Administratorė"
+    with pytest.raises(NotFound):  # only once
+        services.delete_archive(db.session, admin, classroom.school, archive.id, confirmed=True)
+
+
+def test_an_archive_being_made_is_not_deleted(classroom):
+    admin = classroom.account("admin")
+    archive, _new = services.request_archive(
+        classroom.session, admin, classroom.school, classroom.year.id
+    )
+    with pytest.raises(ServiceError, match="still being made"):
+        services.delete_archive(
+            classroom.session, admin, classroom.school, archive.id, confirmed=True
+        )
+    assert archive.status == "pending"
+
+
+@pytest.mark.parametrize("who", ["teacher", "director", "head"])
+def test_only_the_administrator_deletes_archives(classroom, journal, who):
+    archive = made(classroom)  # the job's session is closed: the accounts are merged back
+    with pytest.raises(PermissionDenied):
+        services.delete_archive(
+            db.session, db.session.merge(classroom.account(who)), classroom.school, archive.id,
+            confirmed=True,
+        )  # fmt: skip
+    assert db.session.get(YearArchive, archive.id).status == "done"
+
+
+def test_deleting_from_the_archive_page(client, classroom, journal):
+    archive_id = made(classroom).id
+    db.session.commit()
+    login(client, "admin.a")
+    path = f"{BASE}/archive/{archive_id}/delete"
+    page = client.get(f"{BASE}/archive").get_data(as_text=True)
+    assert path in page
+    refused = post_form(client, path, {}, form_page=f"{BASE}/archive")
+    assert refused.status_code == 400
+    assert "Tick the box to confirm" in refused.get_data(as_text=True)
+    done = post_form(client, path, {"confirm": "yes"}, form_page=f"{BASE}/archive")
+    assert done.status_code == 302
+    page = client.get(f"{BASE}/archive").get_data(as_text=True)
+    assert "deleted on" in page and "Aldona Administratorė" in page
+    assert path not in page and f"/archive/{archive_id}/download" not in page
+    gone = client.get(f"{BASE}/archive/{archive_id}/download")
+    assert gone.status_code == 404 and "was deleted" in html.unescape(gone.get_data(as_text=True))

@@ -172,6 +172,18 @@ def test_a_student_waiting_in_the_transfer_pool_cannot_be_erased(records):
     assert rows_of(c.session, Grade, person.id) == 1
 
 
+def test_a_former_student_who_is_also_a_guardian_here_cannot_be_erased(records):
+    c = records
+    c.session.add(
+        Guardianship(guardian_id=c.students[0].id, student_id=c.outsider.id, relation="other")
+    )
+    c.session.flush()
+    with pytest.raises(ServiceError, match="also a guardian or a member of staff"):
+        erase(c, c.students[0].id)
+    assert rows_of(c.session, Grade, c.students[0].id) == 1
+    assert rows_of(c.session, Guardianship, c.outsider.id) == 1
+
+
 def test_only_the_administrator_erases(records):
     c = records
     student = c.session.get(Student, c.students[0].id)

@@ -1,5 +1,6 @@
-"""The record of each erasure of a former student's records (gradebook/erasure): who, when,
-why and how many rows, without the name.
+"""Erasing records (seed 000, 5.23): the record of each erasure of a former student's records
+(gradebook/erasure: who, when, why and how many rows, without the name), and deleted year
+archives kept as a trace without their content (gradebook/archive).
 
 Revision ID: s0014
 Revises: s0013
@@ -34,7 +35,23 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erasures")),
     )
+    op.add_column("year_archives", sa.Column("deleted_by", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "year_archives", sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    _archive_states("'pending', 'done', 'failed', 'deleted'")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM year_archives WHERE status = 'deleted'")
+    _archive_states("'pending', 'done', 'failed'")
+    op.drop_column("year_archives", "deleted_at")
+    op.drop_column("year_archives", "deleted_by")
     op.drop_table("erasures")
+
+
+def _archive_states(states: str) -> None:
+    op.drop_constraint(op.f("ck_year_archives_status"), "year_archives", type_="check")
+    op.create_check_constraint(
+        op.f("ck_year_archives_status"), "year_archives", f"status IN ({states})"
+    )

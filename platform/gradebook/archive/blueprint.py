@@ -64,9 +64,27 @@ def create():
     return redirect(url_for("archive.index"))
 
 
+@bp.post("/archive/<int:archive_id>/delete")
+def delete(archive_id: int):
+    try:
+        services.delete_archive(
+            db.session, current_user, g.school, archive_id,
+            confirmed=request.form.get("confirm") == "yes",
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return _page(exc, 400)
+    db.session.commit()
+    flash(_("The archive's file is deleted; the list keeps its checksum and who deleted it."),
+          "success")  # fmt: skip
+    return redirect(url_for("archive.index"))
+
+
 @bp.get("/archive/<int:archive_id>/download")
 def download(archive_id: int):
     archive = services.get_archive(db.session, current_user, g.school, archive_id)
+    if archive.status == "deleted":
+        raise NotFound(_("This archive's file was deleted."))
     if archive.status != "done":
         raise NotFound(_("This archive is not ready."))
     year = db.session.get(SchoolYear, archive.year_id)

@@ -48,10 +48,18 @@ def require_archivist(account: Principal, school: School) -> None:
     require_role(account, school, Role.ADMIN)
 
 
-def list_archives(session: Session, school: School, account: Principal) -> list[YearArchive]:
-    """The archives made, newest first (without their content)."""
+def list_archives(
+    session: Session, school: School, account: Principal
+) -> list[tuple[YearArchive, str | None]]:
+    """The archives made, newest first (without their content), each with the name of who
+    deleted it (None while it is kept)."""
     require_archivist(account, school)
-    return list(session.scalars(select(YearArchive).order_by(YearArchive.requested_at.desc())))
+    rows = session.execute(
+        select(YearArchive, Account.name)
+        .outerjoin(Account, Account.id == YearArchive.deleted_by)
+        .order_by(YearArchive.requested_at.desc(), YearArchive.id.desc())
+    )
+    return [(archive, deleted_by) for archive, deleted_by in rows]
 
 
 def request_archive(
@@ -81,6 +89,31 @@ def get_archive(
     archive = session.get(YearArchive, archive_id)
     if archive is None:
         raise NotFound(_("There is no such archive."))
+    return archive
+
+
+def delete_archive(
+    session: Session, account: Principal, school: School, archive_id: int, *, confirmed: bool
+) -> YearArchive:
+    """Destroy an archive's content (a copy kept on other media, or its keeping period has
+    ended), keeping its row as the trace: year, checksum, who deleted it and when. An archive
+    still being made cannot be deleted."""
+    require_archivist(account, school)
+    archive = session.get(YearArchive, archive_id, with_for_update=True)
+    if archive is None or archive.status == "deleted":
+        raise NotFound(_("There is no such archive."))
+    if archive.status == "pending":
+        raise ServiceError(_("This archive is still being made; delete it when it is ready."))
+    if not confirmed:
+        raise ServiceError(
+            _("Tick the box to confirm that this archive's copy may be destroyed."),
+            field="confirm",
+        )
+    archive.content = None
+    archive.status = "deleted"
+    archive.deleted_by = account.id
+    archive.deleted_at = datetime.now(UTC)
+    session.flush()
     return archive
 
 

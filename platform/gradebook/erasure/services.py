@@ -55,23 +55,36 @@ KINDS = {
     "guardians": _l("Guardians linked to nothing else here"),
 }
 
+#: The person ``p`` does staff work here or their account holds a role here.
+_STAFF_OR_ROLE = """
+    (EXISTS (SELECT 1 FROM teacher_subjects t WHERE t.person_id = p.id)
+     OR EXISTS (SELECT 1 FROM staff_rights r WHERE r.person_id = p.id)
+     OR EXISTS (SELECT 1 FROM group_teachers t WHERE t.teacher_id = p.id)
+     OR EXISTS (SELECT 1 FROM classes c WHERE c.head_id = p.id)
+     OR EXISTS (SELECT 1 FROM lessons l WHERE l.teacher_id = p.id OR l.substitute_for_id = p.id)
+     OR EXISTS (SELECT 1 FROM public.school_grants sg
+                WHERE sg.account_id = p.account_id AND sg.school_id = :school_id))
+"""
+
 #: Guardian persons of :student_id who are linked to nothing else in this school: no other
 #: child, not a student, no staff work, and no role here for their account.
-_LONE_GUARDIANS = """
+_LONE_GUARDIANS = f"""
     SELECT p.id FROM people p
     WHERE p.id IN (SELECT guardian_id FROM guardianships WHERE student_id = :student_id)
       AND NOT EXISTS (SELECT 1 FROM guardianships g
                       WHERE g.guardian_id = p.id AND g.student_id <> :student_id)
       AND NOT EXISTS (SELECT 1 FROM students s WHERE s.person_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM teacher_subjects t WHERE t.person_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM staff_rights r WHERE r.person_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM group_teachers t WHERE t.teacher_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM classes c WHERE c.head_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM lessons l
-                      WHERE l.teacher_id = p.id OR l.substitute_for_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM public.school_grants sg
-                      WHERE sg.account_id = p.account_id AND sg.school_id = :school_id)
+      AND NOT {_STAFF_OR_ROLE}
 """
+
+#: The former student is also someone's guardian here, or staff, or holds a role here: erasing
+#: the person would take that away too.
+_OTHER_ROLE = text(
+    f"""
+    SELECT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_id = p.id) OR {_STAFF_OR_ROLE}
+    FROM people p WHERE p.id = :student_id
+    """
+)
 
 _COUNTS = text(
     f"""
@@ -148,8 +161,9 @@ def erase_student(
 ) -> Erasure:
     """Erase a student who has left, with everything listed in this module's docstring, and
     record the erasure. Refused (nothing changed) for a student who has not left, one still
-    waiting in the transfer pool, without a reason or a basis, or when ``typed_name`` is not
-    the student's full name (the confirmation)."""
+    waiting in the transfer pool, a person who is also a guardian or staff here, without a
+    reason or a basis, or when ``typed_name`` is not the student's full name (the
+    confirmation)."""
     require_role(actor, school, Role.ADMIN)
     # the student's row locked: a second administrator erasing at the same moment waits, then
     # finds no student
@@ -186,6 +200,11 @@ def erase_student(
               "once a school has claimed them.")
         )  # fmt: skip
     params = _params(school, locked)
+    if session.scalar(_OTHER_ROLE, params):
+        raise ServiceError(
+            _("This person is also a guardian or a member of staff here, so they cannot be "
+              "erased as a former student.")
+        )  # fmt: skip
     counts = dict(session.execute(_COUNTS, params).one()._mapping)
     left_on, person_id = locked.left_on, locked.person_id
     for statement in _ERASE:
