@@ -304,3 +304,119 @@ def test_two_administrators_erasing_at_once_take_turns(app, engine_url):
         second.close()
         drop_committed_lesson(engine)
         engine.dispose()
+
+
+# --- several former students at once -----------------------------------------------------------
+
+
+def leave(c, person, left_on: date) -> None:
+    student = c.session.get(Student, person.id)
+    student.enrolled_on = date(2026, 9, 1)
+    remove_student(c.session, c.account("admin"), c.school, student, left_on)
+    c.session.flush()
+
+
+def test_former_students_are_listed_with_what_stops_erasing_them(records):
+    c = records
+    leave(c, c.students[1], date(2026, 9, 20))
+    leave(c, c.students[2], date(2026, 11, 2))  # after the date asked for
+    c.session.add(
+        PoolEntry(first_name="X", last_name="Y", from_school_id=c.school.id,
+                  student_person_id=c.students[1].id, destination_kind="elsewhere",
+                  left_on=date(2026, 9, 20), record={})
+    )  # fmt: skip
+    c.session.flush()
+    listed = services.former_students(c.session, c.account("admin"), c.school, date(2026, 11, 1))
+    assert [(f.student_id, f.left_on, f.blocked) for f in listed] == [
+        (c.students[1].id, date(2026, 9, 20), "in the transfer pool"),
+        (c.students[0].id, LEFT_ON, None),
+    ]
+    with pytest.raises(PermissionDenied):
+        services.former_students(c.session, c.account("director"), c.school, date(2026, 11, 1))
+
+
+def test_several_former_students_are_erased_at_once(records):
+    c = records
+    leave(c, c.students[1], date(2026, 9, 20))
+    ids = [c.students[0].id, c.students[1].id]
+    erased = services.erase_students(
+        c.session, c.account("admin"), c.school, ids, reason="period",
+        basis="Dokumentacijos planas 5.12", typed_count=" 2 ",
+    )  # fmt: skip
+    assert sorted(e.person_id for e in erased) == sorted(ids)
+    c.session.expire_all()
+    for person_id in ids:
+        assert c.session.get(Person, person_id) is None
+        assert rows_of(c.session, Grade, person_id) == 0
+    assert rows_of(c.session, Remark, c.students[2].id) == 0  # had none
+    assert c.session.get(Person, c.students[2].id) is not None
+
+
+def test_erasing_several_is_all_or_nothing(records):
+    c = records
+    c.session.commit()
+    # erased in id order: the one who may be erased goes first, then one who still studies here
+    blocker = max([*c.students[1:], c.outsider], key=lambda person: person.id)
+    assert blocker.id > c.students[0].id
+    ids = [c.students[0].id, blocker.id]
+    with pytest.raises(ServiceError) as refused:
+        services.erase_students(
+            c.session, c.account("admin"), c.school, ids, reason="period", basis="5.12",
+            typed_count="2",
+        )  # fmt: skip
+    assert blocker.full_name in refused.value.message
+    c.session.rollback()  # as the page does
+    bind_to_school(c.session, c.school)
+    assert rows_of(c.session, Grade, c.students[0].id) == 1
+
+
+@pytest.mark.parametrize(
+    ("ids", "count", "field"),
+    [([], "0", "students"), (None, "3", "confirm"), (None, "", "confirm")],
+)
+def test_erasing_several_needs_students_and_their_number(records, ids, count, field):
+    c = records
+    with pytest.raises(ServiceError) as refused:
+        services.erase_students(
+            c.session, c.account("admin"), c.school,
+            [c.students[0].id] if ids is None else ids, reason="period", basis="5.12",
+            typed_count=count,
+        )  # fmt: skip
+    assert refused.value.field == field
+    assert rows_of(c.session, Grade, c.students[0].id) == 1
+
+
+def test_the_former_students_page(client, records):
+    c = records
+    leave(c, c.students[1], date(2026, 9, 20))
+    c.session.commit()
+    login(client, "admin.a")
+    assert "/people/erasures/former" in client.get(f"{BASE}/people/erasures").get_data(as_text=True)
+    path = f"{BASE}/people/erasures/former"
+    listed = client.get(f"{path}?left_before=2026-11-01").get_data(as_text=True)
+    assert c.students[0].full_name in listed and c.students[1].full_name in listed
+    assert c.students[2].full_name not in listed
+    bad = client.get(f"{path}?left_before=someday")
+    assert bad.status_code == 400
+    form = {"left_before": "2026-11-01", "students": [c.students[0].id, c.students[1].id],
+            "reason": "period", "basis": "5.12"}  # fmt: skip
+    wrong = post_form(
+        client, path, form | {"confirm": "1"}, form_page=f"{path}?left_before=2026-11-01"
+    )
+    assert wrong.status_code == 400
+    assert "Type the number of students chosen (2)" in html.unescape(wrong.get_data(as_text=True))
+    done = post_form(
+        client, path, form | {"confirm": "2"}, form_page=f"{path}?left_before=2026-11-01"
+    )
+    assert done.status_code == 302
+    log_page = client.get(f"{BASE}/people/erasures").get_data(as_text=True)
+    assert log_page.count("The keeping period has ended") == 2
+    assert c.students[0].last_name not in log_page
+
+
+def test_only_the_administrator_opens_the_former_students_page(client, records):
+    records.session.commit()
+    login(client, "director.a")
+    assert client.get(f"{BASE}/people/erasures/former").status_code == 403
+    log_page = client.get(f"{BASE}/people/erasures").get_data(as_text=True)
+    assert "/people/erasures/former" not in log_page

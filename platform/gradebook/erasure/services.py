@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,7 @@ from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
+from dienynas.names import name_sort_key
 from gradebook.erasure.models import REASONS, Erasure
 from school.people.models import Student
 from tenants.models import School
@@ -126,6 +128,15 @@ _ERASE_PERSON = text("DELETE FROM people WHERE id = :student_id RETURNING id")
 
 
 @dataclass(frozen=True)
+class FormerStudent:
+    student_id: int
+    full_name: str
+    left_on: date | None
+    #: Why the student may not be erased now (None: they may).
+    blocked: str | None
+
+
+@dataclass(frozen=True)
 class ErasurePreview:
     student: Student
     #: Rows of each kind of :data:`KINDS` that the erasure removes.
@@ -134,9 +145,14 @@ class ErasurePreview:
     in_pool: bool
 
 
+def require_eraser(actor: Principal, school: School) -> None:
+    """Erasing is the e-diary administrator's duty (seed 000, 5.23)."""
+    require_role(actor, school, Role.ADMIN)
+
+
 def former_student(session: Session, actor: Principal, school: School, person_id: int) -> Student:
     """A student of this school for the erasure pages: the administrator only."""
-    require_role(actor, school, Role.ADMIN)
+    require_eraser(actor, school)
     student = session.get(Student, person_id)
     if student is None:
         raise NotFound(_("There is no such student in this school."))
@@ -164,21 +180,85 @@ def erase_student(
     waiting in the transfer pool, a person who is also a guardian or staff here, without a
     reason or a basis, or when ``typed_name`` is not the student's full name (the
     confirmation)."""
-    require_role(actor, school, Role.ADMIN)
-    # the student's row locked: a second administrator erasing at the same moment waits, then
-    # finds no student
-    locked = session.scalar(
-        select(Student)
-        .where(Student.person_id == student.person_id)
-        .with_for_update(of=Student)
-        .execution_options(populate_existing=True)
-    )
-    if locked is None:
-        raise NotFound(_("There is no such student in this school."))
-    if locked.status != "left":
+    require_eraser(actor, school)
+    basis = _checked_basis(reason, basis)
+    if _folded(typed_name) != _folded(student.person.full_name):
         raise ServiceError(
-            _("Only a student who has left the school can be erased. Mark the leaving first.")
+            _("Type the student's full name exactly as it is shown, to confirm."), field="confirm"
         )
+    return _erase(session, actor, school, student.person_id, reason, basis)
+
+
+def former_students(
+    session: Session, actor: Principal, school: School, left_before: date
+) -> list[FormerStudent]:
+    """The students who left before ``left_before``, by the date they left and name, each
+    with what stops erasing them (None when nothing does): the administrator only."""
+    require_eraser(actor, school)
+    rows = session.execute(
+        text(
+            f"""
+            SELECT s.person_id, p.first_name, p.last_name, s.left_on,
+                   EXISTS (SELECT 1 FROM public.transfer_pool tp
+                           WHERE tp.from_school_id = :school_id
+                             AND tp.student_person_id = s.person_id
+                             AND tp.status = 'in_pool') AS in_pool,
+                   EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_id = p.id)
+                     OR {_STAFF_OR_ROLE} AS other_role
+            FROM students s JOIN people p ON p.id = s.person_id
+            WHERE s.status = 'left' AND s.left_on < :left_before
+            """
+        ),
+        {"school_id": school.id, "left_before": left_before},
+    )
+    ordered = sorted(
+        rows,
+        key=lambda row: (row.left_on, name_sort_key(row.last_name),
+                         name_sort_key(row.first_name), row.person_id),
+    )  # fmt: skip
+    return [
+        FormerStudent(
+            row.person_id,
+            f"{row.first_name} {row.last_name}",
+            row.left_on,
+            _("in the transfer pool")
+            if row.in_pool
+            else _("also a guardian or staff here")
+            if row.other_role
+            else None,
+        )
+        for row in ordered
+    ]
+
+
+def erase_students(
+    session: Session,
+    actor: Principal,
+    school: School,
+    student_ids: list[int],
+    *,
+    reason: str,
+    basis: str,
+    typed_count: str,
+) -> list[Erasure]:
+    """Erase several former students at once (:func:`erase_student` for each, one record of
+    the erasure each). All or nothing: when one of them may not be erased, the message names
+    them and nothing is erased. ``typed_count`` confirms: the number of students chosen."""
+    require_eraser(actor, school)
+    chosen = sorted(set(student_ids))
+    if not chosen:
+        raise ServiceError(_("Choose the students whose records are erased."), field="students")
+    basis = _checked_basis(reason, basis)
+    if typed_count.strip() != str(len(chosen)):
+        raise ServiceError(
+            _("Type the number of students chosen (%(num)d) to confirm.", num=len(chosen)),
+            field="confirm",
+        )  # fmt: skip
+    return [_erase(session, actor, school, person_id, reason, basis) for person_id in chosen]
+
+
+def _checked_basis(reason: str, basis: str) -> str:
+    """The basis as kept, or ServiceError for an unknown reason or a missing or long basis."""
     if reason not in REASONS:
         raise ServiceError(_("Choose why the records are erased."), field="reason")
     basis = basis.strip()
@@ -190,23 +270,43 @@ def erase_student(
         )  # fmt: skip
     if len(basis) > 500:
         raise ServiceError(_("The basis may be at most 500 characters long."), field="basis")
-    if _folded(typed_name) != _folded(locked.person.full_name):
+    return basis
+
+
+def _erase(
+    session: Session, actor: Principal, school: School, person_id: int, reason: str, basis: str
+) -> Erasure:
+    """Erase one former student (checked and recorded); the caller checked the role and the
+    form."""
+    # the student's row locked: a second administrator erasing at the same moment waits, then
+    # finds no student
+    locked = session.scalar(
+        select(Student)
+        .where(Student.person_id == person_id)
+        .with_for_update(of=Student)
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound(_("There is no such student in this school."))
+    name = locked.person.full_name
+    if locked.status != "left":
         raise ServiceError(
-            _("Type the student's full name exactly as it is shown, to confirm."), field="confirm"
-        )
+            _("%(name)s: only a student who has left the school can be erased. Mark the leaving "
+              "first.", name=name)
+        )  # fmt: skip
     if _waiting_in_pool(session, school, locked):
         raise ServiceError(
-            _("The student is still waiting in the transfer pool. Their records can be erased "
-              "once a school has claimed them.")
+            _("%(name)s is still waiting in the transfer pool. Their records can be erased once "
+              "a school has claimed them.", name=name)
         )  # fmt: skip
     params = _params(school, locked)
     if session.scalar(_OTHER_ROLE, params):
         raise ServiceError(
-            _("This person is also a guardian or a member of staff here, so they cannot be "
-              "erased as a former student.")
+            _("%(name)s is also a guardian or a member of staff here, so they cannot be erased "
+              "as a former student.", name=name)
         )  # fmt: skip
     counts = dict(session.execute(_COUNTS, params).one()._mapping)
-    left_on, person_id = locked.left_on, locked.person_id
+    left_on = locked.left_on
     for statement in _ERASE:
         session.execute(statement, params)
     session.expunge(locked.person)
