@@ -1,6 +1,6 @@
 """The student's and guardian's diary: the week (lessons, homework, grades, attendance,
 timetable for days without lessons), tests, remarks, latest grades, the term summary; who may
-read it; the query budget; a guardian's children in two schools; the kept week.
+read it; the query budget; a guardian's children in two schools; the kept page.
 
 Gradebook rows are inserted directly through the models (the services that write them are
 tested on their own).
@@ -551,9 +551,10 @@ def test_all_schools_page_needs_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-# --- the kept week (gradebook/diary/cache.py) -------------------------------------------------
+# --- the kept page (gradebook/diary/cache.py) -------------------------------------------------
 # Read again without the week's query; rendered again after any committed change a diary
-# shows; never across languages, schools or rolled-back changes; the page answers without Redis.
+# shows; never across readers, languages, schools or rolled-back changes; the page's forms carry
+# the reader's own CSRF token; the page answers without Redis.
 
 PAGE = f"{BASE}?week={WEDNESDAY.isoformat()}"
 
@@ -763,7 +764,65 @@ def test_without_redis_the_diary_still_answers(client, week, count_queries, monk
     assert "Fractions" in page and "Well done" in page
 
 
-def test_forget_command_drops_the_kept_weeks(app, client, week, count_queries):
+def test_a_kept_page_carries_the_readers_own_csrf_token(client, week, count_queries):
+    week.session.commit()
+    login(client, "guardian.both")
+    read(client, count_queries)
+    kept, queries = read(client, count_queries)
+    assert queries == 2
+    assert cache.CSRF_PLACEHOLDER not in kept
+    form = re.search(
+        r'<form class="language" method="post" action="([^"]+)">\s*'
+        r'<input type="hidden" name="csrf_token" value="([^"]+)">',
+        kept,
+    )
+    assert form, "the language form is missing"
+    action, token = form.groups()
+    changed = client.post(action, data={"csrf_token": token, "locale": "en", "next": PAGE})
+    assert changed.status_code == 302  # a stale or foreign token would be a 400
+
+
+def test_each_reader_gets_a_page_of_their_own(app, client, week, count_queries):
+    week.session.commit()
+    path = f"{PAGE}&student={week.students[0].id}"
+    head, admin = client, app.test_client()
+    login(head, "head.a")
+    login(admin, "admin.a")  # both read English
+    heads, head_queries = read(head, count_queries, path)
+    admins, admin_queries = read(admin, count_queries, path)
+    assert head_queries == admin_queries == 4  # the administrator's page is not the head's
+    assert "Kristina Vadovė" in heads and "Kristina Vadovė" not in admins
+    assert "Aldona Administratorė" in admins
+    _again, queries = read(head, count_queries, path)
+    assert queries == 2
+
+
+def test_a_waiting_message_is_shown_and_not_kept(client, week, count_queries):
+    week.session.commit()
+    login(client, "guardian.both")
+    read(client, count_queries)
+    with client.session_transaction() as browser_session:
+        browser_session["_flashes"] = [("success", "Saved just now")]
+    shown, queries = read(client, count_queries)
+    assert "Saved just now" in shown and queries == 4
+    again, queries = read(client, count_queries)
+    assert "Saved just now" not in again and queries == 2
+
+
+def test_a_renamed_account_shows_its_new_name(client, week, count_queries, world):
+    week.session.commit()
+    login(client, "guardian.both")
+    before, _ = read(client, count_queries)
+    assert "Irena Globėja" in before
+    week.session.execute(
+        text("UPDATE public.accounts SET name = 'Irena Naujoji' WHERE login = 'guardian.both'")
+    )
+    week.session.commit()
+    after, queries = read(client, count_queries)
+    assert "Irena Naujoji" in after and queries == 4
+
+
+def test_forget_command_drops_the_kept_pages(app, client, week, count_queries):
     week.session.commit()
     login(client, "guardian.both")
     read(client, count_queries)

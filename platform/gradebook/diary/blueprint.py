@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from accounts.models import FAMILY_ROLES
 from dienynas import clock
@@ -52,38 +53,43 @@ def week():
     readers = services.diary_students(db.session, current_user, g.school, student_id)
     student, today, locale = readers.chosen, clock.today(), str(get_locale())
 
-    def render_week() -> str:
-        diary = services.diary_week(db.session, [student.id], monday, locale)
+    def render_page(**keeping: object) -> str:
+        week_html = None
+        if student is not None:
+            diary = services.diary_week(db.session, [student.id], monday, locale)
+            week_html = Markup(
+                render_template(
+                    "diary/_week.html",
+                    student=student,
+                    week=diary,
+                    sw=diary.students[0] if diary.students else None,
+                    previous_week=monday - timedelta(days=7),
+                    next_week=monday + timedelta(days=7),
+                    today=today,
+                    marks=MARK_LABELS,
+                    remark_kinds=REMARK_KINDS,
+                )
+            )
         return render_template(
-            "diary/_week.html",
+            "diary/week.html",
+            own=readers.own,
             student=student,
-            week=diary,
-            sw=diary.students[0] if diary.students else None,
-            previous_week=monday - timedelta(days=7),
-            next_week=monday + timedelta(days=7),
-            today=today,
-            marks=MARK_LABELS,
-            remark_kinds=REMARK_KINDS,
+            monday=monday,
+            week_html=week_html,
+            other_schools=len(services.diary_schools(current_user)) > 1,
+            **keeping,
         )
 
-    week_html = None
-    if student is not None:
-        week_html = cache.week_html(
-            school_id=g.school.id,
-            revision=readers.revision,
-            student_id=student.id,
-            monday=monday,
-            locale=locale,
-            today=today,
-            render=render_week,
-        )
-    return render_template(
-        "diary/week.html",
-        own=readers.own,
-        student=student,
+    if student is None:
+        return render_page()
+    return cache.kept_page(
+        school=g.school,
+        revision=readers.revision,
+        student_id=student.id,
         monday=monday,
-        week_html=week_html,
-        other_schools=len(services.diary_schools(current_user)) > 1,
+        locale=locale,
+        today=today,
+        render=render_page,
     )
 
 

@@ -1,11 +1,20 @@
-"""Rendered diary weeks kept in Redis until the school's diary changes.
+"""Rendered diary pages kept in Redis until the school's diary changes.
 
-At 19:00 every parent opens the diary, and almost nothing has changed since the last time
-anyone read the same week: the week's part of the page (``diary/_week.html``) is rendered once
-per (student, week, language, day) and kept under the school's diary revision
-(gradebook/diary/models.py). A committed change to any table a diary shows gives the revision
-a new token, so the next reader renders the week again; an old entry is never read again and
-expires after :data:`TTL`.
+At 19:00 every parent opens the diary, and almost nothing has changed since the last time they
+read the same week. The whole page (``diary/week.html`` with the week and the layout around it)
+is rendered once per reader, student, week, language and day and kept under the school's diary
+revision (gradebook/diary/models.py). A committed change to any table a diary shows gives the
+revision a new token, so the next reader renders the page again; an old entry is never read
+again and expires after :data:`TTL`.
+
+What else a page shows is in its key, so a change there renders it again: the reader's account
+(name, operator flag, roles and schools: :func:`_reader`), the school's name, the page's
+address and the notifications the reader has seen. The page's forms (language, log out) carry
+the reader's CSRF token: the kept page holds :data:`CSRF_PLACEHOLDER` in its place, replaced
+with the current token each time it is served. A page with a message waiting for the reader
+(a flash) is rendered, not kept. Who may read the student is checked on every request before
+the page is looked up (``diary.services.diary_students``), and a kept page is only ever served
+to the account it was rendered for.
 
 Why the order of reads is safe: the reader reads the token before the week, in later
 statements of the same transaction. Data committed together with a token is therefore visible
@@ -27,19 +36,25 @@ from datetime import date
 from pathlib import Path
 
 import redis
-from flask import current_app
+from flask import current_app, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from dienynas.jobs import redis_connection
 from tenants.binding import session_binding
+from tenants.models import School
 
 log = logging.getLogger(__name__)
 
 #: Seconds an entry is kept (it is unreachable anyway once the revision changed).
 TTL = 3600
-KEY_PREFIX = "dienynas:diary-week:"
+KEY_PREFIX = "dienynas:diary-page:"
+#: Where a kept page holds the reader's CSRF token. Text from the database is escaped, so it
+#: never contains this comment.
+CSRF_PLACEHOLDER = Markup("<!--dienynas-csrf-token-->")
 _BUMP_SQL = text("SELECT public.bump_diary_revision()")
 #: Where the application's packages are (platform/, or site-packages when installed).
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -58,43 +73,68 @@ def _bump_revision(session: Session) -> None:
     session.execute(_BUMP_SQL)
 
 
-def week_html(
+def kept_page(
     *,
-    school_id: int,
+    school: School,
     revision: str | None,
     student_id: int,
     monday: date,
     locale: str,
     today: date,
-    render: Callable[[], str],
-) -> Markup:
-    """The week's HTML for the student from the cache, or ``render()`` kept for the next
-    reader. Without a revision (nothing read), with ``DIARY_CACHE`` off or without Redis,
+    render: Callable[..., str],
+) -> str:
+    """The diary page from the cache, or ``render(csrf_token=…)`` kept for the reader's next
+    visit. ``render`` passes its keyword arguments to the page's template. Without a revision
+    (nothing read), with ``DIARY_CACHE`` off, without Redis or with a flash message waiting,
     simply ``render()``."""
-    if revision is None or not current_app.config["DIARY_CACHE"]:
-        return Markup(render())
+    if revision is None or not current_app.config["DIARY_CACHE"] or session.get("_flashes"):
+        return render()
     key = (
-        f"{KEY_PREFIX}{school_id}:{revision}:{student_id}:{monday.isoformat()}:{locale}:"
-        f"{today.isoformat()}:{_code_version(locale)}"
+        f"{KEY_PREFIX}{school.id}:{revision}:{student_id}:{monday.isoformat()}:{locale}:"
+        f"{today.isoformat()}:{_code_version(locale)}:{current_user.id}:{_reader(school)}"
     )
     client = redis_connection()
     try:
         kept = client.get(key)
     except redis.RedisError as exc:
-        log.warning("diary cache unavailable (%s): rendering the week", exc)
-        return Markup(render())
+        log.warning("diary cache unavailable (%s): rendering the page", exc)
+        return render()
     if kept is not None:
-        return Markup(kept.decode())
-    html = render()
-    try:
-        client.set(key, html.encode(), ex=TTL)
-    except redis.RedisError as exc:
-        log.warning("diary cache unavailable (%s): the week is not kept", exc)
-    return Markup(html)
+        html = kept.decode()
+    else:
+        html = render(csrf_token=_placeholder)
+        try:
+            client.set(key, html.encode(), ex=TTL)
+        except redis.RedisError as exc:
+            log.warning("diary cache unavailable (%s): the page is not kept", exc)
+    return html.replace(CSRF_PLACEHOLDER, generate_csrf())
+
+
+def _placeholder() -> Markup:
+    return CSRF_PLACEHOLDER
+
+
+def _reader(school: School) -> str:
+    """A digest of what the page's layout shows besides the school's diary: who reads it
+    (their name, roles and schools), the school's name, the page's address and the
+    notifications the reader has seen (the bell's link)."""
+    account = current_user._get_current_object()
+    shown = (
+        account.id,
+        account.name,
+        account.is_operator,
+        [(grant.role, grant.school_id, grant.school.slug, grant.school.name, grant.school.status)
+         for grant in account.grants],
+        school.slug,
+        school.name,
+        request.full_path,
+        session.get("notifications_read", 0),
+    )  # fmt: skip
+    return hashlib.sha1(repr(shown).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def forget_all() -> int:
-    """Delete every kept week (after a change made outside the application); how many."""
+    """Delete every kept page (after a change made outside the application); how many."""
     client = redis_connection()
     keys = list(client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
     for start in range(0, len(keys), 1000):
