@@ -6,14 +6,14 @@ On a throw-away database of its own (never the development or test data):
    subjects, a timetable, and four weeks of lessons, grades, attendance, homework, tests and
    remarks (``gradebook.sample.fill_month``);
 2. requests in this process record, for a handful of (child, week) pages, the SQL the page
-   runs when its week is rendered (the kept weeks forgotten first: the SQL that builds the
-   page, with its parameters) and when its week is kept (``queries_per_page``);
+   runs when it is rendered (the kept pages forgotten first: the SQL that builds the
+   page, with its parameters) and when it is kept (``queries_per_page``);
 3. the application is served by gunicorn on loopback (gthread workers, as ``deploy/``) and
    32 client threads, each logged in as up to three guardians (keeping the cookies a browser
    keeps), read ``/s/<slug>/diary?student=<id>&week=<monday>`` for their children and
-   the four weeks: ``diary_rps`` and ``diary_p95_ms`` (weeks kept in Redis, as served, from
-   empty), the same again with every week kept (``diary_warm_*``), then the same with
-   ``DIARY_CACHE=0``: ``diary_cold_rps`` and ``diary_cold_p95_ms`` (every week rendered);
+   the four weeks: ``diary_rps`` and ``diary_p95_ms`` (pages kept in Redis, as served, from
+   empty), the same again with every page kept (``diary_warm_*``), then the same with
+   ``DIARY_CACHE=0``: ``diary_cold_rps`` and ``diary_cold_p95_ms`` (every page rendered);
 4. a bare Flask + psycopg app (``baseline_app`` below), served by gunicorn the same way,
    replays the statements that build one of those pages per request in one transaction and
    fetches every row: ``baseline_rps``. ``ratio`` = diary_rps / baseline_rps, ``ratio_cold``
@@ -29,7 +29,7 @@ Progress goes to stderr; the last line on stdout is one JSON object::
 
     {"diary_rps": …, "baseline_rps": …, "ratio": …, "diary_p95_ms": …, "queries_per_page": …,
      "queries_per_page_rendering": …, "diary_warm_rps": …, "diary_warm_p95_ms": …,
-     "diary_cold_rps": …, "diary_cold_p95_ms": …, "ratio_cold": …, "weeks_rendered": …,
+     "diary_cold_rps": …, "diary_cold_p95_ms": …, "ratio_cold": …, "pages_rendered": …,
      "baseline_p95_ms": …, "clients": 32, "students": …, "requests": …}
 
 Usage: ``.venv/bin/python bench/diary.py [--quick] [--clients N] [--requests N]
@@ -279,9 +279,9 @@ def diary_path(slug: str, student: int, monday: date) -> str:
 
 
 def record_pages(app, seeded: Seeded, count: int) -> tuple[list[list[tuple[str, Any]]], int, int]:
-    """The statements (with parameters) of ``count`` diary pages whose week is rendered (each
-    the second request of a logged-in guardian, the kept weeks forgotten before it), and the
-    number of statements of a page whose week is rendered and of one whose week is kept."""
+    """The statements (with parameters) of ``count`` diary pages rendered (each
+    the second request of a logged-in guardian, the kept pages forgotten before it), and the
+    number of statements of a rendered page and of a kept one."""
     from sqlalchemy import event
 
     from dienynas.extensions import db
@@ -512,7 +512,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             seeded = seed(args.classes, 30, date.today())
             log(f"seeded in {time.perf_counter() - started:.1f} s")
         pages, rendering_queries, queries = record_pages(app, seeded, 16)
-        log(f"the diary page runs {rendering_queries} statements, {queries} with its week kept")
+        log(f"the diary page runs {rendering_queries} statements, {queries} when it is kept")
         pickle.dump(pages, capture)
         capture.flush()
         with app.app_context():
@@ -557,17 +557,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         jobs = diary_jobs(share)
         drive(server.port, diary_jobs(3), "diary warm-up", "</html>")
         diary = drive(server.port, jobs, "diary", "</html>")
-        # the same requests again: every week is kept now, none rendered
-        warm = drive(server.port, jobs, "diary, weeks kept", "</html>")
+        # the same requests again: every page is kept now, none rendered
+        warm = drive(server.port, jobs, "diary, pages kept", "</html>")
         server.stop()
         servers.remove(server)
         with app.app_context():
-            weeks_rendered = cache.forget_all()
+            pages_rendered = cache.forget_all()
         log(f"diary: {diary.rps:.1f} req/s, p50 {diary.p50_ms} ms, p95 {diary.p95_ms} ms, "
-            f"{weeks_rendered} weeks rendered and kept; again with every week kept: "
+            f"{pages_rendered} pages rendered and kept; again with every page kept: "
             f"{warm.rps:.1f} req/s, p50 {warm.p50_ms} ms, p95 {warm.p95_ms} ms")  # fmt: skip
 
-        log("diary with DIARY_CACHE=0: every week rendered")
+        log("diary with DIARY_CACHE=0: every page rendered")
         server = Server("dienynas.wsgi:app", {**env, "DIARY_CACHE": "0"}, workers, threads)
         servers.append(server)
         server.wait("/healthz")
@@ -614,7 +614,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "diary_cold_rps": round(cold.rps, 1),
         "diary_cold_p95_ms": cold.p95_ms,
         "ratio_cold": round(cold.rps / baseline.rps, 3),
-        "weeks_rendered": weeks_rendered,
+        "pages_rendered": pages_rendered,
         "baseline_p95_ms": baseline.p95_ms,
         "clients": args.clients,
         "workers": workers,
