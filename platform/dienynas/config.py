@@ -143,7 +143,7 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SMS_PROVIDER": os.environ.get("SMS_PROVIDER", ""),
         "SCHOOL_ROLES_LOGIN": _env_flag("SCHOOL_ROLES_LOGIN", False),
-        #: keep rendered diary weeks in Redis (gradebook/diary/cache.py); off renders every time
+        #: keep rendered diary pages in Redis (gradebook/diary/cache.py); off renders every time
         "DIARY_CACHE": _env_flag("DIARY_CACHE", True),
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,
