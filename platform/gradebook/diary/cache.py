@@ -146,8 +146,8 @@ _versions: dict[str, str] = {}
 
 
 def _code_version(locale: str) -> str:
-    """A fingerprint of what renders a week (the application's code and templates, and the
-    locale's catalogue), so that a deployment never serves weeks rendered by the old code.
+    """A fingerprint of what renders a page (the application's code and templates, and the
+    locale's catalogue), so that a deployment never serves pages rendered by the old code.
     Computed once per process and language."""
     version = _versions.get(locale)
     if version is None:
