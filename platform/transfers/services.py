@@ -10,6 +10,7 @@ role cannot read the leaving school's schema. See docs/transfers.md for the choi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -433,14 +434,7 @@ def leave_student(
             _("The leaving date cannot be in the future: mark the student on the day they leave."),
             field="left_on",
         )
-    waiting = session.scalar(
-        select(PoolEntry.id).where(
-            PoolEntry.from_school_id == school.id,
-            PoolEntry.student_person_id == student.person_id,
-            PoolEntry.status == "in_pool",
-        )
-    )
-    if waiting is not None:
+    if waiting_in_pool(session, school.id, [student.person_id]):
         raise ServiceError(_("This student is already in the pool of unassigned students."))
     remove_student(session, account, school, student, left_on, today=today)
     record = build_record(session, school, student)
@@ -473,6 +467,20 @@ def leave_student(
 
 
 # --- the pool -----------------------------------------------------------------------------------
+
+
+def waiting_in_pool(session: Session, school_id: int, person_ids: Iterable[int]) -> set[int]:
+    """Which of the persons (ids in the school ``school_id``) left it and wait in the pool,
+    not claimed yet."""
+    return set(
+        session.scalars(
+            select(PoolEntry.student_person_id).where(
+                PoolEntry.from_school_id == school_id,
+                PoolEntry.student_person_id.in_(list(person_ids)),
+                PoolEntry.status == "in_pool",
+            )
+        )
+    )
 
 
 def _days_in_pool(entered_at: datetime, today: date) -> int:

@@ -116,11 +116,10 @@ def _placeholder() -> Markup:
 
 def _reader(school: School) -> str:
     """A digest of what the page's layout shows besides the school's diary: who reads it
-    (their name, roles and schools), the school's name, the page's address and the
-    notifications the reader has seen (the bell's link)."""
+    (their name, roles and schools; the account's id is in the key itself), the school's
+    name, the page's address and the notifications the reader has seen (the bell's link)."""
     account = current_user._get_current_object()
     shown = (
-        account.id,
         account.name,
         account.is_operator,
         [(grant.role, grant.school_id, grant.school.slug, grant.school.name, grant.school.status)

@@ -12,7 +12,7 @@ from flask_login import current_user
 from accounts.models import Role
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_id, parse_optional_date
+from dienynas.forms import parse_date, parse_id
 from gradebook.erasure import services
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
@@ -67,7 +67,7 @@ def _former_page(form: dict, error: ServiceError | None = None, status: int = 20
     left_before, students = None, None
     if form.get("left_before"):
         try:
-            left_before = parse_optional_date(form["left_before"], "left_before")
+            left_before = parse_date(form["left_before"], "left_before")
         except ServiceError as exc:
             error, status = exc, 400
         else:

@@ -34,7 +34,7 @@ from dienynas.names import name_sort_key
 from gradebook.erasure.models import REASONS, Erasure
 from school.people.models import Student
 from tenants.models import School
-from transfers.models import PoolEntry
+from transfers.services import waiting_in_pool
 
 REASON_LABELS = {
     "period": _l("The keeping period has ended"),
@@ -79,14 +79,12 @@ _LONE_GUARDIANS = f"""
       AND NOT {_STAFF_OR_ROLE}
 """
 
-#: The former student is also someone's guardian here, or staff, or holds a role here: erasing
-#: the person would take that away too.
-_OTHER_ROLE = text(
-    f"""
-    SELECT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_id = p.id) OR {_STAFF_OR_ROLE}
-    FROM people p WHERE p.id = :student_id
-    """
+#: The person ``p`` (a former student) is also someone's guardian here, or staff, or holds a
+#: role here: erasing the person would take that away too.
+_OTHER_ROLE_OF_P = (
+    f"(EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_id = p.id) OR {_STAFF_OR_ROLE})"
 )
+_OTHER_ROLE = text(f"SELECT {_OTHER_ROLE_OF_P} FROM people p WHERE p.id = :student_id")
 
 _COUNTS = text(
     f"""
@@ -107,8 +105,8 @@ _COUNTS = text(
 )
 
 #: Rows with no foreign key to the student, or one that refuses a cascade (a lost grade is a
-#: harm, so grades only go by an explicit erasure); then the guardians linked to nothing else,
-#: then the person (the rest cascades from ``students``).
+#: harm, so grades only go by an explicit erasure); then the guardians linked to nothing else;
+#: then the person, from whose ``students`` row the rest cascades.
 _ERASE = [
     text("DELETE FROM grade_changes WHERE student_id = :student_id"),
     text("DELETE FROM grades WHERE student_id = :student_id"),
@@ -123,8 +121,8 @@ _ERASE = [
         DELETE FROM people WHERE id IN (SELECT id FROM lone)
         """
     ),
+    text("DELETE FROM people WHERE id = :student_id"),
 ]
-_ERASE_PERSON = text("DELETE FROM people WHERE id = :student_id RETURNING id")
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,8 @@ def former_student(session: Session, actor: Principal, school: School, person_id
 def preview(session: Session, school: School, student: Student) -> ErasurePreview:
     """What erasing ``student`` would remove."""
     row = session.execute(_COUNTS, _params(school, student)).one()
-    return ErasurePreview(student, dict(row._mapping), _waiting_in_pool(session, school, student))
+    in_pool = bool(waiting_in_pool(session, school.id, [student.person_id]))
+    return ErasurePreview(student, dict(row._mapping), in_pool)
 
 
 def erase_student(
@@ -199,18 +198,14 @@ def former_students(
         text(
             f"""
             SELECT s.person_id, p.first_name, p.last_name, s.left_on,
-                   EXISTS (SELECT 1 FROM public.transfer_pool tp
-                           WHERE tp.from_school_id = :school_id
-                             AND tp.student_person_id = s.person_id
-                             AND tp.status = 'in_pool') AS in_pool,
-                   EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_id = p.id)
-                     OR {_STAFF_OR_ROLE} AS other_role
+                   {_OTHER_ROLE_OF_P} AS other_role
             FROM students s JOIN people p ON p.id = s.person_id
             WHERE s.status = 'left' AND s.left_on < :left_before
             """
         ),
         {"school_id": school.id, "left_before": left_before},
-    )
+    ).all()
+    waiting = waiting_in_pool(session, school.id, [row.person_id for row in rows])
     ordered = sorted(
         rows,
         key=lambda row: (row.left_on, name_sort_key(row.last_name),
@@ -222,7 +217,7 @@ def former_students(
             f"{row.first_name} {row.last_name}",
             row.left_on,
             _("in the transfer pool")
-            if row.in_pool
+            if row.person_id in waiting
             else _("also a guardian or staff here")
             if row.other_role
             else None,
@@ -294,7 +289,7 @@ def _erase(
             _("%(name)s: only a student who has left the school can be erased. Mark the leaving "
               "first.", name=name)
         )  # fmt: skip
-    if _waiting_in_pool(session, school, locked):
+    if waiting_in_pool(session, school.id, [person_id]):
         raise ServiceError(
             _("%(name)s is still waiting in the transfer pool. Their records can be erased once "
               "a school has claimed them.", name=name)
@@ -307,12 +302,12 @@ def _erase(
         )  # fmt: skip
     counts = dict(session.execute(_COUNTS, params).one()._mapping)
     left_on = locked.left_on
-    for statement in _ERASE:
-        session.execute(statement, params)
+    # the rows go by SQL (the locked student cannot go missing meanwhile): the session forgets
+    # their objects
     session.expunge(locked.person)
     session.expunge(locked)
-    if session.execute(_ERASE_PERSON, params).scalar() is None:
-        raise NotFound(_("There is no such student in this school."))
+    for statement in _ERASE:
+        session.execute(statement, params)
     erasure = Erasure(
         person_id=person_id,
         left_on=left_on,
@@ -342,19 +337,6 @@ def list_erasures(
 
 def _params(school: School, student: Student) -> dict[str, int]:
     return {"student_id": student.person_id, "school_id": school.id}
-
-
-def _waiting_in_pool(session: Session, school: School, student: Student) -> bool:
-    return (
-        session.scalar(
-            select(PoolEntry.id).where(
-                PoolEntry.from_school_id == school.id,
-                PoolEntry.student_person_id == student.person_id,
-                PoolEntry.status == "in_pool",
-            )
-        )
-        is not None
-    )
 
 
 def _folded(name: str) -> str:
