@@ -23,7 +23,7 @@ from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
 from gradebook.remarks.models import Remark
 from school.calendar.models import SchoolYear
-from school.calendar.services import set_terms
+from school.calendar.services import create_year, set_terms
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.people.models import Guardianship, Person, Student
@@ -506,7 +506,7 @@ def test_claim_refusals_save_nothing(transfer, db_session, world):
         claim(db_session, receiving, entry.id, actor=receiving.teacher)
     with pytest.raises(NotFound):
         claim(db_session, receiving, 10**12)
-    with pytest.raises(ServiceError, match="Choose a class of this school year"):
+    with pytest.raises(ServiceError, match="Choose a class of this school year or of the next"):
         services.claim_student(db_session, receiving.director, world.school_b,
                                pool_id=entry.id, class_id=10**12, today=TODAY)  # fmt: skip
     with pytest.raises(ServiceError, match="no class “9z”"):
@@ -546,6 +546,119 @@ def test_a_student_coming_back_to_a_school_they_left_returns_on_their_own_record
     assert db_session.scalar(
         select(func.count(Grade.id)).where(Grade.student_id == student.person_id)
     ) == 3  # fmt: skip
+
+
+# --- across the summer -------------------------------------------------------------------------
+
+NEXT_YEAR = ("2027–2028", date(2027, 9, 1), date(2028, 8, 31))
+NEXT_TERMS = [(date(2027, 9, 1), date(2028, 1, 31)), (date(2028, 2, 1), date(2028, 6, 30))]
+
+
+def next_year_class(session: Session, school: School, grade_level: int) -> SchoolClass:
+    """Next school year (with its semesters) and a class of it in ``school`` (bound to it),
+    with its maths group, as the year's end leaves them once the classes were moved up."""
+    switch(session, school)
+    name, starts_on, ends_on = NEXT_YEAR
+    year = create_year(session, name=name, starts_on=starts_on, ends_on=ends_on)
+    set_terms(session, year, "semester", NEXT_TERMS)
+    school_class = SchoolClass(year_id=year.id, grade_level=grade_level, letter="a")
+    session.add(school_class)
+    session.flush()
+    maths = session.scalar(select(Subject.id).where(Subject.code == "MAT"))
+    session.add(Group(year_id=year.id, subject_id=maths, name=f"{grade_level}a MAT",
+                      kind="class", class_id=school_class.id))  # fmt: skip
+    session.flush()
+    return school_class
+
+
+def test_a_student_leaving_after_the_classes_moved_up_takes_the_finished_years_history(
+    transfer, db_session, world
+):
+    """Moved up into 6a for September, the student leaves in August: the record holds the
+    year they studied in (its grades, term grade, attendance and remark), not the empty one
+    to come; the grade level is the one they go into."""
+    room, _receiving = transfer
+    c6a = next_year_class(db_session, world.school_a, 6)
+    db_session.get(Student, room.students[0].id).class_id = c6a.id
+    summer = date(2027, 8, 10)
+    entry = leave(db_session, room, world.school_a, left_on=summer, today=summer, actor="admin")
+    record = entry.record
+    assert record["year"]["name"] == "2026–2027 A"
+    assert (len(record["grades"]), len(record["term_grades"]), len(record["attendance"]),
+            len(record["remarks"])) == (3, 1, 3, 1)  # fmt: skip
+    assert (record["student"]["class_name"], entry.grade_level) == ("6a", 6)
+
+
+def test_a_claim_in_the_summer_joins_next_years_class_and_carries_last_years_results(
+    transfer, db_session, world
+):
+    """Claimed in August into next year's 6a, last year's term grade is not this year's: it
+    is carried with the grades (no term of the new year holds their days), nothing dropped."""
+    room, receiving = transfer
+    summer = date(2027, 8, 20)
+    entry = leave(db_session, room, world.school_a, left_on=date(2027, 6, 20), today=summer)
+    c6a = next_year_class(db_session, world.school_b, 6)
+    summary = services.claim_student(
+        db_session, receiving.director, world.school_b, pool_id=entry.id, class_id=c6a.id,
+        today=summer,
+    )  # fmt: skip
+    assert (summary.class_name, summary.grades_mapped, summary.term_grades_mapped) == ("6a", 0, 0)
+    assert summary.carried == 3 + 1 + 3 + 1
+    person_id = summary.student_id
+    assert db_session.get(Student, person_id).class_id == c6a.id
+    assert db_session.scalar(select(func.count()).where(TermGrade.student_id == person_id)) == 0
+    carried = db_session.scalars(
+        select(CarriedRecord.value).where(
+            CarriedRecord.student_id == person_id, CarriedRecord.kind == "term_grade"
+        )
+    ).all()
+    assert carried == ["8"]
+
+
+def test_a_claim_is_refused_into_a_class_of_a_year_that_has_ended(transfer, db_session, world):
+    room, receiving = transfer
+    autumn = date(2027, 9, 6)
+    entry = leave(db_session, room, world.school_a, left_on=autumn, today=autumn)
+    c6a = next_year_class(db_session, world.school_b, 6)
+    db_session.commit()
+    with pytest.raises(ServiceError, match="Choose a class of this school year or of the next"):
+        services.claim_student(
+            db_session, receiving.director, world.school_b, pool_id=entry.id,
+            class_id=receiving.c5a.id, today=autumn,
+        )  # fmt: skip
+    db_session.rollback()
+    switch(db_session, world.school_b)
+    summary = services.claim_student(
+        db_session, receiving.director, world.school_b, pool_id=entry.id, class_id=c6a.id,
+        today=autumn,
+    )  # fmt: skip
+    assert summary.class_name == "6a"
+
+
+def test_the_classes_to_claim_into_are_this_years_and_next_years(transfer, db_session, world):
+    room, receiving = transfer
+    summer = date(2027, 8, 20)
+    entry = leave(db_session, room, world.school_a, left_on=summer, today=summer)
+    next_year_class(db_session, world.school_b, 6)
+    this_year = db_session.get(SchoolYear, receiving.c5a.year_id).name
+    listed = [
+        (year.name, [c.name for c in classes])
+        for year, classes in services.claimable_classes(db_session, summer)
+    ]
+    assert listed == [(this_year, ["5a"]), ("2027–2028", ["6a"])]
+    assert [y.name for y, _c in services.claimable_classes(db_session, date(2027, 9, 1))] == [
+        "2027–2028"
+    ]
+    with pytest.raises(ServiceError, match=f"no class “6a” in the school year {this_year}"):
+        services.claim_by_class_name(
+            db_session, receiving.director, world.school_b, pool_id=entry.id,
+            class_name="6a", today=summer, year_name=this_year,
+        )  # fmt: skip
+    summary = services.claim_by_class_name(
+        db_session, receiving.director, world.school_b, pool_id=entry.id, class_name="6A",
+        today=summer,
+    )  # fmt: skip
+    assert summary.class_name == "6a"
 
 
 # --- returning a claim ----------------------------------------------------------------------

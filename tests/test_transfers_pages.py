@@ -19,6 +19,8 @@ from dienynas.i18n import in_locale
 from dienynas.jobs import queue
 from notifications.models import NotificationDelivery, NotificationEvent
 from notifications.tasks import dispatch_events, send_deliveries
+from school.calendar.services import create_year
+from school.classes.models import SchoolClass
 from school.people.models import Student
 from tenants.services import bind_to_school
 from transfers.models import PoolEntry, TransferLog
@@ -244,6 +246,33 @@ def test_claiming_through_the_page_carries_the_history_and_tells_everyone(transf
     # after the claim school B reads the transfer's page and may return the claim
     entry_page = text_of(client.get(f"{B}/transfers/{pool_id}"))
     assert f"{B}/transfers/{pool_id}/return" in entry_page
+
+
+def test_in_the_summer_the_pool_offers_next_years_classes_too(transfer, app, school_day):
+    """The classes were moved up for September: a student leaving in August is claimed into
+    next year's class, chosen from the list grouped by school year."""
+    pool_id = leave(transfer)
+    session = transfer.session
+    session.expunge_all()
+    bind_to_school(session, transfer.world.school_b)
+    year = create_year(session, name="2027–2028", starts_on=date(2027, 9, 1),
+                       ends_on=date(2028, 8, 31))  # fmt: skip
+    class_6b = SchoolClass(year_id=year.id, grade_level=6, letter="b")
+    session.add(class_6b)
+    session.commit()
+    class_6b_id = class_6b.id
+    school_day(date(2027, 8, 20))
+    client = as_user(app, "director.b")
+    page = client.get(f"{B}/transfers/pool").get_data(as_text=True)
+    this_year, next_year = re.findall(r'<optgroup label="([^"]+)">', page)
+    assert next_year == "2027–2028" and this_year != next_year
+    assert f'<option value="{class_6b_id}">6b</option>' in page
+    response = post_form(
+        client, f"{B}/transfers/pool/{pool_id}/claim", {"class_id": str(class_6b_id)},
+        form_page=f"{B}/transfers/pool",
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "The student joins class 6b" in text_of(response)
 
 
 def test_a_claim_without_a_class_is_refused(transfer, app):

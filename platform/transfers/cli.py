@@ -107,8 +107,14 @@ def pool_command(as_json: bool) -> None:
 @click.option("--school", "slug", required=True, help="The receiving school's address name.")
 @click.option("--pool-id", "pool_id", required=True, type=int, help="The pool entry's id.")
 @click.option("--class", "class_name", required=True, help="The class, e.g. 5a.")
+@click.option(
+    "--year",
+    "year_name",
+    default=None,
+    help="The class's school year, e.g. 2027–2028 (default: this one, else the next).",
+)
 @with_appcontext
-def claim_command(slug: str, pool_id: int, class_name: str) -> None:
+def claim_command(slug: str, pool_id: int, class_name: str, year_name: str | None) -> None:
     """Take a student from the pool into a class; prints a JSON summary of what was carried.
     Exits non-zero when another school claimed the student first."""
     with committing():
@@ -121,5 +127,6 @@ def claim_command(slug: str, pool_id: int, class_name: str) -> None:
             pool_id=pool_id,
             class_name=class_name,
             today=clock.today(),
+            year_name=year_name,
         )
     echo_json(summary.as_dict())

@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    join,
     literal,
     or_,
     select,
@@ -55,7 +56,7 @@ from gradebook.lessons.models import Lesson
 from gradebook.remarks.models import Remark
 from notifications.transfers import notify_claimed, notify_incoming
 from school.calendar.models import SchoolYear, Term
-from school.calendar.services import current_year
+from school.calendar.services import list_years, year_before
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label
@@ -171,12 +172,28 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
+def history_year(
+    session: Session, school_class: SchoolClass | None, left_on: date | None
+) -> SchoolYear | None:
+    """The school year whose history a leaving student takes along: their class's year, or,
+    when that year had not started on the leaving day (the classes were moved up in the
+    summer), the finished year before it, whose grades and year grades the next school needs.
+    """
+    if school_class is None:
+        return None
+    year = session.get(SchoolYear, school_class.year_id)
+    if year is not None and left_on is not None and left_on < year.starts_on:
+        return year_before(list_years(session), year) or year
+    return year
+
+
 def build_record(session: Session, school: School, student: Student) -> dict[str, Any]:
     """The student's portable record (see ``transfers.models``) read from ``school``'s tables
-    (the session is bound to it): the year of the student's class. Seven queries."""
+    (the session is bound to it): the history of the school year the student studied in
+    (:func:`history_year`). Seven queries, eight when the student leaves in the summer."""
     person = student.person
     school_class = session.get(SchoolClass, student.class_id) if student.class_id else None
-    year = session.get(SchoolYear, school_class.year_id) if school_class is not None else None
+    year = history_year(session, school_class, student.left_on)
     guardians = session.execute(
         select(Guardianship.relation, Person)
         .join(Person, Person.id == Guardianship.guardian_id)
@@ -621,7 +638,8 @@ _students = Student.__table__
 _memberships = GroupStudent.__table__
 
 #: The entry, the result of trying the claim's advisory lock on it, and the class asked for
-#: if it belongs to this school year (``current_year``), else None: one statement.
+#: with its school year if that year has not ended (this school year, or the next one for a
+#: claim in the summer), else None twice: one statement.
 _TAKE = (
     select(
         PoolEntry,
@@ -629,18 +647,12 @@ _TAKE = (
             func.hashtext(_CLAIM_LOCK_KEY), cast(PoolEntry.id % 2**31, Integer)
         ),
         SchoolClass,
+        SchoolYear,
     )
+    .select_from(PoolEntry)
     .outerjoin(
-        SchoolClass,
-        and_(
-            SchoolClass.id == bindparam("class_id"),
-            SchoolClass.year_id
-            == select(SchoolYear.id)
-            .where(SchoolYear.ends_on >= bindparam("today"))
-            .order_by(SchoolYear.starts_on)
-            .limit(1)
-            .scalar_subquery(),
-        ),
+        join(SchoolClass, SchoolYear, SchoolYear.id == SchoolClass.year_id),
+        and_(SchoolClass.id == bindparam("class_id"), SchoolYear.ends_on >= bindparam("today")),
     )
     .where(PoolEntry.id == bindparam("pool_id"))
     .execution_options(populate_existing=True)
@@ -811,21 +823,23 @@ def _refuse_claimed(claimed_school_id: int | None, school: School) -> NoReturn:
 
 def _take(
     session: Session, school: School, pool_id: int, class_id: int | None, today: date
-) -> tuple[PoolEntry, SchoolClass]:
-    """The entry and the class it goes into, while the entry waits in the pool and no other
-    claim of it is under way. One query reads both and tries the claim's advisory lock on the
-    entry; it never waits for another transaction. A class not of this school year is
-    refused; a claimed entry as claimed; a locked one (another school, or another user of
-    this school, is claiming it in a transaction not committed yet) as being claimed right
-    now. The race itself is decided later by ``_mark_claimed``."""
+) -> tuple[PoolEntry, SchoolClass, SchoolYear]:
+    """The entry, the class it goes into and the class's school year, while the entry waits
+    in the pool and no other claim of it is under way. One query reads them and tries the
+    claim's advisory lock on the entry; it never waits for another transaction. A class of a
+    year that has ended is refused; a claimed entry as claimed; a locked one (another school,
+    or another user of this school, is claiming it in a transaction not committed yet) as
+    being claimed right now. The race itself is decided later by ``_mark_claimed``."""
     found = session.execute(
         _TAKE, {"pool_id": pool_id, "class_id": class_id or 0, "today": today}
     ).one_or_none()
     if found is None:
         raise NotFound(_("There is no such student in the pool."))
-    entry, locked, school_class = found
+    entry, locked, school_class, year = found
     if school_class is None:
-        raise ServiceError(_("Choose a class of this school year."), field="class_id")
+        raise ServiceError(
+            _("Choose a class of this school year or of the next one."), field="class_id"
+        )
     if entry.status != "in_pool":
         _refuse_claimed(entry.claimed_school_id, school)
     if not locked:
@@ -833,7 +847,7 @@ def _take(
             _("Another school or user is claiming this student right now. If that claim does "
               "not go through, the student stays in the pool.")
         )  # fmt: skip
-    return entry, school_class
+    return entry, school_class, year
 
 
 def _mark_claimed(
@@ -1037,15 +1051,17 @@ def _carry_history(
     account: Principal,
     entry: PoolEntry,
     people: _People,
-    school_class: SchoolClass,
+    year: SchoolYear,
     summary: ClaimSummary,
     created: _Created,
 ) -> None:
-    """Grades and term grades into this school's groups of the class where the subject
-    matches (by code, then by name, with the same scale) and a term holds the day; the rest,
-    attendance and remarks as carried records. Reads the student's groups (none to read for a
-    new student in a class without groups), then the terms and assessment kinds only when
-    something maps; each kind of row is one INSERT."""
+    """Grades and term grades into this school's groups of the class (of ``year``) where the
+    subject matches (by code, then by name, with the same scale) and a term holds the day
+    (a grade) or the record's school year is ``year`` (a term or year grade: last year's
+    results are never this year's); the rest, attendance and remarks as carried records.
+    Reads the student's groups (none to read for a new student in a class without groups),
+    then the terms and assessment kinds only when something maps; each kind of row is one
+    INSERT."""
     record, sid = entry.record, people.student.id
     found = people.student.found
     new_student = found is None or found.student_id is None
@@ -1055,7 +1071,7 @@ def _carry_history(
     scale_of: dict[int, str] = {}
     if created.group_ids or not new_student:
         for group_id, code, name, scale in session.execute(
-            _GROUPS_OF_STUDENT, {"student": sid, "year": school_class.year_id}
+            _GROUPS_OF_STUDENT, {"student": sid, "year": year.id}
         ):
             by_code.setdefault(code, group_id)
             by_name.setdefault(name.casefold(), group_id)
@@ -1070,11 +1086,15 @@ def _carry_history(
         return group_id
 
     grade_groups = [group_for(item) for item in record["grades"]]
-    term_groups = [group_for(item) for item in record["term_grades"]]
+    term_groups = (
+        [group_for(item) for item in record["term_grades"]]
+        if _same_year(record["year"], year)
+        else [None] * len(record["term_grades"])
+    )
     terms: list[Any] = []
     kinds: dict[str, int] = {}
     if any(grade_groups) or any(term_groups):
-        terms = session.execute(_TERMS, {"year": school_class.year_id}).all()
+        terms = session.execute(_TERMS, {"year": year.id}).all()
     if any(grade_groups):
         kinds = dict(session.execute(_KINDS).all())
 
@@ -1131,7 +1151,7 @@ def _carry_history(
             continue
         taken_terms.add(key)
         term_rows.append({
-            "student_id": sid, "group_id": group_id, "year_id": school_class.year_id,
+            "student_id": sid, "group_id": group_id, "year_id": year.id,
             "term_id": term.id if term else None, "suggested": item.get("suggested"),
             "value": item.get("value"), "comment": item.get("comment"),
             "confirmed_by": None, "confirmed_at": None,
@@ -1151,6 +1171,16 @@ def _carry_history(
     summary.grades_mapped = len(grade_rows)
     summary.term_grades_mapped = len(term_rows)
     summary.carried = len(carried)
+
+
+def _same_year(recorded: dict[str, str] | None, year: SchoolYear) -> bool:
+    """Whether the record's school year (as the leaving school had it) is ``year``: their
+    dates overlap (each school sets its own, but two years never overlap)."""
+    return (
+        recorded is not None
+        and date.fromisoformat(recorded["starts_on"]) <= year.ends_on
+        and year.starts_on <= date.fromisoformat(recorded["ends_on"])
+    )
 
 
 def _fingerprint(session: Session, student_id: int) -> dict[str, str]:
@@ -1181,7 +1211,7 @@ def claim_student(
     1 (after the claimer's own roles are loaded).
     """
     _require_claimer(account, school)
-    entry, school_class = _take(session, school, pool_id, class_id, today)
+    entry, school_class, year = _take(session, school, pool_id, class_id, today)
     created = _Created()
     people = _enrol(session, school, entry, school_class, today, created)
     _link_guardians(session, people, created)
@@ -1193,7 +1223,7 @@ def claim_student(
         term_grades=len(record["term_grades"]), attendance=len(record["attendance"]),
         remarks=len(record["remarks"]),
     )  # fmt: skip
-    _carry_history(session, account, entry, people, school_class, summary, created)
+    _carry_history(session, account, entry, people, year, summary, created)
     _mark_claimed(session, account, school, entry, people.student.id)
     _log(
         session, entry, "claimed", account, school.id, fingerprint_of=people.student.id,
@@ -1204,6 +1234,22 @@ def claim_student(
     return summary
 
 
+def claimable_classes(session: Session, today: date) -> list[tuple[SchoolYear, list[SchoolClass]]]:
+    """The classes a claimed student may join, by school year: this school year's and those
+    of the years to come already set up (in the summer, the classes moved up for September).
+    """
+    rows = session.execute(
+        select(SchoolYear, SchoolClass)
+        .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
+        .where(SchoolYear.ends_on >= today)
+        .order_by(SchoolYear.starts_on, SchoolClass.grade_level, SchoolClass.letter)
+    ).all()
+    by_year: dict[SchoolYear, list[SchoolClass]] = {}
+    for year, school_class in rows:
+        by_year.setdefault(year, []).append(school_class)
+    return list(by_year.items())
+
+
 def claim_by_class_name(
     session: Session,
     account: Principal,
@@ -1212,24 +1258,29 @@ def claim_by_class_name(
     pool_id: int,
     class_name: str,
     today: date,
+    year_name: str | None = None,
 ) -> ClaimSummary:
-    """``claim_student`` with the class named as people write it ("5a")."""
-    year = current_year(session, today)
+    """``claim_student`` with the class named as people write it ("5a"): of the school year
+    named, else of this school year, else of the next one that has it."""
     wanted = (class_name or "").strip().lower()
-    found = None
-    if year is not None:
-        found = next(
-            (
-                c
-                for c in session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id))
-                if c.name.lower() == wanted
-            ),
-            None,
-        )
+    found = next(
+        (
+            school_class
+            for year, classes in claimable_classes(session, today)
+            if year_name is None or year.name == year_name.strip()
+            for school_class in classes
+            if school_class.name.lower() == wanted
+        ),
+        None,
+    )
     if found is None:
-        raise ServiceError(
-            _("There is no class “%(name)s” this school year.", name=class_name), field="class_id"
-        )
+        if year_name is not None:
+            message = _("There is no class “%(name)s” in the school year %(year)s.",
+                        name=class_name, year=year_name)  # fmt: skip
+        else:
+            message = _("There is no class “%(name)s” this school year or the next.",
+                        name=class_name)  # fmt: skip
+        raise ServiceError(message, field="class_id")
     return claim_student(session, account, school, pool_id=pool_id, class_id=found.id, today=today)
 
 
