@@ -20,6 +20,11 @@ from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.services import parse_month
 from gradebook.overview import services
 from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf
+from gradebook.overview.substitutions import (
+    month_substitutions,
+    require_substitutions_reader,
+    substitutions_csv,
+)
 from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.curriculum.services import LOWEST_SATISFACTORY
 from school.menu import menu_item
@@ -29,6 +34,13 @@ bp = SchoolBlueprint("overview", __name__)
 menu_item("overview.my_classes", _l("Class overview"), {Role.CLASS_HEAD}, order=30, section="daily")
 menu_item(
     "overview.school", _l("School overview"), {Role.DIRECTOR, Role.ADMIN}, order=30, section="daily"
+)
+menu_item(
+    "overview.substitutions",
+    _l("Substitutions"),
+    {Role.DIRECTOR, Role.ADMIN},
+    order=83,
+    section="admin",
 )
 
 
@@ -135,4 +147,33 @@ def school():
     overview = services.school_overview(db.session, current_user, g.school, today=clock.today())
     return render_template(
         "overview/school.html", overview=overview, recent_days=services.RECENT_DAYS
+    )
+
+
+@bp.get("/substitutions.csv", defaults={"as_csv": True})
+@bp.get("/substitutions", defaults={"as_csv": False})
+def substitutions(as_csv: bool):
+    """The month's lessons held by substitute teachers, per teacher (for their pay), as a page
+    or a CSV file."""
+    require_substitutions_reader(current_user, g.school)
+    try:
+        month = parse_month(request.args.get("month"), clock.today())
+    except ServiceError as exc:
+        title = _("Something went wrong")
+        return render_template("error.html", code=400, title=title, message=exc.message), 400
+    found = month_substitutions(
+        db.session, current_user, g.school, month=month, today=clock.today()
+    )
+    if as_csv:
+        return send_file(
+            io.BytesIO(substitutions_csv(found, str(get_locale()))),
+            mimetype="text/csv",
+            as_attachment=True,
+            download_name=f"substitutions-{found.month:%Y-%m}.csv",
+        )
+    return render_template(
+        "overview/substitutions.html",
+        found=found,
+        previous=(month - timedelta(days=1)).strftime("%Y-%m"),
+        next=(month + timedelta(days=31)).strftime("%Y-%m"),
     )
