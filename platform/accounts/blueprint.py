@@ -1,4 +1,4 @@
-"""Login, logout, password change, link codes and the school switcher."""
+"""Login, logout, password change, the holder's contacts, link codes and the school switcher."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from accounts import identity, services
 from accounts.identity import SignedInAccount
 from accounts.models import FAMILY_ROLES
-from accounts.tasks import enqueue_password_resets
+from accounts.tasks import enqueue_email_confirmation, enqueue_password_resets
 from dienynas.errors import ServiceError
 from dienynas.extensions import db, login_manager
 from dienynas.i18n import SESSION_KEY
@@ -145,6 +145,60 @@ def link_code():
         active_until=expires_at if code is None and expires_at and expires_at > now else None,
         days=services.LINK_CODE_DAYS,
     )
+
+
+@bp.route("/account/contacts", methods=["GET", "POST"])
+@login_required
+def contacts():
+    """The holder's own e-mail address and phone number (``services.change_contacts``)."""
+    account = services.account_by_id(db.session, current_user.id)
+    can_mail = mailer() is not None
+    error = None
+    if request.method == "POST":
+        try:
+            change = services.change_contacts(
+                db.session, account, request.form.get("current", ""),
+                request.form.get("email", "") if can_mail else None,
+                request.form.get("phone", ""),
+            )  # fmt: skip
+        except ServiceError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            if change.email_pending:
+                enqueue_email_confirmation(account.id, change.email_pending)
+                sent = _("We sent a link to %(email)s: your e-mail address changes when you "
+                         "open it.", email=change.email_pending)  # fmt: skip
+                flash(sent, "success")
+            else:
+                flash(_("Your contacts have been saved."), "success")
+            return redirect(url_for("accounts.contacts"))
+    return render_template(
+        "accounts/contacts.html", account=account, can_mail=can_mail, error=error,
+        form=request.form if error else {}, hours=services.EMAIL_CONFIRM_HOURS,
+    ), (400 if error else 200)  # fmt: skip
+
+
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """Confirm a new e-mail address through the link mailed to it. Signing in is not needed:
+    the link proves the mailbox, the change itself was asked for with the password."""
+    now = datetime.now(UTC)
+    try:
+        account = services.account_for_email_confirmation(db.session, token, now)
+    except ServiceError as exc:
+        return render_template("accounts/confirm_email.html", expired=exc), 410
+    if request.method == "POST":
+        services.confirm_email(db.session, token, now)
+        db.session.commit()
+        flash(_("Your e-mail address is now %(email)s.", email=account.email), "success")
+        return redirect(url_for("accounts.contacts" if current_user.is_authenticated
+                                else "accounts.login"))  # fmt: skip
+    return render_template(
+        "accounts/confirm_email.html", expired=None, login=account.login,
+        email=account.pending_email,
+    )  # fmt: skip
 
 
 # --- a forgotten password ----------------------------------------------------------------------

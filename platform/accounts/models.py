@@ -79,6 +79,10 @@ class Account(UserMixin, PublicModel):
             "ix_accounts_password_reset_hash", "password_reset_hash", unique=True,
             postgresql_where=text("password_reset_hash IS NOT NULL"),
         ),
+        Index(
+            "ix_accounts_email_confirm_hash", "email_confirm_hash", unique=True,
+            postgresql_where=text("email_confirm_hash IS NOT NULL"),
+        ),
         Index("ix_accounts_lower_email", func.lower(text("email"))),
         # logins by their beginning (generate_login's LIKE 'base%'), whatever the collation
         Index("ix_accounts_login_prefix", "login", postgresql_ops={"login": "text_pattern_ops"}),
@@ -106,6 +110,11 @@ class Account(UserMixin, PublicModel):
     password_reset_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: When the last reset e-mail was asked for (a second one waits some minutes).
     password_reset_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: A new e-mail address the holder asked for, in use once they open the link mailed to it;
+    #: the link's SHA-256 and expiry (accounts.services.change_contacts, confirm_email).
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    email_confirm_hash: Mapped[str | None] = mapped_column(String(64))
+    email_confirm_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     grants: Mapped[list[SchoolGrant]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin"

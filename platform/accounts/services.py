@@ -12,6 +12,7 @@ import hmac
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -27,7 +28,7 @@ from accounts.models import STAFF_ROLES, Account, LoginEvent, Role, SchoolGrant
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import contains_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
-from dienynas.forms import check_email
+from dienynas.forms import check_email, check_phone
 from dienynas.i18n import joined
 from dienynas.names import name_order
 from tenants.models import School, SchoolRef, SchoolStatus
@@ -385,6 +386,106 @@ def reset_password(
     account.must_change_password = False
     account.password_reset_hash = None
     account.password_reset_expires_at = None
+    session.flush()
+    return account
+
+
+# --- the holder's own contacts ----------------------------------------------------------------
+
+#: How long a link confirming a new e-mail address works.
+EMAIL_CONFIRM_HOURS = 48
+
+
+@dataclass(frozen=True)
+class ContactsChange:
+    """What :func:`change_contacts` changed, for the page to say."""
+
+    phone_changed: bool
+    email_removed: bool
+    #: the new address, waiting for its holder to open the link mailed to it (the caller
+    #: enqueues that e-mail after the commit: ``accounts.tasks.enqueue_email_confirmation``)
+    email_pending: str | None
+
+
+def change_contacts(
+    session: Session, account: Account, current_password: str, email: str | None, phone: str
+) -> ContactsChange:
+    """The holder sets their own e-mail address and phone number (parents and students give
+    them themselves; the school's administrator checks them on the person's page, where the
+    account's contacts are shown first). The current password is asked, as for a new
+    password: the e-mail address is where password reset links go.
+
+    The phone is in use at once. A new e-mail address waits (``pending_email``) until the
+    link mailed to it is opened (:func:`confirm_email`): a mistyped address never receives a
+    child's notifications or a reset link. An empty one removes the address in use and any
+    waiting; the address in use again withdraws a waiting one. ``email=None`` leaves the
+    addresses as they are (no e-mail is sent from this Dienynas, so none could be confirmed).
+    """
+    if not verify_password(account, current_password or ""):
+        raise ServiceError(_("The current password is wrong."), field="current")
+    phone = " ".join((phone or "").split())
+    check_phone(phone)
+    wanted = (email or "").strip()
+    check_email(wanted)
+    phone_changed = (phone or None) != account.phone
+    account.phone = phone or None
+    removed = False
+    pending = None
+    if email is not None:
+        if not wanted:
+            removed = account.email is not None
+            account.email = None
+            _withdraw_pending_email(account)
+        elif wanted.lower() == (account.email or "").lower():
+            _withdraw_pending_email(account)
+        else:
+            account.pending_email = pending = wanted
+            # a new link for it is made by the e-mail's job; an earlier one stops working
+            account.email_confirm_hash = account.email_confirm_expires_at = None
+    session.flush()
+    return ContactsChange(phone_changed, removed, pending)
+
+
+def _withdraw_pending_email(account: Account) -> None:
+    account.pending_email = None
+    account.email_confirm_hash = account.email_confirm_expires_at = None
+
+
+def issue_email_confirmation(account: Account, now: datetime) -> str:
+    """A new token for the link that confirms ``account.pending_email`` (only its digest is
+    kept; it works once, for ``EMAIL_CONFIRM_HOURS``)."""
+    token = secrets.token_urlsafe(32)
+    account.email_confirm_hash = secret_digest(token)
+    account.email_confirm_expires_at = now + timedelta(hours=EMAIL_CONFIRM_HOURS)
+    return token
+
+
+def account_for_email_confirmation(session: Session, token: str, now: datetime) -> Account:
+    """The account a confirmation link is for; ServiceError when it is unknown, used, expired
+    or replaced by a later address."""
+    account = session.scalar(
+        select(Account).where(Account.email_confirm_hash == secret_digest(token or ""))
+    )
+    if (
+        account is None
+        or not account.is_enabled
+        or account.pending_email is None
+        or account.email_confirm_expires_at is None
+        or account.email_confirm_expires_at <= now
+    ):
+        raise ServiceError(
+            _("This link has expired or has been used already. Enter the address again on your "
+              "contacts page to get a new one.")
+        )  # fmt: skip
+    return account
+
+
+def confirm_email(session: Session, token: str, now: datetime) -> Account:
+    """The holder opened the link mailed to their new address: it is the account's e-mail
+    address from now on (for notifications and password resets); the link stops working."""
+    account = account_for_email_confirmation(session, token, now)
+    account.email = account.pending_email
+    _withdraw_pending_email(account)
     session.flush()
     return account
 

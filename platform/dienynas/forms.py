@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from dienynas.errors import ServiceError
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
 
 View = TypeVar("View", bound=Callable)
 
@@ -98,6 +99,16 @@ def check_email(email: str | None, field: str = "email") -> None:
     """ServiceError unless ``email`` is empty or looks like an e-mail address."""
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
         raise ServiceError(_("“%(email)s” is not an e-mail address.", email=email), field=field)
+
+
+def check_phone(phone: str | None, field: str = "phone") -> None:
+    """ServiceError unless ``phone`` is empty or looks like a phone number (digits, spaces,
+    brackets and dashes, a leading +, at least six digits)."""
+    if phone and (not PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 6):
+        raise ServiceError(
+            _("“%(phone)s” is not a phone number, e.g. +370 612 34567.", phone=phone),
+            field=field,
+        )
 
 
 def parse_id(value: object) -> int | None:

@@ -47,7 +47,7 @@ from dienynas import clock
 from dienynas.config import SUPPORTED_LOCALES
 from dienynas.database import contains_pattern, prefix_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
-from dienynas.forms import check_email, parse_id, parse_optional_date
+from dienynas.forms import check_email, check_phone, parse_id, parse_optional_date
 from dienynas.names import name_order, name_sort_key
 from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
@@ -73,7 +73,6 @@ RIGHTS = {
 }
 #: Staff roles in the order a form and a list show them.
 STAFF_ROLE_ORDER = [r for r in Role if r in STAFF_ROLES]
-_PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
 
 
 # --- personal codes and logins ---------------------------------------------------------------
@@ -198,8 +197,9 @@ class PersonDetails:
             document_kind="personal_code" if no_document else person.document_kind,
             personal_code=person.personal_code or "",
             document_number=person.document_number or "",
-            email=person.email or (account.email if account else None) or "",
-            phone=person.phone or (account.phone if account else None) or "",
+            # the contacts in use, as notifications choose: the account's first
+            email=(account.email if account else None) or person.email or "",
+            phone=(account.phone if account else None) or person.phone or "",
             locale=person.locale or (account.locale if account else None) or "",
         )
 
@@ -283,13 +283,7 @@ def _validate(details: PersonDetails, *, student: bool, today: date) -> PersonDe
     if student and birth is None:
         raise ServiceError(_("Enter the student's birth date."), field="birth_date")
     check_email(details.email)
-    if details.phone and (
-        not _PHONE_RE.match(details.phone) or sum(c.isdigit() for c in details.phone) < 6
-    ):
-        raise ServiceError(
-            _("“%(phone)s” is not a phone number, e.g. +370 612 34567.", phone=details.phone),
-            field="phone",
-        )
+    check_phone(details.phone)
     if details.locale and details.locale not in SUPPORTED_LOCALES:
         raise ServiceError(_("Unknown language."), field="locale")
     return PersonDetails(
@@ -940,6 +934,16 @@ class PersonCard:
     guardians: list[tuple[Guardianship, Person]]
     children: list[tuple[Guardianship, Student, SchoolClass | None]]
     rights: list[str]
+
+    @property
+    def email(self) -> str | None:
+        """The address in use: the account's (the holder's own, or one this school gave it),
+        else what the school recorded (as notifications choose)."""
+        return (self.account.email if self.account else None) or self.person.email
+
+    @property
+    def phone(self) -> str | None:
+        return (self.account.phone if self.account else None) or self.person.phone
 
 
 def person_card(session: Session, school: School, person: Person) -> PersonCard:
