@@ -570,6 +570,95 @@ def test_monthly_reports_pdf(client, classroom, journal):
     assert client.get(f"{BASE}/classes/{10**9}/monthly-reports.pdf").status_code == 404
 
 
+# --- the term and year reports for families without the diary ------------------------------
+
+
+def term_reports_of(classroom, term_id, who: str = "head", only_offline: bool = False):
+    return services.term_reports(
+        classroom.session, classroom.account(who), classroom.school, classroom.c5a.id,
+        term_id=term_id, only_offline=only_offline,
+    )  # fmt: skip
+
+
+def test_term_reports_have_the_terms_grades_means_and_confirmed_term_grades(classroom, journal):
+    c = classroom
+    s0, s1 = c.students[:2]
+    maths, english = c.maths.subject_id, c.english.subject_id
+    found = term_reports_of(classroom, c.terms[0].id)
+    reports = {r.student.id: r for r in found.reports}
+    # semester 1 only: the February grade is semester 2's
+    assert [g.value for g in reports[s0.id].grades[maths]] == ["10", "7"]
+    assert (reports[s0.id].mean(maths), reports[s0.id].mean(english)) == (
+        Decimal("8.50"), Decimal("9.00"),
+    )  # fmt: skip
+    assert found.final_grades == {(s0.id, maths): "9"}  # s1's English: suggested only
+    assert found.subject_ids(reports[s0.id]) == [english, maths]  # by name
+    assert (reports[s1.id].attendance.absent, reports[s1.id].attendance.late) == (2, 1)
+    second = {r.student.id: r for r in term_reports_of(classroom, c.terms[1].id).reports}
+    assert [g.value for g in second[s0.id].grades[maths]] == ["1"]
+    assert second[s1.id].attendance.absent == 0
+
+
+def test_the_year_report_has_every_terms_grades_and_the_year_grade(classroom, journal):
+    c = classroom
+    s0 = c.students[0]
+    maths = c.maths.subject_id
+    c.session.add(TermGrade(student_id=s0.id, group_id=c.maths.id, year_id=c.year.id,
+                            term_id=None, suggested="6", value="6", confirmed_by=journal.by,
+                            confirmed_at=datetime.now(UTC)))  # fmt: skip
+    c.session.flush()
+    found = term_reports_of(classroom, None)
+    report = next(r for r in found.reports if r.student.id == s0.id)
+    assert [g.value for g in report.grades[maths]] == ["10", "7", "1"]
+    assert report.mean(maths) == Decimal("6.00")
+    assert found.final_grades == {(s0.id, maths): "6"}  # the year grade, not semester 1's
+
+
+def test_term_reports_refuse_others_and_an_unknown_term(classroom, journal, world):
+    for who in ("teacher", "guardian", "student"):
+        with pytest.raises(PermissionDenied):
+            term_reports_of(classroom, classroom.terms[0].id, who)
+    with pytest.raises(NotFound):
+        term_reports_of(classroom, 10**9)
+
+
+def test_term_reports_run_the_same_queries_for_a_class_of_any_size(
+    classroom, journal, count_queries
+):
+    c = classroom
+    c.session.expire_all()
+    with count_queries() as few:
+        term_reports_of(classroom, c.terms[0].id)
+    for student in c.students:
+        for day in (date(2026, 9, 14), date(2026, 9, 15)):
+            journal.grade(student, c.english, "8", day)
+    c.session.expire_all()
+    with count_queries() as many:
+        term_reports_of(classroom, c.terms[0].id)
+    assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_term_reports_pdf(client, classroom, journal):
+    c = classroom
+    s0 = c.students[0]
+    last_name, class_id, term_id = s0.last_name, c.c5a.id, c.terms[0].id
+    c.account("guardian").locale = "ru"
+    c.session.commit()
+    login(client, "head.a")
+    page = client.get(f"{BASE}/classes/{class_id}/overview").get_data(as_text=True)
+    assert "term-reports.pdf" in page
+    response = client.get(f"{BASE}/classes/{class_id}/term-reports.pdf?term={term_id}&all=1")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = [page.extract_text() for page in PdfReader(BytesIO(response.data)).pages]
+    first = next(p for p in pages if last_name in p)
+    assert "Отчёт об успеваемости и посещаемости" in first  # the guardian's language
+    assert "8,50" in first and "9" in first
+    year = client.get(f"{BASE}/classes/{class_id}/term-reports.pdf?term=year&all=1")
+    assert year.status_code == 200
+    assert client.get(f"{BASE}/classes/{class_id}/term-reports.pdf?term=x").status_code == 404
+    assert client.get(f"{BASE}/classes/{class_id}/term-reports.pdf?term=999999").status_code == 404
+
+
 # --- the month's statistics -----------------------------------------------------------------
 
 

@@ -13,13 +13,13 @@ from flask_login import current_user
 
 from accounts.models import Role
 from dienynas import clock
-from dienynas.errors import ServiceError
+from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
 from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.services import parse_month
 from gradebook.overview import services
-from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf
+from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf, term_reports_pdf
 from gradebook.overview.substitutions import (
     month_substitutions,
     require_substitutions_reader,
@@ -107,6 +107,31 @@ def monthly_reports(class_id: int):
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="monthly-{class_id}-{month:%Y-%m}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/classes/<int:class_id>/term-reports.pdf")
+def term_reports(class_id: int):
+    """The term's (``term=year``: the school year's) reports of the class for the families who
+    do not use the diary (or, with ``all``, for every student), to print and hand out."""
+    asked = request.args.get("term")
+    term_id = None if asked == "year" else parse_id(asked)
+    if asked != "year" and term_id is None:
+        raise NotFound(_("There is no such term."))
+    pdf = term_reports_pdf(
+        db.session, current_user, g.school, class_id, term_id=term_id,
+        only_offline=not request.args.get("all"), today=clock.today(),
+    )  # fmt: skip
+    if pdf is None:
+        flash(_("Every family of the class uses the diary: there is no report to print."), "info")
+        return redirect(url_for("overview.class_overview", class_id=class_id))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="reports-{class_id}-{term_id or asked}.pdf"',
             "Cache-Control": "private, no-store",
         },
     )

@@ -4,7 +4,9 @@ school/people/slips.py, and the leaving-student extract):
 - the year's achievement summary (landscape A4), in the school's language: the class head
   prints it at the year's end for signing;
 - the monthly reports, one page per student in their family's language, for guardians who do
-  not use the diary (the class head prints them every month).
+  not use the diary (the class head prints them every month);
+- the term and year reports, the same for a term or the school year, with each subject's
+  mean and confirmed term (or year) grade.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from weasyprint import HTML
 
 from accounts.identity import Principal
 from dienynas.i18n import in_locale
-from gradebook.overview.services import achievement_summary, monthly_reports
+from gradebook.overview.services import (
+    FamilyReport,
+    achievement_summary,
+    monthly_reports,
+    term_reports,
+)
 from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.curriculum.services import grade_label
 from tenants.models import School
@@ -58,21 +65,51 @@ def monthly_reports_pdf(
     )
     if not found.reports:
         return None
-    environment = current_app.jinja_env
-    page = environment.get_template("overview/monthly_report.html")
     pages = []
     for report in found.reports:
         by_subject = sorted(
             report.grades.items(),
             key=lambda item: found.subjects[item[0]].name_in(report.locale).casefold(),
         )
-        with in_locale(report.locale):
-            html = page.render(
-                report=report, by_subject=by_subject, found=found, school=school,
-                grade_label=grade_label, remark_kinds=REMARK_KINDS, issued_on=today,
-            )  # fmt: skip
-        pages.append(html)
-    document = environment.get_template("overview/monthly_reports.html").render(
+        pages.append(_page("overview/monthly_report.html", report, found=found, school=school,
+                           by_subject=by_subject, issued_on=today))  # fmt: skip
+    return _document(pages, school)
+
+
+def term_reports_pdf(
+    session: Session,
+    account: Principal,
+    school: School,
+    class_id: int,
+    *,
+    term_id: int | None,
+    only_offline: bool,
+    today: date,
+) -> bytes | None:
+    """The term's (``term_id`` None: the year's) reports of the class's students
+    (``term_reports``), each page in its family's language; None when no student is chosen."""
+    found = term_reports(
+        session, account, school, class_id, term_id=term_id, only_offline=only_offline
+    )
+    if not found.reports:
+        return None
+    pages = [
+        _page("overview/term_report.html", report, found=found, school=school, issued_on=today)
+        for report in found.reports
+    ]
+    return _document(pages, school)
+
+
+def _page(template: str, report: FamilyReport, **context: object) -> str:
+    """One student's page of a family report, rendered in the family's language."""
+    with in_locale(report.locale):
+        return current_app.jinja_env.get_template(template).render(
+            report=report, grade_label=grade_label, remark_kinds=REMARK_KINDS, **context
+        )
+
+
+def _document(pages: list[str], school: School) -> bytes:
+    document = current_app.jinja_env.get_template("overview/family_reports.html").render(
         pages=pages, locale=school.default_locale
     )
     return HTML(string=document).write_pdf()

@@ -387,27 +387,33 @@ def achievement_summary(
     return summary
 
 
-# --- the monthly report for families without the diary ---------------------------------
+# --- the reports for families without the diary: monthly, term and year ----------------
 
 
 @dataclass
-class MonthGrade:
+class ReportGrade:
     on_day: date
     value: str  # as stored: the report shows it in its own language (grade_label)
     kind: AssessmentKind | None
+    number: Decimal | None  # the value as a number; None for a pass/fail grade
 
 
 @dataclass
-class MonthlyReport:
-    """One student's month: what the diary shows their guardians, for those who do not log in
-    and get it on paper (the class head prints it)."""
+class FamilyReport:
+    """One student's page of a paper report: what the diary shows their guardians, for those
+    who do not log in (the class head prints it)."""
 
     student: Person
     locale: str  # the first guardian's language (as notifications choose it), else the
     # student's, else the school's
-    grades: dict[int, list[MonthGrade]]  # subject id → the month's grades by day
+    grades: dict[int, list[ReportGrade]]  # subject id → the period's grades by day
     attendance: AttendanceTotals
     remarks: list[Remark]
+
+    def mean(self, subject_id: int) -> Decimal | None:
+        """The mean of the subject's numeric grades (pass/fail grades are not averaged)."""
+        numbers = [g.number for g in self.grades.get(subject_id, []) if g.number is not None]
+        return mean(sum(numbers, Decimal(0)), len(numbers))
 
 
 @dataclass
@@ -415,7 +421,27 @@ class MonthlyReports:
     school_class: SchoolClass
     month: date  # its first day
     subjects: dict[int, Subject]
-    reports: list[MonthlyReport]
+    reports: list[FamilyReport]
+
+
+@dataclass
+class TermReports:
+    school_class: SchoolClass
+    year: SchoolYear
+    term: Term | None  # None: the whole school year
+    subjects: dict[int, Subject]
+    reports: list[FamilyReport]
+    #: (student id, subject id) → the confirmed term grade (for the year: the year grade)
+    final_grades: dict[tuple[int, int], str]
+
+    def subject_ids(self, report: FamilyReport) -> list[int]:
+        """The subjects of a student's page: those with grades or a final grade, by name in the
+        page's language."""
+        ids = set(report.grades) | {
+            subject_id for student_id, subject_id in self.final_grades
+            if student_id == report.student.id
+        }  # fmt: skip
+        return sorted(ids, key=lambda i: self.subjects[i].name_in(report.locale).casefold())
 
 
 def monthly_reports(
@@ -432,32 +458,113 @@ def monthly_reports(
     reports count them). Seven queries whatever the size of the class."""
     school_class = _readable_class(session, account, school, class_id)
     first, last = month_bounds(month)
-    roster = [row for row in class_roster(session, class_id) if row.student.status == "active"]
+    reports = _family_reports(
+        session, school, school_class, only_offline, Grade.on_day.between(first, last),
+        Lesson.on_day.between(first, last), Remark.on_day.between(first, last),
+    )  # fmt: skip
+    subjects = _subjects(session, {i for report in reports for i in report.grades})
+    return MonthlyReports(school_class, month, subjects, reports)
+
+
+def term_reports(
+    session: Session,
+    account: Principal,
+    school: School,
+    class_id: int,
+    *,
+    term_id: int | None,
+    only_offline: bool,
+) -> TermReports:
+    """The term's (``term_id`` None: the school year's) report of each active student of the
+    class, for the families who do not use the diary (seed 001, 15.6: after each term and the
+    year): per subject the grades, their mean and the confirmed term (or year) grade; missed
+    lessons and remarks. The same ten queries (after the class and the reader's check)
+    whatever the size of the class."""
+    school_class = _readable_class(session, account, school, class_id)
+    year = session.get(SchoolYear, school_class.year_id)
+    terms = list(
+        session.scalars(select(Term).where(Term.year_id == year.id).order_by(Term.starts_on))
+    )
+    if term_id is None:
+        term, chosen = None, terms
+        first, last = year.starts_on, year.ends_on
+    else:
+        term = next((t for t in terms if t.id == term_id), None)
+        if term is None:
+            raise NotFound(_("There is no such term."))
+        chosen, first, last = [term], term.starts_on, term.ends_on
+    term_ids = [t.id for t in chosen]
+    reports = _family_reports(
+        session, school, school_class, only_offline, Grade.term_id.in_(term_ids),
+        Lesson.term_id.in_(term_ids), Remark.on_day.between(first, last),
+    )  # fmt: skip
+    final: dict[tuple[int, int], str] = {}
+    ids = [report.student.id for report in reports]
+    if ids:
+        for student_id, subject_id, value in session.execute(
+            select(TermGrade.student_id, Group.subject_id, TermGrade.value)
+            .join(Group, Group.id == TermGrade.group_id)
+            .where(
+                TermGrade.year_id == year.id,
+                TermGrade.student_id.in_(ids),
+                TermGrade.term_id.is_(None) if term is None else TermGrade.term_id == term.id,
+                TermGrade.value.is_not(None),
+                TermGrade.confirmed_at.is_not(None),
+            )
+        ):
+            final[(student_id, subject_id)] = value
+    subjects = _subjects(
+        session,
+        {i for report in reports for i in report.grades} | {i for _s, i in final},
+    )
+    labels = {key: grade_label(subjects[key[1]].scale, value) for key, value in final.items()}
+    return TermReports(school_class, year, term, subjects, reports, labels)
+
+
+def _subjects(session: Session, ids: set[int]) -> dict[int, Subject]:
+    if not ids:
+        return {}
+    return {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(ids)))}
+
+
+def _family_reports(
+    session: Session,
+    school: School,
+    school_class: SchoolClass,
+    only_offline: bool,
+    grades_where: Any,
+    lessons_where: Any,
+    remarks_where: Any,
+) -> list[FamilyReport]:
+    """The pages of a paper report for the class's active students (``only_offline``: those
+    none of whose guardians logs in to the diary, as the people reports count them), by
+    name: their grades, attendance and remarks that the conditions choose. Five queries."""
+    roster = [
+        row for row in class_roster(session, school_class.id) if row.student.status == "active"
+    ]
     if only_offline:
         roster = [row for row in roster if not any(g.has_logged_in for g in row.guardians)]
     ids = [row.student.person_id for row in roster]
-    grades: dict[int, dict[int, list[MonthGrade]]] = defaultdict(lambda: defaultdict(list))
-    subjects: dict[int, Subject] = {}
+    grades: dict[int, dict[int, list[ReportGrade]]] = defaultdict(lambda: defaultdict(list))
     attendance: dict[int, AttendanceTotals] = {}
     remarks: dict[int, list[Remark]] = defaultdict(list)
     if ids:
         found = session.execute(
-            select(Grade.student_id, Grade.on_day, Grade.value, Grade.kind_id, Group.subject_id)
+            select(Grade.student_id, Grade.on_day, Grade.value, Grade.kind_id, Group.subject_id,
+                   _numeric_value())
             .join(Group, Group.id == Grade.group_id)
-            .where(Grade.student_id.in_(ids), Grade.on_day.between(first, last))
+            .where(Grade.student_id.in_(ids), grades_where)
             .order_by(Grade.on_day, Grade.id)
-        ).all()
-        subjects = {
-            s.id: s
-            for s in session.scalars(select(Subject).where(Subject.id.in_({r[4] for r in found})))
-        }
+        ).all()  # fmt: skip
         kinds = {k.id: k for k in session.scalars(select(AssessmentKind))} if found else {}
-        for student_id, on_day, value, kind_id, subject_id in found:
-            grades[student_id][subject_id].append(MonthGrade(on_day, value, kinds.get(kind_id)))
-        attendance = _count_attendance(session, ids, Lesson.on_day.between(first, last))
+        for student_id, on_day, value, kind_id, subject_id, number in found:
+            grades[student_id][subject_id].append(
+                ReportGrade(on_day, value, kinds.get(kind_id), number)
+            )
+        attendance = _count_attendance(session, ids, lessons_where)
         for remark in session.scalars(
             select(Remark)
-            .where(Remark.student_id.in_(ids), Remark.on_day.between(first, last))
+            .where(Remark.student_id.in_(ids), remarks_where)
             .order_by(Remark.on_day, Remark.id)
         ):
             remarks[remark.student_id].append(remark)
@@ -465,7 +572,7 @@ def monthly_reports(
     for row in sorted(roster, key=lambda r: person_sort_key(r.person)):
         chosen = [g.locale for g in row.guardians if g.locale]
         reports.append(
-            MonthlyReport(
+            FamilyReport(
                 student=row.person,
                 locale=(chosen or [row.person.locale or school.default_locale])[0],
                 grades=grades.get(row.student.person_id, {}),
@@ -473,7 +580,7 @@ def monthly_reports(
                 remarks=remarks.get(row.student.person_id, []),
             )
         )
-    return MonthlyReports(school_class, month, subjects, reports)
+    return reports
 
 
 # --- the month's statistics of a class ----------------------------------------------------
