@@ -141,10 +141,34 @@ def test_bad_announcements_are_refused_and_nothing_saved(school, values, field, 
     assert c.session.scalar(select(func.count()).select_from(NotificationEvent)) == 0
 
 
-def test_only_the_administrator_and_the_director_write(school):
-    for who in ("teacher", "head", "guardian", "student"):
+def test_only_the_administrator_the_director_and_class_heads_write(school):
+    for who in ("teacher", "guardian", "student"):
         with pytest.raises(PermissionDenied):
             _write(school, who)
+
+
+def test_a_class_head_writes_to_the_families_of_their_classes_only(school, world):
+    """5a's head: to 5a's guardians and students (the default audience), never to another
+    class or to the staff; nothing saved when refused."""
+    c = school
+    ids = {key: c.account(key).id for key in c.accounts}
+    trip = _write(c, "head", title="Išvyka", class_ids=[c.c5a.id])
+    assert trip.audiences == ["guardians", "students"]
+    found = services.recipients_of_announcements(c.session, world.school_a.id, {trip.id})
+    assert found[trip.id] == {ids["guardian"], ids["russian"], ids["student"]}
+    with pytest.raises(PermissionDenied, match="only to the classes they head"):
+        _write(c, "head", class_ids=[c.c6b.id])
+    with pytest.raises(ServiceError, match="Choose the classes you head") as no_class:
+        _write(c, "head")
+    assert no_class.value.field == "classes"
+    with pytest.raises(ServiceError, match="staff hear from the administration"):
+        _write(c, "head", class_ids=[c.c5a.id], audiences=["staff"])
+    titles = {a.title for a in c.session.scalars(select(Announcement))}
+    assert titles == {"Išvyka"}
+    # the head's own scheduled announcement is listed to them, others' are not
+    _write(c, "head", title="Vėliau", class_ids=[c.c5a.id], publish_at=NOW + timedelta(days=2))
+    _write(c, title="Direktoriaus", publish_at=NOW + timedelta(days=2))
+    assert [a.title for a in services.pending(c.session, c.account("head"), c.school)] == ["Vėliau"]
 
 
 def bind(world):
@@ -194,3 +218,29 @@ def test_pages(school, app, client, world, school_day):
         form_page="/s/school-a/announcements",
     )  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_the_class_heads_form_offers_their_classes_and_families_only(school, app, school_day):
+    school_day(MONDAY)
+    c = school
+    c5a, c6b = c.c5a.id, c.c6b.id
+    c.session.commit()
+    head = app.test_client()
+    login(head, "head.a")
+    assert "/s/school-a/announcements/new" in head.get("/s/school-a/announcements").get_data(
+        as_text=True
+    )
+    form = head.get("/s/school-a/announcements/new").get_data(as_text=True)
+    assert f'<option value="{c5a}"' in form and f'<option value="{c6b}"' not in form
+    assert 'value="guardians"' in form and 'value="staff"' not in form
+    sent = post_form(
+        head, "/s/school-a/announcements/new",
+        {"title": "Tėvų susirinkimas", "body": "Ketvirtadienį 18 val.", "classes": [str(c5a)]},
+    )  # fmt: skip
+    assert sent.status_code == 302
+    other = post_form(
+        head, "/s/school-a/announcements/new",
+        {"title": "x", "body": "y", "classes": [str(c6b)]},
+        form_page="/s/school-a/announcements",
+    )  # fmt: skip
+    assert other.status_code == 403

@@ -1,5 +1,6 @@
-"""Announcement pages: the list of those addressed to the reader (every role) and the
-administrator's or director's form to write one (now or at a chosen local time)."""
+"""Announcement pages: the list of those addressed to the reader (every role) and the form to
+write one (now or at a chosen local time): the administrator's and the director's, and the
+class heads' for the families of their classes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from accounts.models import Role
-from accounts.services import require_role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
@@ -31,7 +31,7 @@ menu_item("announcements.index", _l("Announcements"), set(Role), order=13, secti
 @bp.get("/announcements")
 def index():
     rows = services.visible(db.session, current_user, g.school)
-    writer = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR})
+    writer = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR, Role.CLASS_HEAD})
     scheduled = services.pending(db.session, current_user, g.school) if writer else []
     return render_template(
         "announcements/index.html", rows=rows, scheduled=scheduled, writer=writer
@@ -39,26 +39,32 @@ def index():
 
 
 def _form_page(form: MultiDict, error: ServiceError | None = None, status: int = 200):
+    headed = services.writer_scope(db.session, current_user, g.school)
     year = current_year(db.session, clock.today())
-    classes = db.session.scalars(
+    query = (
         select(SchoolClass)
         .where(SchoolClass.year_id == (year.id if year else None))
         .order_by(SchoolClass.grade_level, SchoolClass.letter)
     )
+    if headed is not None:
+        query = query.where(SchoolClass.id.in_(headed))
+    audiences = services.AUDIENCE_LABELS
+    if headed is not None:
+        audiences = {key: audiences[key] for key in services.FAMILY_AUDIENCES}
     return render_template(
         "announcements/new.html",
         form=form,
-        classes=list(classes),
+        classes=list(db.session.scalars(query)),
+        class_head=headed is not None,
         chosen_classes=set(form.getlist("classes")),
         chosen_audiences=set(form.getlist("audiences")),
-        audiences=services.AUDIENCE_LABELS,
+        audiences=audiences,
         error=error,
     ), status
 
 
 @bp.get("/announcements/new")
 def new():
-    require_role(current_user, g.school, Role.ADMIN, Role.DIRECTOR)
     return _form_page(request.args)
 
 

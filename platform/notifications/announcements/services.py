@@ -1,7 +1,8 @@
 """Announcements: the administrator or the director writes one for the whole school or for
-chosen classes and/or audiences (guardians, students, staff), to publish now or at a chosen
-time. Publishing writes an 'announcement' outbox event (the periodic job publishes the due
-ones, once: the row is marked published in the same statement that picks it).
+chosen classes and/or audiences (guardians, students, staff), a class head for the guardians
+and students of the classes they head, to publish now or at a chosen time. Publishing writes
+an 'announcement' outbox event (the periodic job publishes the due ones, once: the row is
+marked published in the same statement that picks it).
 
 Addressing: no audience chosen means everyone. Classes narrow guardians and students to those
 of the chosen classes; staff are never narrowed by class.
@@ -19,16 +20,19 @@ from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role
-from accounts.services import require_role, roles_in_school, staff_accounts
-from dienynas.errors import ServiceError
+from accounts.services import roles_in_school, staff_accounts
+from dienynas.errors import PermissionDenied, ServiceError
 from notifications.announcements.models import AUDIENCES, Announcement
 from notifications.outbox import record_event
 from school.classes.models import SchoolClass
 from school.people.models import Guardianship, Person, Student
+from school.people.services import headed_class_ids
 from tenants.models import School
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
+#: The audiences of a class head's announcement: the families of their classes.
+FAMILY_AUDIENCES = ("guardians", "students")
 AUDIENCE_LABELS = {
     "guardians": _l("Guardians"),
     "students": _l("Students"),
@@ -48,8 +52,23 @@ def create(
     class_ids: Sequence[int] = (),
     publish_at: datetime | None = None,
 ) -> Announcement:
-    """Write an announcement; published at once unless ``publish_at`` is in the future."""
-    require_role(account, school, Role.ADMIN, Role.DIRECTOR)
+    """Write an announcement; published at once unless ``publish_at`` is in the future. A class
+    head who is not also the administrator or the director writes only to the families of
+    the classes they head (:func:`writer_scope`)."""
+    classes_of_head = writer_scope(session, account, school)
+    if classes_of_head is not None:
+        audiences = list(audiences) or list(FAMILY_AUDIENCES)
+        if not class_ids:
+            raise ServiceError(_("Choose the classes you head."), field="classes")
+        if not set(class_ids) <= classes_of_head:
+            raise PermissionDenied(_("A class head writes announcements only to the classes "
+                                     "they head."))  # fmt: skip
+        if not set(audiences) <= set(FAMILY_AUDIENCES):
+            raise ServiceError(
+                _("A class head writes to guardians and students: staff hear from the "
+                  "administration."),
+                field="audiences",
+            )  # fmt: skip
     title = (title or "").strip()
     body = (body or "").strip()
     if not title:
@@ -90,6 +109,20 @@ def create(
     if announcement.publish_at <= now:
         publish_due(session, now)
     return announcement
+
+
+def writer_scope(session: Session, account: Principal, school: School) -> set[int] | None:
+    """Who may write announcements: None for the administrator and the director (any class,
+    any audience); for a class head, the classes they head (their families only);
+    PermissionDenied for everyone else."""
+    roles = roles_in_school(account, school)
+    if roles & {Role.ADMIN, Role.DIRECTOR}:
+        return None
+    if Role.CLASS_HEAD in roles:
+        return headed_class_ids(session, account)
+    raise PermissionDenied(
+        _("Only the e-diary administrator, the director and the class heads write announcements.")
+    )
 
 
 def publish_due(session: Session, now: datetime) -> list[int]:
@@ -194,12 +227,13 @@ def visible(session: Session, account: Principal, school: School, limit: int = 5
 
 
 def pending(session: Session, account: Principal, school: School) -> list[Announcement]:
-    """Scheduled announcements not yet published (for the administrator and the director)."""
-    require_role(account, school, Role.ADMIN, Role.DIRECTOR)
-    return list(
-        session.scalars(
-            select(Announcement)
-            .where(Announcement.published_at.is_(None))
-            .order_by(Announcement.publish_at)
-        )
+    """Scheduled announcements not yet published: all for the administrator and the director,
+    their own for a class head."""
+    query = (
+        select(Announcement)
+        .where(Announcement.published_at.is_(None))
+        .order_by(Announcement.publish_at)
     )
+    if writer_scope(session, account, school) is not None:
+        query = query.where(Announcement.author_id == account.id)
+    return list(session.scalars(query))
