@@ -4,7 +4,8 @@
   remarks; a substitute writes only the lessons they hold (``lessons.teacher_id``).
 - The administrator may write everywhere (and alone may change grades of a locked term).
 - The director, the administrator and the class heads read; the class head of a class reads
-  every group its students are in and excuses their absences.
+  every group its students are in and excuses their absences. The social pedagogue reads every
+  class's overview, statistics and attendance (``CLASS_READERS``).
 - A student reads their own diary; a guardian the diaries of their children in this school.
 
 Every check raises ``PermissionDenied`` with a localised message; views turn it into a 403.
@@ -30,6 +31,10 @@ from tenants.models import School
 
 #: Roles that read every group of the school.
 SCHOOL_READERS = frozenset({Role.ADMIN, Role.DIRECTOR})
+#: Roles that read every class's overview, month's statistics and attendance: the school
+#: readers and the social pedagogue, who follows the students' attendance and behaviour
+#: (seed 001, 19.1). Writing stays with the class head and the administrator.
+CLASS_READERS = SCHOOL_READERS | {Role.SOCIAL_PEDAGOGUE}
 
 
 def teaches_group(session: Session, person: Person | None, group: Group) -> bool:

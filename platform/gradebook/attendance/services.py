@@ -44,7 +44,7 @@ from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.spreadsheet import csv_bytes
-from gradebook.access import require_head_of_student, require_lesson_writer
+from gradebook.access import CLASS_READERS, require_head_of_student, require_lesson_writer
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.days import school_days
 from gradebook.lessons.models import Lesson
@@ -608,19 +608,21 @@ def excuses_of(session: Session, student_ids: Iterable[int]) -> list[ExcuseRow]:
 def require_summary_reader(
     session: Session, account: Principal, school: School, school_class: SchoolClass
 ) -> bool:
-    """The class head, the administrator and the director read the class's attendance.
-    Returns whether the account may also excuse it (the class head, the administrator)."""
+    """The class head, the administrator, the director and the social pedagogue read the
+    class's attendance. Returns whether the account may also excuse it (the class head, the
+    administrator)."""
     roles = roles_in_school(account, school)
     if Role.ADMIN in roles:
         return True
     person = person_of(session, account)
     if person is not None and school_class.head_id == person.id:
         return True
-    if Role.DIRECTOR in roles:
+    if roles & CLASS_READERS:
         return False
     raise PermissionDenied(
-        _("Only the class head, the director and the e-diary administrator may see this.")
-    )
+        _("Only the class head, the director, the e-diary administrator and the social "
+          "pedagogue may see this.")
+    )  # fmt: skip
 
 
 def parse_month(value: str | None, today: date) -> date:

@@ -16,7 +16,7 @@ from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id
-from gradebook.access import SCHOOL_READERS
+from gradebook.access import CLASS_READERS
 from gradebook.attendance.services import parse_month
 from gradebook.overview import services
 from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf, term_reports_pdf
@@ -31,7 +31,10 @@ from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("overview", __name__)
-menu_item("overview.my_classes", _l("Class overview"), {Role.CLASS_HEAD}, order=30, section="daily")
+menu_item(
+    "overview.my_classes", _l("Class overview"), {Role.CLASS_HEAD, Role.SOCIAL_PEDAGOGUE},
+    order=30, section="daily",
+)  # fmt: skip
 menu_item(
     "overview.school", _l("School overview"), {Role.DIRECTOR, Role.ADMIN}, order=30, section="daily"
 )
@@ -48,7 +51,7 @@ menu_item(
 def my_classes():
     """The class head's entry: straight to the class they head, or a list when several."""
     school_classes = services.classes_to_overview(db.session, current_user, g.school, clock.today())
-    if len(school_classes) == 1 and not g.school_roles & SCHOOL_READERS:
+    if len(school_classes) == 1 and not g.school_roles & CLASS_READERS:
         return redirect(url_for("overview.class_overview", class_id=school_classes[0].id))
     return render_template("overview/classes.html", classes=school_classes)
 

@@ -25,7 +25,7 @@ from accounts.identity import Principal
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.spreadsheet import csv_bytes
-from gradebook.access import SCHOOL_READERS
+from gradebook.access import CLASS_READERS, SCHOOL_READERS
 from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import month_bounds
 from gradebook.grades.models import Grade, TermGrade
@@ -169,14 +169,15 @@ class ClassOverview:
 def require_class_reader(
     session: Session, account: Principal, school: School, school_class: SchoolClass
 ) -> None:
-    """The class's head, the director or the administrator."""
-    if roles_in_school(account, school) & SCHOOL_READERS:
+    """The class's head, the director, the administrator or the social pedagogue."""
+    if roles_in_school(account, school) & CLASS_READERS:
         return
     person = person_of(session, account)
     if person is None or school_class.head_id != person.id:
         raise PermissionDenied(
-            _("Only the class head, the director and the e-diary administrator may see this.")
-        )
+            _("Only the class head, the director, the e-diary administrator and the social "
+              "pedagogue may see this.")
+        )  # fmt: skip
 
 
 def _readable_class(
@@ -714,7 +715,8 @@ def classes_to_overview(
     session: Session, account: Principal, school: School, today: date
 ) -> list[SchoolClass]:
     """The classes of the current school year whose overview the account reads: every class
-    for the director and the administrator, the classes they head for a class head."""
+    for the director, the administrator and the social pedagogue, the classes they head for
+    a class head."""
     year = current_year(session, today)
     if year is None:
         return []
@@ -723,7 +725,7 @@ def classes_to_overview(
         .where(SchoolClass.year_id == year.id)
         .order_by(SchoolClass.grade_level, SchoolClass.letter)
     )
-    if not roles_in_school(account, school) & SCHOOL_READERS:
+    if not roles_in_school(account, school) & CLASS_READERS:
         person = person_of(session, account)
         if person is None:
             return []

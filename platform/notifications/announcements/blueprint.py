@@ -31,7 +31,8 @@ menu_item("announcements.index", _l("Announcements"), set(Role), order=13, secti
 @bp.get("/announcements")
 def index():
     rows = services.visible(db.session, current_user, g.school)
-    writer = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR, Role.CLASS_HEAD})
+    writer = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR, Role.SOCIAL_PEDAGOGUE,
+                                    Role.CLASS_HEAD})  # fmt: skip
     scheduled = services.pending(db.session, current_user, g.school) if writer else []
     return render_template(
         "announcements/index.html", rows=rows, scheduled=scheduled, writer=writer

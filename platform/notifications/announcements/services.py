@@ -31,6 +31,8 @@ from tenants.models import School
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
+#: Who writes to any class and audience.
+_SCHOOL_WRITERS = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SOCIAL_PEDAGOGUE})
 #: The audiences of a class head's announcement: the families of their classes.
 FAMILY_AUDIENCES = ("guardians", "students")
 AUDIENCE_LABELS = {
@@ -112,16 +114,19 @@ def create(
 
 
 def writer_scope(session: Session, account: Principal, school: School) -> set[int] | None:
-    """Who may write announcements: None for the administrator and the director (any class,
-    any audience); for a class head, the classes they head (their families only);
-    PermissionDenied for everyone else."""
+    """Who may write announcements: None for the administrator, the director and the social
+    pedagogue (any class, any audience: seed 001, 19.2); for a class head, the classes they
+    head (their families only); PermissionDenied for everyone else."""
     roles = roles_in_school(account, school)
-    if roles & {Role.ADMIN, Role.DIRECTOR}:
+    if roles & _SCHOOL_WRITERS:
         return None
     if Role.CLASS_HEAD in roles:
         return headed_class_ids(session, account)
     raise PermissionDenied(
-        _("Only the e-diary administrator, the director and the class heads write announcements.")
+        _(
+            "Only the e-diary administrator, the director, the social pedagogue and the class "
+            "heads write announcements."
+        )
     )
 
 
@@ -228,12 +233,13 @@ def visible(session: Session, account: Principal, school: School, limit: int = 5
 
 def pending(session: Session, account: Principal, school: School) -> list[Announcement]:
     """Scheduled announcements not yet published: all for the administrator and the director,
-    their own for a class head."""
+    their own for the other writers."""
+    writer_scope(session, account, school)
     query = (
         select(Announcement)
         .where(Announcement.published_at.is_(None))
         .order_by(Announcement.publish_at)
     )
-    if writer_scope(session, account, school) is not None:
+    if not roles_in_school(account, school) & {Role.ADMIN, Role.DIRECTOR}:
         query = query.where(Announcement.author_id == account.id)
     return list(session.scalars(query))

@@ -2,13 +2,13 @@
 read receipts and attachments.
 
 Who may address whom (``addressable``):
-- the administrator and the director: every class, group and person (with an account) of the
-  school;
+- the administrator, the director and the social pedagogue: every class, group and person
+  (with an account) of the school;
 - staff: the classes they head and the groups they teach (their students' guardians and/or the
   students), each of those students and guardians on their own, and every member of staff
   (a class head writing to the class's teachers, colleagues among themselves);
-- guardians and students: the class head of the child's (own) class and the teachers of the
-  child's (own) groups.
+- guardians and students: the class head of the child's (own) class, the teachers of the
+  child's (own) groups, and the school's social pedagogues and health specialists.
 
 A thread's participants are staff or family (guardians, students). Staff messages reach every
 participant; a guardian's or student's reply reaches the thread's staff only, so a class head's
@@ -56,7 +56,11 @@ AUDIENCES = {
     "students": _l("Students"),
     "both": _l("Guardians and students"),
 }
-_MANAGERS = frozenset({Role.ADMIN, Role.DIRECTOR})
+#: Roles that write to every class, group and person: the administration, and the social
+#: pedagogue, who informs students, families and staff (seed 001, 19.2).
+_MANAGERS = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SOCIAL_PEDAGOGUE})
+#: Staff every family may write to, besides the child's class head and teachers.
+_PUPIL_SUPPORT = (Role.SOCIAL_PEDAGOGUE, Role.HEALTH_SPECIALIST)
 
 
 @dataclass
@@ -176,7 +180,14 @@ def addressable(session: Session, account: Principal, school: School, today: dat
             .join(Group, Group.id == GroupTeacher.group_id)
             .where(GroupStudent.student_id.in_(children), Group.year_id == year_id)
         )
-        persons |= set(session.scalars(heads.union(teachers)))
+        support = select(Person.id).where(
+            Person.account_id.in_(
+                select(SchoolGrant.account_id).where(
+                    SchoolGrant.school_id == school.id, SchoolGrant.role.in_(_PUPIL_SUPPORT)
+                )
+            )
+        )
+        persons |= set(session.scalars(heads.union(teachers, support)))
     result.persons = _person_labels(session, persons, me_id)
     return result
 
