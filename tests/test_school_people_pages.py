@@ -460,7 +460,7 @@ def test_class_heads_person_page_query_count(client, in_school_a, people, count_
     assert response.status_code == 200 and "S0" in response.get_data(as_text=True)
     headed = [q for q in queries if "JOIN people ON people.id = classes.head_id" in q]
     assert len(headed) == 1, "\n".join(queries)
-    assert len(queries) == 11, "\n".join(queries)
+    assert len(queries) == 12, "\n".join(queries)  # 11, and the health recommendations
 
 
 def test_another_schools_person_is_not_found(client, in_school_a, people, db_session):

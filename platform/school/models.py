@@ -2,6 +2,7 @@
 complete wherever a schema is built (provisioning, migrations, tests)."""
 
 from gradebook.attendance.models import Attendance, Excuse
+from gradebook.briefings.models import Briefing
 from gradebook.diary.models import DiaryRevision
 from gradebook.erasure.models import Erasure
 from gradebook.grades.models import Grade, GradeChange, TermGrade
@@ -21,6 +22,7 @@ from notifications.models import NotificationEvent
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
+from school.health.models import HealthRecommendation
 from school.imports.models import ImportBatch
 from school.locks.models import LockWindow, TermLock
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
@@ -33,6 +35,7 @@ __all__ = [
     "Attendance",
     "BellPeriod",
     "BellSchedule",
+    "Briefing",
     "CarriedRecord",
     "DiaryRevision",
     "Erasure",
@@ -45,6 +48,7 @@ __all__ = [
     "GroupStudent",
     "GroupTeacher",
     "Guardianship",
+    "HealthRecommendation",
     "Holiday",
     "Homework",
     "HomeworkFile",

@@ -33,8 +33,10 @@ UNRELATED_TABLES = frozenset(
     {
         "diary_revision",
         "announcements",
+        "briefings",
         "erasures",
         "grade_changes",
+        "health_recommendations",
         "import_batches",
         "lock_window",
         "message_files",

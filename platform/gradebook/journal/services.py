@@ -61,6 +61,8 @@ from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale
 from school.curriculum.services import grade_label
+from school.health.models import HealthRecommendation
+from school.health.services import in_force
 from school.people.models import Person, Student
 from school.people.names import person_sort_key
 from tenants.models import School
@@ -129,6 +131,8 @@ class StudentRow:
     cells: list[Cell]
     day_grades: list[GradeItem]
     average: Decimal | None
+    #: the health specialist's recommendations in force (school/health), for the teacher
+    health: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -240,9 +244,17 @@ def _mean(items: list[GradeItem]) -> Decimal | None:
     return (Decimal(sum(numbers)) / Decimal(len(numbers))).quantize(Decimal("0.01"))
 
 
-def _students_query(group_id: int, start: date, end: date, student_id: int | None = None):
+def _students_query(
+    group_id: int,
+    start: date,
+    end: date,
+    student_id: int | None = None,
+    *,
+    health_on: date | None = None,
+):
     """The group's students (active, or gone after ``start``) with their grades and
-    attendance from ``start`` to ``end`` as JSON arrays: one row per student."""
+    attendance from ``start`` to ``end`` as JSON arrays: one row per student; with
+    ``health_on``, also their health recommendations in force that day."""
     grades = (
         select(
             func.coalesce(
@@ -295,8 +307,23 @@ def _students_query(group_id: int, start: date, end: date, student_id: int | Non
         )
         .scalar_subquery()
     )
+    columns = [Person, grades.label("grades"), marks.label("marks")]
+    if health_on is not None:
+        columns.append(
+            select(
+                func.coalesce(
+                    func.json_agg(
+                        aggregate_order_by(HealthRecommendation.text, HealthRecommendation.id)
+                    ),
+                    func.json_build_array(),
+                )
+            )
+            .where(HealthRecommendation.student_id == Person.id, in_force(health_on))
+            .scalar_subquery()
+            .label("health")
+        )
     query = (
-        select(Person, grades.label("grades"), marks.label("marks"))
+        select(*columns)
         .join(GroupStudent, GroupStudent.student_id == Person.id)
         .join(Student, Student.person_id == Person.id)
         .where(
@@ -401,10 +428,13 @@ def load_grid(
         Column(*lesson) for lesson in session.execute(_lessons_query(group.id, start, end, me))
     ]
     scale, codes = group.subject.scale, attendance_codes()
-    rows = [
-        _build_row(student, grade_rows, mark_rows, columns, scale, locale, codes)
-        for student, grade_rows, mark_rows in session.execute(_students_query(group.id, start, end))
-    ]
+    rows = []
+    for student, grade_rows, mark_rows, health in session.execute(
+        _students_query(group.id, start, end, health_on=today)
+    ):
+        row = _build_row(student, grade_rows, mark_rows, columns, scale, locale, codes)
+        row.health = health
+        rows.append(row)
     rows.sort(key=lambda row: person_sort_key(row.student))
     return Grid(
         group=group,

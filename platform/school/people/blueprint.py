@@ -27,6 +27,7 @@ from dienynas.urls import safe_next
 from school import permissions
 from school.classes.services import get_class
 from school.curriculum.services import active_subjects
+from school.health import services as health
 from school.menu import menu_item
 from school.people import services
 from school.people.services import RELATIONS, RIGHTS, STAFF_ROLE_ORDER, PersonDetails
@@ -120,6 +121,7 @@ def person(person_id: int):
     return render_template(
         "people/person.html",
         card=card,
+        health=health.of_student(db.session, found.id, clock.today()) if card.student else [],
         is_admin=managed is None,
         manages=manages,
         is_staff=bool(set(card.roles) & services.STAFF_ROLES),
