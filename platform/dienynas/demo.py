@@ -321,11 +321,9 @@ def _seed_school(
               for login in teacher_logins}  # fmt: skip
     for login in teacher_logins[-2:]:
         taught[login] = sorted({*taught[login], subjects["ANG"].id})
-    teachers = {}
-    for n, login in enumerate(teacher_logins):
+
+    def staff_member(login: str, roles: list[str], rights: list[str], subject_ids: list[int]):
         account = _account(session, login, _name(rng, template), template.locale)
-        roles = ["teacher", "class_head"] if n < 2 else ["teacher"]
-        rights = ["form_groups", "edit_timetable"] if n == 0 else []
         person, _linked = people.add_staff(
             session,
             admin,
@@ -341,26 +339,22 @@ def _seed_school(
             rights,
             login=login,
             link_code=_consent(account),
-            subject_ids=taught[login],
+            subject_ids=subject_ids,
         )
-        teachers[login] = person
-    director = _account(session, f"director.{short}", _name(rng, template), template.locale)
-    people.add_staff(
-        session,
-        admin,
-        school,
-        people.PersonDetails(
-            first_name=director.name.split(" ")[0],
-            last_name=director.name.split(" ", 1)[1],
-            document_kind="other",
-            email=director.email or "",
-            locale=template.locale,
-        ),
-        ["director"],
-        [],
-        login=director.login,
-        link_code=_consent(director),
-    )
+        return person
+
+    teachers = {
+        login: staff_member(
+            login,
+            ["teacher", "class_head"] if n < 2 else ["teacher"],
+            ["form_groups", "edit_timetable"] if n == 0 else [],
+            taught[login],
+        )
+        for n, login in enumerate(teacher_logins)
+    }
+    staff_member(f"director.{short}", ["director"], [], [])
+    staff_member(f"pedagogue.{short}", ["social_pedagogue"], [], [])
+    staff_member(f"nurse.{short}", ["health_specialist"], [], [])
 
     # Classes 5a and 6a with their students and guardians.
     heads = [teachers[teacher_logins[0]], teachers[teacher_logins[1]]]
@@ -509,6 +503,7 @@ def _print_logins() -> None:
         click.echo(
             f"  {school.name} (/s/{school.slug}/): admin.{short}, director.{short}, "
             f"class head teacher1.{short}, teacher teacher3.{short}, "
+            f"social pedagogue pedagogue.{short}, health specialist nurse.{short}, "
             f"student {student_login}, parent {parent_login}"
         )
 

@@ -102,17 +102,7 @@ def monthly_reports(class_id: int):
         db.session, current_user, g.school, class_id, month=month,
         only_offline=not request.args.get("all"), today=clock.today(),
     )  # fmt: skip
-    if pdf is None:
-        flash(_("Every family of the class uses the diary: there is no report to print."), "info")
-        return redirect(url_for("overview.class_overview", class_id=class_id))
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="monthly-{class_id}-{month:%Y-%m}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _family_reports(pdf, class_id, f"monthly-{class_id}-{month:%Y-%m}.pdf")
 
 
 @bp.get("/classes/<int:class_id>/term-reports.pdf")
@@ -127,6 +117,11 @@ def term_reports(class_id: int):
         db.session, current_user, g.school, class_id, term_id=term_id,
         only_offline=not request.args.get("all"), today=clock.today(),
     )  # fmt: skip
+    return _family_reports(pdf, class_id, f"reports-{class_id}-{term_id or asked}.pdf")
+
+
+def _family_reports(pdf: bytes | None, class_id: int, file_name: str):
+    """The family reports' PDF, or back to the class with a note when no student was chosen."""
     if pdf is None:
         flash(_("Every family of the class uses the diary: there is no report to print."), "info")
         return redirect(url_for("overview.class_overview", class_id=class_id))
@@ -134,7 +129,7 @@ def term_reports(class_id: int):
         pdf,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="reports-{class_id}-{term_id or asked}.pdf"',
+            "Content-Disposition": f'inline; filename="{file_name}"',
             "Cache-Control": "private, no-store",
         },
     )
