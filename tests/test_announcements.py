@@ -1,9 +1,12 @@
 """Announcements (issue 7): school-wide or for chosen classes and audiences, optionally
 scheduled; the periodic job publishes a due one once however often it runs; the list shows
-each reader what is addressed to them."""
+each reader what is addressed to them, with the attached files (seed 001, 14.15 and 15.7),
+which only those readers download."""
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +16,11 @@ from accounts.models import Account, Role
 from classroom import MONDAY, new_account
 from conftest import login, post_form
 from dienynas.database import db
-from dienynas.errors import PermissionDenied, ServiceError
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.jobs import PERIODIC
+from gradebook.lessons.services import MAX_FILE_BYTES, Upload
 from notifications.announcements import services
-from notifications.announcements.models import Announcement
+from notifications.announcements.models import Announcement, AnnouncementFile
 from notifications.announcements.tasks import publish_announcements
 from notifications.models import NotificationDelivery, NotificationEvent
 from school.people.models import Guardianship, Person
@@ -26,6 +30,7 @@ from test_notifications import family, run_jobs, smtp
 #: test_notifications' fixtures, used here by name (pytest finds them in this module)
 SHARED_FIXTURES = (family, smtp)
 NOW = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
+PDF = b"%PDF-1.4 tiny"
 
 
 @pytest.fixture
@@ -128,6 +133,14 @@ def test_scheduled_announcement_is_published_once_by_the_job_run_twice(school, w
         ({"audiences": ["parents"]}, "audiences", "Choose the audience"),
         ({"class_ids": [999_999]}, "classes", "Choose the classes"),
         ({"audiences": ["staff"], "class_ids": "c5a"}, "classes", "narrow guardians"),
+        ({"files": [Upload("programa.exe", b"MZ")]}, "files", "cannot be attached"),
+        ({"files": [Upload("netikras.pdf", b"<html>")]}, "files", "not the kind of file"),
+        (
+            {"files": [Upload("a.pdf", PDF), Upload("didelis.pdf", PDF + b"0" * MAX_FILE_BYTES)]},
+            "files",
+            "“didelis.pdf” is larger than 5 MB",
+        ),
+        ({"files": [Upload(f"{i}.pdf", PDF) for i in range(11)]}, "files", "At most 10 files"),
     ],
 )
 def test_bad_announcements_are_refused_and_nothing_saved(school, values, field, text):
@@ -138,6 +151,7 @@ def test_bad_announcements_are_refused_and_nothing_saved(school, values, field, 
         _write(c, **values)
     assert refused.value.field == field and text in refused.value.message
     assert c.session.scalar(select(func.count()).select_from(Announcement)) == 0
+    assert c.session.scalar(select(func.count()).select_from(AnnouncementFile)) == 0
     assert c.session.scalar(select(func.count()).select_from(NotificationEvent)) == 0
 
 
@@ -244,3 +258,154 @@ def test_the_class_heads_form_offers_their_classes_and_families_only(school, app
         form_page="/s/school-a/announcements",
     )  # fmt: skip
     assert other.status_code == 403
+
+
+def _files(session, announcement_id: int) -> list[AnnouncementFile]:
+    return list(
+        session.scalars(
+            select(AnnouncementFile).where(AnnouncementFile.announcement_id == announcement_id)
+        )
+    )
+
+
+def test_a_file_is_downloaded_by_the_addressed_families_only(
+    school, app, client, world, school_day
+):
+    """Attached on the form; the 5a guardian sees the link and downloads the bytes (the name
+    in the Content-Disposition, accents kept in filename*); 6b's guardian, another
+    announcement's address, another school's address: 404, as if there were no file."""
+    school_day(MONDAY)
+    c = school
+    school.session.commit()
+    director = app.test_client()
+    login(director, "director.a")
+    sent = post_form(
+        director, "/s/school-a/announcements/new",
+        {"title": "Ugdymo planas", "body": "Pridedame planą.", "audiences": ["guardians"],
+         "classes": [str(c.c5a.id)], "files": (io.BytesIO(PDF), "Ugdymo planas ąčę.pdf")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert sent.status_code == 302
+    session = bind(world)
+    announcement = session.scalar(select(Announcement))
+    [file] = _files(session, announcement.id)
+    assert (file.file_name, file.content_type, file.size) == (
+        "Ugdymo planas ąčę.pdf", "application/pdf", len(PDF)
+    )  # fmt: skip
+    everyone = _write(c, title="Visiems")  # also shown to 6b's guardian
+    path = f"/s/school-a/announcements/{announcement.id}/files/{file.id}"
+    session.commit()
+
+    login(client, "guardian.both")
+    page = client.get("/s/school-a/announcements").get_data(as_text=True)
+    assert path in page and "Ugdymo planas ąčę.pdf" in page
+    response = client.get(path)
+    assert response.status_code == 200 and response.data == PDF
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="Ugdymo planas ace.pdf"; '
+        "filename*=UTF-8''Ugdymo%20planas%20%C4%85%C4%8D%C4%99.pdf"
+    )
+    # the file under another announcement's address, or another school's
+    assert client.get(f"/s/school-a/announcements/{everyone.id}/files/{file.id}").status_code == 404
+    assert (
+        client.get(f"/s/school-b/announcements/{announcement.id}/files/{file.id}").status_code
+        == 404
+    )
+
+    other = app.test_client()
+    login(other, "guardian.6b")
+    assert other.get(path).status_code == 404
+    page = other.get("/s/school-a/announcements").get_data(as_text=True)
+    assert "Visiems" in page and "Ugdymo planas" not in page
+
+
+def test_a_scheduled_announcements_files_are_its_authors_and_the_administrations(school):
+    c = school
+    scheduled = _write(
+        c, "head", class_ids=[c.c5a.id], publish_at=NOW + timedelta(days=1),
+        files=[Upload("planas.pdf", PDF)],
+    )  # fmt: skip
+    [file] = _files(c.session, scheduled.id)
+    for who in ("head", "director", "admin"):
+        found = services.announcement_file(
+            c.session, c.account(who), c.school, scheduled.id, file.id
+        )
+        assert found.content == PDF
+    for who in ("guardian", "student", "teacher"):  # addressed, but not published yet
+        with pytest.raises(NotFound):
+            services.announcement_file(c.session, c.account(who), c.school, scheduled.id, file.id)
+    services.publish_due(c.session, NOW + timedelta(days=2))
+    found = services.announcement_file(
+        c.session, c.account("guardian"), c.school, scheduled.id, file.id
+    )
+    assert found.content == PDF
+    with pytest.raises(NotFound):  # 5a's families only
+        services.announcement_file(c.session, c.account("teacher"), c.school, scheduled.id, file.id)
+
+
+def test_a_refused_file_on_the_form_is_named_and_nothing_saved(school, app, world, school_day):
+    """The form takes more than one request's usual limit (two files of 4 and 5 MB: the view
+    accepts files), and names the file it refuses."""
+    school_day(MONDAY)
+    school.session.commit()
+    director = app.test_client()
+    login(director, "director.a")
+    fine = ("priedas.pdf", PDF + b"0" * (MAX_FILE_BYTES - 2**20))
+    for files, text in (
+        ([fine, ("didelis.pdf", PDF + b"0" * MAX_FILE_BYTES)], "“didelis.pdf” is larger than 5 MB"),
+        ([("programa.exe", b"MZ")], "“programa.exe” cannot be attached"),
+    ):
+        refused = post_form(
+            director, "/s/school-a/announcements/new",
+            {"title": "Planas", "body": "Tekstas",
+             "files": [(io.BytesIO(content), name) for name, content in files]},
+            content_type="multipart/form-data",
+        )  # fmt: skip
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and text in page
+        assert 'value="Planas"' in page  # the form keeps what was typed
+    session = bind(world)
+    assert session.scalar(select(func.count()).select_from(Announcement)) == 0
+    assert session.scalar(select(func.count()).select_from(AnnouncementFile)) == 0
+
+
+def test_the_list_runs_as_many_queries_for_one_announcement_as_for_three(
+    school, world, app, client, count_queries, school_day
+):
+    """Each announcement has files (published ones and the director's scheduled ones): their
+    names come in one query for the whole list, the content is not read."""
+    school_day(MONDAY)
+    c = school
+    director_account, class_5a = c.account("director"), c.c5a.id
+    c.session.commit()
+    director = app.test_client()
+    login(director, "director.a")
+    login(client, "guardian.both")
+
+    def announce(count: int) -> None:
+        session = bind(world)
+        for index in range(count):
+            for publish_at in (None, NOW + timedelta(days=3)):
+                services.create(
+                    session, director_account, world.school_a, NOW,
+                    title=f"Skelbimas {index}", body="Tekstas", class_ids=[class_5a],
+                    publish_at=publish_at,
+                    files=[Upload(f"{index}.pdf", PDF), Upload(f"{index}.txt", b"tekstas")],
+                )  # fmt: skip
+        session.commit()
+
+    def queries(user_client) -> tuple[int, str]:
+        with count_queries() as statements:
+            response = user_client.get("/s/school-a/announcements")
+        assert response.status_code == 200
+        assert not any(re.search(r"announcement_files\.content\b", s) for s in statements)
+        return len(statements), response.get_data(as_text=True)
+
+    announce(1)
+    before = {"guardian": queries(client), "director": queries(director)}
+    assert before["guardian"][1].count("0.pdf") == 1 and before["director"][1].count("0.pdf") == 2
+    announce(2)
+    after = {"guardian": queries(client), "director": queries(director)}
+    assert after["guardian"][1].count(".txt<") == 3 and after["director"][1].count(".txt<") == 6
+    assert {k: n for k, (n, _) in after.items()} == {k: n for k, (n, _) in before.items()}

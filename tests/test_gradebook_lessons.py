@@ -15,6 +15,7 @@ from conftest import csrf_token, login, post_form
 from dienynas.cli import cli
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
+from gradebook.attendance import services as attendance
 from gradebook.attendance.models import Attendance
 from gradebook.grades.models import Grade
 from gradebook.lessons import services
@@ -878,9 +879,11 @@ def test_lesson_page_queries_do_not_grow_with_files(client, classroom, world, co
     assert len(one_file) == len(five_files) <= 12, "\n\n".join(five_files)
 
 
-def test_my_lessons_list_the_past_lessons_without_a_topic(client, classroom, school_day):
-    """The teacher's to-do: their held lessons of the last 30 days with no topic, newest
-    first; not one a substitute held (that is the substitute's), not today's, not older."""
+def test_my_lessons_list_the_past_lessons_left_unfinished(client, classroom, school_day):
+    """The teacher's to-do: their held lessons of the last 30 days with no topic or no
+    attendance taken, newest first; not one a substitute held (that is the substitute's), not
+    today's, not older. Saving the lesson's attendance sheet takes the roll even when nobody
+    is absent."""
     c = classroom
     generate(c)  # maths Mon 1st, Wed 2nd, Fri 3rd; English Tue, Thu
     maths = {
@@ -889,6 +892,7 @@ def test_my_lessons_list_the_past_lessons_without_a_topic(client, classroom, sch
     }
     wednesday, friday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=4)
     maths[wednesday].topic = "Trupmenos"
+    maths[MONDAY].topic = "Skaičiai"
     services.assign_substitute(c.session, c.account("admin"), c.school, maths[friday],
                                teacher_id=c.other_teacher.id)  # fmt: skip
     old = Lesson(group_id=c.maths.id, on_day=MONDAY - timedelta(days=3), lesson_no=1,
@@ -897,9 +901,12 @@ def test_my_lessons_list_the_past_lessons_without_a_topic(client, classroom, sch
     c.session.flush()
     today = MONDAY + timedelta(days=30)  # the old lesson is 33 days back
     school_day(today)
+    # Wednesday's roll: everyone present, the sheet saved as it is
+    attendance.mark_lesson(c.session, c.account("teacher"), c.school, maths[wednesday],
+                           {s.id: None for s in c.students}, today=today)  # fmt: skip
     ids = {"monday": maths[MONDAY].id, "friday": maths[friday].id}
-    assert [x.id for x in services.lessons_without_topic(c.session, c.account("teacher"), today)
-            ] == [ids["monday"]]  # fmt: skip
+    mine = services.unfinished_lessons(c.session, c.account("teacher"), today)
+    assert [(x.lesson.id, x.no_topic, x.no_roll) for x in mine] == [(ids["monday"], False, True)]
     english = [
         lesson.id
         for lesson in c.session.scalars(
@@ -908,12 +915,14 @@ def test_my_lessons_list_the_past_lessons_without_a_topic(client, classroom, sch
     ]
     # the substitute's maths lesson (not the group's teacher's), then their own English ones
     assert [
-        x.id for x in services.lessons_without_topic(c.session, c.account("other_teacher"), today)
+        x.lesson.id
+        for x in services.unfinished_lessons(c.session, c.account("other_teacher"), today)
     ] == [ids["friday"], *english]
     c.session.commit()
     login(client, "teacher.a")
     page = client.get(f"/s/school-a/lessons/mine?day={today.isoformat()}").get_data(as_text=True)
-    todo = page.split("Lessons without a topic")[1].split("</section>")[0]
+    todo = page.split("Lessons to complete")[1].split("</section>")[0]
     assert f"/s/school-a/lessons/{ids['monday']}" in todo
     assert f"/s/school-a/lessons/{ids['friday']}" not in todo
     assert "Monday, September 7, 2026, lesson 1: 5a matematika" in todo
+    assert ">no attendance taken</span>" in todo and ">no topic</span>" not in todo

@@ -16,6 +16,7 @@ from conftest import csrf_token, login
 from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.i18n import in_locale
+from gradebook.attendance import services as attendance
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
@@ -334,6 +335,30 @@ def test_class_overview_runs_the_same_queries_for_5_and_30_students(
 # --- the school overview --------------------------------------------------------------------
 
 
+def test_a_saved_attendance_mark_takes_the_lessons_roll(classroom, journal):
+    """The school overview counts the lessons held without attendance taken; a mark saved
+    through the gradebook (here: a student marked present, i.e. nothing recorded) takes it."""
+    c = classroom
+
+    def without_roll() -> int:
+        result = services.school_overview(c.session, c.account("director"), c.school, today=TODAY)
+        return next(f for f in result.classes if f.school_class.id == c.c5a.id).lessons_without_roll
+
+    assert without_roll() == 3
+    lesson = c.session.scalar(
+        select(Lesson).where(Lesson.group_id == c.maths.id).order_by(Lesson.on_day).limit(1)
+    )
+    attendance.mark_attendance(c.session, c.account("teacher"), c.school, lesson,
+                               c.students[2].id, None, today=TODAY)  # fmt: skip
+    assert without_roll() == 2
+    c.session.refresh(lesson)
+    assert lesson.attendance_taken_by == c.account("teacher").id
+    attendance.mark_attendance(c.session, c.account("admin"), c.school, lesson,
+                               c.students[2].id, "late", today=TODAY)  # fmt: skip
+    c.session.refresh(lesson)
+    assert lesson.attendance_taken_by == c.account("teacher").id  # who first took it
+
+
 def test_school_overview_figures(classroom, journal):
     c, j = classroom, journal
     session = c.session
@@ -363,6 +388,8 @@ def test_school_overview_figures(classroom, journal):
     assert (a5.unsatisfactory, b6.unsatisfactory, result.totals.unsatisfactory) == (0, 1, 1)
     assert (a5.lessons, a5.lessons_without_topic) == (3, 1)
     assert (b6.lessons, b6.lessons_without_topic) == (1, 1)
+    # no mark was saved through the gradebook (the rows were written directly): no roll taken
+    assert (a5.lessons_without_roll, b6.lessons_without_roll) == (3, 1)
     assert (a5.absences, a5.unexcused) == (3, 1)
     assert (b6.absences, b6.unexcused) == (1, 1)
     # 5 students × 2 groups expected; one confirmed (the other only suggested)

@@ -10,7 +10,7 @@ from gradebook.lessons.models import Homework, HomeworkFile, Lesson
 from gradebook.planning.models import PlannedTest
 from gradebook.remarks.models import Remark
 from gradebook.settings.models import GradebookSettings
-from notifications.announcements.models import Announcement
+from notifications.announcements.models import Announcement, AnnouncementFile
 from notifications.messages.models import (
     Message,
     MessageFile,
@@ -31,6 +31,7 @@ from transfers.models import CarriedRecord
 
 __all__ = [
     "Announcement",
+    "AnnouncementFile",
     "AssessmentKind",
     "Attendance",
     "BellPeriod",

@@ -16,6 +16,7 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
+from dienynas.files import request_uploads
 from dienynas.forms import parse_date, parse_id
 from gradebook.access import (
     require_class_head,
@@ -25,7 +26,7 @@ from gradebook.access import (
 )
 from gradebook.attendance import services
 from gradebook.attendance.models import Excuse
-from gradebook.lessons.services import MAX_FILE_BYTES, Upload, get_lesson
+from gradebook.lessons.services import MAX_FILE_BYTES, get_lesson
 from school.classes.models import SchoolClass
 from school.classes.services import class_students, get_class
 from school.menu import menu_item
@@ -208,10 +209,7 @@ def excuse_by_class_head(class_id: int):
     school_class = get_class(db.session, class_id)
     require_class_head(db.session, current_user, g.school, school_class)
     form = request.form
-    upload = request.files.get("document")
-    document = None
-    if upload is not None and upload.filename:
-        document = Upload(file_name=upload.filename, content=upload.read(MAX_FILE_BYTES + 1))
+    document = next(iter(request_uploads(MAX_FILE_BYTES, field="document")), None)
     try:
         from_day, to_day = _read_span(form)
         services.excuse_by_class_head(

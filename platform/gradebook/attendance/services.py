@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import format_date, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
@@ -163,11 +163,23 @@ def _write_mark(
     return existing
 
 
-def _lock_lesson_marks(session: Session, lesson: Lesson) -> None:
-    """Writers of one lesson's marks take turns (the lesson's row lock): two teachers saving
-    the same student's mark at once would otherwise both insert it, and the second would fail
-    on the primary key instead of changing the mark."""
-    session.execute(select(Lesson.id).where(Lesson.id == lesson.id).with_for_update())
+def _take_roll(session: Session, account: Principal, lesson: Lesson) -> None:
+    """The lesson's attendance is taken (the first time: when and by whom), and writers of one
+    lesson's marks take turns on the row lock this UPDATE holds until the commit: two
+    teachers saving the same student's mark at once would otherwise both insert it, and the
+    second would fail on the primary key instead of changing the mark."""
+    session.execute(
+        update(Lesson)
+        .where(Lesson.id == lesson.id)
+        .values(
+            attendance_taken_at=func.coalesce(Lesson.attendance_taken_at, func.now()),
+            attendance_taken_by=case(
+                (Lesson.attendance_taken_at.is_(None), account.id),
+                else_=Lesson.attendance_taken_by,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_attendance(
@@ -185,7 +197,7 @@ def mark_attendance(
     require_lesson_writer(session, account, school, lesson)
     mark = _check_mark(mark)
     _check_lesson_held(lesson, today)
-    _lock_lesson_marks(session, lesson)
+    _take_roll(session, account, lesson)
     status = session.scalar(
         select(Student.status)
         .join(GroupStudent, GroupStudent.student_id == Student.person_id)
@@ -218,7 +230,7 @@ def mark_lesson(
     Returns the lesson's marks after the change, by student id."""
     require_lesson_writer(session, account, school, lesson)
     _check_lesson_held(lesson, today)
-    _lock_lesson_marks(session, lesson)
+    _take_roll(session, account, lesson)
     members = dict(
         session.execute(
             select(GroupStudent.student_id, Student.status)

@@ -32,6 +32,7 @@ REVISION_SQL = "(SELECT md5(string_agg(token::text, ',' ORDER BY id)) FROM diary
 UNRELATED_TABLES = frozenset(
     {
         "diary_revision",
+        "announcement_files",
         "announcements",
         "briefings",
         "erasures",

@@ -3,11 +3,9 @@ substitute, deleting), adding a lesson outside the timetable."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, timedelta
-from urllib.parse import quote
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +15,7 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.files import attachment_response, request_uploads
 from dienynas.forms import accepts_files, parse_optional_date
 from gradebook.lessons import services
 from gradebook.lessons.models import Lesson
@@ -66,8 +65,8 @@ def _mine_page(
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
         lessons=lessons,
-        without_topic=services.lessons_without_topic(db.session, current_user, clock.today()),
-        missing_topic_days=services.MISSING_TOPIC_DAYS,
+        unfinished=services.unfinished_lessons(db.session, current_user, clock.today()),
+        unfinished_days=services.UNFINISHED_DAYS,
         groups=_groups_for_adding(my_group_ids),
         form=form or {"on_day": day.isoformat()},
         error=error,
@@ -154,11 +153,7 @@ def save_homework(lesson_id: int):
         "homework_text": request.form.get("homework_text", ""),
         "due_on": request.form.get("due_on", ""),
     }
-    uploads = [
-        services.Upload(upload.filename or "", upload.read(services.MAX_FILE_BYTES + 1))
-        for upload in request.files.getlist("files")
-        if upload.filename
-    ]
+    uploads = request_uploads(services.MAX_FILE_BYTES)
     try:
         services.save_homework(
             db.session, current_user, g.school, lesson,
@@ -197,16 +192,7 @@ def delete_file(lesson_id: int, file_id: int):
 
 @bp.get("/lessons/files/<int:file_id>")
 def download(file_id: int):
-    file = services.homework_file(db.session, current_user, g.school, file_id)
-    # Browsers use filename* (UTF-8); the plain name is for old clients: accents dropped.
-    plain = unicodedata.normalize("NFKD", file.file_name).encode("ascii", "ignore").decode()
-    ascii_name = plain.replace('"', "_").replace("\\", "_") or "file"
-    response = Response(file.content, mimetype=file.content_type)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file.file_name)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(services.homework_file(db.session, current_user, g.school, file_id))
 
 
 @bp.post("/lessons/<int:lesson_id>/substitute")

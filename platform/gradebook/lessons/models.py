@@ -55,6 +55,12 @@ class Lesson(SchoolModel):
     #: public.accounts.id of whoever added or last edited the lesson.
     changed_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: When the attendance was first taken (a mark saved from the lesson's sheet or the
+    #: journal grid; a lesson where nobody is absent is taken too) and by whom
+    #: (public.accounts.id): seed 002, 4.1.3, attendance at the start of the lesson. NULL: not
+    #: taken yet (lessons held before s0018 count as taken, by nobody known).
+    attendance_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attendance_taken_by: Mapped[int | None] = mapped_column(BigInteger)
 
     group: Mapped[Group] = relationship()
     homework: Mapped[Homework | None] = relationship(back_populates="lesson", uselist=False)

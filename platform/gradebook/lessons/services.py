@@ -25,6 +25,7 @@ from accounts.identity import Principal
 from accounts.models import Role, SchoolGrant
 from accounts.services import require_role, roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.files import Upload
 from dienynas.forms import parse_date, parse_id, parse_int, parse_optional_date
 from dienynas.i18n import joined
 from gradebook.access import (
@@ -303,8 +304,8 @@ def my_lessons(session: Session, account: Principal, day: date) -> list[MyLesson
     return result
 
 
-#: How far back the teacher's list of lessons without a topic looks.
-MISSING_TOPIC_DAYS = 30
+#: How far back the teacher's list of lessons to complete looks.
+UNFINISHED_DAYS = 30
 
 
 def without_topic() -> ColumnElement[bool]:
@@ -312,31 +313,42 @@ def without_topic() -> ColumnElement[bool]:
     return or_(Lesson.topic.is_(None), func.btrim(Lesson.topic) == "")
 
 
-def lessons_without_topic(session: Session, account: Principal, today: date) -> list[Lesson]:
-    """The lessons of the last ``MISSING_TOPIC_DAYS`` days before ``today`` that the account
-    held and wrote no topic for (seed 002: the topic is written every lesson): those of the
-    groups it teaches that no substitute held, and those it held as a substitute; newest
-    first (one query)."""
+def without_roll() -> ColumnElement[bool]:
+    """SQL: the lesson's attendance was not taken (no mark saved for it)."""
+    return Lesson.attendance_taken_at.is_(None)
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    lesson: Lesson
+    no_topic: bool
+    no_roll: bool
+
+
+def unfinished_lessons(session: Session, account: Principal, today: date) -> list[Unfinished]:
+    """The lessons of the last ``UNFINISHED_DAYS`` days before ``today`` that the account held
+    and left unfinished: no topic written (seed 002: the topic is written every lesson) or no
+    attendance taken (seed 002, 4.1.3); those of the groups it teaches that no substitute
+    held, and those it held as a substitute; newest first (one query)."""
     person = person_of(session, account)
     if person is None:
         return []
     my_groups = select(GroupTeacher.group_id).where(GroupTeacher.teacher_id == person.id)
-    return list(
-        session.scalars(
-            select(Lesson)
-            .where(
-                Lesson.on_day < today,
-                Lesson.on_day >= today - timedelta(days=MISSING_TOPIC_DAYS),
-                without_topic(),
-                or_(
-                    Lesson.teacher_id == person.id,
-                    and_(Lesson.group_id.in_(my_groups), Lesson.substitute_for_id.is_(None)),
-                ),
-            )
-            .options(joinedload(Lesson.group))
-            .order_by(Lesson.on_day.desc(), Lesson.lesson_no)
+    rows = session.execute(
+        select(Lesson, without_topic(), without_roll())
+        .where(
+            Lesson.on_day < today,
+            Lesson.on_day >= today - timedelta(days=UNFINISHED_DAYS),
+            or_(without_topic(), without_roll()),
+            or_(
+                Lesson.teacher_id == person.id,
+                and_(Lesson.group_id.in_(my_groups), Lesson.substitute_for_id.is_(None)),
+            ),
         )
+        .options(joinedload(Lesson.group))
+        .order_by(Lesson.on_day.desc(), Lesson.lesson_no)
     )
+    return [Unfinished(*row) for row in rows]
 
 
 def my_group_ids(session: Session, account: Principal) -> list[int]:
@@ -419,14 +431,6 @@ ALLOWED_FILES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "txt": ("text/plain", None),
     "rtf": ("application/rtf", (b"{\\rtf",)),
 }
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as the browser sent it (the view reads at most ``MAX_FILE_BYTES + 1`` bytes)."""
-
-    file_name: str
-    content: bytes
 
 
 @dataclass(frozen=True)

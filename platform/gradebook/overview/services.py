@@ -30,7 +30,7 @@ from gradebook.attendance.models import Attendance
 from gradebook.attendance.services import month_bounds
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
-from gradebook.lessons.services import without_topic
+from gradebook.lessons.services import without_roll, without_topic
 from gradebook.remarks.models import Remark
 from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.calendar.models import SchoolYear, Term
@@ -744,6 +744,7 @@ class ClassFigures:
     total: Decimal = Decimal(0)
     lessons: int = 0
     lessons_without_topic: int = 0
+    lessons_without_roll: int = 0  # held, attendance not taken
     absences: int = 0
     unexcused: int = 0
     term_grades_confirmed: int = 0
@@ -757,8 +758,8 @@ class ClassFigures:
     def add(self, other: ClassFigures) -> None:
         for name in (
             "students", "numeric_count", "total", "lessons", "lessons_without_topic",
-            "absences", "unexcused", "term_grades_confirmed", "term_grades_expected",
-            "unsatisfactory",
+            "lessons_without_roll", "absences", "unexcused", "term_grades_confirmed",
+            "term_grades_expected", "unsatisfactory",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -833,13 +834,21 @@ def school_overview(
         .distinct()
         .subquery()
     )
-    for class_id, lessons, no_topic in session.execute(
-        select(group_classes.c.class_id, func.count(), func.count().filter(without_topic()))
+    for class_id, lessons, no_topic, no_roll in session.execute(
+        select(
+            group_classes.c.class_id,
+            func.count(),
+            func.count().filter(without_topic()),
+            func.count().filter(without_roll(), Lesson.on_day < today),  # today's may be ahead
+        )
         .join(Lesson, Lesson.group_id == group_classes.c.group_id)
         .where(Lesson.on_day >= month_start, Lesson.on_day <= today)
         .group_by(group_classes.c.class_id)
     ):
-        figures[class_id].lessons, figures[class_id].lessons_without_topic = lessons, no_topic
+        found = figures[class_id]
+        found.lessons, found.lessons_without_topic, found.lessons_without_roll = (
+            lessons, no_topic, no_roll,
+        )  # fmt: skip
 
     absent = Attendance.mark == "absent"
     for class_id, absences, unexcused in session.execute(

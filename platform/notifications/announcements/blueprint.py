@@ -1,6 +1,7 @@
-"""Announcement pages: the list of those addressed to the reader (every role) and the form to
-write one (now or at a chosen local time): the administrator's and the director's, and the
-class heads' for the families of their classes."""
+"""Announcement pages: the list of those addressed to the reader (every role), with their
+files, and the form to write one with files (now or at a chosen local time): the
+administrator's and the director's, and the class heads' for the families of their classes;
+the files' downloads."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_id, parse_optional_date, parse_time
+from dienynas.files import attachment_response, request_uploads
+from dienynas.forms import accepts_files, parse_id, parse_optional_date, parse_time
+from gradebook.lessons.services import ALLOWED_FILES, MAX_FILE_BYTES, MAX_FILES
 from notifications.announcements import services
 from school.calendar.services import current_year
 from school.classes.models import SchoolClass
@@ -34,8 +37,20 @@ def index():
     writer = bool(g.school_roles & {Role.ADMIN, Role.DIRECTOR, Role.SOCIAL_PEDAGOGUE,
                                     Role.CLASS_HEAD})  # fmt: skip
     scheduled = services.pending(db.session, current_user, g.school) if writer else []
+    ids = [announcement.id for announcement, _ in rows] + [a.id for a in scheduled]
     return render_template(
-        "announcements/index.html", rows=rows, scheduled=scheduled, writer=writer
+        "announcements/index.html",
+        rows=rows,
+        scheduled=scheduled,
+        writer=writer,
+        files=services.files_of(db.session, ids),
+    )
+
+
+@bp.get("/announcements/<int:announcement_id>/files/<int:file_id>")
+def download(announcement_id: int, file_id: int):
+    return attachment_response(
+        services.announcement_file(db.session, current_user, g.school, announcement_id, file_id)
     )
 
 
@@ -60,6 +75,9 @@ def _form_page(form: MultiDict, error: ServiceError | None = None, status: int =
         chosen_classes=set(form.getlist("classes")),
         chosen_audiences=set(form.getlist("audiences")),
         audiences=audiences,
+        max_files=MAX_FILES,
+        max_mb=MAX_FILE_BYTES // (1024 * 1024),
+        allowed_extensions=", ".join(sorted(ALLOWED_FILES)),
         error=error,
     ), status
 
@@ -79,6 +97,7 @@ def _publish_at(form: MultiDict) -> datetime | None:
 
 
 @bp.post("/announcements/new")
+@accepts_files(MAX_FILES, MAX_FILE_BYTES)
 def create():
     form = request.form
     try:
@@ -92,6 +111,7 @@ def create():
             audiences=form.getlist("audiences"),
             class_ids=[i for i in class_ids if i is not None],
             publish_at=_publish_at(form),
+            files=request_uploads(MAX_FILE_BYTES),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()

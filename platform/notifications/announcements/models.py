@@ -1,10 +1,22 @@
-"""Announcements: school-wide, or for chosen classes and/or audiences, optionally scheduled."""
+"""Announcements: school-wide, or for chosen classes and/or audiences, optionally scheduled,
+with attached files."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,3 +47,19 @@ class Announcement(SchoolModel):
     publish_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AnnouncementFile(SchoolModel):
+    """A document published with an announcement (checked like message attachments:
+    ``gradebook.lessons.services.check_upload``); read by whoever may read the announcement."""
+
+    __tablename__ = "announcement_files"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey(Announcement.id, ondelete="CASCADE"), index=True
+    )
+    file_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

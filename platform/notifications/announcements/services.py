@@ -6,23 +6,30 @@ marked published in the same statement that picks it).
 
 Addressing: no audience chosen means everyone. Classes narrow guardians and students to those
 of the chosen classes; staff are never narrowed by class.
+
+Files: up to ``MAX_FILES`` documents go with an announcement, checked like homework files and
+message attachments (``gradebook.lessons.services.check_upload``); whoever may read the
+announcement downloads them (:func:`announcement_file`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, any_, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, any_, exists, false, func, or_, select, update
+from sqlalchemy.orm import Session, undefer
 
 from accounts.identity import Principal
 from accounts.models import STAFF_ROLES, Account, Role
 from accounts.services import roles_in_school, staff_accounts
-from dienynas.errors import PermissionDenied, ServiceError
-from notifications.announcements.models import AUDIENCES, Announcement
+from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from gradebook.lessons.models import HomeworkFile
+from gradebook.lessons.services import MAX_FILES, Upload, check_upload
+from notifications.announcements.models import AUDIENCES, Announcement, AnnouncementFile
 from notifications.outbox import record_event
 from school.classes.models import SchoolClass
 from school.people.models import Guardianship, Person, Student
@@ -33,6 +40,8 @@ TITLE_MAX = 200
 BODY_MAX = 10_000
 #: Who writes to any class and audience.
 _SCHOOL_WRITERS = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SOCIAL_PEDAGOGUE})
+#: Who reads every announcement, the scheduled ones too.
+_ADMINISTRATION = frozenset({Role.ADMIN, Role.DIRECTOR})
 #: The audiences of a class head's announcement: the families of their classes.
 FAMILY_AUDIENCES = ("guardians", "students")
 AUDIENCE_LABELS = {
@@ -53,10 +62,13 @@ def create(
     audiences: Sequence[str] = (),
     class_ids: Sequence[int] = (),
     publish_at: datetime | None = None,
+    files: Sequence[Upload] = (),
 ) -> Announcement:
-    """Write an announcement; published at once unless ``publish_at`` is in the future. A class
-    head who is not also the administrator or the director writes only to the families of
-    the classes they head (:func:`writer_scope`)."""
+    """Write an announcement with ``files`` attached; published at once unless ``publish_at``
+    is in the future. A class head who is not also the administrator or the director writes
+    only to the families of the classes they head (:func:`writer_scope`). A refused file
+    (:func:`gradebook.lessons.services.check_upload`) or too many: ServiceError on "files",
+    nothing saved."""
     classes_of_head = writer_scope(session, account, school)
     if classes_of_head is not None:
         audiences = list(audiences) or list(FAMILY_AUDIENCES)
@@ -98,6 +110,7 @@ def create(
             )
     if publish_at is not None and publish_at.tzinfo is None:
         raise ValueError("publish_at must be timezone-aware")
+    checked = _checked_files(files)
     announcement = Announcement(
         title=title,
         body=body,
@@ -108,9 +121,30 @@ def create(
     )
     session.add(announcement)
     session.flush()
+    session.add_all(
+        AnnouncementFile(
+            announcement_id=announcement.id,
+            file_name=file.file_name,
+            content_type=file.content_type,
+            size=file.size,
+            content=file.content,
+        )
+        for file in checked
+    )
+    session.flush()
     if announcement.publish_at <= now:
         publish_due(session, now)
     return announcement
+
+
+def _checked_files(files: Sequence[Upload]) -> list[HomeworkFile]:
+    """The uploads checked as message attachments are (count, types, size), before anything
+    is saved."""
+    if len(files) > MAX_FILES:
+        raise ServiceError(
+            _("At most %(max)d files can be attached.", max=MAX_FILES), field="files"
+        )
+    return [check_upload(upload) for upload in files]
 
 
 def writer_scope(session: Session, account: Principal, school: School) -> set[int] | None:
@@ -184,10 +218,53 @@ def recipients_of_announcements(
     return result
 
 
+def _readable(account: Principal, roles: set[Role]) -> ColumnElement[bool] | None:
+    """SQL: the announcements ``account`` may read (None: all, for the administrator and the
+    director). Their own; published ones addressed to them (everyone's, staff's for staff,
+    their class's or their children's classes' for students and guardians); a scheduled one
+    only their own."""
+    if roles & _ADMINISTRATION:
+        return None
+    me = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+    own_classes = select(Student.class_id).where(
+        Student.person_id == me, Student.status == "active"
+    )
+    child_classes = (
+        select(Student.class_id)
+        .join(Guardianship, Guardianship.student_id == Student.person_id)
+        .where(Guardianship.guardian_id == me, Student.status == "active")
+    )
+    no_audience = func.cardinality(Announcement.audiences) == 0
+    no_class = func.cardinality(Announcement.class_ids) == 0
+
+    def in_classes(classes):
+        return or_(
+            no_class, exists(classes.where(Student.class_id == any_(Announcement.class_ids)))
+        )
+
+    addressed: list[ColumnElement[bool]] = []
+    if roles & STAFF_ROLES:
+        addressed.append(or_(no_audience, Announcement.audiences.contains(["staff"])))
+    for role, audience, classes in (
+        (Role.STUDENT, "students", own_classes),
+        (Role.GUARDIAN, "guardians", child_classes),
+    ):
+        if role in roles:
+            addressed.append(
+                and_(
+                    or_(no_audience, Announcement.audiences.contains([audience])),
+                    in_classes(classes),
+                )
+            )
+    return or_(
+        Announcement.author_id == account.id,
+        and_(Announcement.published_at.is_not(None), or_(false(), *addressed)),
+    )
+
+
 def visible(session: Session, account: Principal, school: School, limit: int = 50):
     """The published announcements addressed to ``account`` (the author's own and, for the
     administrator and the director, all), newest first; one query."""
-    roles = roles_in_school(account, school)
     query = (
         select(Announcement, Account.name)
         .join(Account, Account.id == Announcement.author_id)
@@ -195,40 +272,51 @@ def visible(session: Session, account: Principal, school: School, limit: int = 5
         .order_by(Announcement.published_at.desc(), Announcement.id.desc())
         .limit(limit)
     )
-    if not roles & {Role.ADMIN, Role.DIRECTOR}:
-        me = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
-        own_classes = select(Student.class_id).where(
-            Student.person_id == me, Student.status == "active"
-        )
-        child_classes = (
-            select(Student.class_id)
-            .join(Guardianship, Guardianship.student_id == Student.person_id)
-            .where(Guardianship.guardian_id == me, Student.status == "active")
-        )
-        no_audience = func.cardinality(Announcement.audiences) == 0
-        no_class = func.cardinality(Announcement.class_ids) == 0
-
-        def in_classes(classes):
-            return or_(
-                no_class, exists(classes.where(Student.class_id == any_(Announcement.class_ids)))
-            )
-
-        conditions = [Announcement.author_id == account.id]
-        if roles & STAFF_ROLES:
-            conditions.append(or_(no_audience, Announcement.audiences.contains(["staff"])))
-        for role, audience, classes in (
-            (Role.STUDENT, "students", own_classes),
-            (Role.GUARDIAN, "guardians", child_classes),
-        ):
-            if role in roles:
-                conditions.append(
-                    and_(
-                        or_(no_audience, Announcement.audiences.contains([audience])),
-                        in_classes(classes),
-                    )
-                )
-        query = query.where(or_(*conditions))
+    readable = _readable(account, roles_in_school(account, school))
+    if readable is not None:
+        query = query.where(readable)
     return session.execute(query).all()
+
+
+def files_of(
+    session: Session, announcement_ids: Sequence[int]
+) -> dict[int, list[AnnouncementFile]]:
+    """announcement id → its files (names and sizes; the content stays unread), in the order
+    attached: one query for a whole list of announcements."""
+    result: dict[int, list[AnnouncementFile]] = defaultdict(list)
+    if announcement_ids:
+        for file in session.scalars(
+            select(AnnouncementFile)
+            .where(AnnouncementFile.announcement_id.in_(set(announcement_ids)))
+            .order_by(AnnouncementFile.id)
+        ):
+            result[file.announcement_id].append(file)
+    return result
+
+
+def announcement_file(
+    session: Session,
+    account: Principal,
+    school: School,
+    announcement_id: int,
+    file_id: int,
+) -> AnnouncementFile:
+    """A file of the announcement, with its content, for one who may read the announcement
+    (:func:`_readable`); NotFound otherwise, as for a file of another announcement: the reader
+    does not learn that it exists."""
+    query = (
+        select(AnnouncementFile)
+        .join(Announcement, Announcement.id == AnnouncementFile.announcement_id)
+        .where(AnnouncementFile.id == file_id, Announcement.id == announcement_id)
+        .options(undefer(AnnouncementFile.content))
+    )
+    readable = _readable(account, roles_in_school(account, school))
+    if readable is not None:
+        query = query.where(readable)
+    file = session.scalar(query)
+    if file is None:
+        raise NotFound(_("There is no such file."))
+    return file
 
 
 def pending(session: Session, account: Principal, school: School) -> list[Announcement]:
@@ -240,6 +328,6 @@ def pending(session: Session, account: Principal, school: School) -> list[Announ
         .where(Announcement.published_at.is_(None))
         .order_by(Announcement.publish_at)
     )
-    if not roles_in_school(account, school) & {Role.ADMIN, Role.DIRECTOR}:
+    if not roles_in_school(account, school) & _ADMINISTRATION:
         query = query.where(Announcement.author_id == account.id)
     return list(session.scalars(query))

@@ -3,10 +3,7 @@ recipient picker limited to what the writer may address."""
 
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import quote
-
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,22 +13,15 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
+from dienynas.files import attachment_response, request_uploads
 from dienynas.forms import accepts_files, parse_id
-from gradebook.lessons.services import MAX_FILE_BYTES, MAX_FILES, Upload
+from gradebook.lessons.services import MAX_FILE_BYTES, MAX_FILES
 from notifications.messages import services
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("messages", __name__)
 menu_item("messages.inbox", _l("Messages"), set(Role), order=14, section="daily")
-
-
-def _uploads() -> list[Upload]:
-    return [
-        Upload(upload.filename or "", upload.read(MAX_FILE_BYTES + 1))
-        for upload in request.files.getlist("files")
-        if upload.filename
-    ]
 
 
 def _ids(name: str) -> list[int]:
@@ -92,7 +82,7 @@ def create():
             group_ids=_ids("groups"),
             person_ids=_ids("persons"),
             audience=request.form.get("audience", "guardians"),
-            uploads=_uploads(),
+            uploads=request_uploads(MAX_FILE_BYTES),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
@@ -119,7 +109,11 @@ def thread(thread_id: int):
 def reply(thread_id: int):
     try:
         services.reply(
-            db.session, current_user, thread_id, body=request.form.get("body"), uploads=_uploads()
+            db.session,
+            current_user,
+            thread_id,
+            body=request.form.get("body"),
+            uploads=request_uploads(MAX_FILE_BYTES),
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -131,13 +125,4 @@ def reply(thread_id: int):
 
 @bp.get("/messages/files/<int:file_id>")
 def download(file_id: int):
-    file = services.message_file(db.session, current_user, file_id)
-    # Browsers use filename* (UTF-8); the plain name is for old clients: accents dropped.
-    plain = unicodedata.normalize("NFKD", file.file_name).encode("ascii", "ignore").decode()
-    ascii_name = plain.replace('"', "_").replace("\\", "_") or "file"
-    response = Response(file.content, mimetype=file.content_type)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file.file_name)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(services.message_file(db.session, current_user, file_id))
