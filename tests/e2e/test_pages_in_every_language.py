@@ -19,6 +19,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from conftest import REPO, TEST_PASSWORD
@@ -362,6 +363,67 @@ def test_year_end_and_account_pages_in_each_language(
             re.compile(r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){2}$")
         )
         look_at(page, "link_code", locale, problems)
+    finally:
+        app.config["SMTP_URL"] = ""
+        for context in contexts:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_support_and_account_contacts_pages_in_each_language(
+    browser: Browser, pages_server: str, app: Flask, classroom, locale: str
+) -> None:
+    """The pages added in session 10, as the administrator sees them with something on each:
+    the account's contacts, health recommendations, a class's safety instructions, the
+    month's substitutions, the announcement form and the teacher's journal with a student's
+    health recommendation."""
+    from gradebook.briefings.services import record_briefing
+    from gradebook.lessons.services import assign_substitute
+    from school.health.services import write
+
+    session, school, admin = classroom.session, classroom.school, classroom.account("admin")
+    today = date(2026, 9, 30)
+    write(session, admin, school, student_id=classroom.students[0].id,
+          text="Sėdi pirmame suole: silpnai mato", valid_until=None, today=today)  # fmt: skip
+    record_briefing(session, admin, school, class_id=classroom.c5a.id, group_id=None,
+                    on_day=date(2026, 9, 1), topic="Saugus elgesys mokykloje",
+                    given_by=classroom.head.id, today=today)  # fmt: skip
+    lesson = session.scalars(
+        select(Lesson).where(Lesson.group_id == classroom.maths.id).order_by(Lesson.on_day)
+    ).first()
+    assign_substitute(session, admin, school, lesson, teacher_id=classroom.other_teacher.id)
+    admin.locale = locale
+    classroom.account("teacher").locale = locale
+    class_id, maths_id = classroom.c5a.id, classroom.maths.id
+    session.commit()
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:1"  # the contacts form takes an e-mail address
+    contexts: list = []
+    problems: list[str] = []
+    try:
+        page = _new_page(browser, pages_server, locale, contexts)
+        _log_in(page, app, locale, "admin.a")
+        page.goto("/account/contacts")
+        expect(page.locator("#phone")).to_be_visible()
+        look_at(page, "contacts", locale, problems)
+        page.goto("/s/school-a/health")
+        expect(page.locator("body")).to_contain_text("Sėdi pirmame suole")
+        look_at(page, "health_recommendations", locale, problems)
+        page.goto(f"/s/school-a/classes/{class_id}/briefings")
+        expect(page.locator("body")).to_contain_text("Saugus elgesys mokykloje")
+        look_at(page, "safety_instructions", locale, problems)
+        page.goto("/s/school-a/substitutions?month=2026-09")
+        expect(page.locator("h1")).to_have_text(translated(app, locale, "Substitutions"))
+        look_at(page, "substitutions", locale, problems)
+        page.goto("/s/school-a/announcements/new")
+        expect(page.locator("#announcement-body")).to_be_visible()
+        look_at(page, "announcement_form", locale, problems)
+
+        page = _new_page(browser, pages_server, locale, contexts)
+        _log_in(page, app, locale, "teacher.a")
+        page.goto(f"/s/school-a/journal/{maths_id}?month=2026-09")
+        expect(page.locator("a.j-health")).to_have_count(1)
+        look_at(page, "journal_health", locale, problems)
     finally:
         app.config["SMTP_URL"] = ""
         for context in contexts:
