@@ -193,7 +193,7 @@ def test_the_administrator_sees_the_contacts_in_use_and_the_schools_record(
     bind_to_school(session, classroom.school)
     guardian_person = session.get(Person, classroom.guardian.id)
     guardian_person.phone = "+370 600 00000"
-    student_id = classroom.students[0].id
+    student_id, c5a = classroom.students[0].id, classroom.c5a.id
     account = session.get(Account, guardian.id)
     account.phone, account.pending_email = "+370 612 34567", "irena.new@example.lt"
     session.commit()
@@ -207,3 +207,6 @@ def test_the_administrator_sees_the_contacts_in_use_and_the_schools_record(
     edit = f"{people}/students/{student_id}/guardians/{guardian_person.id}/edit"
     form = admin.get(edit, headers=EN).get_data(as_text=True)
     assert 'value="+370 612 34567"' in form
+    # the class list's guardians show the same
+    class_list = admin.get(f"{people}/students?class={c5a}", headers=EN).get_data(as_text=True)
+    assert "+370 612 34567" in class_list and "+370 600 00000" not in class_list

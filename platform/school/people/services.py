@@ -857,6 +857,9 @@ class GuardianRow:
     has_logged_in: bool
     #: the language they read in: their account's, else the person's (as notifications choose)
     locale: str | None = None
+    #: the contacts in use: their account's, else the person's (as notifications choose)
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclass
@@ -907,14 +910,18 @@ def class_roster(session: Session, class_id: int) -> list[StudentRow]:
     if by_id:
         links = session.execute(
             select(Guardianship.student_id, Guardianship.relation, Person, Account.login,
-                   _can_log_in(), func.coalesce(Account.locale, Person.locale))
+                   _can_log_in(), func.coalesce(Account.locale, Person.locale),
+                   func.coalesce(Account.email, Person.email),
+                   func.coalesce(Account.phone, Person.phone))
             .join(Person, Person.id == Guardianship.guardian_id)
             .outerjoin(Account, Account.id == Person.account_id)
             .where(Guardianship.student_id.in_(by_id))
         )  # fmt: skip
-        for student_id, relation, guardian, login, logged_in, locale in links:
+        for student_id, relation, guardian, login, logged_in, locale, email, phone in links:
             by_id[student_id].guardians.append(
-                GuardianRow(guardian, relation or "other", login, bool(logged_in), locale)
+                GuardianRow(
+                    guardian, relation or "other", login, bool(logged_in), locale, email, phone
+                )
             )
     for row in rows:
         row.guardians.sort(key=lambda g: person_sort_key(g.person))
