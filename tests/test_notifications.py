@@ -457,7 +457,8 @@ def test_the_settings_offer_each_reader_the_kinds_their_roles_get(app, family):
         "grade", "grade_changed", "absence", "remark", "homework", "test", "term_grade",
         "excuse_decision", "transfer_new_school", "message", "announcement",
     }  # fmt: skip
-    assert offered("teacher.a") == {"student_joined", "message", "announcement"}
+    assert offered("teacher.a") == {"student_joined", "health_recommendation", "message",
+                                    "announcement"}  # fmt: skip
     assert offered("director.a") == {"transfer_incoming", "transfer_claimed", "message",
                                      "announcement"}  # fmt: skip
 

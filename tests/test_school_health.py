@@ -152,3 +152,40 @@ def test_the_specialist_removes_a_recommendation(app, classroom, nurse):
     assert post_form(specialist, path, {}, form_page=f"{A}/health").status_code == 302
     assert saved(c) == 0
     assert post_form(specialist, path, {}, form_page=f"{A}/health").status_code == 404
+
+
+def test_the_students_teachers_and_class_head_are_notified_without_the_text(
+    classroom, nurse, world
+):
+    """The teachers of the student's groups and the class head get a notification in their
+    language; it names the student and the class, never the recommendation (it may go by
+    e-mail or SMS); the health specialist who wrote it gets none."""
+    from notifications.models import NotificationDelivery, NotificationEvent
+    from school.health import services
+    from test_notifications import run_jobs
+
+    c = classroom
+    c.account("head").locale = "lt"
+    teachers = {c.account(k).id for k in ("teacher", "other_teacher", "head")}
+    head_id, teacher_id = c.account("head").id, c.account("teacher").id
+    last_name = c.students[0].last_name
+    services.write(c.session, nurse, c.school, student_id=c.students[0].id, text=NEEDS,
+                   valid_until=None, today=TODAY)  # fmt: skip
+    c.session.commit()
+    run_jobs()
+    bind_to_school(c.session, world.school_a)
+    (event,) = c.session.scalars(
+        select(NotificationEvent).where(NotificationEvent.kind == "health_recommendation")
+    )
+    assert set(event.payload) == {"student_id", "class_id", "recommendation_id"}
+    delivered = {
+        d.account_id: d
+        for d in c.session.scalars(
+            select(NotificationDelivery).where(NotificationDelivery.channel == "in_app")
+        )
+    }
+    assert set(delivered) == teachers
+    assert delivered[teacher_id].subject == "A health recommendation for a student of class 5a"
+    assert last_name in delivered[teacher_id].body
+    assert all(NEEDS not in d.body and NEEDS not in d.subject for d in delivered.values())
+    assert delivered[head_id].subject.startswith("Sveikatos rekomendacija")

@@ -39,6 +39,9 @@ EVENT_KINDS = frozenset(
         # a student joined a class under way (school.people) or was claimed into it: the
         # teachers of their groups and the class head are told
         "student_joined",
+        # the health specialist wrote a recommendation (school/health): the same teachers and
+        # head are told, without its text (it stays in the diary, not in e-mail or SMS)
+        "health_recommendation",
     }
 )
 

@@ -202,7 +202,7 @@ def load_facts(session: Session, kind: str, ids: dict[str, int]) -> Facts | None
         return _transfer_facts(session, kind, ids)
     if kind in ("message", "announcement"):
         return _posted_facts(session, kind, ids)
-    if kind == "student_joined":
+    if kind in ("student_joined", "health_recommendation"):
         school_class = session.get(SchoolClass, ids["class_id"])
         if student is None or school_class is None:
             return None
@@ -328,6 +328,13 @@ def render(facts: Facts, locale: str) -> Rendered:
         title = _("New message from %(name)s: %(subject)s", name=facts.author, subject=facts.title)
     elif facts.kind == "announcement":
         title = _("Announcement: %(title)s", title=facts.title)
+    elif facts.kind == "health_recommendation":
+        title = _(
+            "A health recommendation for a student of class %(name)s", name=facts.school_class
+        )
+        lines.append(
+            _("Read it in your journal or on the student's page, and take it into account.")
+        )
     elif facts.kind == "student_joined":
         title = _("A new student in class %(name)s", name=facts.school_class)
         lines.append(

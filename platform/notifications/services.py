@@ -62,7 +62,7 @@ GUARDIAN_KINDS = frozenset({"transfer_new_school"})
 #: Events whose recipients their record keeps (a message's receipts, an announcement's audience).
 OWN_RECIPIENTS_KINDS = frozenset({"message", "announcement"})
 #: Events for the teachers of a student's groups and the head of their class.
-TEACHERS_KINDS = frozenset({"student_joined"})
+TEACHERS_KINDS = frozenset({"student_joined", "health_recommendation"})
 #: A send attempt per RQ try: the first run and ``DEFAULT_RETRY.max`` retries.
 MAX_ATTEMPTS = 4
 #: Events one dispatch transaction takes.
@@ -83,6 +83,7 @@ KIND_LABELS = {
     "message": _l("Messages"),
     "announcement": _l("Announcements"),
     "student_joined": _l("New students in your classes and groups"),
+    "health_recommendation": _l("Health recommendations for your students"),
 }
 #: Who each kind of notification reaches (as ``_recipients`` works them out): the settings page
 #: offers an account only the kinds its roles in the school get.

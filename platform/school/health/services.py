@@ -1,7 +1,7 @@
 """Health recommendations: the health specialist (and the administrator) write and remove
 them; the teachers of the student's groups read them in the journal (``journal.services``),
-the class head on the student's page; the administration, the health specialist and the social
-pedagogue see the school's list."""
+the class head on the student's page (and both get a notification, without the text); the
+administration, the health specialist and the social pedagogue see the school's list."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from accounts.identity import Principal
 from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from notifications.outbox import record_event
 from school.calendar.models import SchoolYear
 from school.classes.models import SchoolClass
 from school.health.models import TEXT_MAX, HealthRecommendation
@@ -89,6 +90,12 @@ def write(
     )
     session.add(recommendation)
     session.flush()
+    if student.class_id is not None:
+        record_event(
+            session, "health_recommendation", actor_id=account.id,
+            student_id=student.person_id, class_id=student.class_id,
+            recommendation_id=recommendation.id,
+        )  # fmt: skip
     return recommendation
 
 
