@@ -163,7 +163,7 @@ def test_stale_generated_lessons_are_removed_unless_something_was_written(classr
         for lesson in session.scalars(select(Lesson).where(Lesson.group_id == classroom.maths.id))
     }
     wednesday, friday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=4)
-    by_day[friday].topic = "Kartojimas"
+    by_day[friday].objectives = "Pakartoti trupmenas"  # written in: stays
     session.add(
         Attendance(
             lesson_id=by_day[MONDAY].id,
@@ -271,8 +271,10 @@ def test_teacher_writes_the_topic_and_another_teacher_may_not(classroom):
     services.update_lesson(
         classroom.session, classroom.account("teacher"), classroom.school, lesson,
         topic=" Trupmenos ", classwork="Uždaviniai 1–5", notes="",
+        objectives="Mokės sudėti trupmenas",
     )  # fmt: skip
     assert (lesson.topic, lesson.classwork, lesson.notes) == ("Trupmenos", "Uždaviniai 1–5", None)
+    assert lesson.objectives == "Mokės sudėti trupmenas"
     with pytest.raises(PermissionDenied):
         services.update_lesson(
             classroom.session, classroom.account("other_teacher"), classroom.school, lesson,
@@ -688,14 +690,16 @@ def test_lesson_page_saving_topic_and_permissions(client, classroom, world):
     login(client, "teacher.a")
     page = client.get(url)
     assert page.status_code == 200 and 'name="topic"' in page.get_data(as_text=True)
-    response = post_form(client, url, {"topic": "Trupmenos", "classwork": "", "notes": ""})
+    response = post_form(
+        client, url, {"topic": "Trupmenos", "objectives": "Sudėti", "classwork": "", "notes": ""}
+    )
     assert response.status_code == 302
     too_long = post_form(client, url, {"topic": "x" * 301, "classwork": "", "notes": ""})
     assert too_long.status_code == 400
     assert "At most 300 characters" in too_long.get_data(as_text=True)
     bind_to_school(classroom.session, world.school_a)
     classroom.session.refresh(lesson)
-    assert lesson.topic == "Trupmenos"
+    assert (lesson.topic, lesson.objectives) == ("Trupmenos", "Sudėti")
 
     switch_to(client, "teacher2.a")
     assert client.get(url).status_code == 403

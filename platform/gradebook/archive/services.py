@@ -169,10 +169,11 @@ def _lessons(session: Session, y: _Year) -> bytes:
     )
     return csv_bytes(
         [_("Class"), _("Subject"), _("Group"), _("Date"), _("Lesson no."), _("Teacher"),
-         _("Topic"), _("Classwork"), _("Homework"), _("Due on")],
+         _("Topic"), _("Objectives"), _("Classwork"), _("Homework"), _("Due on")],
         (
             [*y.group_columns(lesson.group_id), _iso(lesson.on_day), lesson.lesson_no,
-             f"{first} {last}" if last else "", lesson.topic, lesson.classwork, homework,
+             f"{first} {last}" if last else "", lesson.topic, lesson.objectives,
+             lesson.classwork, homework,
              _iso(due_on)]
             for lesson, homework, due_on, first, last in rows
         ),

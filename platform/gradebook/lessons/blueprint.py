@@ -134,7 +134,9 @@ def page(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>")
 def save(lesson_id: int):
     lesson = services.get_lesson(db.session, lesson_id)
-    form = {name: request.form.get(name, "") for name in ("topic", "classwork", "notes")}
+    form = {
+        name: request.form.get(name, "") for name in ("topic", "objectives", "classwork", "notes")
+    }
     try:
         services.update_lesson(db.session, current_user, g.school, lesson, **form)
     except ServiceError as exc:

@@ -61,6 +61,8 @@ class Lesson(SchoolModel):
     #: taken yet (lessons held before s0018 count as taken, by nobody known).
     attendance_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attendance_taken_by: Mapped[int | None] = mapped_column(BigInteger)
+    #: What the lesson sets out to achieve (seed 001, 16.1: the topic and the objectives).
+    objectives: Mapped[str | None] = mapped_column(Text)
 
     group: Mapped[Group] = relationship()
     homework: Mapped[Homework | None] = relationship(back_populates="lesson", uselist=False)

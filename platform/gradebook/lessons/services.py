@@ -89,7 +89,8 @@ _INSERT_FROM_TIMETABLE = text(
 )
 
 #: Generated lessons of the period that the timetable (or the calendar) no longer has and in
-#: which nothing was written: no topic, classwork, notes, homework, attendance or grades, and
+#: which nothing was written: no topic, objectives, classwork, notes, homework, attendance or
+#: grades, and
 #: no substitute assigned.
 _DELETE_STALE = text(
     """
@@ -98,7 +99,8 @@ _DELETE_STALE = text(
       AND l.on_day BETWEEN :start AND :end
       AND (CAST(:group_ids AS bigint[]) IS NULL OR l.group_id = ANY(:group_ids))
       AND COALESCE(l.topic, '') = '' AND COALESCE(l.classwork, '') = ''
-      AND COALESCE(l.notes, '') = '' AND l.substitute_for_id IS NULL
+      AND COALESCE(l.notes, '') = '' AND COALESCE(l.objectives, '') = ''
+      AND l.substitute_for_id IS NULL
       AND NOT EXISTS (SELECT 1 FROM homework hw WHERE hw.lesson_id = l.id)
       AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.lesson_id = l.id)
       AND NOT EXISTS (SELECT 1 FROM grades gr WHERE gr.lesson_id = l.id)
@@ -388,15 +390,17 @@ def update_lesson(
     topic: str | None,
     classwork: str | None,
     notes: str | None,
+    objectives: str | None = None,
 ) -> Lesson:
     """Write what was taught (the group's teachers, the lesson's substitute, the admin)."""
     require_lesson_writer(session, account, school, lesson)
     values = (
         _clean_text(topic, "topic", TOPIC_MAX),
+        _clean_text(objectives, "objectives", TEXT_MAX),
         _clean_text(classwork, "classwork", TEXT_MAX),
         _clean_text(notes, "notes", TEXT_MAX),
     )
-    lesson.topic, lesson.classwork, lesson.notes = values
+    lesson.topic, lesson.objectives, lesson.classwork, lesson.notes = values
     lesson.changed_by = account.id
     session.flush()
     return lesson
