@@ -656,7 +656,7 @@ def test_the_classes_to_claim_into_are_this_years_and_next_years(transfer, db_se
         )  # fmt: skip
     summary = services.claim_by_class_name(
         db_session, receiving.director, world.school_b, pool_id=entry.id, class_name="6A",
-        today=summer,
+        today=summer, year_name="2027-2028",  # a hyphen typed for the dash
     )  # fmt: skip
     assert summary.class_name == "6a"
 

@@ -1261,13 +1261,15 @@ def claim_by_class_name(
     year_name: str | None = None,
 ) -> ClaimSummary:
     """``claim_student`` with the class named as people write it ("5a"): of the school year
-    named, else of this school year, else of the next one that has it."""
+    named (a hyphen typed for the dash: "2027-2028"), else of this school year, else of the
+    next one that has it."""
     wanted = (class_name or "").strip().lower()
+    year_wanted = (year_name or "").strip().replace("-", "–")
     found = next(
         (
             school_class
             for year, classes in claimable_classes(session, today)
-            if year_name is None or year.name == year_name.strip()
+            if year_name is None or year.name.replace("-", "–") == year_wanted
             for school_class in classes
             if school_class.name.lower() == wanted
         ),
