@@ -124,7 +124,7 @@ def test_students_page_query_count_is_constant(client, in_school_a, people, coun
     with count_queries() as queries:
         response = client.get(url)
     assert response.status_code == 200
-    assert len(queries) == 8, "\n".join(queries)
+    assert len(queries) == 7, "\n".join(queries)  # the classes with their years: one
 
 
 @pytest.mark.parametrize("how_many", [2, 20])
@@ -598,3 +598,42 @@ def test_activity_page_for_the_administrator(client, in_school_a, people):
     bad = client.get("/s/school-a/people/activity?from=2026-12-01&to=2026-11-01", headers=EN)
     assert bad.status_code == 400
     assert "The last day must not be before the first day." in bad.get_data(as_text=True)
+
+
+def test_in_the_summer_a_student_is_enrolled_into_next_years_class(
+    client, in_school_a, people, school_day
+):
+    """The classes were moved up for September: the students page lists next year's classes
+    with the year's name and a new student is added into one; a class of a year that has
+    ended is refused."""
+    from school.calendar.models import SchoolYear
+    from school.calendar.services import create_year
+    from school.classes.models import SchoolClass
+
+    finished = in_school_a.get(SchoolYear, people.class_a.year_id)
+    next_year = create_year(
+        in_school_a, name="2099–2100", starts_on=finished.ends_on.replace(day=1, month=9),
+        ends_on=finished.ends_on.replace(year=finished.ends_on.year + 1),
+    )  # fmt: skip
+    c6a = SchoolClass(year_id=next_year.id, grade_level=6, letter="a")
+    in_school_a.add(c6a)
+    in_school_a.commit()
+    c6a_id, class_a_id = c6a.id, people.class_a.id
+    summer = finished.ends_on.replace(month=8, day=20)
+    school_day(summer)
+    login(client, "admin.a")
+    page = client.get("/s/school-a/people/students", headers=EN).get_data(as_text=True)
+    assert "6a (2099–2100)" in page
+    bind_to_school(in_school_a, people.world.school_a)
+    student = services.add_student(
+        in_school_a, admin(in_school_a, people.world), people.world.school_a, student_details(),
+        c6a_id, summer,
+    )  # fmt: skip
+    assert student.class_id == c6a_id
+    school_day(finished.ends_on.replace(year=finished.ends_on.year + 1, month=9, day=2))
+    with pytest.raises(services.ServiceError, match="this school year or of the next one"):
+        services.add_student(
+            in_school_a, admin(in_school_a, people.world), people.world.school_a,
+            student_details(first="Kitas", personal_code=code_for(date(2015, 4, 1))),
+            class_a_id, finished.ends_on.replace(year=finished.ends_on.year + 1, month=9, day=2),
+        )  # fmt: skip

@@ -27,6 +27,7 @@ from school.calendar.services import create_year, set_terms
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.people.models import Guardianship, Person, Student
+from school.people.services import open_classes
 from tenants.binding import session_binding
 from tenants.models import School
 from tenants.services import bind_to_school
@@ -642,13 +643,10 @@ def test_the_classes_to_claim_into_are_this_years_and_next_years(transfer, db_se
     next_year_class(db_session, world.school_b, 6)
     this_year = db_session.get(SchoolYear, receiving.c5a.year_id).name
     listed = [
-        (year.name, [c.name for c in classes])
-        for year, classes in services.claimable_classes(db_session, summer)
+        (year.name, [c.name for c in classes]) for year, classes in open_classes(db_session, summer)
     ]
     assert listed == [(this_year, ["5a"]), ("2027–2028", ["6a"])]
-    assert [y.name for y, _c in services.claimable_classes(db_session, date(2027, 9, 1))] == [
-        "2027–2028"
-    ]
+    assert [y.name for y, _c in open_classes(db_session, date(2027, 9, 1))] == ["2027–2028"]
     with pytest.raises(ServiceError, match=f"no class “6a” in the school year {this_year}"):
         services.claim_by_class_name(
             db_session, receiving.director, world.school_b, pool_id=entry.id,

@@ -176,7 +176,7 @@ def _pool_page(error: ServiceError | None = None, status: int = 200):
         args=args,
         error=error,
         schools=schools,
-        class_years=services.claimable_classes(db.session, today) if can_claim else [],
+        class_years=people.open_classes(db.session, today) if can_claim else [],
         can_claim=can_claim,
         ours=services.entries_of_school(db.session, g.school),
         school_names={s.id: s.name for s in schools},

@@ -62,7 +62,7 @@ from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label
 from school.people.models import Guardianship, Person, StaffRight, Student
 from school.people.names import person_order
-from school.people.services import get_student, remove_student
+from school.people.services import get_student, open_classes, remove_student
 from tenants.models import School, SchoolStatus
 from transfers.models import DESTINATION_KINDS, CarriedRecord, PoolEntry, TransferLog
 
@@ -1234,22 +1234,6 @@ def claim_student(
     return summary
 
 
-def claimable_classes(session: Session, today: date) -> list[tuple[SchoolYear, list[SchoolClass]]]:
-    """The classes a claimed student may join, by school year: this school year's and those
-    of the years to come already set up (in the summer, the classes moved up for September).
-    """
-    rows = session.execute(
-        select(SchoolYear, SchoolClass)
-        .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
-        .where(SchoolYear.ends_on >= today)
-        .order_by(SchoolYear.starts_on, SchoolClass.grade_level, SchoolClass.letter)
-    ).all()
-    by_year: dict[SchoolYear, list[SchoolClass]] = {}
-    for year, school_class in rows:
-        by_year.setdefault(year, []).append(school_class)
-    return list(by_year.items())
-
-
 def claim_by_class_name(
     session: Session,
     account: Principal,
@@ -1268,7 +1252,7 @@ def claim_by_class_name(
     found = next(
         (
             school_class
-            for year, classes in claimable_classes(session, today)
+            for year, classes in open_classes(session, today)
             if year_name is None or year.name.replace("-", "–") == year_wanted
             for school_class in classes
             if school_class.name.lower() == wanted

@@ -25,6 +25,7 @@ from dienynas.forms import parse_id, parse_optional_date
 from dienynas.i18n import joined
 from dienynas.urls import safe_next
 from school import permissions
+from school.classes.models import SchoolClass
 from school.classes.services import get_class
 from school.curriculum.services import active_subjects
 from school.health import services as health
@@ -138,7 +139,8 @@ def person(person_id: int):
 def students():
     actor = _actor()
     permissions.require_reader(actor, g.school)
-    classes = services.classes_of_current_year(db.session, clock.today())
+    labels = _class_labels(None)
+    classes = list(labels)
     managed = services.managed_class_ids(db.session, actor, g.school)
     wanted = parse_id(request.args.get("class"))
     selected = next((c for c in classes if c.id == wanted), None)
@@ -151,6 +153,7 @@ def students():
     return render_template(
         "people/students.html",
         classes=classes,
+        labels=labels,
         counts=services.class_counts(db.session, [c.id for c in classes]),
         selected=selected,
         roster=services.class_roster(db.session, selected.id) if selected else [],
@@ -161,14 +164,21 @@ def students():
     )
 
 
-def _class_choices(managed: set[int] | None) -> list:
-    classes = services.classes_of_current_year(db.session, clock.today())
-    return [c for c in classes if managed is None or c.id in managed]
+def _class_labels(managed: set[int] | None) -> dict[SchoolClass, str]:
+    """The classes students can be placed in now (``services.open_classes``; ``managed``:
+    only those), each with its label: its name, with the school year's for a year to come
+    ("6a (2027–2028)", in the summer)."""
+    return {
+        school_class: school_class.name if n == 0 else f"{school_class.name} ({year.name})"
+        for n, (year, classes) in enumerate(services.open_classes(db.session, clock.today()))
+        for school_class in classes
+        if managed is None or school_class.id in managed
+    }
 
 
 def _class_context(managed: set[int] | None) -> dict[str, Any]:
-    classes = _class_choices(managed)
-    return {"classes": classes, "class_options": [(c.id, c.name) for c in classes]}
+    labels = _class_labels(managed)
+    return {"classes": list(labels), "class_options": [(c.id, labels[c]) for c in labels]}
 
 
 @bp.route("/people/students/new", methods=["GET", "POST"])
@@ -529,7 +539,7 @@ def credentials():
     managed = services.managed_class_ids(db.session, actor, g.school)
     if managed is not None and not managed and Role.CLASS_HEAD not in g.school_roles:
         raise PermissionDenied(_("Only the e-diary administrator and class heads issue these."))
-    classes = _class_choices(managed)
+    classes = list(_class_labels(managed))
     source = request.form if request.method == "POST" else request.args
     class_id = parse_id(source.get("class"))
     include_in_use = source.get("include_in_use") == "1"

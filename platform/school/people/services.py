@@ -51,6 +51,7 @@ from dienynas.forms import check_email, check_phone, parse_id, parse_optional_da
 from dienynas.names import name_order, name_sort_key
 from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
+from school.calendar.models import SchoolYear
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
@@ -511,13 +512,31 @@ def classes_of_current_year(session: Session, today: date) -> list[SchoolClass]:
     )
 
 
+def open_classes(session: Session, today: date) -> list[tuple[SchoolYear, list[SchoolClass]]]:
+    """The classes a student can be placed in now, by school year: this school year's and
+    those of the years to come already set up (in the summer, the classes moved up for
+    September: a student enrolled or claimed then joins the class they start in). One query."""
+    rows = session.execute(
+        select(SchoolYear, SchoolClass)
+        .join(SchoolClass, SchoolClass.year_id == SchoolYear.id)
+        .where(SchoolYear.ends_on >= today)
+        .order_by(SchoolYear.starts_on, SchoolClass.grade_level, SchoolClass.letter)
+    ).all()
+    by_year: dict[SchoolYear, list[SchoolClass]] = {}
+    for year, school_class in rows:
+        by_year.setdefault(year, []).append(school_class)
+    return list(by_year.items())
+
+
 def _class_for_student(session: Session, class_id: int | None, today: date) -> SchoolClass:
     if class_id is None:
         raise ServiceError(_("Choose the student's class."), field="class_id")
     school_class = session.get(SchoolClass, class_id)
-    year = current_year(session, today)
-    if school_class is None or year is None or school_class.year_id != year.id:
-        raise ServiceError(_("Choose a class of this school year."), field="class_id")
+    year = session.get(SchoolYear, school_class.year_id) if school_class is not None else None
+    if year is None or year.ends_on < today:
+        raise ServiceError(
+            _("Choose a class of this school year or of the next one."), field="class_id"
+        )
     return school_class
 
 
