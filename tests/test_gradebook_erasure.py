@@ -23,6 +23,7 @@ from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.remarks.models import Remark
 from notifications.outbox import record_event
 from school.classes.models import GroupStudent
+from school.health.models import HealthRecommendation
 from school.people.models import Guardianship, Person, Student
 from school.people.services import remove_student
 from tenants.models import School
@@ -37,8 +38,9 @@ LEFT_ON = date(2026, 10, 2)
 
 @pytest.fixture
 def records(classroom):
-    """Grades, their history, a term grade, marks, an excuse, a remark and a notification for
-    students[0] and students[1]; students[0] has then left the school."""
+    """Grades, their history, a term grade, marks, an excuse, a remark, a health
+    recommendation and a notification for students[0] and students[1]; students[0] has then
+    left the school."""
     c, j = classroom, Journal(classroom)
     lesson = j.lesson(c.maths, date(2026, 9, 7))
     for student in c.students[:2]:
@@ -52,6 +54,8 @@ def records(classroom):
         j.mark(lesson, student, excuse=j.excuse(student, date(2026, 9, 7)))
         c.session.add(Remark(student_id=student.id, kind="praise", text="Puikiai",
                              on_day=date(2026, 9, 7), written_by=j.by))  # fmt: skip
+        c.session.add(HealthRecommendation(student_id=student.id, text="Pirmas suolas",
+                                           written_by=j.by))  # fmt: skip
         record_event(c.session, "remark", actor_id=j.by, student_id=student.id)
     c.session.flush()
     leaving = c.session.get(Student, c.students[0].id)
@@ -68,7 +72,7 @@ def rows_of(session, model, student_id: int) -> int:
 
 
 RECORD_TABLES = (Grade, GradeChange, TermGrade, Attendance, Excuse, Remark, GroupStudent,
-                 Guardianship)  # fmt: skip
+                 Guardianship, HealthRecommendation)  # fmt: skip
 
 
 def erase(c, student_id: int, **form):
@@ -86,8 +90,8 @@ def test_erasing_removes_every_record_of_the_student_and_nothing_else(records):
     preview = services.preview(c.session, c.school, c.session.get(Student, gone))
     assert preview.counts == {
         "grades": 1, "grade_changes": 1, "term_grades": 1, "attendance": 1, "excuses": 1,
-        "remarks": 1, "carried_records": 0, "group_places": 2, "guardian_links": 1,
-        "notifications": 1, "guardians": 1,
+        "remarks": 1, "carried_records": 0, "health_recommendations": 1, "group_places": 2,
+        "guardian_links": 1, "notifications": 1, "guardians": 1,
     }  # fmt: skip
 
     erasure = erase(c, gone)

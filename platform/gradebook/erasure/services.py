@@ -51,6 +51,7 @@ KINDS = {
     "excuses": _l("Excuses and certificates"),
     "remarks": _l("Remarks"),
     "carried_records": _l("Records carried from another school"),
+    "health_recommendations": _l("Health recommendations"),
     "group_places": _l("Places in groups"),
     "guardian_links": _l("Guardian links"),
     "notifications": _l("Notifications about the student"),
@@ -96,6 +97,8 @@ _COUNTS = text(
       (SELECT count(*) FROM excuses WHERE student_id = :student_id) AS excuses,
       (SELECT count(*) FROM remarks WHERE student_id = :student_id) AS remarks,
       (SELECT count(*) FROM carried_records WHERE student_id = :student_id) AS carried_records,
+      (SELECT count(*) FROM health_recommendations
+       WHERE student_id = :student_id) AS health_recommendations,
       (SELECT count(*) FROM group_students WHERE student_id = :student_id) AS group_places,
       (SELECT count(*) FROM guardianships WHERE student_id = :student_id) AS guardian_links,
       (SELECT count(*) FROM notification_events
