@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import roles_in_school, staff_accounts
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.i18n import format_day
 from gradebook.access import own_person_id
 from gradebook.briefings.models import TOPIC_MAX, Briefing
 from school.calendar.services import current_year
@@ -34,7 +35,7 @@ from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.classes.services import get_class
 from school.people.models import Person, Student
 from school.people.names import person_order
-from school.people.services import require_class_manager
+from school.people.services import managed_class_ids
 from tenants.models import School
 
 
@@ -111,11 +112,8 @@ def rights(
     groups: list[ClassGroup],
 ) -> BriefingRights:
     """The account's rights for the class; ``groups`` are :func:`class_groups`' answer."""
-    try:
-        require_class_manager(session, account, school, school_class.id)
-        manages = True
-    except PermissionDenied:
-        manages = False
+    managed = managed_class_ids(session, account, school)
+    manages = managed is None or school_class.id in managed
     teaches = frozenset(row.group.id for row in groups if row.teaches)
     reads = manages or bool(teaches) or Role.DIRECTOR in roles_in_school(account, school)
     return BriefingRights(manages=manages, teaches=teaches, reads=reads)
@@ -152,7 +150,7 @@ def _clean_topic(topic: str | None) -> str:
 
 
 def _check_day(session: Session, school_class: SchoolClass, on_day: date, today: date) -> None:
-    shown = format_date(on_day, "medium")
+    shown = format_day(on_day)
     if on_day > today:
         raise ServiceError(_("%(day)s is in the future.", day=shown), field="on_day")
     year = current_year(session, today)
@@ -161,7 +159,7 @@ def _check_day(session: Session, school_class: SchoolClass, on_day: date, today:
     if not year.starts_on <= on_day <= year.ends_on:
         raise ServiceError(
             _("%(day)s is outside the current school year (%(start)s – %(end)s).", day=shown,
-              start=format_date(year.starts_on, "medium"), end=format_date(year.ends_on, "medium")),
+              start=format_day(year.starts_on), end=format_day(year.ends_on)),
             field="on_day",
         )  # fmt: skip
     if school_class.year_id != year.id:

@@ -102,7 +102,7 @@ def monthly_reports(class_id: int):
         db.session, current_user, g.school, class_id, month=month,
         only_offline=not request.args.get("all"), today=clock.today(),
     )  # fmt: skip
-    return _family_reports(pdf, class_id, f"monthly-{class_id}-{month:%Y-%m}.pdf")
+    return _family_reports_response(pdf, class_id, f"monthly-{class_id}-{month:%Y-%m}.pdf")
 
 
 @bp.get("/classes/<int:class_id>/term-reports.pdf")
@@ -117,10 +117,10 @@ def term_reports(class_id: int):
         db.session, current_user, g.school, class_id, term_id=term_id,
         only_offline=not request.args.get("all"), today=clock.today(),
     )  # fmt: skip
-    return _family_reports(pdf, class_id, f"reports-{class_id}-{term_id or asked}.pdf")
+    return _family_reports_response(pdf, class_id, f"reports-{class_id}-{term_id or asked}.pdf")
 
 
-def _family_reports(pdf: bytes | None, class_id: int, file_name: str):
+def _family_reports_response(pdf: bytes | None, class_id: int, file_name: str):
     """The family reports' PDF, or back to the class with a note when no student was chosen."""
     if pdf is None:
         flash(_("Every family of the class uses the diary: there is no report to print."), "info")

@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from notifications.outbox import record_event
-from school.calendar.models import SchoolYear
+from school.calendar.services import current_year
 from school.classes.models import SchoolClass
 from school.health.models import TEXT_MAX, HealthRecommendation
 from school.people.models import Person, Student
@@ -147,26 +147,18 @@ def of_student(session: Session, student_id: int, today: date) -> list[HealthRec
 
 def students_to_choose(session: Session, today: date) -> list[tuple[SchoolClass, list[Person]]]:
     """The active students of this school year's classes, by class and name, for the form;
-    one query."""
+    two queries."""
+    year = current_year(session, today)
+    if year is None:
+        return []
     rows = session.execute(
         select(SchoolClass, Person)
         .join(Student, Student.class_id == SchoolClass.id)
         .join(Person, Person.id == Student.person_id)
-        .where(Student.status == "active", SchoolClass.year_id == _current_year_id(today))
+        .where(Student.status == "active", SchoolClass.year_id == year.id)
         .order_by(SchoolClass.grade_level, SchoolClass.letter, *person_order(Person))
     )
     by_class: dict[SchoolClass, list[Person]] = {}
     for school_class, person in rows:
         by_class.setdefault(school_class, []).append(person)
     return list(by_class.items())
-
-
-def _current_year_id(today: date):
-    """This school year's id as a subquery (``calendar.services.current_year``'s rule)."""
-    return (
-        select(SchoolYear.id)
-        .where(SchoolYear.ends_on >= today)
-        .order_by(SchoolYear.starts_on)
-        .limit(1)
-        .scalar_subquery()
-    )
