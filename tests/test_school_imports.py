@@ -2,7 +2,7 @@
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -19,6 +19,7 @@ from school.classes.models import SchoolClass
 from school.curriculum.models import Subject
 from school.imports import services
 from school.imports.models import ImportBatch
+from school.people.models import Person
 from tenants.services import bind_to_school
 
 SUBJECTS_CSV = (
@@ -383,3 +384,51 @@ def test_staff_import_links_a_login_of_another_school_only_with_its_link_code(in
     in_school_a.refresh(teacher_b)
     assert {g.school_id for g in teacher_b.grants} == {world.school_a.id, world.school_b.id}
     assert teacher_b.link_code_hash is None
+
+
+def test_students_import_names_the_school_year_of_the_class(app, in_school_a, world, class_5a):
+    """In the summer a list for September goes into next year's classes (the column “Mokslo
+    metai”); without it, into this year's; a year that has ended or does not exist is refused."""
+    from school.calendar.services import create_year
+    from school.people.models import Student
+
+    next_year = create_year(
+        in_school_a, name="2027–2028 A", starts_on=date(2027, 9, 1), ends_on=date(2028, 8, 31)
+    )
+    last_year = create_year(
+        in_school_a, name="2025–2026 A", starts_on=date(2025, 9, 1), ends_on=date(2026, 8, 31)
+    )
+    coming_5a = SchoolClass(year_id=next_year.id, grade_level=5, letter="a")
+    in_school_a.add_all([coming_5a, SchoolClass(year_id=last_year.id, grade_level=6, letter="b")])
+    in_school_a.flush()
+    codes = personal_code("6150314123"), personal_code("5150702456")
+    data = (
+        "Vardas,Pavardė,Asmens kodas,Klasė,Mokslo metai\n"
+        f"Ugnė,Kazlauskaitė,{codes[0]},5a,2027–2028 A\n"
+        f"Matas,Jankauskas,{codes[1]},5a,\n"
+    ).encode()
+    report = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "students", "m.csv", data
+    )
+    assert (report.created, report.errors) == (2, [])
+    placed = dict(
+        in_school_a.execute(select(Person.last_name, Student.class_id).join(Student)).all()
+    )
+    assert placed == {"Kazlauskaitė": coming_5a.id, "Jankauskas": class_5a.id}
+    exported = services.export_table(in_school_a, world.school_a, "students", "m.csv").decode(
+        "utf-8-sig"
+    )
+    assert "5a,2027–2028 A" in exported and "5a,2026–2027 A" in exported
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refused = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "students", "m.csv",
+            "Vardas,Pavardė,Klasė,Mokslo metai\nAna,Petraitė,6a,2027–2028 A\n"
+            "Jonas,Petraitis,5a,1999–2000\nIeva,Petraitytė,6b,2025–2026 A\n".encode(),
+        )  # fmt: skip
+    assert [(e.row, e.field, e.message) for e in refused.errors] == [
+        (2, "class", "There is no class 6a in the school year 2027–2028 A."),
+        (3, "year", "There is no school year “1999–2000”."),
+        (4, "class", "Choose a class of this school year or of the next one."),
+    ]
+    assert in_school_a.scalar(select(func.count()).select_from(Student)) == 2

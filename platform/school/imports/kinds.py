@@ -125,6 +125,9 @@ register(
 
 # --- classes ---------------------------------------------------------------------------------
 
+#: The school year's column (its name, as on the calendar page; empty: the current year).
+YEAR_COLUMN = ("mokslo metai", "учебный год", "rok szkolny")
+
 CLASS_RE = re.compile(r"^\s*(\d{1,2})\s*([^\d\s]{0,4})\s*$")
 
 
@@ -203,7 +206,7 @@ register(
         kind="classes",
         columns={
             "class": ("klasė", "класс", "klasa"),
-            "year": ("mokslo metai", "учебный год", "rok szkolny"),
+            "year": YEAR_COLUMN,
             "head_login": ("klasės vadovas", "классный руководитель", "wychowawca"),
         },
         required=("class",),
@@ -242,9 +245,12 @@ def _same_details(person: Person, account: Account | None, details: people.Perso
     return current == replace(details, **kept)
 
 
-def _class_id(session: Session, value: str) -> int:
+def _class_id(session: Session, value: str, year_name: str) -> int:
+    """The class named ``value`` of the school year named ``year_name`` (empty: the current
+    one). In the summer a list for September names the coming year: the classes moved up
+    for it are already set up beside the finished year's."""
     level, letter = parse_class_name(value)
-    year = _year(session, "")
+    year = _year(session, year_name)
     class_id = session.scalar(
         select(SchoolClass.id).where(
             SchoolClass.year_id == year.id,
@@ -253,7 +259,11 @@ def _class_id(session: Session, value: str) -> int:
         )
     )
     if class_id is None:
-        raise RowProblem("class", _("There is no class %(name)s this school year.", name=value))
+        raise RowProblem(
+            "class",
+            _("There is no class %(name)s in the school year %(year)s.", name=value,
+              year=year.name),
+        )  # fmt: skip
     return class_id
 
 
@@ -269,7 +279,7 @@ def _student_by_document(session: Session, details: people.PersonDetails) -> Stu
 
 def _apply_student(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     details = _details(row)
-    class_id = _class_id(session, row.get("class", ""))
+    class_id = _class_id(session, row.get("class", ""), row.get("year", ""))
     student = _student_by_document(session, details)
     # an import builds lists: its students are not announced one by one to the teachers
     if student is None:
@@ -284,18 +294,20 @@ def _apply_student(session: Session, school: School, actor: Principal, row: dict
 
 def _export_students(session: Session, school: School) -> Iterable[dict[str, Any]]:
     rows = session.execute(
-        select(Person, SchoolClass, Account.login)
+        select(Person, SchoolClass, SchoolYear.name, Account.login)
         .join(Student, Student.person_id == Person.id)
         .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .outerjoin(SchoolYear, SchoolYear.id == SchoolClass.year_id)
         .outerjoin(Account, Account.id == Person.account_id)
         .where(Student.status == "active")
         .order_by(SchoolClass.grade_level, SchoolClass.letter, *person_order())
     )
-    for person, school_class, login in rows:
+    for person, school_class, year, login in rows:
         yield {
             "id": person.id,
             **_person_columns(person),
             "class": school_class.name if school_class else "",
+            "year": year or "",
             "login": login or "",
         }
 
@@ -320,11 +332,13 @@ register(
             "id": ("nr.", "id"),
             **PERSON_COLUMNS,
             "class": ("klasė", "класс", "klasa"),
+            "year": YEAR_COLUMN,
             "login": ("prisijungimo vardas", "логин"),
         },
         required=("first_name", "last_name", "class"),
         apply_row=_apply_student,
         export_rows=_export_students,
+        field_columns={"class_id": "class"},
     )
 )
 
