@@ -409,3 +409,107 @@ def test_the_list_runs_as_many_queries_for_one_announcement_as_for_three(
     after = {"guardian": queries(client), "director": queries(director)}
     assert after["guardian"][1].count(".txt<") == 3 and after["director"][1].count(".txt<") == 6
     assert {k: n for k, (n, _) in after.items()} == {k: n for k, (n, _) in before.items()}
+
+
+def test_the_author_and_the_administration_correct_an_announcement(school, smtp, world):
+    """The class head corrects their own published announcement: readers see the new text
+    marked as edited, and the notice not sent yet carries it. Nobody else but the director
+    and the administrator changes it; a bad correction is refused and nothing is saved."""
+    c = school
+    trip = _write(c, "head", title="Išvyka", body="Penktadienį 8 val.", class_ids=[c.c5a.id])
+    edited = services.edit(
+        c.session, c.account("head"), c.school, trip.id, NOW + timedelta(minutes=5),
+        title="Išvyka (pakeista)", body="Penktadienį 9 val.",
+    )  # fmt: skip
+    assert (edited.title, edited.body) == ("Išvyka (pakeista)", "Penktadienį 9 val.")
+    assert edited.edited_at == NOW + timedelta(minutes=5)
+    assert edited.edited_by == c.account("head").id
+    for who, refusal in (("teacher", NotFound), ("guardian", PermissionDenied),
+                         ("other_teacher", NotFound)):  # fmt: skip
+        with pytest.raises(refusal):
+            services.edit(c.session, c.account(who), c.school, trip.id, NOW, title="x", body="y")
+    with pytest.raises(ServiceError, match="Write the title") as empty:
+        services.edit(c.session, c.account("director"), c.school, trip.id, NOW, title=" ",
+                      body="Kita")  # fmt: skip
+    assert empty.value.field == "title"
+    services.edit(c.session, c.account("director"), c.school, trip.id, NOW,
+                  title="Išvyka (pakeista)", body="Penktadienį 9 val., prie mokyklos.")  # fmt: skip
+    c.session.commit()
+    run_jobs()
+    polish = smtp.to("irena@example.lt")
+    assert len(polish) == 1 and "Išvyka (pakeista)" in polish[0]["Subject"]
+    assert "prie mokyklos" in polish[0].get_body(("plain",)).get_content()
+
+
+def test_a_scheduled_announcement_is_corrected_without_an_edited_mark(school):
+    c = school
+    later = _write(c, title="Vėliau", publish_at=NOW + timedelta(days=2))
+    services.edit(c.session, c.account("director"), c.school, later.id, NOW,
+                  title="Vėliau, pataisyta", body="Tekstas")  # fmt: skip
+    assert (later.title, later.edited_at) == ("Vėliau, pataisyta", None)
+
+
+def test_a_withdrawn_announcement_is_gone_with_its_files_and_its_notices(school, smtp, world):
+    """Withdrawn before the notices were sent: nobody is told, the files are deleted too,
+    readers no longer see it. Only the author and the administration withdraw."""
+    c = school
+    announcement = _write(c, audiences=["guardians"], class_ids=[c.c5a.id],
+                          files=[Upload("planas.pdf", PDF)])  # fmt: skip
+    announcement_id, guardian_id = announcement.id, c.account("guardian").id
+    with pytest.raises(PermissionDenied):
+        services.withdraw(c.session, c.account("guardian"), c.school, announcement_id)
+    with pytest.raises(NotFound):
+        services.withdraw(c.session, c.account("head"), c.school, announcement_id + 1000)
+    assert services.withdraw(c.session, c.account("admin"), c.school, announcement_id) == (
+        "Mokslo metų šventė"
+    )
+    c.session.commit()
+    run_jobs()
+    assert smtp.messages == []
+    session = bind(world)
+    assert session.get(Announcement, announcement_id) is None
+    assert _files(session, announcement_id) == []
+    assert not services.visible(session, session.get(Account, guardian_id), world.school_a)
+
+
+def test_edit_and_withdraw_pages(school, app, client, world, school_day):
+    school_day(MONDAY)
+    c = school
+    trip = _write(c, "head", title="Išvyka", body="8 val.", class_ids=[c.c5a.id])
+    other = _write(c, title="Direktoriaus")
+    trip_id, other_id = trip.id, other.id
+    c.session.commit()
+    head = app.test_client()
+    login(head, "head.a")
+    page = head.get("/s/school-a/announcements").get_data(as_text=True)
+    assert (
+        f"/announcements/{trip_id}/edit" in page and f"/announcements/{other_id}/edit" not in page
+    )
+    assert head.get(f"/s/school-a/announcements/{other_id}/edit").status_code == 403
+    form = head.get(f"/s/school-a/announcements/{trip_id}/edit").get_data(as_text=True)
+    assert 'value="Išvyka"' in form and ">8 val.</textarea>" in form
+    bad = post_form(
+        head, f"/s/school-a/announcements/{trip_id}/edit", {"title": "", "body": "Kita"}
+    )
+    assert bad.status_code == 400 and "Write the title" in bad.get_data(as_text=True)
+    assert bind(world).get(Announcement, trip_id).body == "8 val."
+    db.session.commit()
+    saved = post_form(
+        head,
+        f"/s/school-a/announcements/{trip_id}/edit",
+        {"title": "Išvyka", "body": "Išvykstame 10.15"},
+    )
+    assert saved.status_code == 302
+
+    login(client, "guardian.both")
+    page = client.get("/s/school-a/announcements").get_data(as_text=True)
+    assert "Išvykstame 10.15" in page and f"/announcements/{trip_id}/edit" not in page
+    assert "· edited " in head.get("/s/school-a/announcements").get_data(as_text=True)
+    assert client.get(f"/s/school-a/announcements/{trip_id}/withdraw").status_code == 403
+
+    confirm = head.get(f"/s/school-a/announcements/{trip_id}/withdraw").get_data(as_text=True)
+    assert "Withdraw the announcement “Išvyka”?" in confirm
+    gone = post_form(head, f"/s/school-a/announcements/{trip_id}/withdraw", {})
+    assert gone.status_code == 302
+    page = client.get("/s/school-a/announcements").get_data(as_text=True)
+    assert "Išvykstame 10.15" not in page and "Direktoriaus" in page

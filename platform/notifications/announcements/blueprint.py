@@ -38,11 +38,17 @@ def index():
                                     Role.CLASS_HEAD})  # fmt: skip
     scheduled = services.pending(db.session, current_user, g.school) if writer else []
     ids = [announcement.id for announcement, _ in rows] + [a.id for a in scheduled]
+    changeable = {
+        a.id
+        for a in [announcement for announcement, _ in rows] + scheduled
+        if services.may_change(current_user, g.school, a)
+    }
     return render_template(
         "announcements/index.html",
         rows=rows,
         scheduled=scheduled,
         writer=writer,
+        changeable=changeable,
         files=services.files_of(db.session, ids),
     )
 
@@ -122,4 +128,49 @@ def create():
         _("The announcement is published.") if published else _("The announcement is scheduled."),
         "success",
     )
+    return redirect(url_for("announcements.index"))
+
+
+def _edit_page(announcement, form: MultiDict, error: ServiceError | None = None, status=200):
+    return render_template(
+        "announcements/edit.html", announcement=announcement, form=form, error=error
+    ), status
+
+
+@bp.get("/announcements/<int:announcement_id>/edit")
+def edit(announcement_id: int):
+    announcement = services.changeable(db.session, current_user, g.school, announcement_id)
+    return _edit_page(announcement, MultiDict(
+        {"title": announcement.title, "body": announcement.body}
+    ))  # fmt: skip
+
+
+@bp.post("/announcements/<int:announcement_id>/edit")
+def save(announcement_id: int):
+    form = request.form
+    try:
+        services.edit(
+            db.session, current_user, g.school, announcement_id, datetime.now(UTC),
+            title=form.get("title"), body=form.get("body"),
+        )  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        announcement = services.changeable(db.session, current_user, g.school, announcement_id)
+        return _edit_page(announcement, form, exc, 400)
+    db.session.commit()
+    flash(_("The announcement is saved."), "success")
+    return redirect(url_for("announcements.index"))
+
+
+@bp.get("/announcements/<int:announcement_id>/withdraw")
+def confirm_withdraw(announcement_id: int):
+    announcement = services.changeable(db.session, current_user, g.school, announcement_id)
+    return render_template("announcements/withdraw.html", announcement=announcement)
+
+
+@bp.post("/announcements/<int:announcement_id>/withdraw")
+def withdraw(announcement_id: int):
+    title = services.withdraw(db.session, current_user, g.school, announcement_id)
+    db.session.commit()
+    flash(_("The announcement “%(title)s” is withdrawn.", title=title), "success")
     return redirect(url_for("announcements.index"))

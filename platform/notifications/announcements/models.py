@@ -47,6 +47,9 @@ class Announcement(SchoolModel):
     publish_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: The last correction of the title or the text (None: as written).
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    edited_by: Mapped[int | None] = mapped_column(BigInteger)  # public.accounts.id
 
 
 class AnnouncementFile(SchoolModel):

@@ -83,20 +83,7 @@ def create(
                   "administration."),
                 field="audiences",
             )  # fmt: skip
-    title = (title or "").strip()
-    body = (body or "").strip()
-    if not title:
-        raise ServiceError(_("Write the title."), field="title")
-    if len(title) > TITLE_MAX:
-        raise ServiceError(
-            _("The title is longer than %(max)d characters.", max=TITLE_MAX), field="title"
-        )
-    if not body:
-        raise ServiceError(_("Write the announcement."), field="body")
-    if len(body) > BODY_MAX:
-        raise ServiceError(
-            _("The announcement is longer than %(max)d characters.", max=BODY_MAX), field="body"
-        )
+    title, body = _checked_text(title, body)
     if not set(audiences) <= set(AUDIENCES):
         raise ServiceError(_("Choose the audience from the list."), field="audiences")
     if class_ids:
@@ -135,6 +122,91 @@ def create(
     if announcement.publish_at <= now:
         publish_due(session, now)
     return announcement
+
+
+def _checked_text(title: str | None, body: str | None) -> tuple[str, str]:
+    """The title and the text, stripped; ServiceError when one is empty or too long."""
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if not title:
+        raise ServiceError(_("Write the title."), field="title")
+    if len(title) > TITLE_MAX:
+        raise ServiceError(
+            _("The title is longer than %(max)d characters.", max=TITLE_MAX), field="title"
+        )
+    if not body:
+        raise ServiceError(_("Write the announcement."), field="body")
+    if len(body) > BODY_MAX:
+        raise ServiceError(
+            _("The announcement is longer than %(max)d characters.", max=BODY_MAX), field="body"
+        )
+    return title, body
+
+
+def may_change(account: Principal, school: School, announcement: Announcement) -> bool:
+    """Whether ``account`` may correct or withdraw ``announcement``: the administrator and
+    the director any of the school's, a writer their own (one who no longer writes
+    announcements here, e.g. a former class head, no longer changes theirs)."""
+    roles = roles_in_school(account, school)
+    if roles & _ADMINISTRATION:
+        return True
+    return announcement.author_id == account.id and bool(
+        roles & (_SCHOOL_WRITERS | {Role.CLASS_HEAD})
+    )
+
+
+def changeable(
+    session: Session, account: Principal, school: School, announcement_id: int
+) -> Announcement:
+    """The announcement ``account`` may change (:func:`may_change`); NotFound for one they may
+    not read, PermissionDenied for one they read but may not change."""
+    query = select(Announcement).where(Announcement.id == announcement_id)
+    readable = _readable(account, roles_in_school(account, school))
+    if readable is not None:
+        query = query.where(readable)
+    announcement = session.scalar(query)
+    if announcement is None:
+        raise NotFound(_("There is no such announcement."))
+    if not may_change(account, school, announcement):
+        raise PermissionDenied(
+            _("Only its author and the school's administration change an announcement.")
+        )
+    return announcement
+
+
+def edit(
+    session: Session,
+    account: Principal,
+    school: School,
+    announcement_id: int,
+    now: datetime,
+    *,
+    title: str | None,
+    body: str | None,
+) -> Announcement:
+    """Correct the title and the text. Readers of a published announcement see that it was
+    edited, and when; notices not delivered yet carry the new text (they are written when
+    sent), those sent already are not sent again. A scheduled one is simply changed."""
+    announcement = changeable(session, account, school, announcement_id)
+    title, body = _checked_text(title, body)
+    if (title, body) == (announcement.title, announcement.body):
+        return announcement
+    announcement.title, announcement.body = title, body
+    if announcement.published_at is not None:
+        announcement.edited_at, announcement.edited_by = now, account.id
+    session.flush()
+    return announcement
+
+
+def withdraw(session: Session, account: Principal, school: School, announcement_id: int) -> str:
+    """Delete the announcement and its files; its title. Readers no longer see it and notices
+    not delivered yet are not sent (a delivery finds nothing to say); e-mails sent already
+    cannot be called back."""
+    announcement = changeable(session, account, school, announcement_id)
+    title = announcement.title
+    session.delete(announcement)
+    session.flush()
+    return title
 
 
 def _checked_files(files: Sequence[Upload]) -> list[HomeworkFile]:
