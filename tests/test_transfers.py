@@ -21,6 +21,7 @@ from gradebook.attendance.models import Attendance
 from gradebook.grades import services as grades
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
+from gradebook.overview.services import recent_grades_by_teacher
 from gradebook.remarks.models import Remark
 from school.calendar.models import SchoolYear
 from school.calendar.services import create_year, set_terms
@@ -414,9 +415,24 @@ def test_claim_creates_the_student_with_guardians_and_carries_the_history(
         (receiving.maths.id, date(2026, 9, 9), "7", None),
     ]
     assert mapped[0].kind.code == "test" and mapped[1].kind_id is None
-    assert {g.created_by for g in mapped} == {receiving.director.id}
+    # entered here by the claimer, given in the leaving school: shown so in the journal and
+    # the diary, and not counted as the claimer's grades in the director's overview
+    assert {(g.created_by, g.origin) for g in mapped} == {
+        (receiving.director.id, "Alpha progimnazija")
+    }
+    year = session.get(SchoolYear, receiving.c5a.year_id)
+    director_name = session.get(Account, receiving.director.id).name
+    assert director_name not in {
+        row.name for row in recent_grades_by_teacher(session, year, TODAY) if row.grades
+    }
     changes = session.scalars(select(GradeChange).where(GradeChange.student_id == person.id))
     assert sorted((c.action, c.new_value) for c in changes) == [("create", "7"), ("create", "9")]
+    history = grades.grade_history(
+        session, session.get(Account, receiving.director.id), world.school_b, student_id=person.id
+    )
+    assert {(row.change.new_value, row.origin) for row in history} == {
+        ("7", "Alpha progimnazija"), ("9", "Alpha progimnazija")
+    }  # fmt: skip
     term_grade = session.scalars(select(TermGrade).where(TermGrade.student_id == person.id)).one()
     assert (term_grade.group_id, term_grade.value) == (receiving.maths.id, "8")
     carried = session.scalars(

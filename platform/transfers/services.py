@@ -1063,6 +1063,7 @@ def _carry_history(
     then the terms and assessment kinds only when something maps; each kind of row is one
     INSERT."""
     record, sid = entry.record, people.student.id
+    from_school = record["school"]["name"]
     found = people.student.found
     new_student = found is None or found.student_id is None
     scales = {s["code"]: s["scale"]["code"] for s in record["subjects"]}
@@ -1118,7 +1119,9 @@ def _carry_history(
         grade_rows.append({
             "student_id": sid, "group_id": group_id, "lesson_id": None, "on_day": item["on_day"],
             "term_id": term.id, "value": item["value"], "kind_id": kinds.get(item["kind_code"]),
-            "comment": item.get("comment"), "origin": item.get("origin"),
+            # given in the leaving school (or where that school's own record says): shown as
+            # such in the journal and the diary, kept out of this school's teachers' figures
+            "comment": item.get("comment"), "origin": item.get("origin") or from_school,
             # the command line has no account: the grade keeps its original author's
             "created_by": account.id if account.id is not None else item["created_by"],
         })  # fmt: skip

@@ -511,6 +511,9 @@ class HistoryRow:
     new_label: str | None
     old_kind: AssessmentKind | None
     new_kind: AssessmentKind | None
+    #: Where the grade was given when not in this school (a hospital school, or the school a
+    #: transferred student came from); None also once the grade is deleted.
+    origin: str | None = None
 
 
 def grade_history(
@@ -526,10 +529,11 @@ def grade_history(
     """The newest changes first (the administrator and the director only); three queries."""
     require_role(account, school, Role.ADMIN, Role.DIRECTOR)
     query = (
-        select(GradeChange, Person, Group, Subject)
+        select(GradeChange, Person, Group, Subject, Grade.origin)
         .join(Person, Person.id == GradeChange.student_id)
         .join(Group, Group.id == GradeChange.group_id)
         .join(Subject, Subject.id == Group.subject_id)
+        .outerjoin(Grade, Grade.id == GradeChange.grade_id)
         .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc())
         .limit(limit)
     )
@@ -565,8 +569,9 @@ def grade_history(
             new_label=label(subject, change.new_value),
             old_kind=kinds.get(change.old_kind_id),
             new_kind=kinds.get(change.new_kind_id),
+            origin=origin,
         )
-        for change, student, group, subject in rows
+        for change, student, group, subject, origin in rows
     ]
 
 

@@ -921,14 +921,15 @@ def school_overview(
 def recent_grades_by_teacher(
     session: Session, year: SchoolYear, today: date
 ) -> list[TeacherActivity]:
-    """Grades entered in the last :data:`RECENT_DAYS` days (today included) by each teacher of
-    the year's groups (those with none too), and by anyone else who entered some; the most
-    active first. Two queries."""
+    """Grades given in the last :data:`RECENT_DAYS` days (today included) by each teacher of
+    the year's groups (those with none too), and by anyone else who gave some; the most
+    active first. Grades given in another school (a hospital school's, or carried over by a
+    transfer) are not anyone's here. Two queries."""
     since = datetime.combine(today - timedelta(days=RECENT_DAYS - 1), time.min).astimezone()
     counts = dict(
         session.execute(
             select(Grade.created_by, func.count())
-            .where(Grade.created_at >= since)
+            .where(Grade.created_at >= since, Grade.origin.is_(None))
             .group_by(Grade.created_by)
         ).all()
     )
