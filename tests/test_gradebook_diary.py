@@ -831,3 +831,27 @@ def test_forget_command_drops_the_kept_pages(app, client, week, count_queries):
     assert '"forgotten": 1' in result.output
     _page, queries = read(client, count_queries)
     assert queries == 4
+
+
+def test_a_day_shows_the_timetable_of_groups_whose_lessons_are_not_made_yet(classroom):
+    """One group's lessons exist for the day (its teacher opened the month's grid), the other
+    group's not yet: the day shows that lesson and the other group's timetable slot, but not
+    the slot of a lesson a teacher deleted."""
+    from gradebook.lessons.models import DeletedLessonDate
+    from school.timetable.models import TimetableEntry
+
+    c = classroom
+    # English also on Monday (3rd); its Tuesday lesson deleted by its teacher (an excursion)
+    c.session.add_all([
+        TimetableEntry(group_id=c.english.id, weekday=1, lesson_no=3, valid_from=MONDAY),
+        DeletedLessonDate(group_id=c.english.id, on_day=TUESDAY, lesson_no=1,
+                          deleted_by=c.account("other_teacher").id),
+    ])  # fmt: skip
+    c.session.flush()
+    lesson(c, c.maths, MONDAY, 1)
+    (student,) = services.diary_week(c.session, [c.students[0].id], MONDAY, "en").students
+    monday = student.days[0]
+    assert [(lesson.lesson_no, lesson.subject) for lesson in monday.lessons] == [(1, "Mathematics")]
+    assert [(slot.lesson_no, slot.subject) for slot in monday.slots] == [(3, "English")]
+    assert [(p.lesson_no, p.planned) for p in monday.periods] == [(1, False), (3, True)]
+    assert student.days[1].slots == [] and student.days[1].school_day

@@ -71,7 +71,9 @@ class DiaryDaySchema(Schema):
     lessons = fields.List(fields.Nested(LessonSchema))
     slots = fields.List(
         fields.Nested(SlotSchema),
-        metadata={"description": "The timetable, on a school day without lessons entered yet."},
+        metadata={
+            "description": "The timetable's lessons of groups with no lesson entered that day yet."
+        },
     )
     other_grades = fields.List(fields.Nested(GradeSchema))
 

@@ -191,16 +191,21 @@ class LessonItem:
     homework: HomeworkItem | None
     grades: list[GradeItem]
     attendance: AttendanceItem | None
+    planned = False
 
 
 @dataclass
 class SlotItem:
-    """A lesson of the timetable on a day whose lessons are not in the journal yet."""
+    """A lesson of the timetable whose group has no lesson in the journal that day yet (the
+    daily job makes lessons a few days ahead; a teacher who opens a month's grid makes their
+    group's for the month), and that a teacher did not delete."""
 
     lesson_no: int
     starts_at: time | None
     ends_at: time | None
     subject: str
+    #: Not in the journal yet (a lesson is: ``LessonItem.planned``).
+    planned = True
 
 
 @dataclass
@@ -214,6 +219,11 @@ class DiaryDay:
     slots: list[SlotItem]
     #: Grades given on the day outside a lesson of the diary.
     other_grades: list[GradeItem]
+
+    @property
+    def periods(self) -> list[LessonItem | SlotItem]:
+        """The day's lessons and the slots beside them, by lesson number."""
+        return sorted([*self.lessons, *self.slots], key=lambda item: item.lesson_no)
 
 
 @dataclass
@@ -385,6 +395,11 @@ _WEEK_SQL = text(
                   FROM remarks r LEFT JOIN subj ON subj.group_id = r.group_id
                   WHERE r.student_id = ANY(CAST(:students AS bigint[]))
                     AND r.on_day BETWEEN :first AND :last),
+      'deleted', (SELECT coalesce(json_agg(json_build_array(d.group_id, d.on_day, d.lesson_no)),
+                          '[]')
+                  FROM deleted_lesson_dates d
+                  WHERE d.on_day BETWEEN :first AND :last
+                    AND d.group_id IN (SELECT group_id FROM member)),
       'slots', (SELECT coalesce(json_agg(json_build_object(
                     'group_id', e.group_id, 'weekday', e.weekday, 'no', e.lesson_no,
                     'from', e.valid_from, 'to', e.valid_to,
@@ -573,9 +588,13 @@ def _student_week(
             grades_by_lesson[grade.lesson_id].append(grade)
 
     lessons_by_day: dict[date, list[LessonItem]] = defaultdict(list)
+    # (day, group) with a lesson, and (day, group, lesson no.) deleted: not a slot any more
+    held: set[tuple[str, int]] = set()
+    deleted = {(day, group_id, no) for group_id, day, no in data["deleted"]}
     for row in data["lessons"]:
         if row["group_id"] not in groups:
             continue
+        held.add((row["day"], row["group_id"]))
         homework = row["homework"]
         starts_at, ends_at = bells.get((student_id, row["no"]), (None, None))
         lessons_by_day[date.fromisoformat(row["day"])].append(
@@ -609,8 +628,8 @@ def _student_week(
         lessons = lessons_by_day.get(day, [])
         school_day = day in context.teaching
         slots = (
-            _slots(data, groups, day, student_id, bells, locale)
-            if school_day and not lessons
+            _slots(data, groups, day, student_id, bells, locale, held, deleted)
+            if school_day
             else []
         )
         diary_days.append(
@@ -667,11 +686,19 @@ def _slots(
     student_id: int,
     bells: dict[tuple[int, int], tuple[time | None, time | None]],
     locale: str,
+    held: set[tuple[str, int]],
+    deleted: set[tuple[str, int, int]],
 ) -> list[SlotItem]:
+    """The day's timetable entries of ``groups`` whose group has no lesson that day
+    (``held``: (ISO day, group)) and that were not deleted (``deleted``: (ISO day, group,
+    lesson no.))."""
     slots = []
+    iso = day.isoformat()
     for row in data["slots"]:
         if (
             row["group_id"] in groups
+            and (iso, row["group_id"]) not in held
+            and (iso, row["group_id"], row["no"]) not in deleted
             and row["weekday"] == day.isoweekday()
             and date.fromisoformat(row["from"]) <= day
             and (row["to"] is None or day <= date.fromisoformat(row["to"]))
