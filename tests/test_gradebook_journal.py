@@ -81,11 +81,15 @@ def client_of(app, classroom, who: str):
     return client
 
 
-def post_cell(client, classroom, lesson: Lesson, student_id: int, value: str, group=None):
-    """POST a cell like the grid's script: JSON with the page's CSRF token in X-CSRFToken."""
+def post_cell(
+    client, classroom, lesson: Lesson, student_id: int, value: str, group=None, typed_over=False
+):
+    """POST a cell like the grid's script: JSON with the page's CSRF token in X-CSRFToken
+    (``typed_over``: the editor was opened by a keystroke)."""
     group = group or classroom.maths
     path = f"/s/school-a/journal/{group.id}/cells"
-    body = {"lesson_id": lesson.id, "student_id": student_id, "value": value}
+    body = {"lesson_id": lesson.id, "student_id": student_id, "value": value,
+            "keep_mark": typed_over}  # fmt: skip
     token = csrf_token(client, grid_path(classroom))
     response = client.post(
         path,
@@ -372,6 +376,41 @@ def test_cell_holds_attendance_and_several_grades(classroom, app):
     session.expire_all()
     assert session.get(Attendance, (monday.id, student.id)) is None
     assert count(session, Grade, Grade.student_id == student.id) == 0
+
+
+def test_a_grade_typed_over_a_marked_cell_keeps_the_mark(classroom, app):
+    """Typing a grade over an absent or late student's cell (the editor opened by a
+    keystroke) adds the grade and keeps the mark, an excused absence stays excused; editing
+    the whole cell (Enter, F2, a click) still clears the mark when it is left out."""
+    monday = maths_lessons(classroom)[0]
+    student = classroom.students[1]
+    session = classroom.session
+    client = client_of(app, classroom, "teacher")
+    assert post_cell(client, classroom, monday, student.id, "a").status_code == 200
+    excuse = Excuse(
+        student_id=student.id, from_day=monday.on_day, to_day=monday.on_day, reason="illness",
+        source="class_head", status="approved", school_days=1,
+        submitted_by=classroom.account("head").id,
+    )  # fmt: skip
+    session.add(excuse)
+    session.flush()
+    session.get(Attendance, (monday.id, student.id)).excuse_id = excuse.id
+    session.commit()
+
+    response = post_cell(client, classroom, monday, student.id, "8", typed_over=True)
+    assert response.get_json()["value"] == "a 8"
+    session.expire_all()
+    mark = session.get(Attendance, (monday.id, student.id))
+    assert (mark.mark, mark.excuse_id) == ("absent", excuse.id)
+    # another code typed over the cell replaces the mark
+    assert (
+        post_cell(client, classroom, monday, student.id, "l 8", typed_over=True).get_json()["value"]
+        == "l 8"
+    )
+    # the whole cell edited: what is typed is the cell
+    assert post_cell(client, classroom, monday, student.id, "8").get_json()["value"] == "8"
+    session.expire_all()
+    assert session.get(Attendance, (monday.id, student.id)) is None
 
 
 def test_bad_grade_is_refused_with_a_message_and_nothing_saved(classroom, app):

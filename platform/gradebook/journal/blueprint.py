@@ -158,7 +158,7 @@ def save_cell(group_id: int):
             db.session, current_user, g.school, group_id,
             lesson_id=parse_id(data.get("lesson_id")),
             student_id=parse_id(data.get("student_id")),
-            value=str(data.get("value") or ""),
+            value=str(data.get("value") or ""), keep_mark=data.get("keep_mark") is True,
             today=clock.today(), locale=_locale(),
         )  # fmt: skip
     except (ServiceError, PermissionDenied, NotFound) as exc:

@@ -14,6 +14,8 @@ since a label may have two words). Saving (:func:`save_cell`) makes the cell wha
 the existing grades of the lesson are changed in order (keeping their kind and comment),
 extra values are added, missing ones deleted; the attendance mark is set or cleared. An
 excused absence stays excused while the absence is typed again. An empty cell clears both.
+Typing over a cell (the editor opened by a keystroke, not by Enter, F2 or a click) replaces
+its grades but keeps its attendance mark unless another code is typed (``keep_mark``).
 Grades and attendance are saved by their own services (``gradebook.grades.services``,
 ``gradebook.attendance.services``), which hold every rule; a refusal leaves nothing saved
 (the request rolls back). A grade's kind and comment are set in the grid's grade dialog
@@ -516,9 +518,13 @@ def save_cell(
     value: str,
     today: date,
     locale: str,
+    keep_mark: bool = False,
 ) -> StudentRow:
     """Make the cell of ``student_id`` in ``lesson_id`` what ``value`` says (see the module's
-    docstring); the student's row as :func:`cell_row` gives it."""
+    docstring); the student's row as :func:`cell_row` gives it. ``keep_mark``: the teacher
+    typed over the cell (the grid's editor opened by a keystroke), so a value without an
+    attendance code keeps the cell's mark: a grade typed into an absent or late student's
+    cell never clears the mark (an excused absence would lose its excuse)."""
     group = session.get(Group, group_id)
     if group is None:
         raise NotFound(_("There is no such group."))
@@ -530,6 +536,8 @@ def save_cell(
         raise ServiceError(_("The student is not in this group."), field="student")
     current = cell_row(session, group, lesson, student_id, locale).cells[0]
     mark, values = parse_cell(value or "", group.subject.scale)
+    if keep_mark and mark is None and values:
+        mark = current.mark
     existing = list(
         session.scalars(
             select(Grade)

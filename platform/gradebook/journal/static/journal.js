@@ -67,7 +67,10 @@
     return button;
   }
 
-  function openEditor(td, initial) {
+  /* keepMark: the editor was opened by typing over the cell, so what is typed replaces the
+     grades but not the attendance mark (a grade typed into an absent or late student's cell
+     must not clear the mark); Enter, F2 or a click edit the whole cell. */
+  function openEditor(td, initial, keepMark) {
     var button = td.querySelector("button.jcell");
     var editor = td.querySelector("input.j-editor");
     if (!editor) {
@@ -79,6 +82,7 @@
       td.appendChild(editor);
     }
     button.hidden = true;
+    if (keepMark) { editor.dataset.keepMark = "1"; } else { delete editor.dataset.keepMark; }
     editor.value = initial;
     editor.focus();
     editor.setSelectionRange(editor.value.length, editor.value.length);
@@ -108,7 +112,8 @@
     postJson(saveUrl, {
       lesson_id: button.dataset.lesson,
       student_id: button.dataset.student,
-      value: editor.value
+      value: editor.value,
+      keep_mark: editor.dataset.keepMark === "1"
     }).then(function (result) {
       td.classList.remove("j-saving");
       delete editor.dataset.saving;
@@ -255,7 +260,7 @@
       openEditor(td, "");
     } else if (event.key.length === 1 && event.key !== " " && !event.ctrlKey && !event.metaKey && !event.altKey) {
       event.preventDefault();
-      openEditor(td, event.key);
+      openEditor(td, event.key, true);
     }
   });
 
