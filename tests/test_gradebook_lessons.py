@@ -675,6 +675,11 @@ def test_my_lessons_page_generates_the_day_and_links(client, classroom, world, c
     text = page.get_data(as_text=True)
     assert f"/s/school-a/lessons/{lesson.id}" in text
     assert f"/s/school-a/journal/{classroom.maths.id}?month=2026-09" in text
+    # the attendance sheet is reached from the day, from the lesson, and leads back to it
+    sheet = f"/s/school-a/lessons/{lesson.id}/attendance"
+    assert sheet in text
+    assert sheet in client.get(f"/s/school-a/lessons/{lesson.id}").get_data(as_text=True)
+    assert f'href="/s/school-a/lessons/{lesson.id}"' in client.get(sheet).get_data(as_text=True)
     with count_queries() as queries:
         assert client.get(f"/s/school-a/lessons/mine?day={MONDAY.isoformat()}").status_code == 200
     assert len(queries) <= 9, "\n\n".join(queries)

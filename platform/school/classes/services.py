@@ -24,6 +24,7 @@ from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_id
 from dienynas.i18n import format_day
+from gradebook.grades.following import follow_into_group
 from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from school.calendar.models import SchoolYear
@@ -396,10 +397,9 @@ def create_group(
     session.flush()
     session.add_all(GroupTeacher(group_id=group.id, teacher_id=t.id) for t in teachers)
     if kind == "class":
-        session.add_all(
-            GroupStudent(group_id=group.id, student_id=s.person_id)
-            for s in class_students(session, school_class)
-        )
+        members = [s.person_id for s in class_students(session, school_class)]
+        session.add_all(GroupStudent(group_id=group.id, student_id=s) for s in members)
+        follow_into_group(session, group, members)
     session.flush()
     return group
 
@@ -504,6 +504,7 @@ def add_students(session: Session, group: Group, student_ids: Iterable[str | int
     session.add_all(GroupStudent(group_id=group.id, student_id=s) for s in new)
     session.flush()
     refuse_group_clashes(session, group, field="students")  # they may have a lesson then
+    follow_into_group(session, group, new)
     return len(new)
 
 

@@ -49,6 +49,7 @@ from dienynas.database import contains_pattern, prefix_pattern, take_turns
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.forms import check_email, check_phone, parse_id, parse_optional_date
 from dienynas.names import name_order, name_sort_key
+from gradebook.grades.following import follow_into_group
 from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
 from school.calendar.models import SchoolYear
@@ -610,8 +611,9 @@ def update_student(
     """Edit a student. A class head may not move a student to a class they do not head.
 
     Moving to another class also moves the student's groups: out of the old class's groups
-    (whole-class and part groups), into the new class's whole-class groups; groups of several
-    classes (languages, electives) are kept. A move that makes lessons clash is refused.
+    (whole-class and part groups), into the new class's whole-class groups, taking the year's
+    grades along (``gradebook.grades.following``); groups of several classes (languages,
+    electives) are kept. A move that makes lessons clash is refused.
     """
     today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
@@ -676,6 +678,7 @@ def _move_groups(
     session.flush()
     for group in joined:
         refuse_group_clashes(session, group, field="class_id")
+        follow_into_group(session, group, [student_id])
 
 
 def _release_guardians(session: Session, school: School, student_id: int) -> None:
