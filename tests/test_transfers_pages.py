@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from accounts.models import Account
+from accounts.models import Account, Role
+from classroom import new_account
 from conftest import login, post_form
 from dienynas.extensions import db
 from dienynas.i18n import in_locale
@@ -182,6 +183,19 @@ def test_the_pool_filters_say_any_in_the_gender_of_their_noun(transfer, app):
     assert '<option value="">любая</option>' in page
 
 
+@pytest.mark.parametrize(("locale", "person", "thing"), [("lt", "Vardas, pavardė", "Pavadinimas"),
+                                                         ("pl", "Imię i nazwisko", "Nazwa")])
+def test_the_pool_names_a_persons_name_as_such(transfer, app, locale, person, thing):
+    """The student's name is a person's (“Vardas, pavardė”), not a thing's (“Pavadinimas”)."""
+    leave(transfer)
+    client = as_user(app, "director.b")
+    post_form(client, "/language", {"locale": locale}, form_page=f"{B}/transfers/pool")
+    page = client.get(f"{B}/transfers/pool").get_data(as_text=True)
+    assert f'<label for="q">{person}</label>' in page
+    assert f"<thead><tr><th>{person}</th>" in page
+    assert f">{thing}<" not in page
+
+
 def test_the_pool_page_runs_the_same_queries_for_one_entry_or_three(transfer, app, count_queries):
     client = as_user(app, "director.b")
     leave(transfer)
@@ -223,9 +237,12 @@ def test_claiming_through_the_page_carries_the_history_and_tells_everyone(transf
         client, f"{B}/transfers/pool/{pool_id}/claim", {"class_id": str(transfer.class_b_id)},
         form_page=f"{B}/transfers/pool",
     )  # fmt: skip
-    assert response.status_code == 200
-    page = text_of(response)
+    # the answer is a page of its own: reloading it shows the same, it does not claim again
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/transfers/{pool_id}/claimed")
+    page = text_of(client.get(response.headers["Location"]))
     assert "The student joins class 5b" in page and "1 grade" in page
+    assert text_of(client.get(response.headers["Location"])) == page
     session = db.session
     entry = session.get(PoolEntry, pool_id)
     session.refresh(entry)
@@ -271,8 +288,8 @@ def test_in_the_summer_the_pool_offers_next_years_classes_too(transfer, app, sch
         client, f"{B}/transfers/pool/{pool_id}/claim", {"class_id": str(class_6b_id)},
         form_page=f"{B}/transfers/pool",
     )  # fmt: skip
-    assert response.status_code == 200
-    assert "The student joins class 6b" in text_of(response)
+    assert response.status_code == 302
+    assert "The student joins class 6b" in text_of(client.get(response.headers["Location"]))
 
 
 def test_a_claim_without_a_class_is_refused(transfer, app):
@@ -321,8 +338,16 @@ def test_returning_a_claim_through_the_page(transfer, app):
     pool_id = leave(transfer)
     claim(transfer, pool_id)
     client = as_user(app, "director.b")
+    # the transfer's page asks first what returning deletes
+    assert f"{B}/transfers/{pool_id}/return" in text_of(client.get(f"{B}/transfers/{pool_id}"))
+    confirm = text_of(client.get(f"{B}/transfers/{pool_id}/return"))
+    assert "Return Agnė Ambrazaitė to the pool?" in confirm
+    assert db.session.get(PoolEntry, pool_id).status == "claimed"
+    # the leaving school is sent back to the transfer's page: nothing to return there
+    other = as_user(app, "admin.a")
+    assert other.get(f"{A}/transfers/{pool_id}/return").status_code == 302
     response = post_form(
-        client, f"{B}/transfers/{pool_id}/return", {}, form_page=f"{B}/transfers/{pool_id}"
+        client, f"{B}/transfers/{pool_id}/return", {}, form_page=f"{B}/transfers/{pool_id}/return"
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("/transfers/pool")
     assert db.session.get(PoolEntry, pool_id).status == "in_pool"
@@ -369,6 +394,16 @@ def test_the_municipality_page_is_for_operators_only(transfer, app):
     assert "/municipality/transfers" in text_of(operator.get("/municipality/schools"))
     for who in ("admin.a", "director.b"):
         assert as_user(app, who).get("/municipality/transfers").status_code == 403
+
+
+def test_the_municipality_pages_name_a_persons_name_as_such(transfer, app):
+    leave(transfer)
+    operator = as_user(app, "operator.test")
+    post_form(operator, "/language", {"locale": "lt"}, form_page="/municipality/transfers")
+    for path in ("/municipality/transfers", "/municipality/accounts?q=globėja"):
+        page = operator.get(path).get_data(as_text=True)
+        assert "<thead><tr><th>Vardas, pavardė</th>" in page, path
+        assert ">Pavadinimas<" not in page, path
 
 
 def test_the_municipality_page_lists_entries_waiting_too_long(transfer, app, school_day):
@@ -418,3 +453,32 @@ def test_the_notifications_reach_the_heads_and_the_guardian(transfer, world):
     for head in (admin_a, director_a):
         assert in_a[head] == {"Agnė Ambrazaitė now studies at Бета гимназия"}
     assert student not in in_b and student not in in_a
+
+
+def test_the_records_carried_over_are_shown_to_those_who_teach_and_raise_the_student(
+    transfer, app, world
+):
+    """School B has no maths group: the grade came as a carried record. The claim's page links
+    to it; the director and the student's guardian read it, a teacher of school B who does not
+    teach the student does not."""
+    pool_id = leave(transfer)
+    client = as_user(app, "director.b")
+    claimed = post_form(
+        client, f"{B}/transfers/pool/{pool_id}/claim", {"class_id": str(transfer.class_b_id)},
+        form_page=f"{B}/transfers/pool",
+    )  # fmt: skip
+    page = text_of(client.get(claimed.headers["Location"]))
+    person_id = db.session.get(PoolEntry, pool_id).claimed_person_id
+    carried = f"{B}/transfers/students/{person_id}/carried"
+    assert carried in page
+    history = text_of(client.get(carried))
+    assert "Records from the previous school" in history and "Alpha progimnazija" in history
+    grades = history[history.index("<h2>Grades</h2>") :]
+    assert "Sep 9, 2026" in grades and "<td>9</td>" in grades
+    assert as_user(app, "guardian.both").get(carried).status_code == 200
+    session = transfer.session
+    session.expunge_all()
+    bind_to_school(session, world.school_b)
+    new_account(session, world.school_b, "teacher.b", "Tina Mokytoja", Role.TEACHER)
+    session.commit()
+    assert as_user(app, "teacher.b").get(carried).status_code == 403

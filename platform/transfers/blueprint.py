@@ -33,6 +33,9 @@ from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_date, parse_id, parse_optional_date, parse_optional_int
+from gradebook.attendance.services import MARK_LABELS
+from gradebook.remarks.services import KINDS as REMARK_KINDS
+from school.calendar.models import term_label
 from school.menu import menu_item
 from school.people import services as people
 from tenants.models import School, SchoolStatus
@@ -195,16 +198,36 @@ def claim(pool_id: int):
     try:
         if class_id is None:
             raise ServiceError(_("Choose the class the student joins."), field="class_id")
-        summary = services.claim_student(
+        services.claim_student(
             db.session, _actor(), g.school, pool_id=pool_id, class_id=class_id,
             today=clock.today(),
         )  # fmt: skip
-        entry = services.get_entry(db.session, pool_id)
     except ServiceError as exc:
         db.session.rollback()
         return _pool_page(exc, 409)
     db.session.commit()
-    return render_template("transfers/claimed.html", summary=summary, entry=entry)
+    # the answer is a page of its own: reloading it does not send the claim again
+    return redirect(url_for("transfers.claimed", pool_id=pool_id))
+
+
+@bp.get("/transfers/<int:pool_id>/claimed")
+def claimed(pool_id: int):
+    """What the claim carried over, for the school that claimed the student."""
+    found = _entry_for_reader(pool_id)
+    summary = services.claim_summary(db.session, found)
+    if found.status != "claimed" or found.claimed_school_id != g.school.id or summary is None:
+        return redirect(url_for("transfers.entry", pool_id=pool_id))
+    return render_template("transfers/claimed.html", summary=summary, entry=found)
+
+
+@bp.get("/transfers/<int:pool_id>/return")
+def confirm_return(pool_id: int):
+    found = _entry_for_reader(pool_id)
+    if not _returnable(found):
+        return redirect(url_for("transfers.entry", pool_id=pool_id))
+    return render_template(
+        "transfers/return.html", entry=found, summary=services.claim_summary(db.session, found)
+    )
 
 
 @bp.post("/transfers/<int:pool_id>/return")
@@ -225,22 +248,28 @@ def return_to_pool(pool_id: int):
 # --- one transfer -----------------------------------------------------------------------------
 
 
+def _returnable(found: PoolEntry) -> bool:
+    """Whether this school's user may return the claim to the pool now (the service decides
+    again on the request, with the rules that need the database)."""
+    return (
+        found.status == "claimed"
+        and found.claimed_school_id == g.school.id
+        and services.may_claim(_actor(), g.school)
+        and found.claimed_at is not None
+        and clock.today()
+        <= clock.local_date(found.claimed_at) + timedelta(days=services.RETURN_DAYS)
+    )
+
+
 @bp.get("/transfers/<int:pool_id>")
 def entry(pool_id: int):
     found = _entry_for_reader(pool_id)
-    today = clock.today()
     claimed_here = found.status == "claimed" and found.claimed_school_id == g.school.id
-    returnable = (
-        claimed_here
-        and services.may_claim(_actor(), g.school)
-        and found.claimed_at is not None
-        and today <= clock.local_date(found.claimed_at) + timedelta(days=services.RETURN_DAYS)
-    )
     return render_template(
         "transfers/entry.html",
         entry=found,
         claimed_here=claimed_here,
-        returnable=returnable,
+        returnable=_returnable(found),
         return_days=services.RETURN_DAYS,
         destination=DESTINATION_LABELS.get(found.destination_kind),
         log=services.transfer_log_rows(db.session, pool_id=found.id),
@@ -259,6 +288,21 @@ def extract(pool_id: int):
             "Content-Disposition": f'attachment; filename="extract-{found.id}.pdf"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+@bp.get("/transfers/students/<int:student_id>/carried")
+def carried(student_id: int):
+    """What came with the student from other schools and has no place in this school's
+    journals: grades of subjects or terms without a match, attendance, remarks."""
+    student, history = services.carried_history(db.session, _actor(), g.school, student_id)
+    return render_template(
+        "transfers/carried.html",
+        student=student,
+        history=history,
+        marks=MARK_LABELS,
+        remark_kinds=REMARK_KINDS,
+        term_label=term_label,
     )
 
 

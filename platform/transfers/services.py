@@ -50,6 +50,7 @@ from accounts.services import revoke_role, roles_in_school
 from dienynas import clock
 from dienynas.database import prefix_pattern
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from gradebook.access import diary_student_ids, own_person_id
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Lesson
@@ -57,12 +58,12 @@ from gradebook.remarks.models import Remark
 from notifications.transfers import notify_claimed, notify_incoming
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import list_years, year_before
-from school.classes.models import Group, GroupStudent, SchoolClass
+from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label
 from school.people.models import Guardianship, Person, StaffRight, Student
 from school.people.names import person_order
-from school.people.services import get_student, open_classes, remove_student
+from school.people.services import get_student, headed_class_ids, open_classes, remove_student
 from tenants.models import School, SchoolStatus
 from transfers.models import DESTINATION_KINDS, CarriedRecord, PoolEntry, TransferLog
 
@@ -1443,6 +1444,80 @@ def extract_record(entry: PoolEntry) -> dict[str, Any]:
 
 
 # --- oversight ----------------------------------------------------------------------------------
+
+
+def claim_summary(session: Session, entry: PoolEntry) -> ClaimSummary | None:
+    """What the entry's latest claim carried (its log row's counts); None if never claimed."""
+    details = session.scalar(
+        select(TransferLog.details)
+        .where(TransferLog.pool_id == entry.id, TransferLog.action == "claimed")
+        .order_by(TransferLog.at.desc(), TransferLog.id.desc())
+        .limit(1)
+    )
+    return ClaimSummary(**details["counts"]) if details else None
+
+
+@dataclass
+class CarriedHistory:
+    """A student's carried records (``CarriedRecord``), by kind, as the receiving school
+    shows them: grades and remarks by subject and day, term grades by subject and term."""
+
+    schools: list[str]
+    grades: list[CarriedRecord]
+    term_grades: list[CarriedRecord]
+    attendance: list[CarriedRecord]
+    remarks: list[CarriedRecord]
+
+
+def may_read_carried(
+    session: Session, account: Principal, school: School, student: Student
+) -> bool:
+    """Who reads a student's carried history: the administrator and the director, the head of
+    the student's class, the teachers of the student's groups (their previous grades matter
+    for the term grade), the student and their guardians."""
+    if roles_in_school(account, school) & {Role.ADMIN, Role.DIRECTOR}:
+        return True
+    if student.class_id is not None and student.class_id in headed_class_ids(session, account):
+        return True
+    if student.person_id in diary_student_ids(session, account):
+        return True
+    teaches = (
+        select(GroupStudent.group_id)
+        .join(GroupTeacher, GroupTeacher.group_id == GroupStudent.group_id)
+        .where(
+            GroupStudent.student_id == student.person_id,
+            GroupTeacher.teacher_id == own_person_id(account),
+        )
+        .exists()
+    )
+    return bool(session.scalar(select(teaches)))
+
+
+def carried_history(
+    session: Session, account: Principal, school: School, student_id: int
+) -> tuple[Student, CarriedHistory]:
+    """The student and what came with them from other schools and has no place in this
+    school's tables (``_carry_history``); NotFound for no such student, PermissionDenied for
+    a reader :func:`may_read_carried` refuses."""
+    student = get_student(session, student_id)
+    if not may_read_carried(session, account, school, student):
+        raise PermissionDenied(_("You do not have access to this student's records."))
+    rows = session.scalars(
+        select(CarriedRecord)
+        .where(CarriedRecord.student_id == student.person_id)
+        .order_by(CarriedRecord.subject_name, CarriedRecord.on_day.nulls_last(), CarriedRecord.id)
+    ).all()
+    by_kind: dict[str, list[CarriedRecord]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    history = CarriedHistory(
+        schools=sorted({row.from_school_name for row in rows}),
+        grades=by_kind.get("grade", []),
+        term_grades=by_kind.get("term_grade", []),
+        attendance=sorted(by_kind.get("attendance", []), key=lambda r: (r.on_day, r.id)),
+        remarks=sorted(by_kind.get("remark", []), key=lambda r: (r.on_day, r.id)),
+    )
+    return student, history
 
 
 def pool_overview(session: Session, today: date) -> PoolOverview:
