@@ -497,6 +497,12 @@ def test_parse_cell(classroom):
     with in_locale("lt"):
         codes = services.attendance_codes()
         assert services.parse_cell(f"{codes['absent']} 7", scale) == ("absent", ["7"])
+    # Russian codes (н, о, у) typed on a Latin keyboard layout: the letters that look alike
+    with in_locale("ru"):
+        assert services.attendance_codes()["late"] == "о"
+        assert services.parse_cell("o 7", scale) == ("late", ["7"])  # a Latin o
+        assert services.parse_cell("Y", scale) == ("left_early", [])  # a Latin Y
+        assert services.parse_cell("H", scale) == ("absent", [])  # a Latin H
 
 
 # --- substitutes -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from gradebook.lessons.services import Upload
 from gradebook.settings.models import GradebookSettings
 from notifications.models import NotificationEvent
 from school.calendar.models import Room
-from school.classes.models import GroupTeacher
+from school.classes.models import Group, GroupTeacher
 from school.locks.models import TermLock
 from school.locks.services import DELETE_LESSON_DATES
 from school.timetable.models import TimetableEntry
@@ -421,6 +421,7 @@ def test_teacher_adds_a_lesson_outside_the_timetable(classroom):
         ("2026-10-27", "5", "on_day", "is a holiday: Rudens atostogos"),
         ("2026-09-12", "5", "on_day", "is not a school day"),
         ("2026-09-07", "1", "lesson_no", "The group already has lesson 1 on Sep 7, 2026."),
+        ("2026-09-08", "1", "lesson_no", "Students of this group have lesson 1 of 5a anglų"),
         ("2026-09-08", "16", "lesson_no", "Enter a whole number from 0 to 15."),
         ("", "5", "on_day", "Enter a date."),
     ],
@@ -432,6 +433,21 @@ def test_bad_ad_hoc_lessons_are_refused(classroom, day, number, field, message):
         add(classroom, day=day, number=number)
     assert error.value.field == field
     assert count(classroom.session, Lesson) == before
+
+
+def test_an_ad_hoc_lesson_is_refused_when_its_teacher_holds_another_then(classroom):
+    c = classroom
+    other = Group(year_id=c.year.id, subject_id=c.maths.subject_id, name="6b matematika",
+                  kind="class", class_id=c.c6b.id)  # fmt: skip
+    c.session.add(other)
+    c.session.flush()
+    c.session.add(Lesson(group_id=other.id, on_day=date(2026, 9, 8), lesson_no=5,
+                         term_id=c.terms[0].id, teacher_id=c.teacher.id))  # fmt: skip
+    c.session.flush()
+    with pytest.raises(ServiceError, match="already holds lesson 5 of 6b matematika") as error:
+        add(c)
+    assert error.value.field == "lesson_no"
+    assert add(c, number="6").lesson_no == 6
 
 
 def test_another_teacher_cannot_add_to_a_group(classroom):
@@ -934,4 +950,6 @@ def test_my_lessons_list_the_past_lessons_left_unfinished(client, classroom, sch
     assert f"/s/school-a/lessons/{ids['monday']}" in todo
     assert f"/s/school-a/lessons/{ids['friday']}" not in todo
     assert "Monday, September 7, 2026, lesson 1: 5a matematika" in todo
-    assert ">no attendance taken</span>" in todo and ">no topic</span>" not in todo
+    # the tag opens the lesson's attendance sheet
+    assert f'href="/s/school-a/lessons/{ids["monday"]}/attendance">no attendance taken</a>' in todo
+    assert ">no topic</span>" not in todo

@@ -43,17 +43,52 @@ def apply_body_limit() -> None:
         request.max_content_length = limit
 
 
+#: The years a date from a form may fall in: birth dates to plans, and far enough from the
+#: ends of the calendar that a page adding days or months to it never leaves it.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _in_range(day: date, value: str, field: str) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ServiceError(
+            _(
+                "“%(value)s” is too far in the past or the future: choose a year from %(first)d "
+                "to %(last)d.",
+                value=value, first=FIRST_YEAR, last=LAST_YEAR,
+            ),
+            field=field,
+        )  # fmt: skip
+    return day
+
+
 def parse_date(value: str | None, field: str) -> date:
-    """A date from a form (``YYYY-MM-DD``, what ``<input type="date">`` sends)."""
+    """A date from a form (``YYYY-MM-DD``, what ``<input type="date">`` sends), of a year
+    from :data:`FIRST_YEAR` to :data:`LAST_YEAR`."""
     value = (value or "").strip()
     if not value:
         raise ServiceError(_("Enter a date."), field=field)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ServiceError(
             _("“%(value)s” is not a date; use the form YYYY-MM-DD.", value=value), field=field
         ) from None
+    return _in_range(day, value, field)
+
+
+def parse_month(value: str | None, today: date, field: str = "month") -> date:
+    """The first day of the month ``YYYY-MM`` (what ``<input type="month">`` sends), of a
+    year from :data:`FIRST_YEAR` to :data:`LAST_YEAR`; ``today``'s month when empty."""
+    value = (value or "").strip()
+    if not value:
+        return today.replace(day=1)
+    try:
+        month = datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise ServiceError(
+            _("“%(value)s” is not a month; use the form YYYY-MM.", value=value), field=field
+        ) from None
+    return _in_range(month, value, field)
 
 
 def parse_time(value: str | None, field: str) -> time:

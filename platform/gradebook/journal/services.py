@@ -8,7 +8,8 @@ students with their grades and attendance of the month aggregated as JSON (one).
 
 A cell is one student in one lesson. What the teacher types into it is the whole cell, read
 by :func:`parse_cell`: at most one attendance code (the current language's short codes of
-:func:`attendance_codes`, e.g. "n" absent, "p" late, "i" left early in Lithuanian) and the
+:func:`attendance_codes`, e.g. "n" absent, "p" late, "i" left early in Lithuanian; Latin and
+Cyrillic letters that look alike are the same code, whatever the keyboard layout) and the
 lesson's grades, separated by spaces (on the pass/fail scale grades are separated by commas,
 since a label may have two words). Saving (:func:`save_cell`) makes the cell what was typed:
 the existing grades of the lesson are changed in order (keeping their kind and comment),
@@ -42,7 +43,7 @@ from accounts.identity import Principal
 from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, ServiceError
-from dienynas.forms import parse_date, parse_id
+from dienynas.forms import parse_date, parse_id, parse_month
 from dienynas.i18n import joined
 from gradebook.access import (
     group_rights_columns,
@@ -52,7 +53,7 @@ from gradebook.access import (
     require_lesson_writer,
 )
 from gradebook.attendance.models import Attendance
-from gradebook.attendance.services import MARK_LABELS, mark_attendance, parse_month
+from gradebook.attendance.services import MARK_LABELS, mark_attendance
 from gradebook.grades.models import Grade
 from gradebook.grades.services import add_grade, change_grade, delete_grade
 from gradebook.lessons.models import Lesson
@@ -461,15 +462,24 @@ def load_grid(
 # --- entry ------------------------------------------------------------------------------------
 
 
+#: Latin letters that look like Cyrillic ones: a Russian teacher's "о" (late) typed on a
+#: Latin keyboard layout, or a Lithuanian's "p" on a Cyrillic one, is the same code.
+_LOOKALIKES = str.maketrans("aceopxyhkmtb", "асеорхункмтв")
+
+
+def _code_key(word: str) -> str:
+    return word.casefold().translate(_LOOKALIKES)
+
+
 def parse_cell(text: str, scale: GradeScale) -> tuple[str | None, list[str]]:
     """What was typed into a cell: the attendance mark (or None) and the grade values as typed
     (the grade service validates them)."""
-    codes = {code.casefold(): mark for mark, code in attendance_codes().items()}
+    codes = {_code_key(code): mark for mark, code in attendance_codes().items()}
     words = text.split()
-    marks = [codes[w.casefold()] for w in words if w.casefold() in codes]
+    marks = [codes[_code_key(w)] for w in words if _code_key(w) in codes]
     if len(marks) > 1:
         raise ServiceError(_("A lesson has at most one attendance mark."), field="value")
-    rest = [w for w in words if w.casefold() not in codes]
+    rest = [w for w in words if _code_key(w) not in codes]
     if scale.kind == "pass_fail":
         values = [v.strip() for v in re.split(r"[,;]", " ".join(rest)) if v.strip()]
     else:

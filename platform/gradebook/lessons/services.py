@@ -18,7 +18,7 @@ from flask_babel import format_date, ngettext, npgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.identity import Principal
@@ -638,6 +638,46 @@ def _first_teacher_id(session: Session, group_id: int) -> int | None:
     )
 
 
+def _refuse_clashes(
+    session: Session, group: Group, day: date, number: int, teacher_id: int | None
+) -> None:
+    """Refuse a new lesson of ``group`` when, at that lesson number of that day, its teacher
+    already holds another group's lesson or some of its students have one (one query; the
+    lessons in the journal, as the timetable's own clashes are refused when it is made)."""
+    shares_students = exists().where(
+        GroupStudent.group_id == Lesson.group_id,
+        GroupStudent.student_id.in_(
+            select(GroupStudent.student_id).where(GroupStudent.group_id == group.id)
+        ),
+    )
+    teacher_busy = Lesson.teacher_id == teacher_id if teacher_id is not None else false()
+    clashes = session.execute(
+        select(Group.name, teacher_busy, shares_students)
+        .join(Lesson, Lesson.group_id == Group.id)
+        .where(
+            Lesson.on_day == day,
+            Lesson.lesson_no == number,
+            Lesson.group_id != group.id,
+            or_(teacher_busy, shares_students),
+        )
+        .order_by(Group.name)
+    ).all()
+    messages = [
+        _(
+            "The teacher already holds lesson %(number)d of %(group)s on %(day)s.",
+            number=number, group=name, day=format_date(day, "medium"),
+        )
+        if busy
+        else _(
+            "Students of this group have lesson %(number)d of %(group)s on %(day)s.",
+            number=number, group=name, day=format_date(day, "medium"),
+        )
+        for name, busy, _shared in clashes
+    ]  # fmt: skip
+    if messages:
+        raise ServiceError(" ".join(messages), field="lesson_no")
+
+
 def add_lesson(
     session: Session,
     account: Principal,
@@ -678,12 +718,14 @@ def add_lesson(
         )
     person = person_of(session, account)
     teaches = person is not None and _teaches(session, account, group.id)
+    teacher_id = person.id if teaches else _first_teacher_id(session, group.id)
+    _refuse_clashes(session, group, day, number, teacher_id)
     lesson = Lesson(
         group_id=group.id,
         on_day=day,
         lesson_no=number,
         term_id=term.id,
-        teacher_id=person.id if teaches else _first_teacher_id(session, group.id),
+        teacher_id=teacher_id,
         source="ad_hoc",
         changed_by=account.id,
     )

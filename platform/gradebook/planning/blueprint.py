@@ -16,7 +16,7 @@ from accounts.models import FAMILY_ROLES, Role
 from dienynas import clock
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_date, parse_id, parse_optional_int
+from dienynas.forms import parse_date, parse_id, parse_month, parse_optional_int
 from gradebook.access import diary_student_ids, require_group_writer
 from gradebook.days import get_settings
 from gradebook.planning import services
@@ -36,13 +36,12 @@ menu_item("planning.month", _l("Test calendar"), set(Role), order=45, section="d
 
 
 def _month(value: str | None, today: date) -> date:
-    """The first day of the month asked for (``YYYY-MM``); this month when absent."""
-    if value:
-        try:
-            year, month = (int(part) for part in value.split("-"))
-            return date(year, month, 1)
-        except ValueError:
-            flash(_("“%(value)s” is not a month; use the form YYYY-MM.", value=value), "error")
+    """The first day of the month asked for (``YYYY-MM``); this month when absent, or with a
+    message when it is not a month the calendar can show."""
+    try:
+        return parse_month(value, today)
+    except ServiceError as exc:
+        flash(exc.message, "error")
     return today.replace(day=1)
 
 
