@@ -287,6 +287,30 @@ def test_the_menu_leads_class_heads_to_their_class(app, classroom):
     assert response.headers["Location"].endswith(f"/classes/{classroom.c5a.id}/remarks")
     page = text_of(logged_in(app, "director.a").get(f"{BASE}/remarks"))
     assert "5a" in page and "6b" in page
-    assert f'{BASE}/remarks"' not in logged_in(app, "teacher.a").get(f"{BASE}/").get_data(
+    # a subject teacher finds the remarks in the menu too (seed 002, 4.1.4)
+    assert f'{BASE}/remarks"' in logged_in(app, "teacher.a").get(f"{BASE}/").get_data(
         as_text=True
     )
+
+
+def test_families_are_refused_the_remarks_list(app, classroom):
+    classroom.session.commit()
+    for who in ("guardian.both", "student.a"):
+        response = logged_in(app, who).get(f"{BASE}/remarks")
+        assert response.status_code == 403, who
+        assert "You head no class" not in text_of(response)
+    assert logged_in(app, "teacher.a").get(f"{BASE}/remarks").status_code == 200
+
+
+def test_a_subject_teacher_reaches_the_form_from_their_groups(app, classroom):
+    """The teacher heads no class: the list offers the students of the groups they teach,
+    each opening the remark form for that student and group."""
+    student = classroom.students[1]
+    maths = classroom.maths.id
+    classroom.session.commit()
+    teacher = logged_in(app, "teacher.a")
+    page = text_of(teacher.get(f"{BASE}/remarks"))
+    assert "5a matematika" in page and "5a anglų" not in page  # English is not theirs
+    form = f"{BASE}/remarks/new?student={student.id}&amp;group={maths}"
+    assert form in teacher.get(f"{BASE}/remarks").get_data(as_text=True)
+    assert "Student: Benas Butkus" in text_of(teacher.get(html.unescape(form)))

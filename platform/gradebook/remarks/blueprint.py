@@ -21,14 +21,14 @@ from school.classes.models import SchoolClass
 from school.classes.services import class_students, get_class
 from school.menu import menu_item
 from school.people.services import get_student
-from school.permissions import person_of
+from school.permissions import person_of, require_reader
 from tenants.routing import SchoolBlueprint
 
 bp = SchoolBlueprint("remarks", __name__)
 menu_item(
     "remarks.index",
     _l("Remarks"),
-    {Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR},
+    {Role.TEACHER, Role.CLASS_HEAD, Role.ADMIN, Role.DIRECTOR},
     order=46,
     section="daily",
 )
@@ -36,18 +36,23 @@ menu_item(
 
 @bp.get("/remarks")
 def index():
-    """The classes whose remarks the account reads: all for the administrator and the
-    director, else the classes it heads (one: straight to its list)."""
+    """Where remarks are written from: the classes whose remarks the account reads (all for
+    the administrator and the director, else the classes it heads) and the students of the
+    groups it teaches, each opening the remark form for that student and group. A class head
+    who teaches no group goes straight to their class. Families are refused, as on the
+    journal."""
+    require_reader(current_user, g.school)
     year = current_year(db.session, clock.today())
+    person = person_of(db.session, current_user)
     query = select(SchoolClass).order_by(SchoolClass.grade_level, SchoolClass.letter)
     query = query.where(SchoolClass.year_id == (year.id if year else None))
     if not g.school_roles & {Role.ADMIN, Role.DIRECTOR}:
-        person = person_of(db.session, current_user)
         query = query.where(SchoolClass.head_id == (person.id if person else None))
     classes = list(db.session.scalars(query))
-    if len(classes) == 1:
+    groups = services.taught_groups(db.session, person, year) if person and year else []
+    if len(classes) == 1 and not groups:
         return redirect(url_for("remarks.for_class", class_id=classes[0].id))
-    return render_template("remarks/index.html", classes=classes)
+    return render_template("remarks/index.html", classes=classes, groups=groups)
 
 
 def _target() -> tuple:
