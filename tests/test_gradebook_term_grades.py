@@ -394,6 +394,28 @@ def test_page_saves_the_column_and_refuses_bad_values(classroom, client, world):
     assert "2 grades saved." in client.get(url).get_data(as_text=True)
 
 
+def test_the_suggestions_are_filled_in_for_the_teacher_to_check_and_save(classroom, client, world):
+    """“Fill in the suggested term grades”: the empty fields get the suggestions, a grade
+    confirmed already stays as it is, and nothing is saved until the form is sent."""
+    session = classroom.session
+    set_lock(session, classroom.terms[0], "open")
+    grade(classroom, 0, "7", "8")
+    grade(classroom, 1, "9", "10", "10")
+    confirm(classroom, {1: "9"})
+    url, ids = page_url(classroom), [s.id for s in classroom.students]
+    session.commit()
+    login(client, "teacher.a")
+    page = html.unescape(client.get(url).get_data(as_text=True))
+    assert f"{url}&fill=term" in page
+    filled = html.unescape(client.get(f"{url}&fill=term").get_data(as_text=True))
+    assert "The suggested grades are filled in" in filled
+    assert f'name="term-{ids[0]}" value="8"' in filled  # 7.5 rounded up, by the school's rule
+    assert f'name="term-{ids[1]}" value="9"' in filled  # confirmed: not the suggested 10
+    assert f'name="term-{ids[2]}" value=""' in filled  # no grades, no suggestion
+    bind_to_school(session, world.school_a)
+    assert [(r[0], r[3]) for r in term_grades(session)] == [(ids[1], "9")]
+
+
 def test_page_saves_year_grades_in_the_last_terms_window(classroom, client, world):
     session = classroom.session
     set_lock(session, classroom.terms[1], "open")

@@ -71,6 +71,7 @@ def _sheet_page(group: Group, term_id: int | None, can_write: bool,
     except ServiceError as exc:  # the year has no terms yet
         return render_template("grades/term_grades.html", group=group, sheet=None,
                                message=exc.message), 200  # fmt: skip
+    fill = request.args.get("fill") if not error else None
     return render_template(
         "grades/term_grades.html",
         group=group,
@@ -78,9 +79,27 @@ def _sheet_page(group: Group, term_id: int | None, can_write: bool,
         can_write=can_write,
         label=lambda value: services.value_label(sheet.scale, value),
         error=error,
-        posted=request.form if error else {},
+        posted=request.form if error else _suggestions_filled_in(sheet, fill),
+        filled=fill in ("term", "year"),
         today=today,
     ), status
+
+
+def _suggestions_filled_in(sheet: services.TermGradeSheet, column: str | None) -> dict[str, str]:
+    """The form's values with the suggestions put where no grade is confirmed yet, in the
+    ``column`` asked for ("term" or "year"; anything else: none): the teacher checks them
+    and saves, instead of typing each suggested grade. Nothing is saved by filling in."""
+    if column not in ("term", "year"):
+        return {}
+    values = {}
+    for row in sheet.rows:
+        for name, confirmed, suggested in (
+            ("term", row.term_grade, row.term.suggested),
+            ("year", row.year_grade, row.year.suggested),
+        ):
+            value = confirmed.value if confirmed else (suggested if name == column else None)
+            values[f"{name}-{row.student.id}"] = services.value_label(sheet.scale, value) or ""
+    return values
 
 
 @bp.get("/groups/<int:group_id>/term-grades")
