@@ -28,7 +28,7 @@ from gradebook.lessons.models import Lesson
 from gradebook.lessons.services import assign_substitute, ensure_lessons
 from gradebook.planning.models import PlannedTest
 from school.classes.models import Group, GroupStudent
-from school.curriculum.models import AssessmentKind
+from school.curriculum.models import AssessmentKind, GradeScale
 from tenants.services import bind_to_school
 
 MONDAY = date(2026, 9, 7)
@@ -497,6 +497,9 @@ def test_parse_cell(classroom):
     with in_locale("lt"):
         codes = services.attendance_codes()
         assert services.parse_cell(f"{codes['absent']} 7", scale) == ("absent", ["7"])
+    # pass/fail grades are separated by spaces too, as the grid's hint says
+    pass_fail = GradeScale(code="pass_fail", kind="pass_fail")
+    assert services.parse_cell("l įsk neįsk", pass_fail) == ("late", ["įsk", "neįsk"])
     # Russian codes (н, о, у) typed on a Latin keyboard layout: the letters that look alike
     with in_locale("ru"):
         assert services.attendance_codes()["late"] == "о"

@@ -10,8 +10,8 @@ A cell is one student in one lesson. What the teacher types into it is the whole
 by :func:`parse_cell`: at most one attendance code (the current language's short codes of
 :func:`attendance_codes`, e.g. "n" absent, "p" late, "i" left early in Lithuanian; Latin and
 Cyrillic letters that look alike are the same code, whatever the keyboard layout) and the
-lesson's grades, separated by spaces (on the pass/fail scale grades are separated by commas,
-since a label may have two words). Saving (:func:`save_cell`) makes the cell what was typed:
+lesson's grades, separated by spaces (on the pass/fail scale the words, or their start:
+``curriculum.services.validate_grade``). Saving (:func:`save_cell`) makes the cell what was typed:
 the existing grades of the lesson are changed in order (keeping their kind and comment),
 extra values are added, missing ones deleted; the attendance mark is set or cleared. An
 excused absence stays excused while the absence is typed again. An empty cell clears both.
@@ -480,10 +480,8 @@ def parse_cell(text: str, scale: GradeScale) -> tuple[str | None, list[str]]:
     if len(marks) > 1:
         raise ServiceError(_("A lesson has at most one attendance mark."), field="value")
     rest = [w for w in words if _code_key(w) not in codes]
-    if scale.kind == "pass_fail":
-        values = [v.strip() for v in re.split(r"[,;]", " ".join(rest)) if v.strip()]
-    else:
-        values = [v for v in re.split(r"[\s,;]+", " ".join(rest)) if v]
+    values = [v for v in re.split(r"[\s,;]+", " ".join(rest)) if v]
+    if scale.kind != "pass_fail":
         word = next((v for v in values if not any(c.isdigit() for c in v)), None)
         if word is not None:  # a mistyped code rather than a grade
             codes = attendance_codes()
