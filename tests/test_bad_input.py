@@ -21,6 +21,30 @@ def test_ids_out_of_range_in_query_strings_get_a_page_not_an_error(client, world
     assert client.get(path).status_code in (200, 404)  # the page, or "no such school year"
 
 
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/lessons/mine?day=9999-12-31", "teacher.a"),
+        ("/lessons/mine?day=0001-01-01", "teacher.a"),
+        ("/tests?month=9999-12", "teacher.a"),
+        ("/classes/{c5a}/statistics?month=9999-12", "head.a"),
+        ("/classes/{c5a}/statistics.csv?month=9999-12", "head.a"),
+        ("/classes/{c5a}/attendance?month=9999-12", "head.a"),
+        ("/classes/{c5a}/monthly-reports.pdf?month=9999-12", "head.a"),
+        ("/journal/{maths}?month=9999-12", "teacher.a"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_get_a_message_not_an_error(client, classroom, path, who):
+    """A date field lets anyone type 9999-12-31; a page adding a day or a month to it would
+    leave the calendar (a server error): the year is refused with a message instead."""
+    c5a, maths = classroom.c5a.id, classroom.maths.id
+    classroom.session.commit()
+    login(client, who)
+    response = client.get("/s/school-a" + path.format(c5a=c5a, maths=maths), follow_redirects=True)
+    assert response.status_code in (200, 400), response.status_code
+    assert "choose a year from 1900 to 2199" in response.get_data(as_text=True)
+
+
 def test_a_post_without_a_valid_form_token_gets_a_clear_page(client, world):
     login(client, "admin.a")
     response = client.post("/s/school-a/locks/window", data={"days_before_end": "3"})

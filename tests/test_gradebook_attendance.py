@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role, SchoolGrant
 from accounts.services import grant_role
-from classroom import _student
+from classroom import _person, _student, new_account
 from conftest import login, post_form, waits_for_commit
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
@@ -24,7 +25,7 @@ from school.calendar.models import Term
 from school.calendar.services import create_year, set_terms
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import GradeScale, Subject
-from school.people.models import Person, Student
+from school.people.models import Guardianship, Person, Student
 from tenants import roles
 from tenants.models import School
 from tenants.services import bind_to_school, create_school
@@ -87,11 +88,13 @@ def head_excuse(classroom, student, start, end, reason="illness", **extra):
     )  # fmt: skip
 
 
-def guardian_request(classroom, start, end, reason="illness", today=TODAY, student=None):
+def guardian_request(
+    classroom, start, end, reason="illness", today=TODAY, student=None, document=None
+):
     return services.request_excuse_by_guardian(
         classroom.session, classroom.account("guardian"), classroom.school,
         student_id=(student or classroom.students[0]).id, from_day=start, to_day=end,
-        reason=reason, note="", today=today,
+        reason=reason, note="", today=today, document=document,
     )  # fmt: skip
 
 
@@ -355,8 +358,6 @@ def test_guardian_beyond_the_illness_quota_waits_for_the_class_head(classroom):
     ]
     assert classroom.session.get(Attendance, (lesson.id, child.id)).excuse_id is None
     assert len(events(classroom.session, "excuse_decision")) == 1  # only the first one
-    # Days already excused count once: the same week again is still within the quota.
-    assert guardian_request(classroom, date(2026, 9, 16), date(2026, 9, 17)).over_quota == []
 
 
 def test_a_span_across_months_counts_the_days_of_each_month(classroom):
@@ -367,7 +368,7 @@ def test_a_span_across_months_counts_the_days_of_each_month(classroom):
     assert result.excuse.status == "pending"
     assert [m.split(":")[0] for m in result.over_quota] == ["September 2026"]
     assert guardian_request(classroom, date(2026, 10, 5), date(2026, 10, 7), today=october)
-    result = guardian_request(classroom, date(2026, 9, 30), date(2026, 10, 8), today=october)
+    result = guardian_request(classroom, date(2026, 10, 8), date(2026, 10, 8), today=october)
     assert result.over_quota == [
         "October 2026: with this request 6 school days would be excused for illness, and a "
         "guardian may excuse at most 5 a month."
@@ -453,6 +454,85 @@ def test_class_head_decides_pending_requests(classroom):
     assert refused.status == "rejected"
 
 
+# --- one excuse a day, documents from guardians -----------------------------------------------
+
+
+def test_days_already_excused_or_waiting_are_not_excused_again(classroom):
+    child = classroom.students[0]
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))  # approved: the quota
+    waiting = guardian_request(classroom, date(2026, 9, 21), date(2026, 9, 22)).excuse
+    assert waiting.status == "pending"
+    with pytest.raises(ServiceError) as refused:
+        guardian_request(classroom, date(2026, 9, 16), date(2026, 9, 17))
+    assert (refused.value.message, refused.value.field) == (
+        "The absences of Sep 16, 2026 – Sep 17, 2026 are already excused or waiting for the "
+        "class head's decision.",
+        "from_day",
+    )
+    with pytest.raises(ServiceError) as refused:  # partly covered: Friday to Tuesday is one run
+        guardian_request(classroom, date(2026, 9, 18), date(2026, 9, 23))
+    assert refused.value.message == (
+        "The absences of Sep 18, 2026 – Sep 22, 2026 are already excused or waiting for the "
+        "class head's decision. Choose only the other days."
+    )
+    with pytest.raises(ServiceError, match="Sep 15, 2026 are already excused"):  # the class head
+        head_excuse(classroom, child, date(2026, 9, 15), date(2026, 9, 15))
+    assert count(classroom.session, Excuse) == 2
+    # A refused request does not hold its days: they may be asked for (or excused) again.
+    services.decide_excuse(
+        classroom.session, classroom.account("head"), classroom.school, waiting,
+        approve=False, note=None,
+    )  # fmt: skip
+    head_excuse(classroom, child, date(2026, 9, 24), date(2026, 9, 24))
+    with pytest.raises(ServiceError) as refused:
+        guardian_request(classroom, date(2026, 9, 17), date(2026, 9, 25))
+    assert refused.value.message.startswith(
+        "The absences of Sep 17, 2026 – Sep 18, 2026 and Sep 24, 2026 are already excused"
+    )
+    again = guardian_request(classroom, date(2026, 9, 21), date(2026, 9, 22)).excuse
+    assert again.status == "pending"
+    with pytest.raises(ServiceError, match="Sep 21, 2026 – Sep 22, 2026 and Sep 24, 2026"):
+        head_excuse(classroom, child, date(2026, 9, 21), date(2026, 9, 25))  # decide it instead
+    assert head_excuse(classroom, child, date(2026, 9, 25), date(2026, 9, 25)).status == "approved"
+    rows = services.excuses_of(classroom.session, [child.id])
+    assert sorted((r.excuse.from_day.day, r.excuse.status) for r in rows) == [
+        (14, "approved"), (21, "pending"), (21, "rejected"), (24, "approved"), (25, "approved"),
+    ]  # fmt: skip
+    # Another child's excuses are their own.
+    assert head_excuse(classroom, classroom.students[1], MONDAY, date(2026, 9, 11)).school_days == 5
+
+
+def test_guardian_request_keeps_a_document_as_the_class_heads_excuse_does(classroom):
+    scan = b"\xff\xd8\xff\xe0 a photo of the certificate"
+    result = guardian_request(
+        classroom, MONDAY, MONDAY, document=Upload("C:\\fakepath\\pažyma.jpg", scan)
+    )
+    excuse = result.excuse
+    assert (excuse.status, excuse.source) == ("approved", "guardian")
+    assert (excuse.document_name, excuse.document_type, excuse.document_size) == (
+        "pažyma.jpg", "image/jpeg", len(scan),
+    )  # fmt: skip
+    assert excuse.document == scan
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (Upload("a.txt", b"hello"), "Attach the document as a PDF, JPEG or PNG file."),
+        (Upload("a.docx", b"PK\x03\x04"), "Attach the document as a PDF, JPEG or PNG file."),
+        (Upload("a.pdf", b""), "The file “a.pdf” is empty."),
+        (Upload("scan.pdf", b"\x89PNG\r\n\x1a\n..."), "“scan.pdf” is not the kind of file"),
+        (Upload("a.pdf", b"%PDF-" + b"0" * 5 * 2**20), "The file “a.pdf” is larger than 5 MB."),
+    ],
+)
+def test_bad_guardian_documents_save_nothing(classroom, document, message):
+    with pytest.raises(ServiceError) as refused:
+        guardian_request(classroom, MONDAY, MONDAY, document=document)
+    assert refused.value.message.startswith(message) and refused.value.field == "document"
+    assert count(classroom.session, Excuse) == 0
+    assert events(classroom.session, "excuse_decision") == []
+
+
 # --- excuse pages -------------------------------------------------------------------------------
 
 
@@ -485,6 +565,30 @@ def test_guardian_page_excuses_and_explains_the_quota(client, classroom, guardia
     assert count(classroom.session, Excuse, Excuse.status == "pending") == 1
 
 
+def test_guardian_page_wraps_a_long_note_and_names_each_cell(
+    client, classroom, guardian_reads_english
+):
+    """A note of one 1,000-letter word wraps in its cell (overflow-wrap, class "long-text")
+    instead of widening the table; on a phone the rows stack, each cell named by its column."""
+    word = "x" * 1000
+    classroom.session.commit()
+    login(client, "guardian.both")
+    response = post_form(
+        client, f"{BASE}/excuses",
+        {"student_id": classroom.students[0].id, "from_day": "2026-09-14",
+         "to_day": "2026-09-14", "reason": "illness", "note": word},
+        follow_redirects=True,
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert '<table class="stack">' in page
+    assert re.search(
+        rf'<td data-label="Reason" class="long-text">[^<]*<br><span[^>]*>{word}<', page
+    )
+    assert re.search(r'<td data-label="Status" class="long-text"><span[^>]*>Excused<', page)
+    labels = re.findall(r'<td data-label="([^"]+)"', page)
+    assert labels == ["Student", "Days", "Reason", "Given by", "Status", "Document"]
+
+
 def test_guardian_page_refuses_bad_input_and_other_children(
     client, classroom, guardian_reads_english
 ):
@@ -503,6 +607,110 @@ def test_guardian_page_refuses_bad_input_and_other_children(
     assert post_form(client, f"{BASE}/excuses", other).status_code == 403
     bind_to_school(classroom.session, classroom.school)
     assert count(classroom.session, Excuse) == 0
+
+
+def second_guardian(classroom) -> Account:
+    """The father of students[0], besides ``guardian.both``: login ``father.a``."""
+    account = new_account(
+        classroom.session, classroom.school, "father.a", "Petras Globėjas", Role.GUARDIAN
+    )
+    father = _person(classroom.session, "Petras", "Globėjas", account)
+    classroom.session.add(
+        Guardianship(guardian_id=father.id, student_id=classroom.students[0].id, relation="father")
+    )
+    classroom.session.flush()
+    return account
+
+
+def test_guardian_sends_a_document_the_class_head_reads(app, classroom, guardian_reads_english):
+    child = classroom.students[0]
+    second_guardian(classroom)
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 18))  # the month's quota
+    certificate = Upload("pazyma-mokyklai.png", b"\x89PNG\r\n\x1a\n...")
+    heads = head_excuse(classroom, child, date(2026, 9, 7), date(2026, 9, 7), document=certificate)
+    class_page = f"{BASE}/classes/{classroom.c5a.id}/excuses"
+    classroom.session.commit()
+    guardian = app.test_client()
+    login(guardian, "guardian.both")
+    form = guardian.get(f"{BASE}/excuses").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in form and 'name="document"' in form
+    assert "Document (PDF, JPEG or PNG, up to 5 MB)" in form
+    response = post_form(
+        guardian, f"{BASE}/excuses",
+        {"student_id": child.id, "from_day": "2026-09-21", "to_day": "2026-09-22",
+         "reason": "illness", "note": "", "document": (io.BytesIO(PDF), "pažyma.pdf")},
+        follow_redirects=True,
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert "The request is sent to the class head" in page
+    bind_to_school(classroom.session, classroom.school)
+    sent = classroom.session.scalar(select(Excuse).where(Excuse.status == "pending"))
+    assert (sent.document_name, sent.document_type, sent.document_size) == (
+        "pažyma.pdf", "application/pdf", len(PDF),
+    )  # fmt: skip
+    link = f"{BASE}/excuses/{sent.id}/document"
+    assert f'<a href="{link}">pažyma.pdf</a>' in page  # on the guardian's own list
+    # The class head's certificate is not the guardian's to download.
+    assert "pazyma-mokyklai.png" not in page
+    assert guardian.get(f"{BASE}/excuses/{heads.id}/document").status_code == 403
+    download = guardian.get(link)
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in download.headers["Cache-Control"]
+
+    head = app.test_client()
+    login(head, "head.a")
+    page = head.get(class_page).get_data(as_text=True)
+    waiting = page.split("Requests waiting for your decision")[1].split("Excuse absences")[0]
+    assert f'<a href="{link}">pažyma.pdf</a>' in waiting  # next to the request it came with
+    assert head.get(link).data == PDF
+
+    # The other parent sees the request but not the document; a teacher gets nothing.
+    father = app.test_client()
+    login(father, "father.a")
+    page = father.get(f"{BASE}/excuses").get_data(as_text=True)
+    assert "Waiting for the class head" in page and link not in page
+    assert father.get(link).status_code == 403
+    teacher = app.test_client()
+    login(teacher, "teacher.a")
+    assert teacher.get(link).status_code == 403
+
+
+def test_guardian_page_refuses_a_wrong_file_on_its_field(client, classroom, guardian_reads_english):
+    classroom.session.commit()
+    login(client, "guardian.both")
+    response = post_form(
+        client, f"{BASE}/excuses",
+        {"student_id": classroom.students[0].id, "from_day": "2026-09-14",
+         "to_day": "2026-09-14", "reason": "illness",
+         "document": (io.BytesIO(b"MZ..."), "pažyma.exe")},
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert (
+        '<p class="field-error" id="document-error" role="alert">Attach the document as a PDF, '
+        "JPEG or PNG file.</p>"
+    ) in page
+    bind_to_school(classroom.session, classroom.school)
+    assert count(classroom.session, Excuse) == 0
+
+
+def test_guardian_page_refuses_days_already_excused(client, classroom, guardian_reads_english):
+    guardian_request(classroom, date(2026, 9, 14), date(2026, 9, 16))
+    classroom.session.commit()
+    login(client, "guardian.both")
+    response = post_form(
+        client, f"{BASE}/excuses",
+        {"student_id": classroom.students[0].id, "from_day": "2026-09-16",
+         "to_day": "2026-09-17", "reason": "illness", "note": ""},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert (
+        "The absences of Sep 16, 2026 are already excused or waiting for the class head&#39;s "
+        "decision. Choose only the other days."
+    ) in response.get_data(as_text=True)
+    bind_to_school(classroom.session, classroom.school)
+    assert count(classroom.session, Excuse) == 1
 
 
 def test_class_head_page_decides_excuses_and_keeps_documents(client, classroom):
@@ -527,6 +735,8 @@ def test_class_head_page_decides_excuses_and_keeps_documents(client, classroom):
          "document": (io.BytesIO(PDF), "pažyma.pdf")},
     )  # fmt: skip
     assert response.status_code == 302
+    # the other child has no absence on those days: the excuse waits for marks written later
+    assert "No absence is marked on those days yet" in client.get(url).get_data(as_text=True)
     response = post_form(
         client, url,
         {"student_id": child, "from_day": "2026-09-14", "to_day": "2026-09-15",
@@ -542,7 +752,7 @@ def test_class_head_page_decides_excuses_and_keeps_documents(client, classroom):
     )  # fmt: skip
     assert count(classroom.session, Excuse) == 3
     download = client.get(f"{BASE}/excuses/{with_document.id}/document")
-    assert download.data == PDF and download.headers["Cache-Control"] == "no-store"
+    assert download.data == PDF and "no-store" in download.headers["Cache-Control"]
     assert "attachment" in download.headers["Content-Disposition"]
 
 
@@ -636,6 +846,10 @@ def test_summary_readers_csv_and_bad_month(client, classroom):
     assert "is not a month; use the form YYYY-MM" in response.get_data(as_text=True)
     csv_file = client.get(f"{BASE}/classes/{classroom.c5a.id}/attendance.csv?month=2026-09")
     assert csv_file.mimetype == "text/csv"
+    # not the month statistics' name (5a-statistics-2026-09.csv): both are saved in one folder
+    assert csv_file.headers["Content-Disposition"] == (
+        "attachment; filename=5a-attendance-2026-09.csv"
+    )
     lines = csv_file.data.decode("utf-8-sig").splitlines()
     assert lines[0] == (
         'Student,"Missed lessons, excused","Missed lessons, unexcused",Missed lessons in all,'

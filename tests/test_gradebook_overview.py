@@ -803,7 +803,10 @@ def test_month_statistics_csv(client, classroom, month_data):
     login(client, "head.a")
     response = client.get(f"{BASE}/classes/{class_id}/statistics.csv?month=2026-09")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert "5a-2026-09.csv" in response.headers["Content-Disposition"]
+    # not the attendance CSV's name (5a-attendance-2026-09.csv): both are saved in one folder
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=5a-statistics-2026-09.csv"
+    )
     rows = list(csv.reader(StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Student", "Grades", "Mean", "Unsatisfactory grades"]
     assert rows[0][-3:] == ["Praise", "Remark", "Reprimand"]

@@ -9,21 +9,17 @@ from datetime import date, timedelta
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
 from dienynas import clock
-from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.extensions import db
-from dienynas.files import request_uploads
-from dienynas.forms import parse_date, parse_id
-from gradebook.access import (
-    require_class_head,
-    require_group_reader,
-    require_head_of_student,
-    require_lesson_writer,
-)
+from dienynas.files import Upload, attachment_response, request_uploads
+from dienynas.forms import parse_date, parse_id, parse_month
+from gradebook.access import require_class_head, require_group_reader, require_lesson_writer
 from gradebook.attendance import services
 from gradebook.attendance.models import Excuse
 from gradebook.lessons.services import MAX_FILE_BYTES, get_lesson
@@ -109,16 +105,25 @@ def _read_span(form) -> tuple[date, date]:
     return parse_date(form.get("from_day"), "from_day"), parse_date(form.get("to_day"), "to_day")
 
 
+def _document() -> Upload | None:
+    """The file of the excuse form's document field, if one was chosen."""
+    return next(iter(request_uploads(MAX_FILE_BYTES, field="document")), None)
+
+
 def _guardian_page(error: ServiceError | None = None, status: int = 200):
     children = services.guardian_children(db.session, current_user)
+    rows = services.excuses_of(db.session, [c.id for c in children])
     return render_template(
         "attendance/excuses.html",
         children=children,
-        excuses=services.excuses_of(db.session, [c.id for c in children]),
+        excuses=rows,
+        # a guardian downloads the documents of the requests they sent
+        downloadable={row.excuse.id for row in rows if services.sent_by(current_user, row.excuse)},
         form=request.form if error else {},
         error=error,
         today=clock.today(),
         quota=(services.ILLNESS_DAYS_A_MONTH, services.OTHER_DAYS_A_TERM),
+        max_mb=MAX_FILE_BYTES // 2**20,
         **_LABELS,
     ), status
 
@@ -137,6 +142,7 @@ def request_excuse():
             db.session, current_user, g.school,
             student_id=parse_id(form.get("student_id")), from_day=from_day, to_day=to_day,
             reason=form.get("reason", ""), note=form.get("note"), today=clock.today(),
+            document=_document(),
         )  # fmt: skip
     except ServiceError as exc:
         db.session.rollback()
@@ -209,19 +215,26 @@ def excuse_by_class_head(class_id: int):
     school_class = get_class(db.session, class_id)
     require_class_head(db.session, current_user, g.school, school_class)
     form = request.form
-    document = next(iter(request_uploads(MAX_FILE_BYTES, field="document")), None)
+    document = _document()
     try:
         from_day, to_day = _read_span(form)
-        services.excuse_by_class_head(
+        excuse = services.excuse_by_class_head(
             db.session, current_user, g.school,
             student_id=parse_id(form.get("student_id")), from_day=from_day, to_day=to_day,
             reason=form.get("reason", ""), note=form.get("note"), document=document,
         )  # fmt: skip
+        excused = services.marks_excused(db.session, excuse)
     except ServiceError as exc:
         db.session.rollback()
         return _class_page(school_class, exc, 400)
     db.session.commit()
-    flash(_("The absences are excused."), "success")
+    flash(
+        ngettext("%(num)d absence is excused.", "%(num)d absences are excused.", excused)
+        if excused
+        else _("The excuse is saved. No absence is marked on those days yet: those marked later "
+               "are excused by it."),
+        "success",
+    )  # fmt: skip
     return redirect(url_for("attendance.class_excuses", class_id=school_class.id))
 
 
@@ -258,19 +271,7 @@ def decide(excuse_id: int):
 @bp.get("/excuses/<int:excuse_id>/document")
 def document(excuse_id: int):
     excuse = services.get_excuse(db.session, excuse_id)
-    require_head_of_student(
-        db.session, current_user, g.school, get_student(db.session, excuse.student_id)
-    )
-    if excuse.document is None:
-        raise NotFound(_("This excuse has no document."))
-    response = send_file(
-        io.BytesIO(excuse.document),
-        mimetype=excuse.document_type,
-        as_attachment=True,
-        download_name=excuse.document_name,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment_response(services.excuse_document(db.session, current_user, g.school, excuse))
 
 
 # --- the monthly summary ------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def _summary(class_id: int) -> tuple[services.MonthSummary, bool]:
     """The month's summary, and whether the account may excuse the class's absences."""
     school_class = get_class(db.session, class_id)
     may_excuse = services.require_summary_reader(db.session, current_user, g.school, school_class)
-    month = services.parse_month(request.args.get("month"), clock.today())
+    month = parse_month(request.args.get("month"), clock.today())
     return services.month_summary(db.session, school_class, month), may_excuse
 
 
@@ -311,7 +312,7 @@ def summary_csv(class_id: int):
         summary, _may_excuse = _summary(class_id)
     except ServiceError as exc:
         return _bad_month(exc)
-    name = f"{summary.school_class.name}-{summary.month:%Y-%m}.csv"
+    name = f"{summary.school_class.name}-attendance-{summary.month:%Y-%m}.csv"
     return send_file(
         io.BytesIO(services.summary_csv(summary)),
         mimetype="text/csv",

@@ -22,9 +22,14 @@ Choices made here:
   waits for the class head, and the guardian is told which limit it passes. Requests the class
   head approved beyond the quota count as used too.
 - The class head (or the administrator) excuses any span with school days, future ones too (a
-  planned absence, a competition), optionally with a certificate (PDF, JPEG or PNG up to 5 MB,
+  planned absence, a competition); they decide pending requests.
+- Both may attach a document, e.g. a doctor's certificate (PDF, JPEG or PNG up to 5 MB,
   checked as homework files are: the name's extension and the file's first bytes must agree,
-  ``lessons.services.check_upload``); they decide pending requests.
+  ``lessons.services.check_upload``), kept with the excuse. The head of the student's class
+  and the administrator download it, and so does the guardian who sent it with the request.
+- A day is excused once: a span with a school day that an approved or waiting excuse of the
+  student already covers is refused, naming those days (whoever gives it; one rule a parent
+  can follow). A rejected request does not count: the same days may be asked for again.
 """
 
 from __future__ import annotations
@@ -43,12 +48,14 @@ from accounts.identity import Principal
 from accounts.models import Role
 from accounts.services import roles_in_school
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.files import Upload
+from dienynas.i18n import joined
 from dienynas.spreadsheet import csv_bytes
 from gradebook.access import CLASS_READERS, require_head_of_student, require_lesson_writer
 from gradebook.attendance.models import Attendance, Excuse
 from gradebook.days import school_days
-from gradebook.lessons.models import Lesson
-from gradebook.lessons.services import ALLOWED_FILES, FileRule, Upload, check_upload
+from gradebook.lessons.models import HomeworkFile, Lesson
+from gradebook.lessons.services import ALLOWED_FILES, FileRule, check_upload
 from notifications.outbox import record_event
 from school.calendar.models import Term
 from school.classes.models import GroupStudent, SchoolClass
@@ -329,6 +336,75 @@ def _span_days(session: Session, from_day: date, to_day: date) -> list[date]:
     return days
 
 
+def _lock_student(session: Session, student_id: int) -> None:
+    """Excuses of one child are given one at a time (a row lock on the student until the
+    commit): two requests at once must not both fit in the same quota, nor both pass
+    :func:`_refuse_excused_days`."""
+    session.execute(
+        select(Student.person_id).where(Student.person_id == student_id).with_for_update()
+    )
+
+
+def _day_runs(days: list[date], covered: list[date]) -> str:
+    """``covered`` (some of the school days ``days``) as a sentence lists them, consecutive
+    school days as one span: "Sep 11, 2026 – Sep 14, 2026 and Sep 16, 2026"."""
+    runs: list[list[date]] = []
+    position = {day: index for index, day in enumerate(days)}
+    for day in covered:
+        if runs and position[runs[-1][-1]] + 1 == position[day]:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return joined(
+        format_date(run[0], "medium")
+        if len(run) == 1
+        else f"{format_date(run[0], 'medium')} – {format_date(run[-1], 'medium')}"
+        for run in runs
+    )
+
+
+def _refuse_excused_days(session: Session, student_id: int, days: list[date]) -> None:
+    """Refuse a span with a school day an approved or waiting excuse of the student already
+    covers (a day is excused once); a rejected request does not count."""
+    spans = session.execute(
+        select(Excuse.from_day, Excuse.to_day).where(
+            Excuse.student_id == student_id,
+            Excuse.status.in_(("approved", "pending")),
+            Excuse.from_day <= days[-1],
+            Excuse.to_day >= days[0],
+        )
+    ).all()
+    covered = [day for day in days if any(first <= day <= last for first, last in spans)]
+    if not covered:
+        return
+    named = _day_runs(days, covered)
+    if len(covered) == len(days):
+        message = _(
+            "The absences of %(days)s are already excused or waiting for the class head's "
+            "decision.",
+            days=named,
+        )
+    else:
+        message = _(
+            "The absences of %(days)s are already excused or waiting for the class head's "
+            "decision. Choose only the other days.",
+            days=named,
+        )
+    raise ServiceError(message, field="from_day")
+
+
+def _checked_document(document: Upload | None) -> HomeworkFile | None:
+    return None if document is None else check_upload(document, CERTIFICATES)
+
+
+def _keep_document(excuse: Excuse, document: HomeworkFile | None) -> None:
+    if document is not None:
+        excuse.document_type = document.content_type
+        excuse.document_name = document.file_name
+        excuse.document_size = document.size
+        excuse.document = document.content
+
+
 def get_excuse(session: Session, excuse_id: int) -> Excuse:
     excuse = session.get(Excuse, excuse_id)
     if excuse is None:
@@ -336,15 +412,47 @@ def get_excuse(session: Session, excuse_id: int) -> Excuse:
     return excuse
 
 
-def _require_guardian(session: Session, account: Principal, student_id: int) -> None:
+def _is_guardian(session: Session, account: Principal, student_id: int) -> bool:
     person = person_of(session, account)
-    guardian = person is not None and session.scalar(
-        select(Guardianship.id).where(
-            Guardianship.guardian_id == person.id, Guardianship.student_id == student_id
+    return person is not None and bool(
+        session.scalar(
+            select(Guardianship.id).where(
+                Guardianship.guardian_id == person.id, Guardianship.student_id == student_id
+            )
         )
     )
-    if not guardian:
+
+
+def _require_guardian(session: Session, account: Principal, student_id: int) -> None:
+    if not _is_guardian(session, account, student_id):
         raise PermissionDenied(_("You may excuse the absences of your own children only."))
+
+
+def sent_by(account: Principal, excuse: Excuse) -> bool:
+    """Whether ``excuse`` is a request the account sent as a guardian."""
+    return excuse.source == "guardian" and excuse.submitted_by == account.id
+
+
+@dataclass(frozen=True)
+class ExcuseDocument:
+    """An excuse's document as ``dienynas.files.attachment_response`` sends it."""
+
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+def excuse_document(
+    session: Session, account: Principal, school: School, excuse: Excuse
+) -> ExcuseDocument:
+    """The document kept with ``excuse``, for the head of the student's class and the
+    administrator, and for the guardian who sent it with their request (while still the
+    child's guardian); no one else."""
+    if not (sent_by(account, excuse) and _is_guardian(session, account, excuse.student_id)):
+        require_head_of_student(session, account, school, get_student(session, excuse.student_id))
+    if excuse.document_name is None:
+        raise NotFound(_("This excuse has no document."))
+    return ExcuseDocument(excuse.document_name, excuse.document_type, excuse.document)
 
 
 def _link_marks(session: Session, excuse: Excuse) -> None:
@@ -361,6 +469,14 @@ def _link_marks(session: Session, excuse: Excuse) -> None:
         )
         .values(excuse_id=excuse.id)
         .execution_options(synchronize_session="fetch")
+    )
+
+
+def marks_excused(session: Session, excuse: Excuse) -> int:
+    """How many of the student's marks ``excuse`` excuses (one query). None yet is normal
+    for an excuse given ahead (a known absence): marks written later find it."""
+    return session.scalar(
+        select(func.count()).select_from(Attendance).where(Attendance.excuse_id == excuse.id)
     )
 
 
@@ -395,18 +511,16 @@ def excuse_by_class_head(
     reason = _check_reason(reason)
     note = _check_note(note)
     _check_order(from_day, to_day)
+    checked = _checked_document(document)
     days = _span_days(session, from_day, to_day)
+    _lock_student(session, student.person_id)
+    _refuse_excused_days(session, student.person_id, days)
     excuse = Excuse(
         student_id=student.person_id, from_day=from_day, to_day=to_day, reason=reason,
         note=note, source="class_head", school_days=len(days), submitted_by=account.id,
         decided_by=account.id, decided_at=datetime.now(UTC),
     )  # fmt: skip
-    if document is not None:
-        checked = check_upload(document, CERTIFICATES)
-        excuse.document_type = checked.content_type
-        excuse.document_name = checked.file_name
-        excuse.document_size = checked.size
-        excuse.document = checked.content
+    _keep_document(excuse, checked)
     session.add(excuse)
     _approve(session, account, excuse)
     session.flush()
@@ -536,14 +650,17 @@ def request_excuse_by_guardian(
     reason: str,
     note: str | None,
     today: date,
+    document: Upload | None = None,
 ) -> GuardianRequest:
-    """A guardian excuses their child's absences of today or past days of the current term:
-    approved at once within the quota, otherwise waiting for the class head."""
+    """A guardian excuses their child's absences of today or past days of the current term,
+    optionally with a document (a doctor's certificate, as the class head's): approved at once
+    within the quota, otherwise waiting for the class head."""
     student = get_student(session, student_id)
     _require_guardian(session, account, student.person_id)
     reason = _check_reason(reason)
     note = _check_note(note)
     _check_order(from_day, to_day)
+    checked = _checked_document(document)
     if to_day > today:
         raise ServiceError(
             _(
@@ -565,16 +682,15 @@ def request_excuse_by_guardian(
             field="from_day",
         )
     days = _span_days(session, from_day, to_day)
-    # Two requests for the same child at once must not both fit in the same quota.
-    session.execute(
-        select(Student.person_id).where(Student.person_id == student.person_id).with_for_update()
-    )
+    _lock_student(session, student.person_id)
+    _refuse_excused_days(session, student.person_id, days)
     over_quota = quota_overruns(session, student.person_id, reason, days)
     excuse = Excuse(
         student_id=student.person_id, from_day=from_day, to_day=to_day, reason=reason,
         note=note, source="guardian", status="pending", school_days=len(days),
         submitted_by=account.id,
     )  # fmt: skip
+    _keep_document(excuse, checked)
     session.add(excuse)
     if not over_quota:
         excuse.decided_at = datetime.now(UTC)
@@ -635,20 +751,6 @@ def require_summary_reader(
         _("Only the class head, the director, the e-diary administrator and the social "
           "pedagogue may see this.")
     )  # fmt: skip
-
-
-def parse_month(value: str | None, today: date) -> date:
-    """The first day of the month ``YYYY-MM`` (what ``<input type="month">`` sends); this
-    month when empty."""
-    value = (value or "").strip()
-    if not value:
-        return today.replace(day=1)
-    try:
-        return datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise ServiceError(
-            _("“%(value)s” is not a month; use the form YYYY-MM.", value=value), field="month"
-        ) from None
 
 
 @dataclass

@@ -15,9 +15,8 @@ from accounts.models import Role
 from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
-from dienynas.forms import parse_id
+from dienynas.forms import parse_id, parse_month
 from gradebook.access import CLASS_READERS
-from gradebook.attendance.services import parse_month
 from gradebook.overview import services
 from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf, term_reports_pdf
 from gradebook.overview.substitutions import (
@@ -153,7 +152,7 @@ def statistics(class_id: int, as_csv: bool):
             io.BytesIO(services.statistics_csv(found)),
             mimetype="text/csv",
             as_attachment=True,
-            download_name=f"{found.school_class.name}-{found.month:%Y-%m}.csv",
+            download_name=f"{found.school_class.name}-statistics-{found.month:%Y-%m}.csv",
         )
     return render_template(
         "overview/statistics.html",
