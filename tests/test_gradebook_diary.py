@@ -328,6 +328,28 @@ def test_class_head_opens_a_students_diary_teacher_does_not(app, client, week):
     )
 
 
+def test_a_lessons_cells_name_their_columns_for_a_phone(app, client, week):
+    """On a narrow screen a day's rows stack (the table's class "stack"); each cell shows the
+    name of its column, in the reader's language, from its data-label."""
+    agne = week.students[0].id
+    week.session.commit()
+    columns = {}
+    for who, path in (("head.a", f"{BASE}?student={agne}&week={MONDAY.isoformat()}"),
+                      ("guardian.both", f"{BASE}?week={MONDAY.isoformat()}")):  # fmt: skip
+        reader = app.test_client()
+        login(reader, who)
+        page = html.unescape(reader.get(path).get_data(as_text=True))
+        day = page[page.index("diary-day") : page.index("</table>")]
+        assert '<table class="stack">' in day
+        columns[who] = re.findall(r"<th>([^<]+)</th>", day)
+        monday = day[day.index("<tbody>") :]
+        cells = dict(re.findall(r'<td data-label="([^"]+)"[^>]*>([^<]*)', monday))
+        assert list(cells) == columns[who], who
+        assert cells[columns[who][2]] == "Fractions" and cells[columns[who][3]] == "Exercises 1–5"
+    english = ["Lesson", "Subject", "Topic", "Homework", "Grades", "Attendance"]
+    assert columns["head.a"] == english and columns["guardian.both"] != english  # Polish
+
+
 def test_guardian_asking_for_another_child_is_refused(client, week):
     other, outsider = week.students[1].id, week.outsider.id
     week.session.commit()

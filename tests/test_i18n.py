@@ -15,6 +15,7 @@ import re
 import shlex
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,13 +25,14 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, render_template_string
 from flask_babel import get_babel
 
 from accounts.models import Role
 from accounts.services import create_account, grant_role
 from conftest import TEST_PASSWORD, login, post_form
 from dienynas.config import SUPPORTED_LOCALES
+from dienynas.i18n import in_locale
 from tenants.models import School
 
 REPO = Path(__file__).resolve().parents[1]
@@ -449,3 +451,23 @@ def test_choosing_a_language_when_logged_in_becomes_the_account_preference(clien
     assert _lang(page) == "ru"
     assert "e-diary administrator" not in page
     assert "администратор электронного журнала" in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "short", "medium", "day"),
+    [
+        # not CLDR's American "12/8/26, 1:12 AM", "Dec 8, 2026, 1:12:00 AM", "12/8/26"
+        ("en", "8 Dec 2026, 01:12", "8 Dec 2026, 01:12:00", "8 Dec 2026"),
+        ("lt", "2026-12-08 01:12", "2026-12-08 01:12:00", "2026-12-08"),
+        ("ru", "08.12.2026, 01:12", "8 дек. 2026\u202fг., 01:12:00", "08.12.2026"),
+        ("pl", "8.12.2026, 01:12", "8 gru 2026, 01:12:00", "8.12.2026"),
+    ],
+)
+def test_dates_and_times_read_the_same_way_in_every_language(app, locale, short, medium, day):
+    """The ``datetime`` and ``date`` filters: the day before the month, a 24-hour clock, the
+    time in the school's zone (23:12 UTC is 01:12 the next day in Vilnius in winter)."""
+    at = datetime(2026, 12, 7, 23, 12, tzinfo=UTC)
+    template = "{{ at|datetime('short') }}|{{ at|datetime('medium') }}|{{ on|date('short') }}"
+    with app.test_request_context(), in_locale(locale):
+        shown = render_template_string(template, at=at, on=date(2026, 12, 8))
+    assert shown.split("|") == [short, medium, day]

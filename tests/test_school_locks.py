@@ -1,5 +1,6 @@
 """Term locks: the automatic unlock window, the administrator's overrides, the page."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -107,6 +108,20 @@ def test_locks_page_and_setting_a_lock(client, in_school_a, term, count_queries)
                          form_page="/s/school-a/locks")  # fmt: skip
     assert response.status_code == 302
     assert in_school_a.scalar(select(TermLock.mode)) == "locked"
+
+
+def test_the_locks_table_scrolls_in_its_own_box_on_a_phone(client, in_school_a, term):
+    """The table is wider than a 390 px phone (in Polish and Russian): it scrolls inside a
+    positioned box, which also holds the visually hidden label of each setting (an absolutely
+    positioned element placed outside it widened the whole page to 418 px)."""
+    in_school_a.commit()
+    login(client, "admin.a")
+    page = client.get("/s/school-a/locks").get_data(as_text=True)
+    box = re.search(r'<div class="tt-scroll">\s*<table>(.*?)</table>\s*</div>', page, re.S)
+    assert box and 'class="visually-hidden"' in box.group(1)
+    css = client.get("/static/dienynas.css").get_data(as_text=True)
+    rule = re.search(r"^\.tt-scroll \{([^}]*)\}", css, re.M).group(1)
+    assert "overflow-x: auto" in rule and "position: relative" in rule
 
 
 def test_teacher_may_read_but_not_post(client, in_school_a, term):

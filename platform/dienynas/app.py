@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from flask import Flask, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -21,6 +21,7 @@ from dienynas.i18n import (
     LANGUAGE_NAMES,
     format_day,
     format_file_size,
+    format_timestamp,
     select_locale,
     template_translations,
 )
@@ -182,7 +183,7 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_day
-    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["datetime"] = format_timestamp
     app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.filters["file_size"] = format_file_size
 

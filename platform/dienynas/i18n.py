@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import flask_babel
@@ -74,18 +74,36 @@ def format_file_size(size: int) -> str:
     )
 
 
+#: CLDR's English is American ("12/8/26, 1:12 AM"). English readers get the day before the
+#: month's name and the 24-hour clock the other languages use (docs/known-gaps.md) in the
+#: formats the templates use; the others ("Dec 8, 2026") are unambiguous as CLDR writes them.
+_ENGLISH_DATES = {"short": "d MMM y"}
+_ENGLISH_DATETIMES = {"short": "d MMM y, HH:mm", "medium": "d MMM y, HH:mm:ss"}
+
+
 def format_day(value: date, format: str = "medium") -> str:
     """The ``date`` template filter: Flask-Babel's ``format_date`` in the reader's language,
     remembered for plain dates (a diary week formats the same few days for every reader)."""
+    locale = str(get_locale())
+    if locale == "en":
+        format = _ENGLISH_DATES.get(format, format)
     if type(value) is not date:  # a datetime is first moved into the reader's time zone
         return flask_babel.format_date(value, format)
-    return _format_day(value, format, str(get_locale()))
+    return _format_day(value, format, locale)
 
 
 @functools.lru_cache(maxsize=4096)
 def _format_day(value: date, format: str, locale: str) -> str:
     # ``locale`` is the current one (the caller read it): it is part of the key only.
     return flask_babel.format_date(value, format)
+
+
+def format_timestamp(value: datetime, format: str = "medium") -> str:
+    """The ``datetime`` template filter: Flask-Babel's ``format_datetime`` (in the reader's
+    time zone and language), English as ``format_day`` writes it ("8 Dec 2026, 01:12")."""
+    if str(get_locale()) == "en":
+        format = _ENGLISH_DATETIMES.get(format, format)
+    return flask_babel.format_datetime(value, format)
 
 
 def template_translations() -> dict[str, Callable[..., str]]:
