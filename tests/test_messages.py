@@ -6,6 +6,8 @@ test_notifications)."""
 from __future__ import annotations
 
 import io
+import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +17,7 @@ from classroom import MONDAY, new_account
 from conftest import login, post_form
 from dienynas.database import db
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
+from dienynas.i18n import in_locale
 from gradebook.lessons.services import MAX_FILE_BYTES, Upload
 from notifications.messages import services
 from notifications.messages.models import (
@@ -25,7 +28,9 @@ from notifications.messages.models import (
     ThreadParticipant,
 )
 from notifications.models import NotificationDelivery, NotificationEvent
-from school.people.models import Guardianship, Person
+from school.classes.models import Group, GroupStudent, GroupTeacher
+from school.curriculum.models import Subject
+from school.people.models import Guardianship, Person, Student
 from tenants.services import bind_to_school
 from test_notifications import family, run_jobs, smtp
 
@@ -102,6 +107,89 @@ def test_who_may_address_whom(other_family):
     assert {c.other_guardian.id, c.guardian.id, c.head.id} <= set(director.persons)
     assert c.director.id not in director.persons  # not oneself
     assert not pupils - {c.students[0].id} & set(director.persons)  # no account: not listed
+
+
+def test_recipients_say_who_they_are_to_the_writer(other_family, client, school_day):
+    """Namesakes and a page of bare names: each recipient says what they are to the writer:
+    the class they head and the subjects they teach the writer's child, a student's class, a
+    guardian's children."""
+    c = other_family
+    school_day(MONDAY)
+    session, school = c.session, c.school
+    namesake_account = new_account(session, school, "namesake.6b", "Agnė Ambrazaitė", Role.STUDENT)
+    namesake = Person(
+        first_name="Agnė", last_name="Ambrazaitė", document_kind="other",
+        account_id=namesake_account.id,
+    )  # fmt: skip
+    session.add(namesake)
+    session.flush()
+    session.add(Student(person_id=namesake.id, class_id=c.c6b.id))
+    session.flush()
+    with in_locale("en"):
+        guardian = services.addressable(session, c.account("guardian"), school, MONDAY)
+        director = services.addressable(session, c.account("director"), school, MONDAY)
+    assert guardian.persons == {
+        c.head.id: "Kristina Vadovė — class head of 5a",
+        c.teacher.id: "Tomas Mokytojas — Mathematics",
+        c.other_teacher.id: "Jonas Anglas — English",
+    }
+    assert director.persons[c.students[0].id] == "Agnė Ambrazaitė (5a)"
+    assert director.persons[namesake.id] == "Agnė Ambrazaitė (6b)"
+    assert director.persons[c.guardian.id] == "Irena Globėja — guardian of Agnė (5a)"
+    assert director.persons[c.other_guardian.id] == "Petras Kitas — guardian of Ignas (6b)"
+    # sorted by name as before
+    assert list(director.persons)[:2] in (
+        [c.students[0].id, namesake.id],
+        [namesake.id, c.students[0].id],
+    )
+    c.account("guardian").locale = "en"
+    session.commit()
+    login(client, "guardian.both")
+    page = client.get("/s/school-a/messages/new").get_data(as_text=True)
+    assert "Tomas Mokytojas — Mathematics</option>" in page
+    assert "Kristina Vadovė — class head of 5a</option>" in page
+
+
+@pytest.mark.parametrize("writer", ["guardian.both", "head.a", "director.a"])
+def test_the_new_message_page_runs_as_many_queries_for_30_recipients_as_for_3(
+    family, world, app, client, count_queries, school_day, writer
+):
+    c = family
+    school_day(MONDAY)
+    year_id, child_id, scale_id = c.year.id, c.students[0].id, c.maths.subject.scale_id
+    c.session.commit()
+    login(client, writer)
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert client.get("/s/school-a/messages/new").status_code == 200
+        return len(statements)
+
+    few = queries()
+    session = bind(world)
+    for index in range(27):  # teachers of the child, each with a group of a subject of its own
+        account = new_account(session, world.school_a, f"teacher.x{index}", "X", Role.TEACHER)
+        teacher = Person(
+            first_name="Mokytojas", last_name=f"Nr{index}", document_kind="other",
+            account_id=account.id,
+        )  # fmt: skip
+        subject = Subject(code=f"X{index}", name=f"Dalykas {index}", scale_id=scale_id)
+        session.add_all([teacher, subject])
+        session.flush()
+        group = Group(year_id=year_id, subject_id=subject.id, name=f"X {index}", kind="mixed")
+        session.add(group)
+        session.flush()
+        session.add_all(
+            [
+                GroupTeacher(group_id=group.id, teacher_id=teacher.id),
+                GroupStudent(group_id=group.id, student_id=child_id),
+            ]
+        )
+    session.commit()
+    page = client.get("/s/school-a/messages/new").get_data(as_text=True)
+    assert page.count("<option") >= 30 and "Dalykas 26" in page
+    assert queries() == few
+    assert few <= 15, few
 
 
 def test_staff_write_to_each_other_and_both_see_the_replies(family):
@@ -429,3 +517,48 @@ def test_pages_run_a_constant_number_of_queries(
     }
     assert after == before, after
     assert before["inbox"] <= 5 and before["thread"] <= 10, before
+
+
+def test_english_readers_see_the_day_before_the_month_and_a_24_hour_clock(family, app, school_day):
+    c = family
+    school_day(MONDAY)
+    thread = _start(c, "teacher", person_ids=[c.head.id])
+    evening = datetime(2026, 12, 7, 23, 12, tzinfo=UTC)  # 01:12 on 8 December in Vilnius
+    thread.last_message_at = evening
+    for message in c.session.scalars(select(Message).where(Message.thread_id == thread.id)):
+        message.created_at = evening
+    c.session.commit()
+    client = app.test_client()
+    login(client, "head.a")  # reads English
+    for path in ("/s/school-a/messages", f"/s/school-a/messages/{thread.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "8 Dec 2026, 01:12" in page, path
+        assert "12/8/26" not in page and not re.search(r"\d [AP]M\b", page), path
+
+
+def _css_rules(stylesheet: str) -> dict[str, str]:
+    """Each selector of the stylesheet's rules (inside media queries too) with the
+    declarations of its rules joined."""
+    rules: dict[str, str] = {}
+    for selectors, declarations in re.findall(r"([^{}]+)\{([^{}]*)\}", stylesheet):
+        for selector in selectors.split(","):
+            selector = re.sub(r"/\*.*?\*/", "", selector, flags=re.S).strip()
+            rules[selector] = rules.get(selector, "") + declarations
+    return rules
+
+
+def test_the_new_message_form_styles_every_field(family, app):
+    """The subject is a text field, the body a full-width text area and the lists to choose
+    several recipients from are tall enough to read (not one 2.5rem line)."""
+    family.session.commit()
+    client = app.test_client()
+    login(client, "head.a")
+    page = client.get("/s/school-a/messages/new").get_data(as_text=True)
+    assert '<input type="text" id="message-subject"' in page
+    assert '<select id="message-persons" name="persons" multiple>' in page
+    assert '<textarea id="message-body"' in page
+    rules = _css_rules(client.get("/static/dienynas.css").get_data(as_text=True))
+    for field in ("input[type=text]", "textarea"):
+        assert "width: 100%" in rules[field] and "border: 1px solid" in rules[field], field
+    assert "height: auto" in rules["select[multiple]"]
+    assert "min-height: 10rem" in rules["select[multiple]"]

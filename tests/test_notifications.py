@@ -442,6 +442,26 @@ def test_settings_page_saves_and_refuses_bad_input(family, client, world):
     assert saved[("grade", "sms")] == "off" and saved[("test", "sms")] == "instant"
 
 
+def test_the_settings_stack_on_a_phone_each_field_named_by_its_channel(family, client):
+    """On a narrow screen the table of 33 fields stacks (class "stack"): each kind is a block
+    and each field, shown at a readable width beside its channel's name (data-label), is not
+    squeezed into a table column."""
+    family.session.commit()
+    login(client, "guardian.both")
+    page = client.get("/s/school-a/notifications/settings").get_data(as_text=True)
+    assert '<table class="stack">' in page
+    head = page[page.index("<thead>") : page.index("</thead>")]
+    channels = re.findall(r"<th>([^<]+)</th>", head)[1:]
+    assert len(channels) == 3
+    fields = re.findall(
+        r'<td data-label="([^"]+)" class="stack-control">\s*<label[^>]*>[^<]*</label>\s*<select',
+        page,
+    )
+    table = page[page.index('<table class="stack">') :]
+    assert len(fields) == len(re.findall(r"<select id=", table)) == 33
+    assert fields == channels * 11
+
+
 def test_the_settings_offer_each_reader_the_kinds_their_roles_get(app, family):
     """A parent is not asked about transfers between schools, nor a teacher about grades."""
     assert set(services.KIND_READERS) == set(services.KIND_LABELS)  # every kind has readers
@@ -840,3 +860,183 @@ def test_an_import_builds_lists_and_announces_no_one(classroom):
     assert report.errors == [] and report.created == 1
     count = select(func.count()).select_from(NotificationEvent)
     assert c.session.scalar(count.where(NotificationEvent.kind == "student_joined")) == 0
+
+
+# --- links from the inbox ---------------------------------------------------------------------
+
+
+def _inbox_links(client, slug: str = "school-a") -> list[str]:
+    page = client.get(f"/s/{slug}/notifications").get_data(as_text=True)
+    listed = page[page.index('<ul class="notifications">') :]
+    return [html.unescape(href) for href in re.findall(r'<strong><a href="([^"]+)"', listed)]
+
+
+def _every_family_event(family) -> dict[str, int]:
+    """An event of each kind the family of students[0] is told of, each about a record of its
+    own day; returns the ids the links are made of."""
+    from gradebook.attendance.models import Attendance, Excuse
+    from gradebook.grades.models import TermGrade
+    from gradebook.planning.models import PlannedTest
+    from notifications.announcements.models import Announcement
+    from notifications.messages.services import start_thread
+
+    session = family.session
+    head = family.account("head").id
+    student, maths = family.students[0].id, family.maths.id
+    grade_id, _ = _grade(family)
+    session.get(Grade, grade_id).on_day = MONDAY + timedelta(days=2)  # Wednesday
+    next_monday = MONDAY + timedelta(days=7)
+    lesson = Lesson(group_id=maths, on_day=next_monday, lesson_no=1, term_id=family.terms[0].id)
+    session.add(lesson)
+    session.flush()
+    kind = session.scalar(select(AssessmentKind).where(AssessmentKind.code == "test"))
+    rows = {
+        "absence": Attendance(
+            lesson_id=lesson.id, student_id=student, mark="absent", marked_by=head
+        ),
+        "remark": Remark(
+            student_id=student, group_id=maths, kind="praise", text="Puiku",
+            on_day=MONDAY + timedelta(days=1), written_by=head,
+        ),
+        "homework": Homework(lesson_id=lesson.id, text="Nr. 5–7", due_on=next_monday),
+        "test": PlannedTest(
+            group_id=maths, on_day=date(2026, 9, 18), topic="Trupmenos", kind_id=kind.id,
+            announced_by=head,
+        ),
+        "term_grade": TermGrade(
+            student_id=student, group_id=maths, year_id=family.year.id,
+            term_id=family.terms[0].id, value="8",
+        ),
+        "excuse_decision": Excuse(
+            student_id=student, from_day=MONDAY, to_day=MONDAY, reason="illness",
+            source="guardian", status="approved", school_days=1,
+            submitted_by=family.account("guardian").id, decided_by=head,
+        ),
+        "announcement": Announcement(
+            title="Tėvų susirinkimas", body="Ketvirtadienį 18 val.", author_id=head,
+            audiences=["guardians"], publish_at=func.now(), published_at=func.now(),
+        ),
+    }  # fmt: skip
+    session.add_all(rows.values())
+    session.flush()
+    for event_kind, ids in (
+        ("absence", {"lesson_id": lesson.id, "student_id": student}),
+        ("remark", {"remark_id": rows["remark"].id, "student_id": student}),
+        (
+            "homework",
+            {"homework_id": rows["homework"].id, "lesson_id": lesson.id, "group_id": maths},
+        ),
+        ("test", {"planned_test_id": rows["test"].id, "group_id": maths}),
+        (
+            "term_grade",
+            {"term_grade_id": rows["term_grade"].id, "student_id": student, "group_id": maths},
+        ),
+        ("excuse_decision", {"excuse_id": rows["excuse_decision"].id, "student_id": student}),
+        ("announcement", {"announcement_id": rows["announcement"].id}),
+    ):
+        record_event(session, event_kind, actor_id=head, **ids)
+    thread = start_thread(
+        session, family.account("head"), family.school, MONDAY,
+        subject="Ekskursija", body="Penktadienį", person_ids=[family.guardian.id],
+    )  # fmt: skip
+    return {"student": student, "thread": thread.id}
+
+
+def test_a_guardians_notifications_link_to_the_diary_week_thread_and_lists(
+    family, world, client, school_day, smtp
+):
+    """Each notification opens what it is about: a grade, absence, remark, homework, test or
+    term grade the child's diary at the week of its day, a message its thread, an
+    announcement the announcements, an excuse decision the excuses; every link opens."""
+    school_day(MONDAY)
+    ids = _every_family_event(family)
+    family.session.commit()
+    run_jobs()
+    db.session.commit()
+    login(client, "guardian.both")
+    links = _inbox_links(client)
+    diary = f"/s/school-a/diary?student={ids['student']}&week="
+    assert sorted(links) == sorted(
+        [
+            f"/s/school-a/messages/{ids['thread']}",
+            "/s/school-a/excuses",
+            f"{diary}2026-09-07",  # the term grade: the term is under way, this week
+            "/s/school-a/announcements",
+            f"{diary}2026-09-14",  # the test on Friday 18th
+            f"{diary}2026-09-14",  # the homework given at the lesson of Monday 14th
+            f"{diary}2026-09-07",  # the remark of Tuesday 8th
+            f"{diary}2026-09-14",  # the absence of Monday 14th
+            f"{diary}2026-09-07",  # the grade of Wednesday 9th
+        ]
+    )
+    for link in set(links):
+        assert client.get(link).status_code == 200, link
+    page = client.get(f"{diary}2026-09-07").get_data(as_text=True)
+    assert "Puiku" in page  # the remark is on the page the link opens
+
+
+def test_a_student_reads_a_group_event_in_their_own_diary(family, world, client, school_day, smtp):
+    school_day(MONDAY)
+    ids = _every_family_event(family)
+    family.session.commit()
+    run_jobs()
+    db.session.commit()
+    login(client, "student.a")
+    links = _inbox_links(client)
+    # the student's own excuse decision opens the diary (the excuses list is the guardians')
+    assert f"/s/school-a/diary?student={ids['student']}&week=2026-09-14" in links
+    assert "/s/school-a/excuses" not in links
+    assert all(client.get(link).status_code == 200 for link in set(links))
+
+
+def test_staff_are_linked_only_to_pages_their_roles_open(classroom, world, app, client, smtp):
+    """A new student in 5a: the class head opens the student's page, a teacher (who may not)
+    the class list; nobody is sent to a page that would refuse them."""
+    c = classroom
+    _held_maths_lesson(c)
+    student_id, class_id = _new_student(c, MONDAY + timedelta(days=1)).person_id, c.c5a.id
+    c.session.commit()
+    run_jobs()
+    db.session.commit()
+    login(client, "teacher.a")
+    assert _inbox_links(client) == [f"/s/school-a/people/students?class={class_id}"]
+    assert client.get(_inbox_links(client)[0]).status_code == 200
+    assert client.get(f"/s/school-a/people/{student_id}").status_code == 403
+    head = app.test_client()
+    login(head, "head.a")
+    assert _inbox_links(head) == [f"/s/school-a/people/{student_id}"]
+    assert head.get(_inbox_links(head)[0]).status_code == 200
+
+
+def test_the_inbox_runs_as_many_queries_for_many_notifications_as_for_one(
+    family, world, client, count_queries, school_day, smtp
+):
+    school_day(MONDAY)
+    _every_family_event(family)
+    guardian_id = family.account("guardian").id
+    family.session.commit()
+    run_jobs()
+    db.session.commit()
+    login(client, "guardian.both")
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert client.get("/s/school-a/notifications").status_code == 200
+        return len(statements)
+
+    assert len(_inbox_links(client)) == 9
+    many = queries()
+    session = _school_session(world)
+    kept = session.scalar(
+        select(func.min(NotificationDelivery.id)).where(
+            NotificationDelivery.account_id == guardian_id, NotificationDelivery.channel == "in_app"
+        )
+    )
+    session.execute(
+        NotificationDelivery.__table__.delete().where(
+            NotificationDelivery.account_id == guardian_id, NotificationDelivery.id != kept
+        )
+    )
+    session.commit()
+    assert len(_inbox_links(client)) == 1
+    assert queries() == many

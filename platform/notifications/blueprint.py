@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from accounts.models import FAMILY_ROLES, Role
 from accounts.services import require_role
+from dienynas import clock
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_time
@@ -63,8 +64,9 @@ menu_item(
 @bp.get("/notifications")
 def inbox():
     items = services.inbox(
-        db.session, current_user, include_email=not current_app.config.get("SMTP_URL")
-    )
+        db.session, current_user, g.school_roles, clock.today(),
+        include_email=not current_app.config.get("SMTP_URL"),
+    )  # fmt: skip
     return render_template("notifications/inbox.html", items=items)
 
 

@@ -13,13 +13,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Date, cast, func, literal, null, select, union, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -28,9 +29,16 @@ from accounts.models import FAMILY_ROLES, Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.i18n import in_locale, joined
+from gradebook.attendance.models import Excuse
+from gradebook.diary.services import week_of
+from gradebook.grades.models import Grade, TermGrade
+from gradebook.lessons.models import Homework, Lesson
+from gradebook.planning.models import PlannedTest
+from gradebook.remarks.models import Remark
 from notifications import settings as school_settings
 from notifications.announcements.services import recipients_of_announcements
 from notifications.channels import DeliveryError, SmsProvider, mailer, sms_provider
+from notifications.messages.models import Message
 from notifications.messages.services import recipients_of_messages
 from notifications.models import (
     CHANNELS,
@@ -42,8 +50,10 @@ from notifications.models import (
 )
 from notifications.outbox import EVENT_KINDS
 from notifications.rendering import Facts, Rendered, load_facts, render
+from school.calendar.models import Term
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.people.models import Guardianship, Person, Student
+from school.permissions import READERS
 from tenants.binding import session_binding
 from tenants.models import School
 
@@ -601,24 +611,163 @@ def unread_count(session: Session, account: Principal) -> int:
     )
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    delivery: NotificationDelivery
+    #: The page the notification is about (an endpoint and its arguments), when the reader may
+    #: open one; None: plain text.
+    link: tuple[str, dict[str, Any]] | None = None
+
+
 def inbox(
-    session: Session, account: Principal, *, include_email: bool, limit: int = 100
-) -> list[NotificationDelivery]:
+    session: Session,
+    account: Principal,
+    roles: set[Role],
+    today: date,
+    *,
+    include_email: bool,
+    limit: int = 100,
+) -> list[InboxItem]:
     """The account's notifications, newest first (with ``include_email``, also the e-mails:
-    in development, where no SMTP server is configured, that is where they can be read)."""
+    in development, where no SMTP server is configured, that is where they can be read), each
+    with a link to what it is about (``_link``; two queries for any number of them)."""
     channels = ["in_app", "email"] if include_email else ["in_app"]
-    return list(
-        session.scalars(
-            select(NotificationDelivery)
-            .where(
-                NotificationDelivery.account_id == account.id,
-                NotificationDelivery.channel.in_(channels),
-                NotificationDelivery.subject.is_not(None),
-            )
-            .order_by(NotificationDelivery.id.desc())
-            .limit(limit)
+    rows = session.execute(
+        select(NotificationDelivery, NotificationEvent.kind, NotificationEvent.payload)
+        .join(NotificationEvent, NotificationEvent.id == NotificationDelivery.event_id)
+        .where(
+            NotificationDelivery.account_id == account.id,
+            NotificationDelivery.channel.in_(channels),
+            NotificationDelivery.subject.is_not(None),
         )
+        .order_by(NotificationDelivery.id.desc())
+        .limit(limit)
+    ).all()
+    found = _link_facts(session, account, [(kind, payload) for _, kind, payload in rows])
+    return [
+        InboxItem(delivery, _link(kind, payload, found, roles, today))
+        for delivery, kind, payload in rows
+    ]
+
+
+#: The record whose day (or thread) a link needs, per event kind: (what, the payload's id).
+_LOOKED_UP = {
+    "grade": ("grade", "grade_id"),
+    "grade_changed": ("grade", "grade_id"),
+    "absence": ("lesson", "lesson_id"),
+    "remark": ("remark", "remark_id"),
+    "homework": ("homework", "homework_id"),
+    "test": ("test", "planned_test_id"),
+    "term_grade": ("term_grade", "term_grade_id"),
+    "excuse_decision": ("excuse", "excuse_id"),
+    "message": ("message", "message_id"),
+}
+#: Who may open a student's page (people.person) without heading the student's class.
+_SCHOOL_HEADS = frozenset({Role.ADMIN, Role.DIRECTOR})
+
+#: (what, id) → (a day, a reference): see :func:`_link_facts`.
+_LinkFacts = dict[tuple[str, int], tuple[date | None, int | None]]
+
+
+def _link_facts(
+    session: Session, account: Principal, events: list[tuple[str, dict[str, Any]]]
+) -> _LinkFacts:
+    """What the links of ``events`` (kind, payload) need, in one query: the day of each grade,
+    lesson, remark, test, excuse, homework (its lesson's) and term grade (its term's last);
+    each message's thread; for a group's event the reader's own student (themselves or a
+    child) in the group ("member"); the classes of new students the reader heads ("headed")."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for kind, payload in events:
+        if kind in _LOOKED_UP:
+            what, key = _LOOKED_UP[kind]
+            wanted[what].add(payload[key])
+        if kind in GROUP_KINDS:
+            wanted["member"].add(payload["group_id"])
+        if kind in TEACHERS_KINDS:
+            wanted["headed"].add(payload["class_id"])
+    if not wanted:
+        return {}
+    me = select(Person.id).where(Person.account_id == account.id).scalar_subquery()
+    own = union(
+        select(Student.person_id).where(Student.person_id == me),
+        select(Guardianship.student_id).where(Guardianship.guardian_id == me),
     )
+    no_day, no_ref = cast(null(), Date), cast(null(), BigInteger)
+    lookups = {
+        "grade": select(Grade.id, Grade.on_day, no_ref),
+        "lesson": select(Lesson.id, Lesson.on_day, no_ref),
+        "remark": select(Remark.id, Remark.on_day, no_ref),
+        "homework": select(Homework.id, Lesson.on_day, no_ref).join(
+            Lesson, Lesson.id == Homework.lesson_id
+        ),
+        "test": select(PlannedTest.id, PlannedTest.on_day, no_ref),
+        "term_grade": select(TermGrade.id, Term.ends_on, no_ref).outerjoin(
+            Term, Term.id == TermGrade.term_id
+        ),
+        "excuse": select(Excuse.id, Excuse.from_day, no_ref),
+        "message": select(Message.id, no_day, Message.thread_id),
+        "member": select(GroupStudent.group_id, no_day, GroupStudent.student_id).where(
+            GroupStudent.student_id.in_(own)
+        ),
+        "headed": select(SchoolClass.id, no_day, no_ref).where(SchoolClass.head_id == me),
+    }
+    parts = []
+    for what, ids in wanted.items():
+        query = lookups[what]
+        record_id = query.selected_columns[0]
+        parts.append(query.add_columns(literal(what)).where(record_id.in_(ids)))
+    found: _LinkFacts = {}
+    for record_id, day, ref, what in session.execute(union_all(*parts)):
+        key = (what, record_id)
+        if what == "member" and key in found:
+            ref = min(ref, found[key][1])  # several children in the group: the first
+        found[key] = (day, ref)
+    return found
+
+
+def _link(
+    kind: str, payload: dict[str, Any], found: _LinkFacts, roles: set[Role], today: date
+) -> tuple[str, dict[str, Any]] | None:
+    """The page a notification is about, when the reader's roles open it: a message's thread,
+    the announcements, the excuses list (a guardian's excuse decision), the transfer pool or
+    record (the heads of the school), a new student's page (the heads, the class head; other
+    teachers their class list), else for a family the student's diary at the week of the day
+    it is about. None where the reader's roles would be refused the page."""
+    day, ref = None, None
+    if kind in _LOOKED_UP:
+        what, key = _LOOKED_UP[kind]
+        day, ref = found.get((what, payload[key]), (None, None))
+    if kind == "message":
+        return ("messages.thread", {"thread_id": ref}) if ref is not None else None
+    if kind == "announcement":
+        return "announcements.index", {}
+    if kind in HEADS_KINDS:
+        if not roles & _SCHOOL_HEADS:
+            return None
+        if kind == "transfer_incoming":
+            return "transfers.pool", {}
+        return "transfers.entry", {"pool_id": payload["pool_id"]}
+    if kind in TEACHERS_KINDS:
+        if roles & _SCHOOL_HEADS or ("headed", payload["class_id"]) in found:
+            return "people.person", {"person_id": payload["student_id"]}
+        if roles & READERS:
+            return "people.students", {"class": payload["class_id"]}
+        return None
+    if kind == "excuse_decision" and Role.GUARDIAN in roles:
+        return "attendance.excuses", {}
+    if not roles & FAMILY_ROLES:
+        return None
+    if kind in GROUP_KINDS:
+        student = found.get(("member", payload["group_id"]), (None, None))[1]
+        if student is None:
+            return None
+    else:
+        student = payload["student_id"]
+    if kind == "term_grade" and day is not None:
+        day = min(day, today)  # the diary's summary shows the term of the week
+    if day is None:  # a year grade, or the record is gone: the diary's current week
+        return "diary.week", {"student": student}
+    return "diary.week", {"student": student, "week": week_of(day).isoformat()}
 
 
 def mark_read(session: Session, account: Principal, delivery_id: int | None = None) -> int:

@@ -22,16 +22,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from accounts.identity import Principal
-from accounts.models import STAFF_ROLES, Account, Role, SchoolGrant
+from accounts.models import ROLE_LABELS, STAFF_ROLES, Account, Role, SchoolGrant
 from accounts.services import roles_in_school, staff_accounts
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
-from dienynas.names import name_order
+from dienynas.i18n import joined
+from dienynas.names import name_order, name_sort_key
 from gradebook.lessons.services import MAX_FILES, Upload, check_upload
 from notifications.messages.models import (
     Message,
@@ -43,6 +45,7 @@ from notifications.messages.models import (
 from notifications.outbox import record_event
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.curriculum.models import Subject, translated_name
 from school.people.models import Guardianship, Person, Student
 from school.people.names import person_order
 from school.permissions import person_of
@@ -61,6 +64,8 @@ AUDIENCES = {
 _MANAGERS = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SOCIAL_PEDAGOGUE})
 #: Staff every family may write to, besides the child's class head and teachers.
 _PUPIL_SUPPORT = (Role.SOCIAL_PEDAGOGUE, Role.HEALTH_SPECIALIST)
+#: A class's name ("5a") in SQL; empty when an outer join found no class.
+_CLASS_NAME = func.concat(SchoolClass.grade_level, SchoolClass.letter)
 
 
 @dataclass
@@ -98,19 +103,120 @@ def _guardians_of(session: Session, student_ids: set[int]) -> set[int]:
     )
 
 
+#: The order a member of staff's roles are named in a recipient's label.
+_STAFF_ORDER = (
+    Role.ADMIN,
+    Role.DIRECTOR,
+    Role.CLASS_HEAD,
+    Role.TEACHER,
+    Role.SOCIAL_PEDAGOGUE,
+    Role.HEALTH_SPECIALIST,
+)
+
+
 def _person_labels(
-    session: Session, person_ids: set[int] | None, exclude: int | None
+    session: Session,
+    school: School,
+    person_ids: set[int] | None,
+    exclude: int | None,
+    *,
+    year_id: int | None,
+    children: set[int] | None = None,
 ) -> dict[int, str]:
-    """Labels of the persons that have an account (one can only write to an account)."""
-    query = select(Person.id, Person.first_name, Person.last_name).where(
-        Person.account_id.is_not(None)
-    )
+    """Labels of the persons that have an account (one can only write to an account), sorted
+    by name, each saying who the person is to the writer: a student's class ("Nojus Butkus
+    (5a)"); a guardian's children with their classes; a member of staff's roles, the classes
+    they head and the subjects they teach (``children``: only those taught to these students,
+    the writer's children or the student writing). Five queries for any number of persons."""
+    chosen = select(Person.id).where(Person.account_id.is_not(None))
     if person_ids is not None:
-        query = query.where(Person.id.in_(person_ids))
+        chosen = chosen.where(Person.id.in_(person_ids))
     if exclude is not None:
-        query = query.where(Person.id != exclude)
-    rows = session.execute(query.order_by(*person_order()))
-    return {pid: f"{first} {last}" for pid, first, last in rows}
+        chosen = chosen.where(Person.id != exclude)
+    rows = session.execute(
+        select(Person.id, Person.first_name, Person.last_name, _CLASS_NAME)
+        .outerjoin(Student, Student.person_id == Person.id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Person.id.in_(chosen))
+        .order_by(*person_order())
+    ).all()
+    if not rows:
+        return {}
+    roles: dict[int, set[Role]] = defaultdict(set)
+    for person_id, role in session.execute(
+        select(Person.id, SchoolGrant.role)
+        .join(SchoolGrant, SchoolGrant.account_id == Person.account_id)
+        .where(
+            Person.id.in_(chosen),
+            SchoolGrant.school_id == school.id,
+            SchoolGrant.role.in_(STAFF_ROLES),
+        )
+    ):
+        roles[person_id].add(Role(role))
+    headed: dict[int, list[str]] = defaultdict(list)
+    for head_id, name in session.execute(
+        select(SchoolClass.head_id, _CLASS_NAME)
+        .where(SchoolClass.head_id.in_(chosen), SchoolClass.year_id == year_id)
+        .order_by(SchoolClass.grade_level, SchoolClass.letter)
+    ):
+        headed[head_id].append(name)
+    taught = (
+        select(GroupTeacher.teacher_id, Subject.name, Subject.name_translations)
+        .join(Group, Group.id == GroupTeacher.group_id)
+        .join(Subject, Subject.id == Group.subject_id)
+        .where(GroupTeacher.teacher_id.in_(chosen), Group.year_id == year_id)
+    )
+    if children is not None:
+        taught = taught.where(
+            Group.id.in_(select(GroupStudent.group_id).where(GroupStudent.student_id.in_(children)))
+        )
+    locale = str(get_locale())
+    subjects: dict[int, set[str]] = defaultdict(set)
+    for teacher_id, name, translations in session.execute(taught):
+        subjects[teacher_id].add(translated_name(name, translations, locale))
+    child = aliased(Person)
+    of_guardian: dict[int, list[str]] = defaultdict(list)
+    for guardian_id, first_name, class_name in session.execute(
+        select(Guardianship.guardian_id, child.first_name, _CLASS_NAME)
+        .join(Student, Student.person_id == Guardianship.student_id)
+        .join(child, child.id == Guardianship.student_id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Guardianship.guardian_id.in_(chosen), Student.status == "active")
+        .order_by(*person_order(child))
+    ):
+        child_label = f"{first_name} ({class_name})" if class_name else first_name
+        of_guardian[guardian_id].append(child_label)
+    labels = {}
+    for person_id, first, last, class_name in rows:
+        name = f"{first} {last}"
+        if class_name and not roles[person_id]:
+            labels[person_id] = f"{name} ({class_name})"
+            continue
+        who = _staff_words(roles[person_id], headed[person_id], subjects[person_id])
+        if of_guardian[person_id]:
+            who.append(_("guardian of %(names)s", names=joined(of_guardian[person_id])))
+        labels[person_id] = f"{name} — {', '.join(who)}" if who else name
+    return labels
+
+
+def _staff_words(roles: set[Role], headed: list[str], subjects: set[str]) -> list[str]:
+    """What a member of staff is: "class head of 5a", the subjects they teach, their other
+    roles; a bare "teacher" only when nothing else says it."""
+    words: list[str] = []
+    if headed:
+        roles = roles | {Role.CLASS_HEAD}
+    for role in _STAFF_ORDER:
+        if role not in roles:
+            continue
+        if role == Role.CLASS_HEAD and headed:
+            words.append(_("class head of %(classes)s", classes=joined(headed)))
+        elif role == Role.TEACHER:
+            words.extend(sorted(subjects, key=name_sort_key))
+        else:
+            words.append(str(ROLE_LABELS[role]))
+    if Role.TEACHER in roles and not words:
+        words.append(str(ROLE_LABELS[Role.TEACHER]))
+    return words
 
 
 def _staff_persons(session: Session, school: School) -> set[int]:
@@ -139,7 +245,7 @@ def addressable(session: Session, account: Principal, school: School, today: dat
             select(Group.id, Group.name).where(Group.year_id == year_id).order_by(Group.name)
         )
         result.groups = dict(groups.all())
-        result.persons = _person_labels(session, None, me_id)
+        result.persons = _person_labels(session, school, None, me_id, year_id=year_id)
         return result
     if me is None:
         return result
@@ -188,7 +294,11 @@ def addressable(session: Session, account: Principal, school: School, today: dat
             )
         )
         persons |= set(session.scalars(heads.union(teachers, support)))
-    result.persons = _person_labels(session, persons, me_id)
+    # a family is told what each teacher teaches its children; staff, what a colleague teaches
+    taught_to = children if children and not roles & STAFF_ROLES else None
+    result.persons = _person_labels(
+        session, school, persons, me_id, year_id=year_id, children=taught_to
+    )
     return result
 
 
