@@ -1,7 +1,9 @@
 """The municipality console and the health check."""
 
+import html
 import re
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -15,6 +17,15 @@ def test_console_is_for_operators_only(client, world):
     assert client.get("/municipality/schools").status_code == 403
     response = client.post("/municipality/schools/school-b/suspend")
     assert response.status_code in (400, 403)  # no CSRF token, and not an operator anyway
+
+
+def test_the_operators_home_says_they_manage_the_municipality(client, world):
+    """Not “you have no role in any school yet”: the operator's work is the console."""
+    login(client, "operator.test")
+    page = html.unescape(client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert "You are the municipality operator: in the municipality console you add" in page
+    assert "no role in any school" not in page
+    assert '<a href="/municipality/schools">Municipality console: schools</a>' in page
 
 
 def test_console_lists_schools(client, world):
@@ -83,6 +94,27 @@ def test_creating_a_school_with_bad_input_shows_the_error_and_saves_nothing(
         db_session.scalar(select(School.name).where(School.slug == "school-a"))
         == "Alpha progimnazija"
     )
+    assert queue().count == 0
+
+
+@pytest.mark.parametrize("name", ["Alpha progimnazija", "  alpha PROGIMNAZIJA ", "БЕТА гимназия"])
+def test_a_second_school_of_the_same_name_is_refused_on_the_name_field(
+    client, db_session, world, name
+):
+    login(client, "operator.test")
+    response = post_form(
+        client,
+        "/municipality/schools",
+        {"slug": "alpha-2", "name": name, "locale": "lt"},
+        form_page="/municipality/schools",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    existing = "Бета гимназия" if "Б" in name else "Alpha progimnazija"
+    message = f"The municipality already has a school named “{existing}”."
+    assert f'<p class="field-error" id="name-error" role="alert">{message}</p>' in page
+    assert db_session.scalar(select(School.id).where(School.slug == "alpha-2")) is None
     assert queue().count == 0
 
 

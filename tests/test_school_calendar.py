@@ -55,7 +55,7 @@ def count(session, model) -> int:
 def test_years_may_not_overlap_or_share_a_name(session, year):
     refused(
         lambda: services.create_year(
-            session, name="2027–2028", starts_on=D(2027, 8, 1), ends_on=D(2028, 8, 31)
+            session, name="2027–2028", starts_on=D(2027, 8, 1), ends_on=D(2028, 7, 31)
         ),
         "starts_on",
         "overlap",
@@ -81,7 +81,7 @@ def test_years_may_not_overlap_or_share_a_name(session, year):
     )
     refused(
         lambda: services.update_year(
-            session, nxt, name="2027–2028", starts_on=D(2027, 8, 30), ends_on=D(2028, 8, 31)
+            session, nxt, name="2027–2028", starts_on=D(2027, 8, 30), ends_on=D(2028, 6, 30)
         ),
         "starts_on",
         "overlap",
@@ -90,6 +90,37 @@ def test_years_may_not_overlap_or_share_a_name(session, year):
         session, nxt, name="2027/2028", starts_on=D(2027, 9, 2), ends_on=D(2028, 8, 30)
     )
     assert (nxt.name, nxt.starts_on) == ("2027/2028", D(2027, 9, 2))
+
+
+def test_a_year_may_last_at_most_366_days(session, year):
+    refused(
+        lambda: services.create_year(
+            session, name="2027–2099", starts_on=D(2027, 9, 1), ends_on=D(2099, 8, 31)
+        ),
+        "ends_on",
+        "A school year may last at most 366 days: it must end by Aug 31, 2028.",
+    )
+    refused(  # one day too many
+        lambda: services.create_year(
+            session, name="2027–2028", starts_on=D(2027, 9, 1), ends_on=D(2028, 9, 1)
+        ),
+        "ends_on",
+        "at most 366 days",
+    )
+    refused(
+        lambda: services.update_year(
+            session, year, name=year.name, starts_on=year.starts_on, ends_on=D(2099, 8, 31)
+        ),
+        "ends_on",
+        "at most 366 days",
+    )
+    assert count(session, SchoolYear) == 1
+    session.expire_all()
+    assert session.get(SchoolYear, year.id).ends_on == D(2027, 8, 31)
+    leap = services.create_year(  # 1 September to 31 August of a leap year: 366 days
+        session, name="2027–2028", starts_on=D(2027, 9, 1), ends_on=D(2028, 8, 31)
+    )
+    assert (leap.ends_on - leap.starts_on).days + 1 == 366
 
 
 def test_a_year_cannot_shrink_away_from_its_terms_and_holidays(session, year):

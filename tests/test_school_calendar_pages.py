@@ -269,11 +269,25 @@ def test_overlapping_years_are_refused(admin, in_school_a):
     response = submit(
         admin,
         "/calendar/years",
-        {"name": "2027–2028", "starts_on": "2027-08-01", "ends_on": "2028-08-31"},
+        {"name": "2027–2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31"},
         "/calendar",
     )
     assert response.status_code == 400
     assert "overlap the school year “2026–2027 A”" in field_error(page(response), "starts_on")
+    assert count(in_school_a, SchoolYear) == 1
+
+
+def test_a_year_of_seventy_years_is_refused_on_its_end_date(admin, in_school_a):
+    response = submit(
+        admin,
+        "/calendar/years",
+        {"name": "2027–2028", "starts_on": "2027-09-01", "ends_on": "2099-08-31"},
+        "/calendar",
+    )
+    assert response.status_code == 400
+    assert field_error(page(response), "ends_on") == (
+        "A school year may last at most 366 days: it must end by Aug 31, 2028."
+    )
     assert count(in_school_a, SchoolYear) == 1
 
 

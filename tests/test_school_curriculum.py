@@ -106,6 +106,14 @@ def test_validate_grade_on_pass_fail_takes_codes_and_labels(in_school_a):
             assert services.grade_label(pass_fail, "failed") == failed
             assert services.validate_grade(pass_fail, passed) == "passed"
             assert services.validate_grade(pass_fail, failed.upper()) == "failed"
+            # typed in short, with or without accents
+            assert services.validate_grade(pass_fail, passed[:3]) == "passed"
+            assert services.validate_grade(pass_fail, failed[:2] + ".") == "failed"
+    with in_locale("lt"):
+        assert services.validate_grade(pass_fail, "isk") == "passed"
+        assert services.validate_grade(pass_fail, "neisk.") == "failed"
+    with in_locale("ru"):
+        assert services.validate_grade(pass_fail, "зачет") == "passed"
     with pytest.raises(ServiceError) as excinfo:
         services.validate_grade(pass_fail, "8")
     assert excinfo.value.message == "On the pass/fail scale the grade is “passed” or “failed”."
@@ -160,6 +168,33 @@ def test_subject_needs_its_name_in_the_schools_language(in_school_a):
         add_subject(in_school_a, names={"lt": "M" * 121})
     assert excinfo.value.field == "name_lt" and "120 characters" in excinfo.value.message
     assert count(in_school_a, Subject) == 0
+
+
+@pytest.mark.parametrize("name", ["Matematika", " matematika ", "MATEMATIKA"])
+def test_a_second_subject_of_the_same_name_is_refused(in_school_a, name):
+    add_subject(in_school_a)
+    with pytest.raises(ServiceError) as excinfo:
+        add_subject(in_school_a, code="MAT2", names={"lt": name})
+    assert excinfo.value.field == "name_lt"
+    assert excinfo.value.message == "The school already has a subject named “Matematika”."
+    assert count(in_school_a, Subject) == 1
+
+
+def test_renaming_a_subject_to_another_ones_name_is_refused(in_school_a):
+    math = add_subject(in_school_a)
+    physics = add_subject(in_school_a, code="FIZ", names={"lt": "Fizika"})
+    with pytest.raises(ServiceError) as excinfo:
+        services.update_subject(
+            in_school_a, physics, school_locale="lt", code="FIZ", names={"lt": "matematika"},
+            scale_id=physics.scale_id,
+        )  # fmt: skip
+    assert excinfo.value.field == "name_lt" and "“Matematika”" in excinfo.value.message
+    # its own name in another case is no duplicate
+    services.update_subject(
+        in_school_a, math, school_locale="lt", code="MAT", names={"lt": "MATEMATIKA"},
+        scale_id=math.scale_id,
+    )  # fmt: skip
+    assert math.name == "MATEMATIKA"
 
 
 def test_subject_scale_must_be_an_enabled_scale(in_school_a):
@@ -282,6 +317,28 @@ def test_bad_assessment_kind_is_refused(in_school_a, code, names, field, message
     assert count(in_school_a, AssessmentKind) == before
 
 
+def test_an_assessment_kind_of_another_kinds_name_is_refused(in_school_a):
+    before = count(in_school_a, AssessmentKind)
+    with pytest.raises(ServiceError) as excinfo:
+        services.create_kind(
+            in_school_a, school_locale="lt", code="test2", names={"lt": "kontrolinis DARBAS"}
+        )
+    assert excinfo.value.field == "name_lt"
+    assert excinfo.value.message == (
+        "The school already has an assessment kind named “Kontrolinis darbas”."
+    )
+    assert count(in_school_a, AssessmentKind) == before
+    quiz = in_school_a.scalar(select(AssessmentKind).where(AssessmentKind.code == "quiz"))
+    with pytest.raises(ServiceError, match="“Kontrolinis darbas”"):
+        services.rename_kind(
+            in_school_a, quiz, school_locale="lt", names={"lt": "Kontrolinis darbas"}
+        )
+    in_school_a.expire_all()
+    assert in_school_a.get(AssessmentKind, quiz.id).name == "Apklausa raštu"
+    services.rename_kind(in_school_a, quiz, school_locale="lt", names={"lt": "apklausa raštu"})
+    assert quiz.name == "apklausa raštu"  # its own name in another case
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 
@@ -327,6 +384,39 @@ def test_duplicate_subject_code_on_the_page_shows_the_error_and_saves_nothing(
     assert 'value="Matematika 2"' in page and 'value="Maths"' in page  # the input is kept
     rebind(in_school_a, world)
     assert count(in_school_a, Subject) == 1
+
+
+def test_duplicate_subject_name_on_the_page_shows_the_error_and_saves_nothing(
+    client, in_school_a, world
+):
+    add_subject(in_school_a)
+    scale_id = scale(in_school_a, "ten_point").id
+    login(client, "admin.a")
+    response = post_form(
+        client, SUBJECTS + "/new", {"code": "MAT2", "name_lt": "matematika", "scale": scale_id}
+    )
+    assert response.status_code == 400
+    page = text_of(response)
+    assert (
+        '<p class="field-error" id="name_lt-error" role="alert">'
+        "The school already has a subject named “Matematika”.</p>"
+    ) in page
+    rebind(in_school_a, world)
+    assert count(in_school_a, Subject) == 1
+
+
+def test_duplicate_kind_name_on_the_page_shows_the_error_and_saves_nothing(
+    client, in_school_a, world
+):
+    before = count(in_school_a, AssessmentKind)
+    login(client, "admin.a")
+    response = post_form(client, KINDS, {"code": "test2", "name_lt": "Kontrolinis darbas"})
+    assert response.status_code == 400
+    assert "The school already has an assessment kind named “Kontrolinis darbas”." in text_of(
+        response
+    )
+    rebind(in_school_a, world)
+    assert count(in_school_a, AssessmentKind) == before
 
 
 def test_subject_code_with_spaces_on_the_page_is_refused_in_the_schools_language(

@@ -80,6 +80,24 @@ def test_bad_rows_are_listed_with_row_field_and_reason(app, in_school_a, world):
     assert by_row[5].field == "scale" and "100-point" in by_row[5].message
 
 
+def test_a_subject_name_used_by_another_subject_is_refused_on_its_row(app, in_school_a, world):
+    services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "subjects", "dalykai.csv", SUBJECTS_CSV
+    )
+    in_school_a.commit()
+    again = b"code,name,scale\nMAT2,MATEMATIKA,10\nFIZ,Fizika,10\nFIZ2,fizika,10\n"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "subjects", "s.csv", again
+        )
+    assert [(e.row, e.field, e.message) for e in report.errors] == [
+        (2, "name", "The school already has a subject named “Matematika”."),
+        (4, "name", "The school already has a subject named “Fizika”."),
+    ]
+    in_school_a.rollback()  # a file with errors is not saved
+    assert subject_count(in_school_a) == 3
+
+
 def test_a_file_without_the_required_columns_is_refused(app, in_school_a, world):
     with (
         app.test_request_context(headers={"Accept-Language": "en"}),
@@ -300,6 +318,35 @@ def test_guardians_import_links_to_students(in_school_a, world, class_5a):
         in_school_a.scalar(select(func.count(Account.id)).where(Account.name == "Irena Globėja"))
         == 1
     )
+
+
+def test_a_guardians_list_without_codes_imported_again_adds_no_second_guardian(
+    in_school_a, world, class_5a
+):
+    from school.people.models import Guardianship
+
+    code = personal_code("6150314123")
+    services.run_import(in_school_a, world.school_a, admin(in_school_a), "students", "m.csv",
+                        students_csv(code, personal_code("5150702456")))  # fmt: skip
+    guardians = (
+        "first_name,last_name,phone,relation,student_personal_code\n"
+        f"Rasa,Kazlauskienė,,mother,{code}\n"
+    ).encode()
+    first = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "guardians", "g.csv", guardians
+    )
+    assert (first.created, first.errors) == (1, [])
+    people_before = in_school_a.scalar(select(func.count(Person.id)))
+    with_phone = (
+        "first_name,last_name,phone,relation,student_personal_code\n"
+        f"Rasa,Kazlauskienė,+37060000001,mother,{code}\n"
+    ).encode()
+    again = services.run_import(
+        in_school_a, world.school_a, admin(in_school_a), "guardians", "g.csv", with_phone
+    )
+    assert (again.created, again.updated, again.errors) == (0, 1, [])
+    assert in_school_a.scalar(select(func.count(Person.id))) == people_before
+    assert in_school_a.scalar(select(func.count()).select_from(Guardianship)) == 1
 
 
 def test_staff_import(in_school_a, world):

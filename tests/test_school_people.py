@@ -267,6 +267,133 @@ def test_duplicate_personal_code_in_the_school_is_refused(in_school_a, people, w
     assert excinfo.value.field == "personal_code"
 
 
+@pytest.mark.parametrize(
+    ("born", "message"),
+    [
+        (date(1900, 1, 1), "The birth date cannot be more than 100 years ago; check the year."),
+        (date(1926, 11, 22), "The birth date cannot be more than 100 years ago; check the year."),
+        (TODAY + timedelta(days=1), "The birth date must be a past date."),
+        (date(2099, 1, 1), "The birth date must be a past date."),
+    ],
+)
+def test_a_birth_date_in_the_future_or_over_100_years_ago_is_refused(
+    app, in_school_a, people, world, born, message
+):
+    actor = admin(in_school_a, world)
+    student = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    in_school_a.commit()
+    before = (count(in_school_a, Person), count(in_school_a, Account))
+    foreign = student_details("Ana", "Doe", document_kind="other", personal_code="",
+                              document_number="X-1", birth_date=born)  # fmt: skip
+    guardian = PersonDetails(first_name="Asta", last_name="Jonaitienė", birth_date=born)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for add in (
+            lambda: services.add_student(
+                in_school_a, actor, world.school_a, foreign, people.class_a.id, TODAY
+            ),
+            lambda: services.add_guardian(
+                in_school_a, actor, world.school_a, student, guardian, "mother", today=TODAY
+            ),
+        ):
+            with pytest.raises(ServiceError) as excinfo:
+                add()
+            assert (excinfo.value.field, excinfo.value.message) == ("birth_date", message)
+            in_school_a.rollback()
+    assert (count(in_school_a, Person), count(in_school_a, Account)) == before
+
+
+def test_a_personal_code_over_100_years_old_is_refused_and_100_years_is_not(
+    app, in_school_a, people, world
+):
+    student = services.add_student(
+        in_school_a, people.head_a, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    old = PersonDetails(first_name="Ona", last_name="Senolė",
+                        personal_code=code_for(date(1920, 5, 5), "f"))  # fmt: skip
+    with (
+        app.test_request_context(headers={"Accept-Language": "en"}),
+        pytest.raises(ServiceError, match="more than 100 years ago") as excinfo,
+    ):
+        services.add_guardian(
+            in_school_a, people.head_a, world.school_a, student, old, "guardian", today=TODAY
+        )
+    assert excinfo.value.field == "personal_code"
+    hundred = PersonDetails(first_name="Ona", last_name="Šimtametė", birth_date=date(1926, 11, 23))
+    link, _ = services.add_guardian(
+        in_school_a, people.head_a, world.school_a, student, hundred, "guardian", today=TODAY
+    )
+    assert in_school_a.get(Person, link.guardian_id).birth_date == date(1926, 11, 23)
+
+
+def test_a_document_number_another_person_has_is_refused(app, in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    foreign = {"document_kind": "other", "personal_code": "", "birth_date": date(2015, 2, 2)}
+    first = services.add_student(
+        in_school_a, actor, world.school_a,
+        student_details("Ana", "Doe", document_number="AB 123456", **foreign),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    other = services.add_student(
+        in_school_a, actor, world.school_a,
+        student_details("Eva", "Roe", document_number="CD-1", **foreign), people.class_a.id,
+        TODAY,
+    )  # fmt: skip
+    link, _ = services.add_guardian(
+        in_school_a, actor, world.school_a, first,
+        PersonDetails(first_name="Mia", last_name="Doe", document_kind="other",
+                      document_number="P-77"),
+        "mother", today=TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    before = (count(in_school_a, Person), count(in_school_a, Account))
+    attempts = [
+        lambda: services.add_student(  # spaces and case aside, the same passport
+            in_school_a, actor, world.school_a,
+            student_details("Jan", "Poe", document_number="ab123456", **foreign),
+            people.class_b.id, TODAY,
+        ),
+        lambda: services.update_student(
+            in_school_a, actor, world.school_a, other,
+            student_details("Eva", "Roe", document_number="AB123456", **foreign),
+            people.class_a.id, TODAY,
+        ),
+        lambda: services.add_guardian(
+            in_school_a, actor, world.school_a, other,
+            PersonDetails(first_name="Zoe", last_name="Roe", document_kind="other",
+                          document_number="p-77"),
+            "mother", today=TODAY,
+        ),
+        lambda: services.update_guardian(
+            in_school_a, actor, world.school_a, first, link,
+            PersonDetails(first_name="Mia", last_name="Doe", document_kind="other",
+                          document_number="CD-1"),
+            "mother", today=TODAY,
+        ),
+    ]  # fmt: skip
+    holders = ["Ana Doe", "Ana Doe", "Mia Doe", "Eva Roe"]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for attempt, holder in zip(attempts, holders, strict=True):
+            with pytest.raises(ServiceError) as excinfo:
+                attempt()
+            assert excinfo.value.field == "document_number"
+            assert excinfo.value.message == (
+                f"This document number is already recorded for {holder} in this school."
+            )
+            in_school_a.rollback()
+    assert (count(in_school_a, Person), count(in_school_a, Account)) == before
+    in_school_a.expire_all()
+    assert in_school_a.get(Person, other.person_id).document_number == "CD-1"
+    assert in_school_a.get(Person, link.guardian_id).document_number == "P-77"
+    # a person keeps their own number
+    services.update_student(
+        in_school_a, actor, world.school_a, in_school_a.get(Student, first.person_id),
+        student_details("Ana", "Doe-Smith", document_number="AB 123456", **foreign),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+
+
 def test_student_must_be_in_a_class_of_this_year(in_school_a, people, world):
     from school.calendar.services import create_year
 
@@ -444,6 +571,61 @@ def test_personal_code_already_recorded_links_that_person(in_school_a, people, w
     assert linked and link2.guardian_id == link.guardian_id
     assert (count(in_school_a, Person), count(in_school_a, Account)) == (
         people_before, accounts_before)  # fmt: skip
+
+
+def test_the_same_guardian_added_twice_is_refused(app, in_school_a, people, world):
+    """A form sent twice, or the same parent typed in again: one person, one account."""
+    actor = admin(in_school_a, world)
+    student = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    services.add_guardian(
+        in_school_a, actor, world.school_a, student,
+        PersonDetails(first_name="Asta", last_name="Jonaitienė"), "mother", today=TODAY,
+    )  # fmt: skip
+    parent_code = code_for(date(1980, 4, 4), "m", 9)
+    services.add_guardian(
+        in_school_a, actor, world.school_a, student,
+        PersonDetails(first_name="Tomas", last_name="Jonaitis", personal_code=parent_code),
+        "father", today=TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    before = (count(in_school_a, Person), count(in_school_a, Account),
+              count(in_school_a, Guardianship))  # fmt: skip
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for details, field, message in (
+            (PersonDetails(first_name="Asta", last_name="Jonaitienė"), "first_name",
+             "Jonas Jonaitis already has a guardian named Asta Jonaitienė. To change their "
+             "details, edit that guardian."),
+            (PersonDetails(first_name=" ASTA ", last_name="jonaitienė"), "first_name",
+             "already has a guardian named Asta Jonaitienė"),
+            # the code the first one has not recorded yet: still the same name
+            (PersonDetails(first_name="Asta", last_name="Jonaitienė",
+                           personal_code=code_for(date(1984, 1, 2), "f", 8)), "first_name",
+             "already has a guardian named Asta Jonaitienė"),
+            (PersonDetails(first_name="Tomas", last_name="Jonaitis"), "first_name",
+             "already has a guardian named Tomas Jonaitis"),
+            (PersonDetails(first_name="T.", last_name="J.", personal_code=parent_code),
+             "personal_code", "Tomas Jonaitis is already a guardian of Jonas Jonaitis."),
+        ):  # fmt: skip
+            with pytest.raises(ServiceError) as excinfo:
+                services.add_guardian(
+                    in_school_a, actor, world.school_a, student, details, "mother", today=TODAY
+                )
+            assert excinfo.value.field == field
+            assert message in excinfo.value.message
+            in_school_a.rollback()
+    after = (count(in_school_a, Person), count(in_school_a, Account),
+             count(in_school_a, Guardianship))  # fmt: skip
+    assert after == before
+    # two people of one name with different personal codes are two people
+    _link, linked = services.add_guardian(
+        in_school_a, actor, world.school_a, student,
+        PersonDetails(first_name="Tomas", last_name="Jonaitis",
+                      personal_code=code_for(date(1955, 6, 6), "m", 3)),
+        "guardian", today=TODAY,
+    )  # fmt: skip
+    assert not linked and count(in_school_a, Guardianship) == before[2] + 1
 
 
 def test_unlinking_a_guardian_keeps_the_account(in_school_a, people, world):

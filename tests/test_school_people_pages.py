@@ -189,6 +189,10 @@ def test_adding_a_student_through_the_form(client, in_school_a, people):
         ({"birth_date": "18.03.2015"}, "is not a date"),
         ({"first_name": ""}, "Enter the first name."),
         ({"email": "jonas.at.home"}, "is not an e-mail address"),
+        (
+            {"document_kind": "other", "document_number": "X-1", "birth_date": "1900-01-01"},
+            "The birth date cannot be more than 100 years ago; check the year.",
+        ),
     ],
 )
 def test_bad_student_form_shows_the_error_and_saves_nothing(
@@ -353,6 +357,102 @@ def test_new_guardian_form_error_keeps_values(client, in_school_a, people):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "is not an e-mail address" in page and 'value="Jonaitienė"' in page
+    in_school_a.commit()
+    assert count(in_school_a, Person) == before
+
+
+def test_linking_a_guardian_without_a_login_says_the_login_is_missing(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.a")
+    before = count(in_school_a, Person), count(in_school_a, Guardianship)
+    response = post_form(
+        client, f"/s/school-a/people/students/{student.person_id}/guardians/new",
+        {"mode": "link", "login": "  ", "link_code": "", "relation": "mother"}, headers=EN,
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert (
+        '<p class="field-error" id="link-login-error" role="alert">'
+        "Enter the login of the account to link.</p>"
+    ) in page
+    assert "Enter the first name" not in page
+    in_school_a.commit()
+    assert (count(in_school_a, Person), count(in_school_a, Guardianship)) == before
+
+
+def test_linking_staff_without_a_login_says_the_login_is_missing(client, in_school_a, people):
+    login(client, "admin.a")
+    before = count(in_school_a, Person), count(in_school_a, Account)
+    response = post_form(
+        client, "/s/school-a/people/staff/new",
+        {"mode": "link", "login": "", "roles": ["teacher"]}, headers=EN,
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert (
+        '<p class="field-error" id="link-login-error" role="alert">'
+        "Enter the login of the account to link.</p>"
+    ) in page
+    assert "Enter the first name" not in page
+    in_school_a.commit()
+    assert (count(in_school_a, Person), count(in_school_a, Account)) == before
+
+
+def test_a_guardian_form_sent_twice_adds_one_guardian(client, in_school_a, people):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.a")
+    url = f"/s/school-a/people/students/{student.person_id}/guardians/new"
+    form = {"mode": "new", "first_name": "Asta", "last_name": "Jonaitienė", "relation": "mother",
+            "document_kind": "personal_code", "personal_code": ""}  # fmt: skip
+    assert post_form(client, url, form, headers=EN).status_code == 302
+    in_school_a.commit()
+    before = count(in_school_a, Person), count(in_school_a, Account)
+    again = post_form(client, url, form, headers=EN)
+    assert again.status_code == 400
+    assert (
+        "Jonas Jonaitis already has a guardian named Asta Jonaitienė. To change their details, "
+        "edit that guardian." in again.get_data(as_text=True)
+    )
+    in_school_a.commit()
+    assert (count(in_school_a, Person), count(in_school_a, Account)) == before
+    assert count(in_school_a, Guardianship) == 1
+
+
+@pytest.mark.parametrize(
+    ("born", "message"),
+    [
+        ("1900-01-01", "The birth date cannot be more than 100 years ago; check the year."),
+        ("2100-01-01", "The birth date must be a past date."),
+    ],
+)
+def test_a_guardians_birth_date_of_1900_or_in_the_future_is_refused(
+    client, in_school_a, people, born, message
+):
+    student = services.add_student(
+        in_school_a, people.head_a, people.world.school_a, student_details(),
+        people.class_a.id, TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    login(client, "head.a")
+    before = count(in_school_a, Person)
+    response = post_form(
+        client, f"/s/school-a/people/students/{student.person_id}/guardians/new",
+        {"mode": "new", "first_name": "Asta", "last_name": "Jonaitienė", "relation": "mother",
+         "birth_date": born}, headers=EN,
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert (
+        f'<p class="field-error" id="birth_date-error" role="alert">{message}</p>'
+        in response.get_data(as_text=True)
+    )
     in_school_a.commit()
     assert count(in_school_a, Person) == before
 

@@ -183,8 +183,10 @@ def test_the_pool_filters_say_any_in_the_gender_of_their_noun(transfer, app):
     assert '<option value="">любая</option>' in page
 
 
-@pytest.mark.parametrize(("locale", "person", "thing"), [("lt", "Vardas, pavardė", "Pavadinimas"),
-                                                         ("pl", "Imię i nazwisko", "Nazwa")])
+@pytest.mark.parametrize(
+    ("locale", "person", "thing"),
+    [("lt", "Vardas, pavardė", "Pavadinimas"), ("pl", "Imię i nazwisko", "Nazwa")],
+)
 def test_the_pool_names_a_persons_name_as_such(transfer, app, locale, person, thing):
     """The student's name is a person's (“Vardas, pavardė”), not a thing's (“Pavadinimas”)."""
     leave(transfer)

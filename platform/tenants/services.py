@@ -59,6 +59,23 @@ def validate_new_school(session: Session, slug: str, name: str, locale: str) -> 
             _("A school with the address name “%(slug)s” already exists.", slug=slug),
             field="slug",
         )
+    check_name_free(session, name)
+
+
+def check_name_free(session: Session, name: str) -> None:
+    """Refuse (on ``name``) a name another school of the municipality already has, whatever
+    its case or surrounding spaces: two schools of one name cannot be told apart in the
+    console, the school switcher or the transfer pool."""
+    taken = session.scalar(
+        select(School.name)
+        .where(func.lower(func.trim(School.name)) == name.strip().lower())
+        .limit(1)
+    )
+    if taken is not None:
+        raise ServiceError(
+            _("The municipality already has a school named “%(name)s”.", name=taken),
+            field="name",
+        )
 
 
 def register_school(session: Session, *, slug: str, name: str, locale: str = "lt") -> School:

@@ -5,6 +5,7 @@ the form field at fault, and only flush; the request (or command) commits once.
 
 Choices made here:
 
+- A school year lasts at most 366 days (a longer one is a mistyped end date).
 - A year's terms are all of one kind (2 semesters, 3 trimesters or 4 quarters), numbered in
   the order of their dates, inside the year, never overlapping. Holidays are inclusive dates
   inside the year and never overlap each other (they may fall anywhere in or between terms).
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, exists, func, or_, select
@@ -54,6 +55,9 @@ TERM_KIND_LABELS = {
     "trimester": _l("trimesters (3 a year)"),
     "quarter": _l("quarters (4 a year)"),
 }
+#: The longest school year, first and last day counted (a leap year's 1 September to 31 August
+#: is 366 days); a longer one is a typo in the end date (2099 for 2027).
+MAX_YEAR_DAYS = 366
 MIN_GRADE, MAX_GRADE = 1, 12
 MAX_LESSON_NO = 15
 MAX_ROOM_CAPACITY = 2000
@@ -179,6 +183,16 @@ def _check_year(
         )
     if ends_on <= starts_on:
         raise ServiceError(_("The school year must end after it starts."), field="ends_on")
+    if (ends_on - starts_on).days + 1 > MAX_YEAR_DAYS:
+        raise ServiceError(
+            ngettext(
+                "A school year may last at most %(num)d day: it must end by %(last)s.",
+                "A school year may last at most %(num)d days: it must end by %(last)s.",
+                MAX_YEAR_DAYS,
+                last=_medium(starts_on + timedelta(days=MAX_YEAR_DAYS - 1)),
+            ),
+            field="ends_on",
+        )
     others = select(SchoolYear.name)
     if year_id is not None:
         others = others.where(SchoolYear.id != year_id)

@@ -11,6 +11,7 @@ rename cannot leave a stale copy behind).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from flask_babel import gettext as _
@@ -114,6 +115,18 @@ def _clean_names(
     return cleaned[school_locale], translations
 
 
+def _name_taken_by(
+    session: Session, model: type[Subject] | type[AssessmentKind], name: str, own_id: int | None
+) -> str | None:
+    """The name (as recorded) of another subject or kind called ``name`` in the school's
+    language, case aside: two of one name could not be told apart in the lists a teacher
+    picks from."""
+    query = select(model.name).where(func.lower(model.name) == name.lower())
+    if own_id is not None:
+        query = query.where(model.id != own_id)
+    return session.scalar(query.limit(1))
+
+
 # --- grade scales -----------------------------------------------------------------------------
 
 
@@ -181,16 +194,38 @@ def pass_fail_label(value: str) -> str:
     return pgettext("grade", "failed")
 
 
+def _folded(text: str) -> str:
+    """Lower case without accents ("Įsk." → "isk"), for matching what a teacher types."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().rstrip(".").casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _pass_fail_code(text: str) -> str | None:
+    """``PASSED`` or ``FAILED`` for the code, its label in the current language, or the
+    start of either typed in short, with or without accents ("įsk", "isk", "ne", "з", "n"):
+    the two words differ from their first letter in every language. None otherwise."""
+    typed = _folded(text)
+    if not typed:
+        return None
+    matches = {
+        code
+        for code in (PASSED, FAILED)
+        for word in (code, pass_fail_label(code))
+        if _folded(word).startswith(typed)
+    }
+    return matches.pop() if len(matches) == 1 else None
+
+
 def validate_grade(scale: GradeScale, value: str | int) -> str:
     """The grade as it is stored: a whole number in ``min..max`` as text ("7"), or ``"passed"``
-    / ``"failed"`` on the pass/fail scale (the codes, or their labels in the current language).
-    Raises ServiceError(field="value") for anything else."""
+    / ``"failed"`` on the pass/fail scale (the codes, or their labels in the current language,
+    also in short: :func:`_pass_fail_code`). Raises ServiceError(field="value") for anything
+    else."""
     text = str(value).strip()
     if scale.kind == "pass_fail":
-        lowered = text.lower()
-        for code in (PASSED, FAILED):
-            if lowered in (code, pass_fail_label(code).lower()):
-                return code
+        code = _pass_fail_code(text)
+        if code is not None:
+            return code
         raise ServiceError(
             _(
                 "On the pass/fail scale the grade is “%(passed)s” or “%(failed)s”.",
@@ -280,6 +315,19 @@ def _clean_subject_code(session: Session, code: str, subject: Subject | None) ->
     return code
 
 
+def _clean_subject_names(
+    session: Session, names: Mapping[str, str | None], school_locale: str, subject: Subject | None
+) -> tuple[str, dict[str, str]]:
+    name, translations = _clean_names(names, school_locale, SUBJECT_NAME_MAX)
+    taken_by = _name_taken_by(session, Subject, name, subject.id if subject else None)
+    if taken_by is not None:
+        raise ServiceError(
+            _("The school already has a subject named “%(name)s”.", name=taken_by),
+            field=f"name_{school_locale}",
+        )
+    return name, translations
+
+
 def _chosen_scale(session: Session, scale_id: str | int | None, subject: Subject | None) -> int:
     scale_key = parse_id(scale_id)
     scale = session.get(GradeScale, scale_key) if scale_key else None
@@ -304,7 +352,7 @@ def create_subject(
 ) -> Subject:
     """``names`` maps a locale to the subject's name in it; the school's own is required."""
     code = _clean_subject_code(session, code, None)
-    name, translations = _clean_names(names, school_locale, SUBJECT_NAME_MAX)
+    name, translations = _clean_subject_names(session, names, school_locale, None)
     subject = Subject(
         code=code,
         name=name,
@@ -352,7 +400,7 @@ def update_subject(
     scale_id: str | int | None,
 ) -> None:
     code = _clean_subject_code(session, code, subject)
-    name, translations = _clean_names(names, school_locale, SUBJECT_NAME_MAX)
+    name, translations = _clean_subject_names(session, names, school_locale, subject)
     scale = _chosen_scale(session, scale_id, subject)
     if scale != subject.scale_id:
         _refuse_scale_change(session, subject)
@@ -409,6 +457,22 @@ def get_kind(session: Session, kind_id: int) -> AssessmentKind:
     return kind
 
 
+def _clean_kind_names(
+    session: Session,
+    names: Mapping[str, str | None],
+    school_locale: str,
+    kind: AssessmentKind | None,
+) -> tuple[str, dict[str, str]]:
+    name, translations = _clean_names(names, school_locale, KIND_NAME_MAX)
+    taken_by = _name_taken_by(session, AssessmentKind, name, kind.id if kind else None)
+    if taken_by is not None:
+        raise ServiceError(
+            _("The school already has an assessment kind named “%(name)s”.", name=taken_by),
+            field=f"name_{school_locale}",
+        )
+    return name, translations
+
+
 def create_kind(
     session: Session, *, school_locale: str, code: str, names: Mapping[str, str | None]
 ) -> AssessmentKind:
@@ -427,7 +491,7 @@ def create_kind(
             _("The code “%(code)s” is already used by “%(name)s”.", code=code, name=taken_by),
             field="code",
         )
-    name, translations = _clean_names(names, school_locale, KIND_NAME_MAX)
+    name, translations = _clean_kind_names(session, names, school_locale, None)
     kind = AssessmentKind(code=code, name=name, name_translations=translations, is_active=True)
     session.add(kind)
     session.flush()
@@ -442,7 +506,7 @@ def rename_kind(
     names: Mapping[str, str | None],
 ) -> None:
     """New names; the code stays (grades keep pointing at the same kind)."""
-    kind.name, kind.name_translations = _clean_names(names, school_locale, KIND_NAME_MAX)
+    kind.name, kind.name_translations = _clean_kind_names(session, names, school_locale, kind)
     session.flush()
 
 

@@ -373,6 +373,10 @@ def _apply_guardian(session: Session, school: School, actor: Principal, row: dic
         guardian_id = session.scalar(
             select(Person.id).where(Person.personal_code == details.personal_code)
         )
+    if guardian_id is None and not login:
+        # a list imported again: the student's guardian of that name, not a second one
+        same = people.same_named_guardian(session, student, details)
+        guardian_id = same.id if same is not None else None
     link = (
         session.scalar(
             select(Guardianship).where(

@@ -279,6 +279,7 @@ def guardian_new(person_id: int):
         return render_template("people/guardian_form.html", form=form, error=None, **context)
     form = _submitted("relation", "login", "mode")
     try:
+        login = services.login_to_link(form)
         details = services.read_details(form)
         link, linked = services.add_guardian(
             db.session,
@@ -287,7 +288,7 @@ def guardian_new(person_id: int):
             student,
             details,
             form["relation"],
-            login=form["login"] if form["mode"] == "link" else "",
+            login=login,
             link_code=request.form.get("link_code", ""),
         )
     except ServiceError as exc:
@@ -404,6 +405,7 @@ def staff_new():
         )
     form = _submitted_staff()
     try:
+        login = services.login_to_link(form)
         details = services.read_details(form)
         person, linked = services.add_staff(
             db.session,
@@ -412,7 +414,7 @@ def staff_new():
             details,
             form["roles"],
             form["rights"],
-            login=form["login"] if form["mode"] == "link" else "",
+            login=login,
             link_code=request.form.get("link_code", ""),
             subject_ids=form["subjects"],
         )

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, aliased, contains_eager, object_session
 
 from accounts.identity import Principal
 from accounts.models import FAMILY_ROLES, STAFF_ROLES, Account, LoginEvent, Role, SchoolGrant
@@ -62,6 +62,8 @@ from school.timetable.services import refuse_group_clashes
 from tenants.models import School
 
 NAME_MAX = 100
+#: The oldest birth date accepted is this many years before today.
+MAX_AGE_YEARS = 100
 DOCUMENT_MAX = 40
 RELATIONS = {
     "mother": _l("mother"),
@@ -221,6 +223,18 @@ def read_details(form: Mapping[str, str]) -> PersonDetails:
     )
 
 
+def login_to_link(form: Mapping[str, str]) -> str:
+    """The login a form's "link an existing login" part names ("" when the form adds a new
+    person: ``mode`` other than "link"). That part has no name fields, so a missing login must
+    be said on the login field, not found later as a missing first name."""
+    if form.get("mode") != "link":
+        return ""
+    login = (form.get("login") or "").strip()
+    if not login:
+        raise ServiceError(_("Enter the login of the account to link."), field="login")
+    return login
+
+
 def _check_name(value: str, field_name: str, missing: str) -> str:
     value = " ".join(value.split())
     if not value:
@@ -237,6 +251,26 @@ def _check_name(value: str, field_name: str, missing: str) -> str:
     return value
 
 
+def _check_birth_date(birth: date, today: date, field_name: str) -> None:
+    """Not in the future, and not more than ``MAX_AGE_YEARS`` ago (1900-01-01 is what a date
+    field left at its earliest, or a code typed a century off, gives)."""
+    if birth > today:
+        raise ServiceError(_("The birth date must be a past date."), field=field_name)
+    try:
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:  # 29 February
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+    if birth < earliest:
+        raise ServiceError(
+            ngettext(
+                "The birth date cannot be more than %(num)d year ago; check the year.",
+                "The birth date cannot be more than %(num)d years ago; check the year.",
+                MAX_AGE_YEARS,
+            ),
+            field=field_name,
+        )
+
+
 def _validate(details: PersonDetails, *, student: bool, today: date) -> PersonDetails:
     """Normalise and check ``details``; a student needs a personal code or another document
     (with a birth date); staff and guardians may have neither (kind "other", no number)."""
@@ -248,8 +282,8 @@ def _validate(details: PersonDetails, *, student: bool, today: date) -> PersonDe
     code = details.personal_code if kind == "personal_code" else ""
     number = details.document_number if kind == "other" else ""
     birth = details.birth_date
-    if birth is not None and not date(1900, 1, 1) <= birth <= today:
-        raise ServiceError(_("The birth date must be a past date."), field="birth_date")
+    if birth is not None:
+        _check_birth_date(birth, today, "birth_date")
     if kind == "personal_code" and code:
         from_code = check_personal_code(code, today)
         if birth is not None and birth != from_code:
@@ -260,6 +294,7 @@ def _validate(details: PersonDetails, *, student: bool, today: date) -> PersonDe
                 ),
                 field="birth_date",
             )
+        _check_birth_date(from_code, today, "personal_code")
         birth = from_code
     elif kind == "personal_code":
         if student:
@@ -320,7 +355,36 @@ def _code_taken(existing: Person) -> ServiceError:
     )
 
 
-def _apply(person: Person, details: PersonDetails) -> None:
+def _person_with_document(
+    session: Session, number: str, other_than: Person | None
+) -> Person | None:
+    """The person of the school whose document number is ``number``, spaces and case aside
+    (“ab 123456” is the passport AB123456)."""
+    if not number:
+        return None
+    wanted = re.sub(r"\s+", "", number).upper()
+    query = select(Person).where(
+        func.upper(func.regexp_replace(Person.document_number, r"\s+", "", "g")) == wanted
+    )
+    if other_than is not None and other_than.id is not None:
+        query = query.where(Person.id != other_than.id)
+    return session.scalar(query.limit(1))
+
+
+def _apply(person: Person, details: PersonDetails, session: Session | None = None) -> None:
+    """Record checked ``details`` on ``person``. Every path that records a person's details
+    (adding or editing a student, a guardian, staff) comes here, so a document number another
+    person of the school has is refused here, as a personal code is; ``session`` is needed
+    only for a person not added to one yet."""
+    session = session or object_session(person)
+    if existing := _person_with_document(session, details.document_number, person):
+        raise ServiceError(
+            _(
+                "This document number is already recorded for %(name)s in this school.",
+                name=existing.full_name,
+            ),
+            field="document_number",
+        )
     person.first_name = details.first_name
     person.last_name = details.last_name
     person.birth_date = details.birth_date
@@ -379,7 +443,7 @@ def _ensure_account(session: Session, person: Person) -> Account:
 
 def _new_person(session: Session, details: PersonDetails, account: Account | None = None) -> Person:
     person = Person(account_id=account.id if account else None)
-    _apply(person, details)
+    _apply(person, details, session)
     session.add(person)
     session.flush()
     return person
@@ -774,8 +838,9 @@ def add_guardian(
 
     With ``login`` the existing account is linked (its person here, or a new person for it;
     an account not known here needs its holder's ``link_code``, see ``_person_for_login``).
-    Otherwise a personal code already recorded here links that person; else a new person and
-    account are made. The guardian gets the ``guardian`` role.
+    Otherwise a personal code already recorded here links that person; a guardian of the
+    student with the same names is refused (``same_named_guardian``: a form sent twice); else a
+    new person and account are made. The guardian gets the ``guardian`` role.
     """
     today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
@@ -787,6 +852,16 @@ def add_guardian(
         person = _person_with_code(session, clean.personal_code, None)
         linked = person is not None
         if person is None:
+            if (same := same_named_guardian(session, student, clean)) is not None:
+                raise ServiceError(
+                    _(
+                        "%(student)s already has a guardian named %(guardian)s. To change "
+                        "their details, edit that guardian.",
+                        student=student.person.full_name,
+                        guardian=same.full_name,
+                    ),
+                    field="first_name",
+                )
             person = _new_person(session, clean)
     if person.id == student.person_id:
         raise ServiceError(_("A student cannot be their own guardian."), field="login")
@@ -811,6 +886,28 @@ def add_guardian(
     session.add(link)
     session.flush()
     return link, linked
+
+
+def same_named_guardian(
+    session: Session, student: Student, details: PersonDetails
+) -> Person | None:
+    """A guardian of ``student`` with the first and last name of ``details`` (case and spaces
+    aside) who may be the same person: one of them has no personal code (two codes that
+    differ are two people; the same code is found by the code itself). A form sent twice, or
+    the same parent typed in again, would otherwise make a second person and account."""
+    first, last = (" ".join(n.split()).lower() for n in (details.first_name, details.last_name))
+    query = (
+        select(Person)
+        .join(Guardianship, Guardianship.guardian_id == Person.id)
+        .where(
+            Guardianship.student_id == student.person_id,
+            func.lower(Person.first_name) == first,
+            func.lower(Person.last_name) == last,
+        )
+    )
+    if details.personal_code:
+        query = query.where(Person.personal_code.is_(None))
+    return session.scalar(query.order_by(Person.id).limit(1))
 
 
 def get_guardianship(session: Session, student: Student, guardian_id: int) -> Guardianship:
