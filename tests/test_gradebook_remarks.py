@@ -192,7 +192,7 @@ def test_teacher_writes_a_remark_on_the_page(app, classroom):
                                        "text": "Padėjo draugui."})  # fmt: skip
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
-    assert "The remark is saved." in page and "Padėjo draugui." in page
+    assert "The praise is saved." in page and "Padėjo draugui." in page
     bind_to_school(classroom.session, classroom.school)
     assert counts(classroom.session) == (1, 1)
 
@@ -288,9 +288,7 @@ def test_the_menu_leads_class_heads_to_their_class(app, classroom):
     page = text_of(logged_in(app, "director.a").get(f"{BASE}/remarks"))
     assert "5a" in page and "6b" in page
     # a subject teacher finds the remarks in the menu too (seed 002, 4.1.4)
-    assert f'{BASE}/remarks"' in logged_in(app, "teacher.a").get(f"{BASE}/").get_data(
-        as_text=True
-    )
+    assert f'{BASE}/remarks"' in logged_in(app, "teacher.a").get(f"{BASE}/").get_data(as_text=True)
 
 
 def test_families_are_refused_the_remarks_list(app, classroom):

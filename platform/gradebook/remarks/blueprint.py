@@ -108,7 +108,7 @@ def new():
 def create():
     student, group = _target()
     try:
-        services.write_remark(
+        remark = services.write_remark(
             db.session, current_user, g.school,
             student_id=student.person_id,
             kind=request.form.get("kind", ""),
@@ -120,8 +120,9 @@ def create():
     except ServiceError as exc:
         db.session.rollback()
         return _form_page(student, group, request.form, exc, 400)
+    saved = {"praise": _("The praise is saved."), "reprimand": _("The reprimand is saved.")}
+    flash(saved.get(remark.kind, _("The remark is saved.")), "success")
     db.session.commit()
-    flash(_("The remark is saved."), "success")
     return redirect(
         url_for("remarks.new", student=student.person_id, group=group.id if group else None)
     )
