@@ -787,3 +787,23 @@ def test_a_student_who_arrives_later_is_in_the_classs_journals_at_once(app, clas
     assert joined == {c.maths.id, c.english.id}
     client = client_of(app, classroom, "teacher")
     assert "Atvykėlis Naujokas" in client.get(grid_path(classroom)).get_data(as_text=True)
+
+
+def test_two_students_of_one_name_are_told_apart(classroom, app):
+    """Two Agnė Ambrazaitė in the group: the grid, the lesson's attendance sheet and the term
+    grades name each with their birth date (“no.” and the id without one); the others as before."""
+    first = classroom.students[0]
+    first.birth_date = date(2015, 3, 4)
+    twin = _student(classroom.session, first.first_name, first.last_name, classroom.c5a, None)
+    classroom.session.add(GroupStudent(group_id=classroom.maths.id, student_id=twin.id))
+    monday = maths_lessons(classroom)[0]
+    client = client_of(app, classroom, "teacher")
+    for path in (
+        grid_path(classroom),
+        f"/s/school-a/lessons/{monday.id}/attendance",
+        f"/s/school-a/groups/{classroom.maths.id}/term-grades",
+    ):
+        page = page_text(client.get(path))
+        assert "Ambrazaitė Agnė (4 Mar 2015)" in page, path
+        assert f"Ambrazaitė Agnė (no. {twin.id})" in page, path
+        assert f"{classroom.students[1].last_name} {classroom.students[1].first_name} (" not in page

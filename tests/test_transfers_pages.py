@@ -477,7 +477,10 @@ def test_the_records_carried_over_are_shown_to_those_who_teach_and_raise_the_stu
     assert "Records from the previous school" in history and "Alpha progimnazija" in history
     grades = history[history.index("<h2>Grades</h2>") :]
     assert "Sep 9, 2026" in grades and "<td>9</td>" in grades
-    assert as_user(app, "guardian.both").get(carried).status_code == 200
+    guardian = as_user(app, "guardian.both")
+    assert guardian.get(carried).status_code == 200
+    # the family's diary leads there
+    assert carried in guardian.get(f"{B}/diary?student={person_id}").get_data(as_text=True)
     session = transfer.session
     session.expunge_all()
     bind_to_school(session, world.school_b)

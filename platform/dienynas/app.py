@@ -25,6 +25,7 @@ from dienynas.i18n import (
     select_locale,
     template_translations,
 )
+from dienynas.names import namesake_marks
 from dienynas.urls import DatabaseIdConverter
 
 #: Feature packages; each may have blueprint.py (``bp``), tasks.py and cli.py.
@@ -186,6 +187,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_timestamp
     app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.filters["file_size"] = format_file_size
+    app.jinja_env.globals["namesake_marks"] = namesake_marks
 
     @app.context_processor
     def layout_context():

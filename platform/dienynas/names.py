@@ -9,10 +9,15 @@ collations) would. ``school.people.names`` orders persons (surname, first name) 
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
+
+from dienynas.i18n import format_day
 
 
 def name_sort_key(text: str) -> str:
@@ -43,3 +48,18 @@ def name_order(column: Any) -> ColumnElement[str]:
     byte by byte (``COLLATE "C"``, which every PostgreSQL has) as Python compares the keys;
     it needs no ICU, extension or function in the database."""
     return func.translate(column, _FOLD_FROM, _FOLD_TO).collate("C")
+
+
+def namesake_marks(people: Iterable[Any]) -> dict[int, str]:
+    """For the people of one list (objects with ``id``, ``first_name``, ``last_name`` and
+    ``birth_date``) who share their first and last name, what tells them apart after the
+    name: " (their birth date)", or " (no. <id>)" without one; the others are not in it. A
+    teacher marking two Matas Stankevičius in one class must know which row is which."""
+    people = list(people)
+    counts = Counter((name_sort_key(p.last_name), name_sort_key(p.first_name)) for p in people)
+    marks = {}
+    for person in people:
+        if counts[(name_sort_key(person.last_name), name_sort_key(person.first_name))] > 1:
+            shown = format_day(person.birth_date, "short") if person.birth_date else None
+            marks[person.id] = f" ({shown or _('no. %(id)s', id=person.id)})"
+    return marks

@@ -50,6 +50,9 @@ class DiaryStudent:
     class_name: str | None
     #: The account's own record or its child: offered in the diary's switcher.
     own: bool
+    #: Records came with the student from another school that have no place in the diary
+    #: (transfers: the page of the records carried over).
+    carried: bool = False
 
     @property
     def full_name(self) -> str:
@@ -76,6 +79,7 @@ _STUDENTS_SQL = text(
     SELECT p.id, p.first_name, p.last_name, c.grade_level, c.letter,
            p.id IN (SELECT person_id FROM own) AS own,
            coalesce(c.head_id = (SELECT id FROM me), false) AS headed,
+           EXISTS (SELECT 1 FROM carried_records r WHERE r.student_id = p.id) AS carried,
            {REVISION_SQL} AS revision
     FROM wanted w
     JOIN people p ON p.id = w.person_id
@@ -113,7 +117,9 @@ def diary_students(
     for row in rows:
         revision = row.revision
         class_name = f"{row.grade_level}{row.letter}" if row.grade_level is not None else None
-        everyone[row.id] = DiaryStudent(row.id, row.first_name, row.last_name, class_name, row.own)
+        everyone[row.id] = DiaryStudent(
+            row.id, row.first_name, row.last_name, class_name, row.own, row.carried
+        )
         if row.headed:
             headed.add(row.id)
     own = sorted(
