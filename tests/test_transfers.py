@@ -25,6 +25,7 @@ from gradebook.overview.services import recent_grades_by_teacher
 from gradebook.remarks.models import Remark
 from school.calendar.models import SchoolYear
 from school.calendar.services import create_year, set_terms
+from school.classes import services as classes
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.people.models import Guardianship, Person, Student
@@ -713,6 +714,42 @@ def test_a_mistaken_claim_is_returned_to_the_pool(transfer, db_session, world):
     assert actions == ["left", "claimed", "returned"]
     # and another school may claim the student now
     assert claim(db_session, receiving, entry.id).grades == 3
+
+
+def test_carried_grades_become_grades_when_the_student_joins_a_group_of_their_subject(
+    transfer, db_session, world
+):
+    """School B had no English group at the claim: the English grade was carried. The class
+    head puts the student into the English half formed later: the grade is the group's now,
+    given at school A, in the grade history; the carried record is gone, and the claim is no
+    longer returned (records were written)."""
+    room, receiving = transfer
+    entry = leave(db_session, room, world.school_a)
+    summary = claim(db_session, receiving, entry.id)
+    scale = db_session.scalar(select(GradeScale.id).where(GradeScale.code == "ten_point"))
+    english = Subject(code="ANG", name="Английский язык", scale_id=scale)
+    db_session.add(english)
+    db_session.flush()
+    half = Group(year_id=receiving.c5a.year_id, subject_id=english.id, name="5а англ. 1",
+                 kind="part", class_id=receiving.c5a.id)  # fmt: skip
+    db_session.add(half)
+    db_session.flush()
+    assert classes.add_students(db_session, half, [summary.student_id]) == 1
+    grade = db_session.scalars(select(Grade).where(Grade.group_id == half.id)).one()
+    assert (grade.student_id, grade.on_day, grade.value, grade.origin, grade.created_by) == (
+        summary.student_id, date(2026, 9, 8), "10", "Alpha progimnazija", receiving.director.id
+    )  # fmt: skip
+    assert (
+        db_session.scalar(select(GradeChange.action).where(GradeChange.grade_id == grade.id))
+        == "create"
+    )
+    carried = db_session.scalars(
+        select(CarriedRecord.kind).where(CarriedRecord.student_id == summary.student_id)
+    ).all()
+    assert "grade" not in carried and "attendance" in carried
+    with pytest.raises(ServiceError, match="already has records written in this school"):
+        services.return_to_pool(db_session, receiving.director, world.school_b,
+                                pool_id=entry.id, today=TODAY)  # fmt: skip
 
 
 def test_a_claim_is_not_returned_after_14_days_or_once_records_were_written(
