@@ -13,6 +13,7 @@ from accounts.services import (
     verify_password,
 )
 from conftest import TEST_PASSWORD, csrf_token, login, post_form
+from dienynas.app import create_app
 
 
 def test_password_is_stored_as_argon2id(db_session, world):
@@ -178,6 +179,31 @@ def test_repeated_failed_logins_are_throttled(client, world):
     assert client.get("/s/school-a/").status_code == 302  # even the right password waits
     # another login from the same address is not locked out by these failures
     assert login(client, "admin.a").status_code == 302
+
+
+def test_behind_nginx_each_client_has_its_own_failure_count(app, world):
+    """With ``PROXIES=1`` (deploy/env.example) a client's address is the one nginx names in
+    X-Forwarded-For: one client's mistyped passwords do not lock another client out of the
+    same account (without it every client would be nginx's 127.0.0.1)."""
+    from accounts.services import LOGIN_FAILURES_PER_LOGIN
+
+    behind_nginx = create_app(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"],
+            "TESTING": True,
+            "SESSION_COOKIE_SECURE": False,
+            "PROXIES": 1,
+        }
+    )
+    guesser, owner = behind_nginx.test_client(), behind_nginx.test_client()
+    guesser.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    owner.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.23"
+    for _attempt in range(LOGIN_FAILURES_PER_LOGIN):
+        post_form(guesser, "/login", {"login": "teacher.a", "password": "guess-guess"})
+    guessed = post_form(guesser, "/login", {"login": "teacher.a", "password": TEST_PASSWORD})
+    assert guessed.status_code == 429
+    assert login(owner, "teacher.a").status_code == 302
 
 
 def test_login_works_when_redis_is_down(app, client, world, monkeypatch):

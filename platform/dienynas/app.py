@@ -11,6 +11,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dienynas import config
 from dienynas.database import configure_engine
@@ -74,6 +75,8 @@ _OPEN_WHEN_PASSWORD_EXPIRED = {
 def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool = True) -> Flask:
     app = Flask("dienynas", static_folder=None)
     app.config.update(config.load(overrides, check_services=check_services))
+    if proxies := app.config["PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseIdConverter
     app.static_folder = "static"
     app.add_url_rule("/static/<path:filename>", "static", app.send_static_file)

@@ -15,6 +15,8 @@ Settings (environment variables):
   without it SMS messages are only logged.
 - ``DIENYNAS_INSTANCE``: the instance folder (default ``./instance``).
 - ``SESSION_COOKIE_SECURE``: ``0`` only for plain-http development on loopback (``make run``).
+- ``PROXIES``: the number of reverse proxies in front of the app that set ``X-Forwarded-For``
+  (``1`` behind the deploy's nginx; ``0``, the default, when clients connect directly).
 - ``SCHOOL_ROLES_LOGIN``: ``1`` when school roles must be able to log in (Citus, DESIGN.md 3).
 """
 
@@ -51,6 +53,13 @@ def _env_flag(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_count(name: str) -> int:
+    value = (os.environ.get(name) or "0").strip()
+    if not value.isdigit():
+        raise SystemExit(f"{name} must be a whole number (got {value!r}).")
+    return int(value)
 
 
 def secret_key(instance: Path) -> str:
@@ -145,6 +154,10 @@ def load(overrides: dict[str, Any] | None = None, *, check_services: bool = True
         "SCHOOL_ROLES_LOGIN": _env_flag("SCHOOL_ROLES_LOGIN", False),
         #: keep rendered diary pages in Redis (gradebook/diary/cache.py); off renders every time
         "DIARY_CACHE": _env_flag("DIARY_CACHE", True),
+        #: how many proxies (nginx) stand in front and set X-Forwarded-For: the client's own
+        #: address is then the one they name, not the proxy's (the login throttle counts
+        #: failures per address: behind nginx without this, everyone would share one count)
+        "PROXIES": _env_count("PROXIES"),
         "SESSION_COOKIE_SECURE": _env_flag("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
