@@ -217,6 +217,9 @@ def test_pages(school, app, client, world, school_day):
         {"title": "Šiandien", "body": "Tekstas", "audiences": ["staff"]},
     )  # fmt: skip
     assert now.status_code == 302
+    assert "The announcement is published." in director.get(now.headers["Location"]).get_data(
+        as_text=True
+    )
     session = bind(world)
     rows = {a.title: a for a in session.scalars(select(Announcement))}
     # 18:30 in Vilnius in winter is 16:30 UTC

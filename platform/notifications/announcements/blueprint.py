@@ -110,8 +110,9 @@ def create():
         class_ids = [parse_id(v) for v in form.getlist("classes") if v.strip()]
         if None in class_ids:
             raise ServiceError(_("Choose the classes from the list."), field="classes")
+        now = datetime.now(UTC)
         announcement = services.create(
-            db.session, current_user, g.school, datetime.now(UTC),
+            db.session, current_user, g.school, now,
             title=form.get("title"),
             body=form.get("body"),
             audiences=form.getlist("audiences"),
@@ -122,7 +123,8 @@ def create():
     except ServiceError as exc:
         db.session.rollback()
         return _form_page(form, exc, 400)
-    published = announcement.published_at is not None
+    # publish_due marks it published by a bulk UPDATE, which the object does not see
+    published = announcement.publish_at <= now
     db.session.commit()
     flash(
         _("The announcement is published.") if published else _("The announcement is scheduled."),
