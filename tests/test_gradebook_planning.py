@@ -5,6 +5,7 @@ and warn), changing and cancelling them, and the month pages for staff, students
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 
 import pytest
@@ -57,6 +58,15 @@ def announce(classroom, who: str = "teacher", group: Group | None = None, **kwar
     return services.announce_test(
         classroom.session, classroom.account(who), classroom.school, **values
     )
+
+
+def announce_anyway(classroom, who: str = "teacher", group: Group | None = None, **kwargs):
+    """Announce; shown warnings, "Save anyway" (the key of exactly those warnings)."""
+    result = announce(classroom, who, group, **kwargs)
+    if result.saved:
+        return result
+    key = services.warnings_key(result.warnings)
+    return announce(classroom, who, group, accept_warning=key, **kwargs)
 
 
 def counts(session) -> tuple[int, int]:
@@ -117,7 +127,7 @@ def test_too_short_notice_warns_then_saves_when_accepted(classroom):
         "A test must be announced at least 7 days ahead; Sep 11, 2026 is 4 days away."
     ]
     assert counts(classroom.session) == (0, 0)
-    result = announce(classroom, on_day=date(2026, 9, 11), accept_warning=True)
+    result = announce_anyway(classroom, on_day=date(2026, 9, 11))
     assert result.saved and result.test.rule_warning
     assert counts(classroom.session) == (1, 1)
 
@@ -138,15 +148,14 @@ def test_a_second_test_warns_and_is_marked_when_saved_anyway(classroom):
     result = announce(classroom)
     assert not result.saved and "English (5a anglų)" in result.warnings[0]
     assert counts(classroom.session) == (1, 1)
-    result = announce(classroom, accept_warning=True)
+    result = announce_anyway(classroom)
     assert result.saved and result.test.rule_warning
     assert counts(classroom.session) == (2, 2)
 
 
 def test_both_rules_broken_give_two_warnings(classroom):
     set_rules(classroom.session, rule="warn")
-    announce(classroom, "other_teacher", group=classroom.english, on_day=date(2026, 9, 11),
-             accept_warning=True)  # fmt: skip
+    announce_anyway(classroom, "other_teacher", group=classroom.english, on_day=date(2026, 9, 11))
     result = announce(classroom, on_day=date(2026, 9, 11))
     assert len(result.warnings) == 2
 
@@ -208,7 +217,7 @@ def test_a_mixed_group_names_the_classes_of_its_students(classroom):
 )
 def test_a_test_needs_a_coming_school_day(classroom, day, expected):
     set_rules(classroom.session, rule="warn", notice=0)
-    assert refused(announce, classroom, on_day=day, accept_warning=True) == expected
+    assert refused(announce_anyway, classroom, on_day=day) == expected
     assert counts(classroom.session) == (0, 0)
 
 
@@ -324,10 +333,16 @@ def test_page_warns_and_saves_anyway(client, classroom):
     page = text_of(response)
     assert response.status_code == 200
     assert "at least 7 days ahead" in page and "Save anyway" in page
-    assert 'name="accept_warning" value="1"' in page
+    key = re.search(r'name="accept_warning" value="(\w+)"', page).group(1)
     bind_to_school(classroom.session, classroom.school)
     assert counts(classroom.session) == (0, 0)
-    response = post_form(client, f"{BASE}/tests/new", data | {"accept_warning": "1"},
+    # "Save anyway" after changing the day: the new day's rules were never shown, so they are
+    other_day = data | {"on_day": "2026-09-10", "accept_warning": key}
+    again = post_form(client, f"{BASE}/tests/new", other_day, form_page=f"{BASE}/tests/new")
+    assert again.status_code == 200 and "Sep 10, 2026 is 3 days away" in text_of(again)
+    bind_to_school(classroom.session, classroom.school)
+    assert counts(classroom.session) == (0, 0)
+    response = post_form(client, f"{BASE}/tests/new", data | {"accept_warning": key},
                          form_page=f"{BASE}/tests/new")  # fmt: skip
     assert response.status_code == 302
     bind_to_school(classroom.session, classroom.school)
@@ -433,8 +448,8 @@ def test_the_month_runs_the_same_queries_for_one_and_many_tests(
     bind_to_school(classroom.session, classroom.school)
     for n, day in enumerate([14, 16, 18, 21, 23, 25, 28, 30]):
         for teacher, group in (("teacher", classroom.maths), ("other_teacher", classroom.english)):
-            announce(classroom, teacher, group=group, on_day=date(2026, 9, day),
-                     topic=f"Testas {n}", accept_warning=True)  # fmt: skip
+            announce_anyway(classroom, teacher, group=group, on_day=date(2026, 9, day),
+                            topic=f"Testas {n}")  # fmt: skip
     classroom.session.commit()
     with count_queries() as queries:
         assert "Testas 7" in text_of(client.get(month))
@@ -451,7 +466,7 @@ def test_a_bad_month_shows_this_month_with_a_message(client, classroom):
 
 def test_a_test_saved_against_the_rules_is_marked_for_staff_only(app, classroom):
     set_rules(classroom.session, rule="warn")
-    announce(classroom, on_day=date(2026, 9, 9), accept_warning=True)
+    announce_anyway(classroom, on_day=date(2026, 9, 9))
     classroom.session.commit()
     month = f"{BASE}/tests?month=2026-09"
     marker = "Announced against the school's test rules."

@@ -140,6 +140,7 @@ def _form_page(
         settings=settings,
         error=error,
         warnings=warnings or [],
+        warnings_key=services.warnings_key(warnings) if warnings else None,
         earliest=today + timedelta(days=settings.test_notice_days),
     ), status
 
@@ -152,7 +153,7 @@ def _read_form() -> dict:
         "kind_id": parse_id(form.get("kind_id")),
         "lesson_no": parse_optional_int(form.get("lesson_no"), "lesson_no", 0, 15),
         "today": clock.today(),
-        "accept_warning": form.get("accept_warning") == "1",
+        "accept_warning": form.get("accept_warning") or None,
     }
 
 

@@ -17,7 +17,8 @@ conflicts with a whole-class test of 5a or of 5b. The message names the conflict
 
 ``test_rule`` decides what breaking either rule does: ``refuse`` raises a ``ServiceError``
 naming the rule; ``warn`` returns the warnings without saving, and saving again with
-``accept_warning=True`` keeps the test marked ``rule_warning``. A day in the past, a day
+``accept_warning`` (the :func:`warnings_key` of the warnings shown) keeps the test marked
+``rule_warning``. A day in the past, a day
 without lessons (weekend, holiday, outside the terms) and a day outside the group's school
 year are always refused.
 """
@@ -25,7 +26,9 @@ year are always refused.
 from __future__ import annotations
 
 import calendar
+import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -197,16 +200,24 @@ def _daily_problem(
     )
 
 
+def warnings_key(warnings: Sequence[str]) -> str:
+    """What the teacher accepts with "Save anyway": these warnings exactly. A form sent again
+    with another day or group breaks other rules (or the same ones for another day), which
+    were never shown: its key differs, so they are shown first."""
+    return hashlib.sha256("\n".join(warnings).encode()).hexdigest()[:16]
+
+
 def _apply_rules(
     session: Session,
     group: Group,
     on_day: date,
     today: date,
     exclude_id: int | None,
-    accept_warning: bool,
+    accept_warning: str | None,
 ) -> tuple[list[str], bool]:
-    """The broken rules' messages, and whether to stop (warn mode, not yet accepted).
-    Refuse mode raises."""
+    """The broken rules' messages, and whether to stop (warn mode, not yet accepted:
+    ``accept_warning`` is not the :func:`warnings_key` of exactly these). Refuse mode
+    raises."""
     problems = [
         p
         for p in (
@@ -219,7 +230,7 @@ def _apply_rules(
         return [], False
     if get_settings(session).test_rule == "refuse":
         raise ServiceError(problems[0], field="on_day")
-    return problems, not accept_warning
+    return problems, accept_warning != warnings_key(problems)
 
 
 def announce_test(
@@ -233,7 +244,7 @@ def announce_test(
     kind_id: int | None,
     lesson_no: int | None,
     today: date,
-    accept_warning: bool = False,
+    accept_warning: str | None = None,
 ) -> AnnounceResult:
     """Plan a test for ``group`` (its teachers or the administrator); writes a ``test`` event."""
     require_group_writer(session, account, school, group)
@@ -275,7 +286,7 @@ def update_test(
     kind_id: int | None,
     lesson_no: int | None,
     today: date,
-    accept_warning: bool = False,
+    accept_warning: str | None = None,
 ) -> AnnounceResult:
     """Change a coming test. Moving it to another day is a new announcement: the day is
     checked again with both rules and a ``test`` event tells the students and guardians; a
