@@ -513,6 +513,25 @@ def test_substitute_must_be_a_teacher_and_teachers_cannot_assign(classroom):
     assert (lesson.teacher_id, lesson.substitute_for_id) == (classroom.teacher.id, None)
 
 
+def test_a_substitute_who_holds_another_lesson_then_is_refused(classroom):
+    c = classroom
+    lesson = maths_monday(c)
+    other = Group(year_id=c.year.id, subject_id=c.english.subject_id, name="6b anglų",
+                  kind="class", class_id=c.c6b.id)  # fmt: skip
+    c.session.add(other)
+    c.session.flush()
+    c.session.add(Lesson(group_id=other.id, on_day=lesson.on_day, lesson_no=lesson.lesson_no,
+                         term_id=lesson.term_id, teacher_id=c.other_teacher.id))  # fmt: skip
+    c.session.flush()
+    with pytest.raises(ServiceError, match="already holds lesson 1 of 6b anglų") as error:
+        services.assign_substitute(
+            c.session, c.account("admin"), c.school, lesson,
+            teacher_id=str(c.other_teacher.id),
+        )  # fmt: skip
+    assert error.value.field == "teacher"
+    assert (lesson.teacher_id, lesson.substitute_for_id) == (c.teacher.id, None)
+
+
 # --- deleting lesson dates ---------------------------------------------------------------------
 
 TODAY = date(2026, 10, 1)

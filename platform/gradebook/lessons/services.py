@@ -639,16 +639,28 @@ def _first_teacher_id(session: Session, group_id: int) -> int | None:
 
 
 def _refuse_clashes(
-    session: Session, group: Group, day: date, number: int, teacher_id: int | None
+    session: Session,
+    group: Group,
+    day: date,
+    number: int,
+    teacher_id: int | None,
+    *,
+    students: bool = True,
+    field: str = "lesson_no",
 ) -> None:
-    """Refuse a new lesson of ``group`` when, at that lesson number of that day, its teacher
-    already holds another group's lesson or some of its students have one (one query; the
-    lessons in the journal, as the timetable's own clashes are refused when it is made)."""
-    shares_students = exists().where(
-        GroupStudent.group_id == Lesson.group_id,
-        GroupStudent.student_id.in_(
-            select(GroupStudent.student_id).where(GroupStudent.group_id == group.id)
-        ),
+    """Refuse a lesson of ``group`` held by ``teacher_id`` when, at that lesson number of that
+    day, the teacher already holds another group's lesson or (``students``) some of the
+    group's students have one (one query; the lessons in the journal, as the timetable's own
+    clashes are refused when it is made)."""
+    shares_students = (
+        exists().where(
+            GroupStudent.group_id == Lesson.group_id,
+            GroupStudent.student_id.in_(
+                select(GroupStudent.student_id).where(GroupStudent.group_id == group.id)
+            ),
+        )
+        if students
+        else false()
     )
     teacher_busy = Lesson.teacher_id == teacher_id if teacher_id is not None else false()
     clashes = session.execute(
@@ -675,7 +687,7 @@ def _refuse_clashes(
         for name, busy, _shared in clashes
     ]  # fmt: skip
     if messages:
-        raise ServiceError(" ".join(messages), field="lesson_no")
+        raise ServiceError(" ".join(messages), field=field)
 
 
 def add_lesson(
@@ -749,7 +761,8 @@ def assign_substitute(
     session: Session, account: Principal, school: School, lesson: Lesson, *, teacher_id: object
 ) -> Lesson:
     """The administrator or the director sets who holds the lesson instead of the group's
-    teacher; choosing the group's own teacher (or none) ends the substitution."""
+    teacher (one who holds no other lesson then); choosing the group's own teacher (or none)
+    ends the substitution."""
     require_role(account, school, Role.ADMIN, Role.DIRECTOR)
     regular = (
         lesson.substitute_for_id or lesson.teacher_id or _first_teacher_id(session, lesson.group_id)
@@ -762,6 +775,10 @@ def assign_substitute(
     else:
         if key not in {p.id for p in substitute_teachers(session, school)}:
             raise ServiceError(_("Choose a teacher of this school."), field="teacher")
+        _refuse_clashes(
+            session, lesson.group, lesson.on_day, lesson.lesson_no, key,
+            students=False, field="teacher",
+        )  # fmt: skip
         lesson.teacher_id, lesson.substitute_for_id = key, regular
     lesson.changed_by = account.id
     session.flush()
