@@ -131,9 +131,18 @@ YEAR_COLUMN = ("mokslo metai", "учебный год", "rok szkolny")
 CLASS_RE = re.compile(r"^\s*(\d{1,2})\s*([^\d\s]{0,4})\s*$")
 
 
+def _year_key(name: str) -> str:
+    """A year's name as people type it: "2027-2028" with a hyphen is the “2027–2028” of the
+    calendar page, whatever the dash, spaces or case."""
+    return re.sub(r"\s+", "", re.sub(r"[-‐‑‒—―]", "–", name)).casefold()
+
+
 def _year(session: Session, name: str) -> SchoolYear:
     if name:
-        year = session.scalar(select(SchoolYear).where(SchoolYear.name == name))
+        wanted = _year_key(name)
+        year = next(
+            (y for y in session.scalars(select(SchoolYear)) if _year_key(y.name) == wanted), None
+        )
         if year is None:
             raise RowProblem("year", _("There is no school year “%(name)s”.", name=name))
         return year

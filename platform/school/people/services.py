@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, object_session
 
@@ -53,7 +53,7 @@ from gradebook.grades.following import follow_into_group
 from gradebook.lessons.models import Lesson
 from notifications.outbox import record_event
 from school.calendar.models import SchoolYear
-from school.calendar.services import current_year
+from school.calendar.services import current_year, studies_end
 from school.classes.models import Group, GroupStudent, SchoolClass
 from school.curriculum.models import Subject
 from school.people.models import Guardianship, Person, StaffRight, Student, TeacherSubject
@@ -605,6 +605,35 @@ def _class_for_student(session: Session, class_id: int | None, today: date) -> S
     return school_class
 
 
+def _refuse_moving_ahead(
+    session: Session, student: Student, school_class: SchoolClass, today: date
+) -> None:
+    """A student of a class whose year's lessons still go on is not moved into a class of a
+    later year: they would leave every journal of this year at once (a list for September
+    imported in December). Next year's class is chosen once this year's last term has ended,
+    or by moving the classes up (``classes.services``)."""
+    current = session.get(SchoolClass, student.class_id) if student.class_id else None
+    if current is None or current.year_id == school_class.year_id:
+        return
+    year = session.get(SchoolYear, current.year_id)
+    target = session.get(SchoolYear, school_class.year_id)
+    if target.starts_on <= year.starts_on:
+        return
+    last_day = studies_end(session, year)
+    if today <= last_day:
+        raise ServiceError(
+            _(
+                "%(name)s learns in %(class_name)s until %(day)s: a class of %(year)s is chosen "
+                "after that, or when the classes are moved up.",
+                name=student.person.full_name,
+                class_name=current.name,
+                day=format_date(last_day, "long"),
+                year=target.name,
+            ),
+            field="class_id",
+        )
+
+
 # --- students ---------------------------------------------------------------------------------
 
 
@@ -684,6 +713,7 @@ def update_student(
     if class_id != student.class_id:
         school_class = _class_for_student(session, class_id, today)
         require_class_manager(session, actor, school, school_class.id)
+        _refuse_moving_ahead(session, student, school_class, today)
         old_class_id = student.class_id
         student.class_id = school_class.id
         _move_groups(session, student.person_id, old_class_id, school_class.id)
@@ -1015,13 +1045,19 @@ def _can_log_in(account=Account):
 def class_roster(session: Session, class_id: int) -> list[StudentRow]:
     """A class's students (active first, then those who left) with their guardians, in two
     queries."""
+    return student_roster(session, Student.class_id == class_id)
+
+
+def student_roster(session: Session, which: ColumnElement[bool]) -> list[StudentRow]:
+    """The students ``which`` (a condition on ``Student``) chooses, with their guardians, as
+    :func:`class_roster` lists them."""
     rows = [
         StudentRow(student, login)
         for student, login in session.execute(
             select(Student, Account.login)
             .join(Person, Person.id == Student.person_id)
             .outerjoin(Account, Account.id == Person.account_id)
-            .where(Student.class_id == class_id)
+            .where(which)
             .options(contains_eager(Student.person))
         )
     ]
