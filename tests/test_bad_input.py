@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import login
+from conftest import login, post_form
 from dienynas.errors import DienynasError
 from school.imports import services as imports
 
@@ -71,3 +71,23 @@ def test_only_those_who_manage_people_can_search_by_personal_code(client, in_sch
     assert "Kodaitė" in client.get("/s/school-a/people/?q=Kodait").get_data(as_text=True)
     login(admin := client.application.test_client(), "admin.a")
     assert "Kodaitė" in admin.get(f"/s/school-a/people/?q={code}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("post", "/login", {"login": "admin\x00a", "password": "x"}),
+        ("get", "/s/school-a/people/?q=%00", None),
+    ],
+)
+def test_a_nul_character_gets_a_page_that_says_so_not_a_server_error(
+    client, world, method, path, data
+):
+    """Text copied from some documents carries a NUL, which PostgreSQL cannot store."""
+    if method == "get":
+        login(client, "admin.a")
+        response = client.get(path)
+    else:
+        response = post_form(client, path, data, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "invisible character that cannot be saved" in response.get_data(as_text=True)

@@ -17,7 +17,7 @@ from dienynas import config
 from dienynas.database import configure_engine
 from dienynas.errors import NotFound, PermissionDenied
 from dienynas.extensions import babel, csrf, db, login_manager
-from dienynas.forms import apply_body_limit
+from dienynas.forms import UnsavableCharacter, apply_body_limit, refuse_nul_characters
 from dienynas.i18n import (
     LANGUAGE_NAMES,
     format_day,
@@ -90,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, check_services: bool 
     with app.app_context():
         configure_engine(db.engine)
     app.before_request(apply_body_limit)  # before the CSRF check reads the form
+    app.before_request(refuse_nul_characters)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -152,7 +153,22 @@ def _register_error_pages(app: Flask) -> None:
         return page(
             400,
             _("Something went wrong"),
-            _("The form has expired. Go back, reload the page and try again."),
+            _(
+                "The form has expired (or you were logged out meanwhile). Go back: what you "
+                "typed is still there; copy it, reload the page, paste it and send again."
+            ),
+        )
+
+    @app.errorhandler(UnsavableCharacter)
+    def unsavable_character(exc):
+        return page(
+            400,
+            _("Something went wrong"),
+            _(
+                "The text holds an invisible character that cannot be saved (copying from some "
+                "documents leaves one). Go back, type the text or paste it as plain text, and "
+                "send again."
+            ),
         )
 
     @app.errorhandler(413)

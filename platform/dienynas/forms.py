@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from flask import current_app, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 
 from dienynas.errors import ServiceError
 
@@ -41,6 +42,24 @@ def apply_body_limit() -> None:
     limit = getattr(view, "max_body_bytes", None)
     if limit is not None:
         request.max_content_length = limit
+
+
+class UnsavableCharacter(BadRequest):
+    """A form or address holding a NUL character, which PostgreSQL cannot store in text (text
+    copied from some documents carries one)."""
+
+
+def refuse_nul_characters() -> None:
+    """``before_request``: a request whose query string or form holds a NUL character is
+    refused with a page that says so, before any view saves or searches for it."""
+    values = [*request.args.values()]
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        raise UnsavableCharacter()
 
 
 #: The years a date from a form may fall in: birth dates to plans, and far enough from the
