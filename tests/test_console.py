@@ -38,9 +38,13 @@ def test_console_lists_schools(client, world):
 
 def test_operator_suspends_and_resumes_a_school(client, db_session, world):
     login(client, "operator.test")
-    response = post_form(
-        client, "/municipality/schools/school-b/suspend", {}, form_page="/municipality/schools"
-    )
+    # the list asks first, naming the school and what suspending closes
+    confirm = "/municipality/schools/school-b/suspend"
+    assert confirm in client.get("/municipality/schools").get_data(as_text=True)
+    page = client.get(confirm, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Suspend “Бета гимназия”?" in page
+    assert db_session.scalar(select(School.status).where(School.slug == "school-b")) == "active"
+    response = post_form(client, confirm, {})
     assert response.status_code == 302
     assert db_session.scalar(select(School.status).where(School.slug == "school-b")) == "suspended"
     guardian = client.application.test_client()

@@ -385,6 +385,14 @@ def test_session_choice_beats_accept_language(client, world):
     assert "Zaloguj się" in page and "Войти" not in page
 
 
+def test_the_language_chosen_before_logging_in_stays_after_logging_out(client, world):
+    post_form(client, "/language", {"locale": "pl", "next": "/login"}, form_page="/login")
+    login(client, "guardian.both")
+    post_form(client, "/logout", {}, form_page="/s/school-a/")
+    page = _page(client, "/login", **{"Accept-Language": "ru"})
+    assert _lang(page) == "pl" and "Zaloguj się" in page
+
+
 def test_unknown_language_choice_is_ignored(client, world):
     post_form(client, "/language", {"locale": "de", "next": "/login"}, form_page="/login")
     page = _page(client, "/login", **{"Accept-Language": "ru"})

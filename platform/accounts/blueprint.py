@@ -19,6 +19,7 @@ from dienynas.i18n import SESSION_KEY
 from dienynas.jobs import redis_connection
 from dienynas.urls import safe_next
 from notifications.channels import mailer
+from tenants.models import SchoolStatus
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -70,7 +71,10 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
+    chosen_locale = session.get(SESSION_KEY)
     session.clear()
+    if chosen_locale:  # the language chosen on this browser stays, as it does at login
+        session[SESSION_KEY] = chosen_locale
     return redirect(url_for("accounts.login"))
 
 
@@ -81,6 +85,15 @@ def home():
     children's in every school when there are several), what they come for every evening;
     staff go to their school's home, or choose a school when they work in several."""
     schools = services.schools_of(current_user)
+    suspended = sorted(
+        {g.school.name for g in current_user.grants if g.school.status == SchoolStatus.SUSPENDED}
+    )
+    for name in suspended:  # shown on whatever page the account lands on
+        flash(
+            _("The diary of %(school)s is suspended by the municipality for now: its pages are "
+              "closed, its data is kept safe.", school=name),
+            "warning",
+        )  # fmt: skip
     if schools and not current_user.is_operator:
         family = all(services.roles_in_school(current_user, s) <= FAMILY_ROLES for s in schools)
         if family and len(schools) > 1:
@@ -89,7 +102,7 @@ def home():
             return redirect(url_for("diary.week", slug=schools[0].slug))
         if len(schools) == 1:
             return redirect(url_for("school.home", slug=schools[0].slug))
-    return render_template("accounts/home.html", schools=schools)
+    return render_template("accounts/home.html", schools=schools, suspended=suspended)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ import redis
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from accounts import services as accounts
 from accounts.models import ROLE_LABELS
@@ -16,7 +17,7 @@ from dienynas.config import SUPPORTED_LOCALES
 from dienynas.errors import ServiceError
 from dienynas.extensions import db
 from tenants import services
-from tenants.models import SchoolStatus
+from tenants.models import School, SchoolStatus
 from tenants.tasks import enqueue_provisioning
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,15 @@ def create_school():
         "success",
     )
     return redirect(url_for("municipality.schools"))
+
+
+@bp.get("/schools/<slug>/suspend")
+def confirm_suspend(slug: str):
+    """What suspending closes, asked before it is done: one click closes a school for all."""
+    school = db.session.scalar(select(School).where(School.slug == slug))
+    if school is None or school.status != SchoolStatus.ACTIVE:
+        return redirect(url_for("municipality.schools"))
+    return render_template("tenants/suspend.html", school=school)
 
 
 @bp.post("/schools/<slug>/suspend")
