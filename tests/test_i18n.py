@@ -425,7 +425,13 @@ def test_school_default_beats_accept_language(client, db_session, world):
     assert "Ваши роли в этой школе:" in page and "классный руководитель" in page
     assert "Выйти" in page
 
-    # outside a school there is no school default: the browser's language applies
+    # outside a school's pages (the password, contacts, error pages) the account's school
+    # still decides: the reader does not switch language on following a header link
+    page = _page(client, "/account/password", **{"Accept-Language": "pl"})
+    assert _lang(page) == "ru" and "Zmiana hasła" not in page
+    # with schools of two languages, outside them the browser's language applies
+    grant_role(db_session, account, db_session.get(School, world.school_a.id), Role.TEACHER)
+    db_session.commit()
     page = _page(client, "/account/password", **{"Accept-Language": "pl"})
     assert _lang(page) == "pl" and "Zmiana hasła" in page
 

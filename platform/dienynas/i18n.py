@@ -41,6 +41,12 @@ def select_locale() -> str:
     school = g.get("school")
     if school is not None and school.default_locale in SUPPORTED_LOCALES:
         return school.default_locale
+    if school is None and getattr(current_user, "is_authenticated", False):
+        # outside a school's pages (the account's password, contacts, an error page): the
+        # language of the account's schools when they share one
+        schools = {grant.school.default_locale for grant in current_user.grants}
+        if len(schools) == 1 and (only := schools.pop()) in SUPPORTED_LOCALES:
+            return only
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
 
 
