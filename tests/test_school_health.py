@@ -189,3 +189,16 @@ def test_the_students_teachers_and_class_head_are_notified_without_the_text(
     assert last_name in delivered[teacher_id].body
     assert all(NEEDS not in d.body and NEEDS not in d.subject for d in delivered.values())
     assert delivered[head_id].subject.startswith("Sveikatos rekomendacija")
+
+
+def test_two_students_of_one_name_are_told_apart_on_the_form(app, classroom, nurse):
+    """A recommendation must reach the right child: namesakes show their birth dates."""
+    from classroom import _student
+
+    first = classroom.students[0]
+    first.birth_date = date(2015, 3, 4)
+    twin = _student(classroom.session, first.first_name, first.last_name, classroom.c5a, None)
+    twin.birth_date = date(2015, 11, 20)
+    classroom.session.commit()
+    page = text_of(signed_in(app, classroom, "nurse").get(f"{A}/health"))
+    assert "Ambrazaitė Agnė (4 Mar 2015)" in page and "Ambrazaitė Agnė (20 Nov 2015)" in page
