@@ -162,6 +162,29 @@ def test_a_student_who_studies_here_cannot_be_erased(records):
     assert rows_of(c.session, Grade, c.students[1].id) == 1
 
 
+def test_a_student_whose_leaving_date_is_still_ahead_cannot_be_erased(records):
+    """A leaving marked ahead of its day (before such dates were refused) keeps the records
+    until that day: "the keeping period has ended" cannot be true of a student still here."""
+    c = records
+    person = c.students[1]
+    ahead = c.session.get(Student, person.id)
+    ahead.status, ahead.left_on = "left", date(2027, 1, 10)
+    c.session.flush()
+    with pytest.raises(ServiceError) as refused:
+        erase(c, person.id, today=date(2026, 12, 8))
+    assert "leaves the school only on Jan 10, 2027" in refused.value.message
+    assert rows_of(c.session, Grade, person.id) == 1
+    listed = services.former_students(
+        c.session, c.account("admin"), c.school, date(2027, 2, 1), today=date(2026, 12, 8)
+    )
+    assert [(f.student_id, f.blocked) for f in listed] == [
+        (c.students[0].id, None),
+        (person.id, "leaves only on Jan 10, 2027"),
+    ]
+    erase(c, person.id, today=date(2027, 1, 10))
+    assert c.session.get(Person, person.id) is None
+
+
 def test_a_student_waiting_in_the_transfer_pool_cannot_be_erased(records):
     c = records
     person = c.students[0]

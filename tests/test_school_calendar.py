@@ -13,12 +13,16 @@ from sqlalchemy.orm import Session
 
 from conftest import waits_for_commit
 from dienynas.errors import NotFound, ServiceError
+from gradebook.grades.models import Grade
+from gradebook.grades.services import suggest_term_grades
+from gradebook.lessons.models import Lesson
 from school.calendar import services
 from school.calendar.models import BellPeriod, BellSchedule, Holiday, Room, SchoolYear, Term
 from school.classes.models import Group, SchoolClass
 from school.curriculum.models import GradeScale, Subject
 from school.timetable.models import TimetableEntry
 from tenants.services import bind_to_school
+from test_gradebook_overview import Journal
 
 D = date
 
@@ -405,6 +409,139 @@ def test_term_for(session, year):
     assert services.term_for(session, D(2027, 1, 25)) == second
     assert services.term_for(session, D(2027, 1, 23)) is None
     assert services.term_for(session, D(2027, 7, 1)) is None
+
+
+# --- term dates and the records in the terms ---------------------------------------------
+
+
+def _in_term(session, model, row_id: int) -> str:
+    session.expire_all()
+    return session.get(Term, session.get(model, row_id).term_id).label
+
+
+def test_moving_a_term_boundary_moves_the_lessons_and_grades_to_their_term(session, classroom):
+    c, j = classroom, Journal(classroom)
+    before = j.lesson(c.maths, D(2027, 1, 11))
+    moved = j.lesson(c.maths, D(2027, 1, 18))
+    in_lesson = j.grade(c.students[0], c.maths, "9", D(2027, 1, 18), lesson_id=moved.id)
+    j.mark(moved, c.students[1])
+    on_a_day = j.grade(c.students[0], c.english, "7", D(2027, 1, 20))
+    services.set_terms(
+        session,
+        c.year,
+        "semester",
+        [(D(2026, 9, 1), D(2027, 1, 15)), (D(2027, 1, 18), D(2027, 6, 30))],
+    )
+    assert _in_term(session, Lesson, moved.id) == "Semester 2"
+    assert _in_term(session, Grade, in_lesson.id) == "Semester 2"
+    assert _in_term(session, Grade, on_a_day.id) == "Semester 2"
+    assert _in_term(session, Lesson, before.id) == "Semester 1"
+    # the term grade page of semester 2 counts the moved grade, semester 1's no longer does
+    first, second = session.scalars(select(Term).order_by(Term.number)).all()
+    assert suggest_term_grades(session, c.maths, second)[c.students[0].id].suggested == "9"
+    assert suggest_term_grades(session, c.maths, first)[c.students[0].id].count == 0
+
+    services.set_terms(  # and back: a correction of the correction
+        session,
+        c.year,
+        "semester",
+        [(D(2026, 9, 1), D(2027, 1, 31)), (D(2027, 2, 1), D(2027, 6, 30))],
+    )
+    assert _in_term(session, Grade, on_a_day.id) == "Semester 1"
+
+
+def test_a_term_edit_leaving_records_outside_every_term_is_refused(session, classroom):
+    c, j = classroom, Journal(classroom)
+    first = c.terms[0]
+    lesson = j.lesson(c.maths, D(2027, 1, 18))
+    j.grade(c.students[0], c.maths, "9", D(2027, 1, 18), lesson_id=lesson.id)
+    j.grade(c.students[1], c.english, "7", D(2027, 1, 20))
+    session.commit()
+    error = refused(
+        lambda: services.update_term(
+            session,
+            first,
+            kind="semester",
+            number=1,
+            starts_on=D(2026, 9, 1),
+            ends_on=D(2027, 1, 15),
+        ),
+        "ends_on",
+        "outside every term (lessons: 1, grades: 2; days: Jan 18, 2027 and Jan 20, 2027)",
+        "Set up all terms at once",
+    )
+    assert "lessons and grades" in error.message
+    session.rollback()
+    session.expire_all()
+    assert session.get(Term, first.id).ends_on == D(2027, 1, 31)
+    assert _in_term(session, Lesson, lesson.id) == "Semester 1"
+
+
+def test_empty_generated_lessons_outside_the_terms_go_written_ones_stop_the_change(
+    session, classroom
+):
+    c, j = classroom, Journal(classroom)
+    second = c.terms[1]
+    empty = j.lesson(c.maths, D(2027, 6, 21), topic=None).id  # generated ahead, nothing written
+    services.update_term(
+        session, second, kind="semester", number=2, starts_on=D(2027, 2, 1), ends_on=D(2027, 6, 18)
+    )
+    assert session.scalar(select(Lesson.id).where(Lesson.id == empty)) is None
+    j.lesson(c.maths, D(2027, 6, 14), topic="Kartojimas")
+    refused(
+        lambda: services.update_term(
+            session,
+            second,
+            kind="semester",
+            number=2,
+            starts_on=D(2027, 2, 1),
+            ends_on=D(2027, 6, 11),
+        ),
+        "ends_on",
+        "(lessons: 1, grades: 0; days: Jun 14, 2027)",
+    )
+
+
+def test_records_do_not_move_between_terms_with_confirmed_term_grades(session, classroom):
+    c, j = classroom, Journal(classroom)
+    lesson = j.lesson(c.maths, D(2027, 1, 25))
+    j.grade(c.students[0], c.maths, "9", D(2027, 1, 25), lesson_id=lesson.id)
+    j.term_grade(c.students[0], c.maths, "9")  # semester 1's, given for its old days
+    halves = [(D(2026, 9, 1), D(2027, 1, 22)), (D(2027, 1, 25), D(2027, 6, 30))]
+    session.commit()
+    refused(
+        lambda: services.set_terms(session, c.year, "semester", halves),
+        "ends_on_1",
+        "(lessons: 1, grades: 1; days: Jan 25, 2027)",
+        "term grades are already confirmed for: Semester 1",
+    )
+    session.rollback()
+    session.expire_all()
+    assert _in_term(session, Lesson, lesson.id) == "Semester 1"
+    assert session.get(Term, c.terms[0].id).ends_on == D(2027, 1, 31)
+    # dates that move no record are still accepted
+    services.set_terms(
+        session,
+        c.year,
+        "semester",
+        [(D(2026, 9, 1), D(2027, 1, 29)), (D(2027, 2, 1), D(2027, 6, 30))],
+    )
+
+
+def test_a_year_cannot_shrink_away_from_its_lessons_and_grades(session, classroom):
+    c, j = classroom, Journal(classroom)
+    j.lesson(c.maths, D(2026, 9, 7))
+    # left after the last term by a term change made before the records moved along
+    j.lesson(c.maths, D(2027, 7, 5))
+    refused(
+        lambda: services.update_year(
+            session, c.year, name=c.year.name, starts_on=c.year.starts_on, ends_on=D(2027, 6, 30)
+        ),
+        "ends_on",
+        "lessons or grades from Sep 7, 2026 to Jul 5, 2027",
+    )
+    session.expire_all()
+    assert session.get(SchoolYear, c.year.id).ends_on == D(2027, 8, 31)
 
 
 # --- holidays and school days -------------------------------------------------------------

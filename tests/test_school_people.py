@@ -487,6 +487,31 @@ def test_removing_a_student_keeps_the_row(in_school_a, people, world):
     assert Role.STUDENT in services.roles_in_school(student_account, world.school_a)
 
 
+def test_a_leaving_date_in_the_future_is_refused_and_nothing_changes(in_school_a, people, world):
+    actor = admin(in_school_a, world)
+    student = services.add_student(
+        in_school_a, actor, world.school_a, student_details(), people.class_a.id, TODAY
+    )
+    link, _ = services.add_guardian(
+        in_school_a, actor, world.school_a, student,
+        PersonDetails(first_name="Asta", last_name="Jonaitienė"), "mother", today=TODAY,
+    )  # fmt: skip
+    in_school_a.commit()
+    with pytest.raises(ServiceError) as excinfo:
+        services.remove_student(
+            in_school_a, actor, world.school_a, student, TODAY + timedelta(days=1), TODAY
+        )
+    assert excinfo.value.field == "left_on"
+    assert "cannot be in the future" in excinfo.value.message
+    in_school_a.rollback()
+    kept = in_school_a.get(Student, student.person_id)
+    assert (kept.status, kept.left_on, kept.class_id) == ("active", None, people.class_a.id)
+    student_account = in_school_a.get(Account, kept.person.account_id)
+    assert services.roles_in_school(student_account, world.school_a) == {Role.STUDENT}
+    mother = in_school_a.get(Account, in_school_a.get(Person, link.guardian_id).account_id)
+    assert services.roles_in_school(mother, world.school_a) == {Role.GUARDIAN}
+
+
 # --- guardians --------------------------------------------------------------------------------
 
 

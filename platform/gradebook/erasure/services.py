@@ -3,8 +3,9 @@
 The e-diary administrator destroys a former student's records when their keeping period has
 ended, on a request to be forgotten, or on another lawful basis. The keeping periods are the
 school's (its documents register), so the administrator writes down the basis; the page shows
-when the student left. The year archives (gradebook/archive) are the copy the law keeps and
-are not changed.
+when the student left. Dienynas knows no period, only that none has begun before the student
+leaves: a leaving date still ahead is refused whatever the reason. The year archives
+(gradebook/archive) are the copy the law keeps and are not changed.
 
 What goes, in one transaction: the student's grades, their history and term grades, attendance,
 excuses with their certificates, remarks, records carried from another school, group places,
@@ -29,7 +30,9 @@ from sqlalchemy.orm import Session
 from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role
+from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
+from dienynas.i18n import format_day
 from dienynas.names import name_sort_key
 from gradebook.erasure.models import REASONS, Erasure
 from school.people.models import Student
@@ -176,27 +179,29 @@ def erase_student(
     reason: str,
     basis: str,
     typed_name: str,
+    today: date | None = None,
 ) -> Erasure:
     """Erase a student who has left, with everything listed in this module's docstring, and
-    record the erasure. Refused (nothing changed) for a student who has not left, one still
-    waiting in the transfer pool, a person who is also a guardian or staff here, without a
-    reason or a basis, or when ``typed_name`` is not the student's full name (the
-    confirmation)."""
+    record the erasure. Refused (nothing changed) for a student who has not left or whose
+    leaving date is after ``today``, one still waiting in the transfer pool, a person who is
+    also a guardian or staff here, without a reason or a basis, or when ``typed_name`` is not
+    the student's full name (the confirmation)."""
     require_eraser(actor, school)
     basis = _checked_basis(reason, basis)
     if _folded(typed_name) != _folded(student.person.full_name):
         raise ServiceError(
             _("Type the student's full name exactly as it is shown, to confirm."), field="confirm"
         )
-    return _erase(session, actor, school, student.person_id, reason, basis)
+    return _erase(session, actor, school, student.person_id, reason, basis, today or clock.today())
 
 
 def former_students(
-    session: Session, actor: Principal, school: School, left_before: date
+    session: Session, actor: Principal, school: School, left_before: date, today: date | None = None
 ) -> list[FormerStudent]:
     """The students who left before ``left_before``, by the date they left and name, each
     with what stops erasing them (None when nothing does): the administrator only."""
     require_eraser(actor, school)
+    today = today or clock.today()
     rows = session.execute(
         text(
             f"""
@@ -223,6 +228,8 @@ def former_students(
             if row.person_id in waiting
             else _("also a guardian or staff here")
             if row.other_role
+            else _("leaves only on %(date)s", date=format_day(row.left_on))
+            if row.left_on > today
             else None,
         )
         for row in ordered
@@ -238,6 +245,7 @@ def erase_students(
     reason: str,
     basis: str,
     typed_count: str,
+    today: date | None = None,
 ) -> list[Erasure]:
     """Erase several former students at once (:func:`erase_student` for each, one record of
     the erasure each). All or nothing: when one of them may not be erased, the message names
@@ -252,7 +260,8 @@ def erase_students(
             _("Type the number of students chosen (%(num)d) to confirm.", num=len(chosen)),
             field="confirm",
         )  # fmt: skip
-    return [_erase(session, actor, school, person_id, reason, basis) for person_id in chosen]
+    today = today or clock.today()
+    return [_erase(session, actor, school, person_id, reason, basis, today) for person_id in chosen]
 
 
 def _checked_basis(reason: str, basis: str) -> str:
@@ -272,7 +281,13 @@ def _checked_basis(reason: str, basis: str) -> str:
 
 
 def _erase(
-    session: Session, actor: Principal, school: School, person_id: int, reason: str, basis: str
+    session: Session,
+    actor: Principal,
+    school: School,
+    person_id: int,
+    reason: str,
+    basis: str,
+    today: date,
 ) -> Erasure:
     """Erase one former student (checked and recorded); the caller checked the role and the
     form."""
@@ -291,6 +306,12 @@ def _erase(
         raise ServiceError(
             _("%(name)s: only a student who has left the school can be erased. Mark the leaving "
               "first.", name=name)
+        )  # fmt: skip
+    if locked.left_on is not None and locked.left_on > today:
+        # a leaving marked ahead (before that was refused): the records are still in use
+        raise ServiceError(
+            _("%(name)s leaves the school only on %(date)s: their records can be erased once "
+              "they have left.", name=name, date=format_day(locked.left_on))
         )  # fmt: skip
     if waiting_in_pool(session, school.id, [person_id]):
         raise ServiceError(

@@ -11,6 +11,13 @@ Choices made here:
   inside the year and never overlap each other (they may fall anywhere in or between terms).
 - A school day is a Monday to Friday inside a school year, outside its holidays, and, once the
   year has terms, inside a term (the summer after the last term needs no holiday entry).
+- Changing term dates (one term, or the year's set-up) moves the lessons and grades of every day
+  that changes term to the term the day now falls in (``lessons.term_id``, ``grades.term_id``;
+  attendance follows its lesson), in the same transaction: schools correct term dates mid-year.
+  Generated lessons with nothing written in them on days left outside every term are removed,
+  as the daily job would. Refused, naming how many and the days: other lessons or grades would
+  be left outside every term; or a term that would lose or gain them already has confirmed term
+  grades (given for the old days). A year's dates must keep every day with lessons or grades.
 - Nothing is deleted while other records refer to it, found from the foreign keys of every
   school table (so later tables such as lessons or term grades are covered). A year takes its
   own terms and holidays with it; a term its lock settings. A room in use is deactivated
@@ -26,18 +33,21 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import groupby
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, Table, and_, exists, func, or_, select, union_all, update
+from sqlalchemy.orm import Session, aliased, selectinload
 
 import school.models  # noqa: F401  (every school table, for the "is it used?" checks)
 from dienynas.database import SchoolModel, take_turns
 from dienynas.errors import NotFound, ServiceError
 from dienynas.forms import parse_id
 from dienynas.i18n import joined
+from gradebook.grades.models import Grade, TermGrade
+from gradebook.lessons.models import Lesson
 from school.calendar.models import (
     BellPeriod,
     BellSchedule,
@@ -237,9 +247,33 @@ def update_year(
                 ),
                 field="starts_on" if first < starts_on else "ends_on",
             )
+    first, last = _record_days(session, year)
+    if first is not None and (first < starts_on or last > ends_on):
+        raise ServiceError(
+            _(
+                "The school year has lessons or grades from %(first)s to %(last)s; its dates "
+                "must include those days.",
+                first=_medium(first),
+                last=_medium(last),
+            ),
+            field="starts_on" if first < starts_on else "ends_on",
+        )
     year.name, year.starts_on, year.ends_on = name, starts_on, ends_on
     session.flush()
     return year
+
+
+def _record_days(session: Session, year: SchoolYear) -> tuple[date | None, date | None]:
+    """The first and the last day with lessons or grades in the year's terms (None, None
+    without any)."""
+    days = union_all(
+        *(
+            select(model.on_day).join(Term, Term.id == model.term_id).where(Term.year_id == year.id)
+            for model in (Lesson, Grade)
+        )
+    ).subquery()
+    first, last = session.execute(select(func.min(days.c.on_day), func.max(days.c.on_day))).one()
+    return first, last
 
 
 def year_in_use(session: Session, year: SchoolYear) -> list[str]:
@@ -391,9 +425,143 @@ def update_term(
     _check_one_kind(year, kind, exclude=term)
     others = [_Span(t.number, t.starts_on, t.ends_on) for t in year.terms if t is not term]
     _check_term(year, kind, _Span(number, starts_on, ends_on), others)
+    before = [(t.starts_on, t.ends_on) for t in year.terms]
     term.kind, term.number, term.starts_on, term.ends_on = kind, number, starts_on, ends_on
     session.flush()
+    _follow_term_dates(session, year, before, numbered=False)
     return term
+
+
+def _misplaced(session: Session, year: SchoolYear, model: type[Lesson | Grade]) -> list[Row]:
+    """Rows (``on_day``, ``held``: the term they refer to, ``now``: the term of the day or
+    None, ``records``: how many) of the lessons or grades of the year's terms whose day is
+    outside the term they refer to (the terms' new dates flushed)."""
+    held, now = aliased(Term), aliased(Term)
+    return list(
+        session.execute(
+            select(
+                model.on_day,
+                held.id.label("held"),
+                now.id.label("now"),
+                func.count().label("records"),
+            )
+            .select_from(model)
+            .join(held, held.id == model.term_id)
+            .outerjoin(
+                now,
+                and_(now.year_id == year.id, model.on_day.between(now.starts_on, now.ends_on)),
+            )
+            .where(held.year_id == year.id, ~model.on_day.between(held.starts_on, held.ends_on))
+            .group_by(model.on_day, held.id, now.id)
+            .order_by(model.on_day)
+        )
+    )
+
+
+def _days_named(days: Iterable[date]) -> str:
+    """Days for a message: each of a few, else the first and the last."""
+    days = sorted(set(days))
+    if len(days) <= 5:
+        return joined(_medium(day) for day in days)
+    return f"{_medium(days[0])} – {_medium(days[-1])}"
+
+
+def _follow_term_dates(
+    session: Session, year: SchoolYear, before: Sequence[tuple[date, date]], *, numbered: bool
+) -> None:
+    """The year's terms have new dates (flushed; ``before``: their dates until now): move the
+    lessons and grades of the days that changed term into the term of their day, or refuse
+    (see the module's docstring). ``numbered``: error fields end with the term's number."""
+    # imported here: gradebook.lessons.services imports this module (through gradebook.days)
+    from gradebook.lessons.services import remove_stale_lessons
+
+    in_terms = {
+        t.starts_on + timedelta(days=n)
+        for t in year.terms
+        for n in range((t.ends_on - t.starts_on).days + 1)
+    }
+    left_out = sorted(
+        {
+            first + timedelta(days=n)
+            for first, last in before
+            for n in range((last - first).days + 1)
+        }
+        - in_terms
+    )
+    # every empty generated lesson of a day now outside the terms is stale: removed, run by run
+    for _start, run in groupby(enumerate(left_out), lambda pair: pair[1] - timedelta(days=pair[0])):
+        days = [day for _n, day in run]
+        remove_stale_lessons(session, days[0], days[-1])
+    lessons, grades = _misplaced(session, year, Lesson), _misplaced(session, year, Grade)
+    rows = lessons + grades
+    if not rows:
+        return
+    stranded = any(row.now is None for row in rows)
+    if stranded:
+        lessons = [row for row in lessons if row.now is None]
+        grades = [row for row in grades if row.now is None]
+        rows = lessons + grades
+    first = min(rows, key=lambda row: row.on_day)
+    held = session.get(Term, first.held)
+    field = ("starts_on" if first.on_day < held.starts_on else "ends_on") + (
+        f"_{held.number}" if numbered else ""
+    )
+    counts = {
+        "lessons": sum(row.records for row in lessons),
+        "grades": sum(row.records for row in grades),
+        "days": _days_named(row.on_day for row in rows),
+    }
+    if stranded:
+        message = _(
+            "Lessons and grades would be left outside every term (lessons: %(lessons)d, "
+            "grades: %(grades)d; days: %(days)s). Keep those days inside a term, or delete "
+            "those lessons and grades first.",
+            **counts,
+        )
+        if not numbered:  # one term's form: a boundary moves with both terms at once
+            message += " " + _(
+                "To move the boundary between two terms, change both under “Set up all terms "
+                "at once”."
+            )
+        raise ServiceError(message, field=field)
+    touched = {row.held for row in rows} | {row.now for row in rows}
+    confirmed = session.scalars(
+        select(Term)
+        .where(
+            Term.id.in_(touched),
+            exists().where(TermGrade.term_id == Term.id, TermGrade.value.is_not(None)),
+        )
+        .order_by(Term.number)
+    ).all()
+    if confirmed:
+        raise ServiceError(
+            _(
+                "With these dates, lessons and grades (lessons: %(lessons)d, grades: "
+                "%(grades)d; days: %(days)s) would move to another term, but term grades are "
+                "already confirmed for: %(terms)s. Keep those days in their term, or clear "
+                "those term grades first.",
+                terms=joined(t.label for t in confirmed),
+                **counts,
+            ),
+            field=field,
+        )
+    for model in (Lesson, Grade):
+        now = aliased(Term)
+        session.execute(
+            update(model)
+            .where(
+                model.term_id.in_(select(Term.id).where(Term.year_id == year.id)),
+                ~exists().where(
+                    Term.id == model.term_id, model.on_day.between(Term.starts_on, Term.ends_on)
+                ),
+            )
+            .values(
+                term_id=select(now.id)
+                .where(now.year_id == year.id, model.on_day.between(now.starts_on, now.ends_on))
+                .scalar_subquery()
+            )
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def term_in_use(session: Session, term: Term) -> list[str]:
@@ -452,6 +620,7 @@ def set_terms(
     if len(spans) != count:
         raise ServiceError(_("Give the dates of every term."), field="kind")
     _lock_year(session, year)
+    before = [(t.starts_on, t.ends_on) for t in year.terms]
     checked: list[_Span] = []
     for number, (starts_on, ends_on) in enumerate(spans, start=1):
         span = _Span(number, starts_on, ends_on)
@@ -467,6 +636,7 @@ def set_terms(
             session.add(term)
         term.kind, term.starts_on, term.ends_on = kind, span.starts_on, span.ends_on
     session.flush()
+    _follow_term_dates(session, year, before, numbered=True)
     year.terms.sort(key=lambda t: t.starts_on)
     return list(year.terms)
 

@@ -804,13 +804,19 @@ def remove_student(
 ) -> None:
     """The student leaves: status "left" and the date; the records stay (archive duty). The
     student's account loses the ``student`` role here, and so do guardians who have no other
-    student here."""
+    student here. All of it takes effect at once, so the date may not be after ``today``: the
+    leaving is marked on the day the student leaves."""
     today = today or clock.today()
     require_class_manager(session, actor, school, student.class_id)
     if student.status == "left":
         raise ServiceError(_("This student has already left the school."))
     if left_on is None:
         raise ServiceError(_("Enter the date the student leaves."), field="left_on")
+    if left_on > today:
+        raise ServiceError(
+            _("The leaving date cannot be in the future: mark the student on the day they leave."),
+            field="left_on",
+        )
     if left_on < student.enrolled_on:
         raise ServiceError(
             _("The student cannot leave before they were enrolled (%(date)s).",
