@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO, StringIO
@@ -22,7 +23,9 @@ from gradebook.grades.models import Grade, TermGrade
 from gradebook.lessons.models import Lesson
 from gradebook.overview import services
 from gradebook.remarks.models import Remark
+from school.calendar.services import create_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
+from school.classes.services import promote_classes
 from school.curriculum.models import GradeScale, Subject
 from school.people.models import Guardianship, Person, Student
 from tenants.services import bind_to_school
@@ -264,6 +267,25 @@ def test_class_overview_page_in_lithuanian_with_decimal_commas(client, classroom
     assert 'class="status status-suspended unexcused">1<' in page
     # the month's figures are a click away
     assert f"/classes/{classroom.c5a.id}/attendance" in page
+
+
+def test_the_safety_instructions_are_linked_only_to_those_their_page_admits(app, classroom):
+    from accounts.models import Role
+    from classroom import new_account
+
+    new_account(classroom.session, classroom.school, "pedagogue.a", "Rasa Socialinė",
+                Role.SOCIAL_PEDAGOGUE)  # fmt: skip
+    classroom.session.commit()
+    url = f"{BASE}/classes/{classroom.c5a.id}/overview"
+    briefings = f"{BASE}/classes/{classroom.c5a.id}/briefings"
+    for login_name, admitted in (
+        ("pedagogue.a", False), ("head.a", True), ("director.a", True), ("admin.a", True),
+    ):  # fmt: skip
+        client = logged_in(app, login_name)
+        page = client.get(url)
+        assert page.status_code == 200, login_name
+        assert (f'href="{briefings}"' in page.get_data(as_text=True)) is admitted, login_name
+        assert client.get(briefings).status_code == (200 if admitted else 403), login_name
 
 
 def test_the_class_heads_menu_leads_to_their_class(client, classroom):
@@ -512,10 +534,12 @@ def test_achievement_summary_pdf_in_the_schools_language(client, classroom, jour
 # --- the monthly reports for families without the diary ------------------------------------
 
 
-def reports_of(classroom, who: str = "head", only_offline: bool = False):
+def reports_of(
+    classroom, who: str = "head", only_offline: bool = False, month: date = date(2026, 9, 1)
+):
     return services.monthly_reports(
         classroom.session, classroom.account(who), classroom.school, classroom.c5a.id,
-        month=date(2026, 9, 1), only_offline=only_offline,
+        month=month, only_offline=only_offline,
     )  # fmt: skip
 
 
@@ -821,3 +845,99 @@ def test_month_statistics_run_the_same_queries_for_5_and_30_students(
     url = f"{BASE}/classes/{classroom.c5a.id}/statistics?month=2026-09"
     counts = queries_for_5_and_30_students(client, classroom, journal, count_queries, url)
     assert counts[0] == counts[1] <= 10, counts
+
+
+# --- a finished year's class, after its students moved up ---------------------------------
+
+
+@pytest.fixture
+def moved_up(classroom, journal) -> Group:
+    """The classroom's year is over and its classes moved up into 2027–2028
+    (docs/curriculum-and-classes.md): 5a's students are 6a's now, still in 5a's groups of the
+    finished year; students[4] left the school in January. The new 6a's maths group."""
+    c = classroom
+    leaver = c.session.get(Student, c.students[4].id)
+    leaver.status, leaver.left_on = "left", date(2027, 1, 15)
+    following = create_year(
+        c.session, name="2027–2028 A", starts_on=date(2027, 9, 1), ends_on=date(2028, 8, 31)
+    )
+    promote_classes(c.session, c.account("admin"), c.school, following, {}, date(2027, 8, 25))
+    c.session.expire_all()
+    return c.session.scalar(
+        select(Group).where(Group.year_id == following.id, Group.name == "6a matematika")
+    )
+
+
+def test_a_finished_years_class_keeps_its_students_in_every_report(classroom, moved_up):
+    c = classroom
+    ids = [s.id for s in c.students]
+    assert c.session.get(Student, ids[0]).class_id != c.c5a.id  # next year's class now
+    first_term = overview(classroom)
+    assert [row.student.id for row in first_term.rows] == ids
+    assert first_term.mean == Decimal("7.38")  # as before the move
+    assert [row.left_on for row in first_term.rows][-2:] == [None, date(2027, 1, 15)]
+    # the student who left in January is not in the second term's lists
+    second_term = overview(classroom, term_id=c.terms[1].id)
+    assert [row.student.id for row in second_term.rows] == ids[:4]
+    september = statistics_of(classroom)
+    assert [row.student.id for row in september.rows] == ids
+    assert (september.total.grades, september.total.attendance.absent) == (4, 3)
+    assert [r.student.id for r in reports_of(classroom, only_offline=True).reports] == ids
+    for term_id, listed in ((c.terms[0].id, ids), (c.terms[1].id, ids[:4]), (None, ids)):
+        found = term_reports_of(classroom, term_id, only_offline=True)
+        assert [r.student.id for r in found.reports] == listed
+    assert [row.student.id for row in summary_of(classroom).rows] == ids
+
+
+def test_a_month_after_the_finished_year_has_none_of_the_next_years_records(
+    classroom, journal, moved_up
+):
+    """5a's September 2027 is not its students' first month in 6a."""
+    journal.grade(classroom.students[0], moved_up, "2", date(2027, 9, 6))
+    found = statistics_of(classroom, month=date(2027, 9, 1))
+    assert [row.student.id for row in found.rows] == [s.id for s in classroom.students[:4]]
+    assert found.total.grades == 0
+    assert all(not r.grades for r in reports_of(classroom, month=date(2027, 9, 1)).reports)
+
+
+def test_a_finished_years_class_pages_and_family_reports(client, classroom, moved_up):
+    c = classroom
+    class_id, term_id = c.c5a.id, c.terms[0].id
+    last_name, leaver = c.students[1].last_name, c.students[4].last_name
+    c.session.commit()
+    login(client, "head.a")
+    page = client.get(f"{BASE}/classes/{class_id}/overview?term={term_id}").get_data(as_text=True)
+    assert last_name in page and "The class has no students" not in page
+    assert "left on" in page.split(leaver, 1)[1].split("</th>", 1)[0]
+    statistics = client.get(f"{BASE}/classes/{class_id}/statistics?month=2026-09")
+    assert last_name in statistics.get_data(as_text=True)
+    for term in (term_id, "year"):
+        response = client.get(f"{BASE}/classes/{class_id}/term-reports.pdf?term={term}")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        text = " ".join(p.extract_text() for p in PdfReader(BytesIO(response.data)).pages)
+        assert last_name in text
+
+
+def test_no_family_report_says_why(client, classroom, journal):
+    """Nothing to print: the class had no students in the month, or each of its students has a
+    guardian who logs in to the diary (not the other way round)."""
+    c = classroom
+    empty = SchoolClass(year_id=c.year.id, grade_level=7, letter="c", head_id=c.head.id)
+    c.session.add(empty)
+    for student in c.students[1:]:
+        c.session.add(Guardianship(guardian_id=c.guardian.id, student_id=student.id))
+    c.account("guardian").last_login_at = datetime.now(UTC)
+    c.session.flush()
+    empty_id, class_id = empty.id, c.c5a.id
+    c.session.commit()
+    login(client, "head.a")
+
+    def note(class_id: int) -> str:
+        response = client.get(f"{BASE}/classes/{class_id}/monthly-reports.pdf?month=2026-09")
+        assert response.status_code == 302
+        return html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+
+    empty_note, class_note = note(empty_id), note(class_id)
+    assert "The class had no students in this period: there is no report to print." in empty_note
+    assert "Every family" not in empty_note
+    assert "Every family of the class uses the diary: there is no report to print." in class_note

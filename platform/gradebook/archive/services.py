@@ -2,6 +2,10 @@
 BOM, read by spreadsheet programs), each class's achievement summary as a PDF, a README and a
 manifest with each file's SHA-256, in one ZIP file, in the school's language.
 
+Every file that names a student gives their ID (the person's number in the school's diary)
+too: students.csv lists each with their birth date and class, so two students of one name
+stay apart.
+
 Made by a job (``tasks.build_year_archive``); the ZIP and its SHA-256 are kept in
 ``year_archives`` for the administrator to download and copy to other media.
 """
@@ -21,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from accounts.identity import Principal
 from accounts.models import Account, Role
 from accounts.services import require_role
+from dienynas import clock
 from dienynas.errors import NotFound, ServiceError
 from dienynas.spreadsheet import csv_bytes
 from gradebook.archive.models import YearArchive
@@ -29,14 +34,15 @@ from gradebook.attendance.services import MARK_LABELS
 from gradebook.grades.models import Grade, GradeChange, TermGrade
 from gradebook.lessons.models import Homework, Lesson
 from gradebook.overview.printouts import achievements_pdf
+from gradebook.overview.services import class_members
 from gradebook.remarks.models import Remark
 from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.calendar.models import SchoolYear, Term
 from school.classes.models import Group, SchoolClass
 from school.curriculum.models import AssessmentKind, Subject
 from school.curriculum.services import grade_label
-from school.people.models import Person
-from school.people.names import person_order
+from school.people.models import Person, Student
+from school.people.names import person_order, person_sort_key
 from tenants.models import School
 
 #: The archive's ZIP file name ends with this.
@@ -124,13 +130,20 @@ def archive_filename(school: School, year: SchoolYear) -> str:
 # --- the files ------------------------------------------------------------------------------
 
 
-def _iso(moment: date | datetime | None) -> str:
-    return moment.isoformat() if moment else ""
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _moment(moment: datetime | None) -> str:
+    """A stored moment in the school's time zone to the second, as spreadsheets read it
+    (``2026-12-08 02:03:35``)."""
+    return moment.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 class _Year:
     """What the files share: the year's groups, classes, subjects, kinds and terms, loaded once
-    (five queries)."""
+    (five queries), and each class's students that year (``class_members``, a query a class);
+    the students the files name are gathered for students.csv."""
 
     def __init__(self, session: Session, year: SchoolYear, locale: str) -> None:
         self.year, self.locale = year, locale
@@ -141,6 +154,24 @@ class _Year:
         self.subjects = {s.id: s for s in session.scalars(select(Subject))}
         self.kinds = {k.id: k for k in session.scalars(select(AssessmentKind))}
         self.terms = {t.id: t for t in session.scalars(select(Term).where(Term.year_id == year.id))}
+        #: student id → their class that year (the one they moved up from, not today's)
+        self.class_of: dict[int, SchoolClass] = {}
+        for school_class in self.classes.values():
+            for student_id in session.scalars(class_members(school_class)):
+                self.class_of[student_id] = school_class
+        self.named: set[int] = set()
+
+    def student_columns(
+        self, student_id: int | None, last: str | None, first: str | None
+    ) -> list[int | str]:
+        """A row's student: their ID (students.csv lists it), then their name."""
+        if student_id is not None:
+            self.named.add(student_id)
+        return [student_id or "", f"{last or ''} {first or ''}".strip()]
+
+    def class_name(self, student_id: int) -> str:
+        """The student's class that year."""
+        return self.class_of[student_id].name if student_id in self.class_of else ""
 
     def group_columns(self, group_id: int) -> list[str]:
         """Class, subject and group of a row."""
@@ -189,10 +220,11 @@ def _grades(session: Session, y: _Year) -> bytes:
         .order_by(Grade.group_id, *person_order(), Grade.on_day, Grade.id)
     )
     return csv_bytes(
-        [_("Class"), _("Subject"), _("Group"), _("Student"), _("Date"), _("Term"),
-         pgettext("mark", "Grade"), _("Kind"), _("Comment"), _("Entered by")],
+        [_("Class"), _("Subject"), _("Group"), _("Student ID"), _("Student"), _("Date"),
+         _("Term"), pgettext("mark", "Grade"), _("Kind"), _("Comment"), _("Entered by")],
         (
-            [*y.group_columns(grade.group_id), f"{last} {first}", _iso(grade.on_day),
+            [*y.group_columns(grade.group_id), *y.student_columns(grade.student_id, last, first),
+             _iso(grade.on_day),
              y.terms[grade.term_id].number if grade.term_id in y.terms else "",
              y.grade(grade.group_id, grade.value), y.kind(grade.kind_id), grade.comment, author]
             for grade, last, first, author in rows
@@ -209,13 +241,13 @@ def _term_grades(session: Session, y: _Year) -> bytes:
         .order_by(TermGrade.group_id, *person_order(), TermGrade.term_id)
     )
     return csv_bytes(
-        [_("Class"), _("Subject"), _("Group"), _("Student"), _("Term"), _("Suggested"),
-         pgettext("mark", "Grade"), _("Confirmed by"), _("Confirmed at")],
+        [_("Class"), _("Subject"), _("Group"), _("Student ID"), _("Student"), _("Term"),
+         _("Suggested"), pgettext("mark", "Grade"), _("Confirmed by"), _("Confirmed at")],
         (
-            [*y.group_columns(t.group_id), f"{last} {first}",
+            [*y.group_columns(t.group_id), *y.student_columns(t.student_id, last, first),
              y.terms[t.term_id].number if t.term_id in y.terms else _("Year"),
              y.grade(t.group_id, t.suggested), y.grade(t.group_id, t.value), confirmer,
-             _iso(t.confirmed_at)]
+             _moment(t.confirmed_at)]
             for t, last, first, confirmer in rows
         ),
     )  # fmt: skip
@@ -231,10 +263,11 @@ def _attendance(session: Session, y: _Year) -> bytes:
         .order_by(Lesson.on_day, Lesson.lesson_no, Lesson.group_id, *person_order())
     )  # fmt: skip
     return csv_bytes(
-        [_("Class"), _("Subject"), _("Group"), _("Student"), _("Date"), _("Lesson no."),
-         _("Mark"), _("Excused")],
+        [_("Class"), _("Subject"), _("Group"), _("Student ID"), _("Student"), _("Date"),
+         _("Lesson no."), _("Mark"), _("Excused")],
         (
-            [*y.group_columns(group_id), f"{last} {first}", _iso(on_day), lesson_no,
+            [*y.group_columns(group_id), *y.student_columns(mark.student_id, last, first),
+             _iso(on_day), lesson_no,
              MARK_LABELS[mark.mark], _("yes") if mark.excuse_id else ""]
             for mark, group_id, on_day, lesson_no, last, first in rows
         ),
@@ -250,9 +283,11 @@ def _remarks(session: Session, y: _Year) -> bytes:
         .order_by(Remark.on_day, Remark.id)
     )
     return csv_bytes(
-        [_("Student"), _("Date"), _("Kind"), _("Subject"), _("Text"), _("Written by")],
+        [_("Class"), _("Student ID"), _("Student"), _("Date"), _("Kind"), _("Subject"),
+         _("Text"), _("Written by")],
         (
-            [f"{last} {first}", _iso(r.on_day), REMARK_KINDS[r.kind],
+            [y.class_name(r.student_id), *y.student_columns(r.student_id, last, first),
+             _iso(r.on_day), REMARK_KINDS[r.kind],
              y.group_columns(r.group_id)[1] if r.group_id in y.groups else "", r.text, author]
             for r, last, first, author in rows
         ),
@@ -278,14 +313,41 @@ def _grade_changes(session: Session, y: _Year) -> bytes:
         .order_by(GradeChange.changed_at, GradeChange.id)
     )
     return csv_bytes(
-        [_("Changed at"), _("Changed by"), _("Class"), _("Subject"), _("Group"), _("Student"),
-         _("Date"), _("Change"), _("Old value"), _("New value"), _("After the lock")],
+        [_("Changed at"), _("Changed by"), _("Class"), _("Subject"), _("Group"), _("Student ID"),
+         _("Student"), _("Date"), pgettext("grade history", "Change"), _("Old value"),
+         _("New value"), _("After the lock")],
         (
-            [_iso(c.changed_at), author, *y.group_columns(c.group_id),
-             f"{last or ''} {first or ''}".strip(), _iso(c.on_day), _change_label(c.action),
+            [_moment(c.changed_at), author, *y.group_columns(c.group_id),
+             *y.student_columns(c.student_id, last, first), _iso(c.on_day),
+             _change_label(c.action),
              y.grade(c.group_id, c.old_value), y.grade(c.group_id, c.new_value),
              _("yes") if c.after_lock else ""]
             for c, last, first, author in rows
+        ),
+    )  # fmt: skip
+
+
+def _students(session: Session, y: _Year) -> bytes:
+    """The students of the year's classes and any other student the files name, by class and
+    name: the ID the other files give, name, birth date (namesakes apart), their class that
+    year and the day they left the school when it was in the year."""
+    students = session.scalars(
+        select(Student).where(Student.person_id.in_(set(y.class_of) | y.named))
+    ).all()
+
+    def order(student: Student) -> tuple:
+        school_class = y.class_of.get(student.person_id)
+        place = (0, school_class.grade_level, school_class.letter) if school_class else (1, 0, "")
+        return place, person_sort_key(student.person)
+
+    return csv_bytes(
+        [_("Student ID"), _("Last name"), _("First name"), _("Birth date"), _("Class"),
+         _("Left on")],
+        (
+            [s.person_id, s.person.last_name, s.person.first_name, _iso(s.person.birth_date),
+             y.class_name(s.person_id),
+             _iso(s.left_on) if s.left_on and s.left_on <= y.year.ends_on else ""]
+            for s in sorted(students, key=order)
         ),
     )  # fmt: skip
 
@@ -296,7 +358,7 @@ def build_archive(
     """The year's ZIP file in the current language (the caller chooses the school's). Its files
     sit in one folder; ``manifest.csv`` lists each with its size and SHA-256."""
     y = _Year(session, year, school.default_locale)
-    files: dict[str, bytes] = {
+    records: dict[str, bytes] = {
         "lessons.csv": _lessons(session, y),
         "grades.csv": _grades(session, y),
         "term_grades.csv": _term_grades(session, y),
@@ -304,12 +366,15 @@ def build_archive(
         "remarks.csv": _remarks(session, y),
         "grade_changes.csv": _grade_changes(session, y),
     }
+    files = {"students.csv": _students(session, y), **records}  # after the others named them
     for school_class in sorted(y.classes.values(), key=lambda c: (c.grade_level, c.letter)):
         files[f"classes/{school_class.name}-achievement-summary.pdf"] = achievements_pdf(
             session, account, school, school_class.id, today
         )
     readme = _(
         "The electronic diary of %(school)s for the school year %(year)s, made on %(date)s.\n"
+        "students.csv: each student's ID (the other files give it too), name, birth date and "
+        "class that year; "
         "lessons.csv: lessons with topics, classwork and homework; grades.csv: grades; "
         "term_grades.csv: term and year grades; attendance.csv: absences and lateness; "
         "remarks.csv: praise, remarks and reprimands; grade_changes.csv: every change of a "

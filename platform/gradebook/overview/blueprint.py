@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from flask import Response, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
@@ -17,6 +19,7 @@ from dienynas.errors import NotFound, ServiceError
 from dienynas.extensions import db
 from dienynas.forms import parse_id, parse_month
 from gradebook.access import CLASS_READERS
+from gradebook.briefings import services as briefings
 from gradebook.overview import services
 from gradebook.overview.printouts import achievements_pdf, monthly_reports_pdf, term_reports_pdf
 from gradebook.overview.substitutions import (
@@ -25,6 +28,7 @@ from gradebook.overview.substitutions import (
     substitutions_csv,
 )
 from gradebook.remarks.services import KINDS as REMARK_KINDS
+from school.classes.models import SchoolClass
 from school.curriculum.services import LOWEST_SATISFACTORY
 from school.menu import menu_item
 from tenants.routing import SchoolBlueprint
@@ -71,7 +75,15 @@ def class_overview(class_id: int):
         overview=overview,
         today=clock.today(),
         is_admin=Role.ADMIN in g.school_roles,
+        reads_briefings=_reads_briefings(overview.school_class),
     )
+
+
+def _reads_briefings(school_class: SchoolClass) -> bool:
+    """Whether the class's safety instructions page admits the reader (its own rule: the
+    social pedagogue reads the overview, not the instructions), to link it only then."""
+    groups = briefings.class_groups(db.session, current_user, school_class)
+    return briefings.rights(db.session, current_user, g.school, school_class, groups).reads
 
 
 @bp.get("/classes/<int:class_id>/achievements.pdf")
@@ -97,11 +109,11 @@ def monthly_reports(class_id: int):
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("overview.class_overview", class_id=class_id))
-    pdf = monthly_reports_pdf(
-        db.session, current_user, g.school, class_id, month=month,
+    make_pdf = partial(
+        monthly_reports_pdf, db.session, current_user, g.school, class_id, month=month,
         only_offline=not request.args.get("all"), today=clock.today(),
     )  # fmt: skip
-    return _family_reports_response(pdf, class_id, f"monthly-{class_id}-{month:%Y-%m}.pdf")
+    return _family_reports_response(make_pdf, class_id, f"monthly-{class_id}-{month:%Y-%m}.pdf")
 
 
 @bp.get("/classes/<int:class_id>/term-reports.pdf")
@@ -112,17 +124,21 @@ def term_reports(class_id: int):
     term_id = None if asked == "year" else parse_id(asked)
     if asked != "year" and term_id is None:
         raise NotFound(_("There is no such term."))
-    pdf = term_reports_pdf(
-        db.session, current_user, g.school, class_id, term_id=term_id,
+    make_pdf = partial(
+        term_reports_pdf, db.session, current_user, g.school, class_id, term_id=term_id,
         only_offline=not request.args.get("all"), today=clock.today(),
     )  # fmt: skip
-    return _family_reports_response(pdf, class_id, f"reports-{class_id}-{term_id or asked}.pdf")
+    file_name = f"reports-{class_id}-{term_id or asked}.pdf"
+    return _family_reports_response(make_pdf, class_id, file_name)
 
 
-def _family_reports_response(pdf: bytes | None, class_id: int, file_name: str):
-    """The family reports' PDF, or back to the class with a note when no student was chosen."""
-    if pdf is None:
-        flash(_("Every family of the class uses the diary: there is no report to print."), "info")
+def _family_reports_response(make_pdf: Callable[[], bytes], class_id: int, file_name: str):
+    """The family reports' PDF, or back to the class with a note saying why no student was
+    chosen."""
+    try:
+        pdf = make_pdf()
+    except ServiceError as exc:
+        flash(exc.message, "info")
         return redirect(url_for("overview.class_overview", class_id=class_id))
     return Response(
         pdf,

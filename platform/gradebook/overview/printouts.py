@@ -14,11 +14,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from weasyprint import HTML
 
 from accounts.identity import Principal
+from dienynas.errors import ServiceError
 from dienynas.i18n import in_locale
+from dienynas.names import namesake_marks
 from gradebook.overview.services import (
     FamilyReport,
     achievement_summary,
@@ -33,12 +36,14 @@ from tenants.models import School
 def achievements_html(
     session: Session, account: Principal, school: School, class_id: int, today: date
 ) -> str:
-    """The summary's HTML; PermissionDenied or NotFound as ``achievement_summary``."""
+    """The summary's HTML (namesakes told apart by their birth date); PermissionDenied or
+    NotFound as ``achievement_summary``."""
     locale = school.default_locale
     with in_locale(locale):
         summary = achievement_summary(session, account, school, class_id, locale=locale)
+        namesakes = namesake_marks(row.student for row in summary.rows)
         return current_app.jinja_env.get_template("overview/achievements.html").render(
-            summary=summary, school=school, locale=locale, issued_on=today
+            summary=summary, school=school, locale=locale, issued_on=today, namesakes=namesakes
         )
 
 
@@ -57,14 +62,14 @@ def monthly_reports_pdf(
     month: date,
     only_offline: bool,
     today: date,
-) -> bytes | None:
+) -> bytes:
     """The month's reports of the class's students (``monthly_reports``), each page in its
-    family's language; None when no student is chosen."""
+    family's language; ServiceError saying why when no student is chosen."""
     found = monthly_reports(
         session, account, school, class_id, month=month, only_offline=only_offline
     )
     if not found.reports:
-        return None
+        raise _nothing_to_print(found.students)
     pages = []
     for report in found.reports:
         by_subject = sorted(
@@ -85,19 +90,31 @@ def term_reports_pdf(
     term_id: int | None,
     only_offline: bool,
     today: date,
-) -> bytes | None:
+) -> bytes:
     """The term's (``term_id`` None: the year's) reports of the class's students
-    (``term_reports``), each page in its family's language; None when no student is chosen."""
+    (``term_reports``), each page in its family's language; ServiceError saying why when no
+    student is chosen."""
     found = term_reports(
         session, account, school, class_id, term_id=term_id, only_offline=only_offline
     )
     if not found.reports:
-        return None
+        raise _nothing_to_print(found.students)
     pages = [
         _page("overview/term_report.html", report, found=found, school=school, issued_on=today)
         for report in found.reports
     ]
     return _document(pages, school)
+
+
+def _nothing_to_print(students: int) -> ServiceError:
+    """Why a family report has no page: the class had no students in the period, or each of
+    its students has a guardian who logs in to the diary (the only students chosen by default
+    are those none of whose guardians does)."""
+    if not students:
+        return ServiceError(
+            _("The class had no students in this period: there is no report to print.")
+        )
+    return ServiceError(_("Every family of the class uses the diary: there is no report to print."))
 
 
 def _page(template: str, report: FamilyReport, **context: object) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask_babel import format_decimal, pgettext
 from flask_babel import gettext as _
-from sqlalchemy import Numeric, and_, case, cast, func, or_, select
+from sqlalchemy import Numeric, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.identity import Principal
@@ -36,12 +36,11 @@ from gradebook.remarks.services import KINDS as REMARK_KINDS
 from school.calendar.models import SchoolYear, Term
 from school.calendar.services import current_year
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
-from school.classes.services import class_students
 from school.curriculum.models import AssessmentKind, GradeScale, Subject
 from school.curriculum.services import grade_label, unsatisfactory
 from school.people.models import Person, Student
 from school.people.names import person_sort_key
-from school.people.services import class_roster
+from school.people.services import student_roster
 from school.permissions import person_of
 from tenants.models import School
 
@@ -71,6 +70,56 @@ def term_of_day(terms: list[Term], day: date) -> Term | None:
         if term.ends_on >= day:
             return term
     return begun[-1] if begun else (terms[0] if terms else None)
+
+
+# --- the students of a class in its school year ------------------------------------------
+
+
+def class_members(school_class: SchoolClass, *, since: date | None = None) -> Select:
+    """The ids (a subquery) of the students who belonged to the class in its school year: its
+    own active students and those its groups of that year had. A class whose students moved
+    up into the next year's class, or left the school, keeps them: every report of the class
+    (its overview, the month's statistics, the achievement summary, the family reports) lists
+    these, so a finished year's class is not empty. ``since``: without those who left the
+    school before that day."""
+    class_groups = select(Group.id).where(
+        Group.class_id == school_class.id, Group.year_id == school_class.year_id
+    )
+    members = select(Student.person_id).where(
+        or_(
+            and_(Student.class_id == school_class.id, Student.status == "active"),
+            Student.person_id.in_(
+                select(GroupStudent.student_id).where(GroupStudent.group_id.in_(class_groups))
+            ),
+        )
+    )
+    if since is not None:
+        members = members.where(or_(Student.left_on.is_(None), Student.left_on >= since))
+    return members
+
+
+def _members(
+    session: Session, school_class: SchoolClass, *, since: date | None = None
+) -> list[Student]:
+    """The students of :func:`class_members` (their persons joined) by name; one query."""
+    students = session.scalars(
+        select(Student).where(Student.person_id.in_(class_members(school_class, since=since)))
+    )
+    return sorted(students, key=lambda student: person_sort_key(student.person))
+
+
+def _left_on(student: Student) -> date | None:
+    """When the student left the school; None while they are in it."""
+    return student.left_on if student.status == "left" else None
+
+
+def _within_year(
+    session: Session, school_class: SchoolClass, first: date, last: date
+) -> tuple[date, date]:
+    """``first``–``last`` cut to the class's school year (first after last when outside it): a
+    month after the year does not count what its students did in their next year's class."""
+    year = session.get(SchoolYear, school_class.year_id)
+    return max(first, year.starts_on), min(last, year.ends_on)
 
 
 # --- the class overview --------------------------------------------------------------------
@@ -135,6 +184,7 @@ class StudentRow:
     #: subject id → figures; a subject missing here is one the student does not take.
     cells: dict[int, SubjectCell]
     attendance: AttendanceTotals
+    left_on: date | None = None  # left the school (they were in the class that term)
 
     @property
     def mean(self) -> Decimal | None:
@@ -201,9 +251,10 @@ def class_overview(
     today: date,
     locale: str,
 ) -> ClassOverview:
-    """Every subject of the class's students with each student's mean, grade count and
-    confirmed term grade in ``term_id`` (default: the term of ``today``), and their
-    attendance totals in the term. Eight queries whatever the size of the class."""
+    """Every subject of the class's students (:func:`class_members`, without those who left
+    before the term) with each student's mean, grade count and confirmed term grade in
+    ``term_id`` (default: the term of ``today``), and their attendance totals in the term.
+    Eight queries whatever the size of the class."""
     school_class = _readable_class(session, account, school, class_id)
     terms = list(
         session.scalars(
@@ -217,15 +268,9 @@ def class_overview(
     else:
         term = term_of_day(terms, today)
 
-    students = list(
-        session.scalars(
-            select(Student).where(Student.class_id == class_id, Student.status == "active")
-        )
-    )
-    people = sorted((s.person for s in students), key=person_sort_key)
-    in_class = select(Student.person_id).where(
-        Student.class_id == class_id, Student.status == "active"
-    )
+    since = term.starts_on if term is not None else None
+    students = _members(session, school_class, since=since)
+    in_class = class_members(school_class, since=since)
 
     memberships = session.execute(
         select(GroupStudent.student_id, Group)
@@ -278,8 +323,13 @@ def class_overview(
 
         attendance.update(_count_attendance(session, in_class, Lesson.term_id == term.id))
 
-    for person in people:
-        row = StudentRow(person, cells.get(person.id, {}), attendance[person.id])
+    for student in students:
+        row = StudentRow(
+            student.person,
+            cells.get(student.person_id, {}),
+            attendance[student.person_id],
+            _left_on(student),
+        )
         result.rows.append(row)
         result.attendance.add(row.attendance)
     for subject_id in subjects:
@@ -321,23 +371,15 @@ def achievement_summary(
 ) -> AchievementSummary:
     """The class's confirmed term and year grades in every subject, and each student's missed
     lessons in the school year: the summary printed and signed at the year's end. Its students
-    are the class's own and those its groups of that year had (so the summary of a finished
-    year still lists a class that moved up). Six queries whatever the size of the class."""
+    are :func:`class_members` (so the summary of a finished year still lists a class that
+    moved up). Six queries whatever the size of the class."""
     school_class = _readable_class(session, account, school, class_id)
     year = session.get(SchoolYear, school_class.year_id)
     terms = list(
         session.scalars(select(Term).where(Term.year_id == year.id).order_by(Term.starts_on))
     )
-    class_groups = select(Group.id).where(Group.class_id == class_id, Group.year_id == year.id)
-    in_class = select(Student.person_id).where(
-        or_(
-            and_(Student.class_id == class_id, Student.status == "active"),
-            Student.person_id.in_(
-                select(GroupStudent.student_id).where(GroupStudent.group_id.in_(class_groups))
-            ),
-        )
-    )
-    students = list(session.scalars(select(Student).where(Student.person_id.in_(in_class))))
+    in_class = class_members(school_class)
+    students = _members(session, school_class)
     memberships = session.execute(
         select(GroupStudent.student_id, Group.subject_id)
         .join(Group, Group.id == GroupStudent.group_id)
@@ -376,10 +418,10 @@ def achievement_summary(
         subjects=sorted(subjects.values(), key=lambda s: s.name_in(locale).casefold()),
         rows=[],
     )
-    for student in sorted(students, key=lambda s: person_sort_key(s.person)):
+    for student in students:
         row = SummaryRow(
             student.person,
-            student.left_on if student.status == "left" else None,
+            _left_on(student),
             grades.get(student.person_id, {}),
             attendance.get(student.person_id, AttendanceTotals()),
         )
@@ -423,6 +465,7 @@ class MonthlyReports:
     month: date  # its first day
     subjects: dict[int, Subject]
     reports: list[FamilyReport]
+    students: int  # the class's in the month, before choosing the families without the diary
 
 
 @dataclass
@@ -434,6 +477,7 @@ class TermReports:
     reports: list[FamilyReport]
     #: (student id, subject id) → the confirmed term grade (for the year: the year grade)
     final_grades: dict[tuple[int, int], str]
+    students: int  # the class's in the period, before choosing the families without the diary
 
     def subject_ids(self, report: FamilyReport) -> list[int]:
         """The subjects of a student's page: those with grades or a final grade, by name in the
@@ -454,17 +498,20 @@ def monthly_reports(
     month: date,
     only_offline: bool,
 ) -> MonthlyReports:
-    """The month's grades, missed lessons and remarks of each active student of the class
-    (``only_offline``: of those none of whose guardians logs in to the diary, as the people
-    reports count them). Seven queries whatever the size of the class."""
+    """The month's grades, missed lessons and remarks of each student of the class in the
+    month (:func:`class_members`; ``only_offline``: of those none of whose guardians logs in
+    to the diary, as the people reports count them). Eight queries whatever the size of the
+    class."""
     school_class = _readable_class(session, account, school, class_id)
-    first, last = month_bounds(month)
-    reports = _family_reports(
-        session, school, school_class, only_offline, Grade.on_day.between(first, last),
-        Lesson.on_day.between(first, last), Remark.on_day.between(first, last),
+    month_start, month_end = month_bounds(month)
+    first, last = _within_year(session, school_class, month_start, month_end)
+    reports, students = _family_reports(
+        session, school, school_class, only_offline, month_start,
+        Grade.on_day.between(first, last), Lesson.on_day.between(first, last),
+        Remark.on_day.between(first, last),
     )  # fmt: skip
     subjects = _subjects(session, {i for report in reports for i in report.grades})
-    return MonthlyReports(school_class, month, subjects, reports)
+    return MonthlyReports(school_class, month, subjects, reports, students)
 
 
 def term_reports(
@@ -476,11 +523,11 @@ def term_reports(
     term_id: int | None,
     only_offline: bool,
 ) -> TermReports:
-    """The term's (``term_id`` None: the school year's) report of each active student of the
-    class, for the families who do not use the diary (seed 001, 15.6: after each term and the
-    year): per subject the grades, their mean and the confirmed term (or year) grade; missed
-    lessons and remarks. The same ten queries (after the class and the reader's check)
-    whatever the size of the class."""
+    """The term's (``term_id`` None: the school year's) report of each student of the class in
+    that period (:func:`class_members`), for the families who do not use the diary (seed 001,
+    15.6: after each term and the year): per subject the grades, their mean and the confirmed
+    term (or year) grade; missed lessons and remarks. The same ten queries (after the class
+    and the reader's check) whatever the size of the class."""
     school_class = _readable_class(session, account, school, class_id)
     year = session.get(SchoolYear, school_class.year_id)
     terms = list(
@@ -495,8 +542,8 @@ def term_reports(
             raise NotFound(_("There is no such term."))
         chosen, first, last = [term], term.starts_on, term.ends_on
     term_ids = [t.id for t in chosen]
-    reports = _family_reports(
-        session, school, school_class, only_offline, Grade.term_id.in_(term_ids),
+    reports, students = _family_reports(
+        session, school, school_class, only_offline, first, Grade.term_id.in_(term_ids),
         Lesson.term_id.in_(term_ids), Remark.on_day.between(first, last),
     )  # fmt: skip
     final: dict[tuple[int, int], str] = {}
@@ -519,7 +566,7 @@ def term_reports(
         {i for report in reports for i in report.grades} | {i for _s, i in final},
     )
     labels = {key: grade_label(subjects[key[1]].scale, value) for key, value in final.items()}
-    return TermReports(school_class, year, term, subjects, reports, labels)
+    return TermReports(school_class, year, term, subjects, reports, labels, students)
 
 
 def _subjects(session: Session, ids: set[int]) -> dict[int, Subject]:
@@ -533,16 +580,20 @@ def _family_reports(
     school: School,
     school_class: SchoolClass,
     only_offline: bool,
+    since: date,
     grades_where: Any,
     lessons_where: Any,
     remarks_where: Any,
-) -> list[FamilyReport]:
-    """The pages of a paper report for the class's active students (``only_offline``: those
-    none of whose guardians logs in to the diary, as the people reports count them), by
-    name: their grades, attendance and remarks that the conditions choose. Five queries."""
-    roster = [
-        row for row in class_roster(session, school_class.id) if row.student.status == "active"
-    ]
+) -> tuple[list[FamilyReport], int]:
+    """The pages of a paper report for the class's students (:func:`class_members`, without
+    those who left before ``since``; ``only_offline``: those none of whose guardians logs in
+    to the diary, as the people reports count them), by name: their grades, attendance and
+    remarks that the conditions choose; and how many students the class had before that
+    choice. Five queries."""
+    roster = student_roster(
+        session, Student.person_id.in_(class_members(school_class, since=since))
+    )
+    students = len(roster)
     if only_offline:
         roster = [row for row in roster if not any(g.has_logged_in for g in row.guardians)]
     ids = [row.student.person_id for row in roster]
@@ -581,7 +632,7 @@ def _family_reports(
                 remarks=remarks.get(row.student.person_id, []),
             )
         )
-    return reports
+    return reports, students
 
 
 # --- the month's statistics of a class ----------------------------------------------------
@@ -617,6 +668,7 @@ class MonthFigures:
 class StatisticsRow:
     student: Person
     figures: MonthFigures
+    left_on: date | None = None  # left the school (they were in the class that month)
 
 
 @dataclass
@@ -630,16 +682,16 @@ class MonthStatistics:
 def month_statistics(
     session: Session, account: Principal, school: School, class_id: int, *, month: date
 ) -> MonthStatistics:
-    """What the class head reports after each month (seed 001, 15.5): per active student of
-    the class, the month's grades (how many, their mean, how many unsatisfactory), missed
-    lessons, lateness and leaving early, and praise, remarks and reprimands. Three aggregate
-    queries after the class and its students, whatever the size of the class."""
+    """What the class head reports after each month (seed 001, 15.5): per student of the class
+    in the month (:func:`class_members`), the month's grades (how many, their mean, how many
+    unsatisfactory), missed lessons, lateness and leaving early, and praise, remarks and
+    reprimands. Three aggregate queries after the class, its year and its students, whatever
+    the size of the class."""
     school_class = _readable_class(session, account, school, class_id)
-    first, last = month_bounds(month)
-    students = [student.person for student in class_students(session, school_class)]
-    in_class = select(Student.person_id).where(
-        Student.class_id == class_id, Student.status == "active"
-    )
+    month_start, month_end = month_bounds(month)
+    first, last = _within_year(session, school_class, month_start, month_end)
+    students = _members(session, school_class, since=month_start)
+    in_class = class_members(school_class, since=month_start)
     figures: dict[int, MonthFigures] = defaultdict(MonthFigures)
     if students:
         number = _numeric_value()
@@ -670,9 +722,9 @@ def month_statistics(
             .group_by(Remark.student_id, Remark.kind)
         ):
             figures[student_id].remarks[kind] = count
-    result = MonthStatistics(school_class, first, [], MonthFigures())
-    for person in students:
-        row = StatisticsRow(person, figures[person.id])
+    result = MonthStatistics(school_class, month_start, [], MonthFigures())
+    for student in students:
+        row = StatisticsRow(student.person, figures[student.person_id], _left_on(student))
         result.rows.append(row)
         result.total.add(row.figures)
     return result
