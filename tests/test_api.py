@@ -313,6 +313,68 @@ def test_refusals(client, lessons, world):
     assert get(GRADES.format(id=agne) + "?to=soon", guardian)[0] == 400
 
 
+def test_every_error_under_the_api_is_json_in_the_readers_language(client, lessons):
+    """Addresses no endpoint answers (an id that is no number of a database too), a method the
+    API has not: JSON in the documented shape, not the web application's HTML pages."""
+    guardian = token_for(lessons.session, lessons.account("guardian"))  # reads Polish
+    lessons.session.commit()
+    with in_locale("pl"):
+        no_such = gettext(
+            "There is no such address in the API; its addresses are listed in %(document)s.",
+            document="/api/v1/openapi.json",
+        )
+    for path in (
+        DIARY.format(id="abc"),
+        GRADES.format(id="-1"),
+        DIARY.format(id=10**30),
+        "/api/v1/students/1/diary",
+        "/api/v1",
+        "/api/v1/",
+    ):
+        response = client.get(path, headers=bearer(guardian))
+        assert (response.status_code, response.mimetype) == (404, "application/json"), path
+        assert response.get_json() == {"error": "not_found", "message": no_such}, path
+    # without a token: in the Accept-Language
+    assert client.get("/api/v1/nothing", headers={"Accept-Language": "en"}).get_json() == {
+        "error": "not_found",
+        "message": "There is no such address in the API; its addresses are listed in "
+        "/api/v1/openapi.json.",
+    }
+    posted = client.post("/api/v1/me", headers=bearer(guardian))
+    assert (posted.status_code, posted.mimetype) == (405, "application/json")
+    assert posted.get_json()["error"] == "method_not_allowed"
+    assert "GET" in posted.headers["Allow"]
+    anonymous = client.delete("/api/v1/openapi.json", headers={"Accept-Language": "en"})
+    assert anonymous.get_json() == {
+        "error": "method_not_allowed",
+        "message": "The API only reads: send GET requests.",
+    }
+    # the web application's own pages keep their HTML error pages
+    assert client.get("/api/v2/me").mimetype == "text/html"
+    login(client, "guardian.both")
+    assert client.get("/account/api-tokens/1/revoke").mimetype == "text/html"
+
+
+def test_a_server_error_in_the_api_is_json(app, client, lessons, monkeypatch):
+    import api.blueprint
+
+    secret = token_for(lessons.session, lessons.account("guardian"))
+    agne = lessons.students[0].id
+    lessons.session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api.blueprint, "diary_week", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+    response = client.get(DIARY.format(id=agne), headers=bearer(secret))
+    assert (response.status_code, response.mimetype) == (500, "application/json")
+    with in_locale("pl"):  # the guardian's language
+        message = gettext("Something went wrong on the server. Please try again later.")
+    assert response.get_json() == {"error": "server_error", "message": message}
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+
+
 def test_class_head_reads_through_the_api_too(client, lessons):
     secret = token_for(lessons.session, lessons.account("head"))
     agne = lessons.students[0].id

@@ -27,6 +27,7 @@ from school.calendar.models import Room
 from school.classes.models import Group, GroupTeacher
 from school.locks.models import TermLock
 from school.locks.services import DELETE_LESSON_DATES
+from school.timetable import services as timetable
 from school.timetable.models import TimetableEntry
 from tenants.services import bind_to_school
 
@@ -195,6 +196,76 @@ def test_holiday_added_later_removes_its_empty_lessons(classroom):
     report = services.generate_school_lessons(session, MONDAY, SUNDAY)
     assert (report.created, report.removed) == (0, 1)
     assert MONDAY not in [day for day, _, _ in lessons_of(session)]
+
+
+def maths_entry(classroom, weekday: int) -> TimetableEntry:
+    return classroom.session.scalar(
+        select(TimetableEntry).where(
+            TimetableEntry.group_id == classroom.maths.id, TimetableEntry.weekday == weekday
+        )
+    )
+
+
+def test_moving_a_timetable_lesson_moves_its_generated_lessons_at_once(client, classroom, world):
+    """Maths moves from Wednesday lesson 2 to lesson 7 from the second week; three weeks were
+    generated. The teacher's day shows the new lesson only, at once (not after the daily job);
+    a lesson whose roll was taken stays (a teacher deletes it)."""
+    session = classroom.session
+    services.generate_school_lessons(session, MONDAY, MONDAY + timedelta(days=18))
+    wednesdays = [MONDAY + timedelta(days=2 + 7 * week) for week in range(3)]
+    rolled = session.scalar(
+        select(Lesson).where(Lesson.group_id == classroom.maths.id, Lesson.on_day == wednesdays[2])
+    )
+    rolled.attendance_taken_at = func.now()  # everyone present: no mark, but the roll is taken
+    entry_id = maths_entry(classroom, 3).id
+    session.commit()
+    login(client, "admin.a")
+    move = f"/s/school-a/timetable/entries/{entry_id}/move"
+    form = {"weekday": "3", "lesson_no": "7", "room": "", "from_date": wednesdays[1].isoformat()}
+    assert post_form(client, move, form, form_page=move).status_code == 302
+
+    bind_to_school(session, world.school_a)
+    maths = [(day, no) for day, no, _ in lessons_of(session, classroom.maths)]
+    on_wednesdays = [(day, no) for day, no in maths if day in wednesdays]
+    assert on_wednesdays == [
+        (wednesdays[0], 2),  # before the change
+        (wednesdays[1], 7),
+        (wednesdays[2], 2),  # the roll was taken in it
+        (wednesdays[2], 7),
+    ]
+    assert max(day for day, _ in maths) == MONDAY + timedelta(days=18)  # no day beyond
+    session.commit()
+    switch_to(client, "teacher.a")
+    day = client.get(f"/s/school-a/lessons/mine?day={wednesdays[1].isoformat()}")
+    rows = day.get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+    assert rows.count("<tr>") == 1 and "<td>7</td>" in rows and "5a matematika" in rows
+
+
+def test_ending_deleting_and_adding_timetable_lessons_follow_at_once(classroom):
+    session = classroom.session
+    friday = MONDAY + timedelta(days=4)
+    generate(classroom, MONDAY, MONDAY + timedelta(days=13))
+    # Maths has no Monday lesson from the second week on
+    timetable.end_entry(session, maths_entry(classroom, 1).id, MONDAY + timedelta(days=7))
+    mondays = [day for day, _, _ in lessons_of(session, classroom.maths) if day.isoweekday() == 1]
+    assert mondays == [MONDAY]
+    # the Friday lesson was a mistake: gone, except the one a teacher wrote a topic in
+    written = session.scalar(
+        select(Lesson).where(Lesson.group_id == classroom.maths.id, Lesson.on_day == friday)
+    )
+    written.topic = "Trupmenos"
+    session.flush()
+    assert timetable.end_entry(session, maths_entry(classroom, 5).id, None, delete=True)
+    fridays = [day for day, _, _ in lessons_of(session, classroom.maths) if day.isoweekday() == 5]
+    assert fridays == [friday]
+    # a new lesson on Thursday from the second week: its generated days are there at once
+    timetable.add_entry(
+        session, group_id=classroom.maths.id, weekday=4, lesson_no=5, room_id=None,
+        valid_from=MONDAY + timedelta(days=7),
+    )  # fmt: skip
+    assert [
+        (day, no) for day, no, _ in lessons_of(session, classroom.maths) if day.isoweekday() == 4
+    ] == [(MONDAY + timedelta(days=10), 5)]
 
 
 def test_daily_job_generates_two_weeks_in_every_school(classroom, world):

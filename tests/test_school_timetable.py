@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from conftest import World, login, post_form
 from dienynas.errors import ServiceError
 from dienynas.i18n import in_locale
+from gradebook.settings.models import GradebookSettings
 from school.calendar.models import BellPeriod, BellSchedule, Room, SchoolYear
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
 from school.curriculum.models import GradeScale, Subject
@@ -117,6 +118,11 @@ class School:
             self.session, group_id=group.id, weekday=weekday, lesson_no=lesson_no, **kwargs
         )
 
+    def six_day_weeks(self) -> None:
+        """Turn on the gradebook setting "Lessons on Saturdays"."""
+        self.session.add(GradebookSettings(id=1, saturday_lessons=True))
+        self.session.flush()
+
     def entries(self) -> int:
         return self.session.scalar(select(func.count()).select_from(TimetableEntry))
 
@@ -183,14 +189,28 @@ def test_an_entry_defaults_to_the_whole_school_year(school):
     assert entry.room_id == school.room_101.id
 
 
-def test_sunday_is_refused_saturday_is_accepted(school):
+def test_sunday_is_refused_saturday_only_in_six_day_weeks(school):
     message = refused(lambda: school.add(school.maths_5a, weekday=7), "weekday")
     assert message == "There are no lessons on Sunday."
     assert "Monday to Saturday" in refused(
         lambda: school.add(school.maths_5a, weekday=0), "weekday"
     )
-    assert school.entries() == 0
-    assert school.add(school.maths_5a, weekday=6).weekday == 6
+    # a five-day school: no lesson would ever be generated on Saturday
+    assert refused(lambda: school.add(school.maths_5a, weekday=6), "weekday") == (
+        "This school has no lessons on Saturdays: the gradebook setting “Lessons on Saturdays "
+        "(six-day weeks)” is off. The e-diary administrator can turn it on in the gradebook "
+        "settings."
+    )
+    entry = school.add(school.maths_5a, weekday=5)
+    moving = lambda: services.move_entry(  # noqa: E731
+        school.session, entry.id, weekday=6, lesson_no=3, room_id=None,
+        from_date=date(2026, 10, 5),
+    )  # fmt: skip
+    assert "“Lessons on Saturdays (six-day weeks)” is off" in refused(moving, "weekday")
+    assert school.entries() == 1
+    school.six_day_weeks()
+    assert school.add(school.maths_5a, weekday=6, lesson_no=4).weekday == 6
+    assert moving().weekday == 6
 
 
 def test_lesson_number_must_be_in_the_bell_schedule_of_the_groups_grade(school):
@@ -284,15 +304,34 @@ def test_parallel_part_groups_with_disjoint_students_are_allowed(school):
     assert school.entries() == 2
 
 
-def test_part_groups_sharing_a_student_clash_naming_the_class(school):
+def test_part_groups_sharing_a_student_clash_naming_the_student(school):
     school.add(school.english_5a_1)
     school.session.add(
         GroupStudent(group_id=school.english_5a_2.id, student_id=school.students_5a[0].id)
     )
     school.session.flush()
     message = refused(lambda: school.add(school.english_5a_2))
-    assert message == "Class 5a already has 5a anglų k. (1 gr.) on Monday, lesson 3."
+    assert message == (
+        "Student Mokinys0 Penktokas already has 5a anglų k. (1 gr.) on Monday, lesson 3."
+    )
     assert school.entries() == 1
+
+
+def test_several_shared_students_are_named_a_few_at_most(school):
+    school.add(school.english_5a_1)
+    both = school.group("Dailės būrelis", kind="mixed", students=tuple(school.students_5a[:2]))
+    assert refused(lambda: school.add(both)) == (
+        "Students Mokinys0 Penktokas and Mokinys1 Penktokas already have 5a anglų k. (1 gr.) "
+        "on Monday, lesson 3."
+    )
+    # a group of all 5a meets the whole-class maths: five students in common, three named
+    fifth = school.student("Mokinys4", "Penktokas", school.c5a)  # in maths by being in 5a
+    everyone = school.group("Choras", kind="mixed", students=(*school.students_5a, fifth))
+    school.add(school.maths_5a, weekday=2)
+    assert refused(lambda: school.add(everyone, weekday=2)) == (
+        "Students Mokinys0 Penktokas, Mokinys1 Penktokas, Mokinys2 Penktokas, and 2 more "
+        "students already have 5a matematika on Tuesday, lesson 3."
+    )
 
 
 def test_whole_class_group_clashes_with_anything_of_its_class(school):
@@ -315,7 +354,7 @@ def test_a_group_of_several_classes_clashes_through_its_students(school):
     choir = school.group("Choras 5–6", kind="mixed", students=(school.students_5a[3], student_6b))
     school.add(school.maths_6b, lesson_no=2)
     assert refused(lambda: school.add(choir, lesson_no=2)) == (
-        "Class 6b already has 6b matematika on Monday, lesson 2."
+        "Student Ona Šeštokė already has 6b matematika on Monday, lesson 2."
     )
     school.add(school.english_5a_1, lesson_no=4)  # students 0 and 1: not in the choir
     assert school.add(choir, lesson_no=4).group_id == choir.id
@@ -513,6 +552,7 @@ def test_staff_see_a_class_week_with_subject_teacher_and_room(client, school):
 
 
 def test_teacher_and_room_weeks(client, school):
+    school.six_day_weeks()
     school.add(school.maths_5a, room_id=school.room_101.id)
     school.add(school.maths_6b, weekday=6, lesson_no=2, room_id=school.room_101.id)
     login(client, "teacher.a")
@@ -668,6 +708,7 @@ def test_a_clash_in_the_form_is_shown_with_the_values_kept_and_nothing_saved(cli
     ("change", "field", "message"),
     [
         ({"weekday": "7"}, "weekday", "There are no lessons on Sunday."),
+        ({"weekday": "6"}, "weekday", "setting “Lessons on Saturdays (six-day weeks)” is off"),
         ({"lesson_no": "9"}, "lesson_no", "There is no lesson 9 in the bell schedule"),
         ({"lesson_no": "x"}, "lesson_no", "Enter the lesson number."),
         ({"group": ""}, "group", "Choose a group."),
@@ -791,7 +832,8 @@ def test_adding_students_to_a_group_refuses_a_clash_with_their_lessons(school, e
         lambda: classes.add_students(school.session, club, [school.students_5a[0].id]), "students"
     )
     request.rollback()
-    assert "5a matematika" in message
+    # the student added is named, not their class (the club is no group of class 5a)
+    assert message == "Student Mokinys0 Penktokas already has 5a matematika on Monday, lesson 3."
     count = school.session.scalar(
         select(func.count()).select_from(GroupStudent).where(GroupStudent.group_id == club.id)
     )

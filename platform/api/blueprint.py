@@ -4,6 +4,11 @@
 The API uses no session or cookie: every request carries its token, and answers are JSON,
 errors too (``{"error", "message"}``, the message in the account's language). It is GET only,
 so CSRF protection (for forms) does not apply to it.
+
+Its endpoints are a blueprint of their own (``v1``, nested in ``bp``) so that every error of
+theirs is JSON while the token page keeps the application's error pages; an address under
+``/api/v1`` that no endpoint matches fails before any blueprint is known and is answered by
+:func:`_unrouted`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from accounts.identity import Principal
 from accounts.models import Account
@@ -36,6 +42,17 @@ from tenants.services import bind_to_school
 
 bp = Blueprint("api", __name__, template_folder="templates")
 PREFIX = "/api/v1"
+v1 = Blueprint("v1", __name__, url_prefix=PREFIX)
+bp.register_blueprint(v1)
+
+#: The ``error`` of an HTTP status (``server_error`` for any 5xx, else ``bad_request``).
+_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 
 def _locale(account: Account | None = None) -> str:
@@ -50,6 +67,63 @@ def _error(status: int, code: str, message: str):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="dienynas"'
     return response
+
+
+def _reader_locale() -> str:
+    """The language of an error answered outside :func:`api_view`: the account's when the
+    request carries a valid token, else the Accept-Language."""
+    try:
+        account = services.authenticate(
+            db.session, request.headers.get("Authorization"), clock.today(), _locale()
+        )
+    except services.TokenRefused:
+        return _locale()
+    return _locale(account)
+
+
+@v1.errorhandler(HTTPException)
+@v1.errorhandler(400)
+@v1.errorhandler(403)
+@v1.errorhandler(404)
+@v1.errorhandler(413)
+@v1.errorhandler(500)
+def _http_error(exc: HTTPException):
+    """Any other error of the API as JSON in the reader's language: an unknown address (an id
+    that is not a number a database holds too), a method the API has not, a server error. The
+    codes the application answers with its pages are named, as Flask looks handlers up by
+    code before it looks them up by class."""
+    db.session.rollback()  # a failed statement's transaction; the token is read anew
+    unbind_session(db.session)
+    status = exc.code or 500
+    with in_locale(_reader_locale()):
+        if status == 404:
+            message = _(
+                "There is no such address in the API; its addresses are listed in %(document)s.",
+                document=f"{PREFIX}/openapi.json",
+            )
+        elif status == 405:
+            message = _("The API only reads: send GET requests.")
+        elif status >= 500:
+            message = _("Something went wrong on the server. Please try again later.")
+        else:
+            message = _("The request could not be understood.")
+    code = _ERROR_CODES.get(status, "server_error" if status >= 500 else "bad_request")
+    response = _error(status, code, message)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+@bp.before_app_request
+def _unrouted():
+    """An address under ``/api/v1`` that no endpoint matches, or a method it does not answer:
+    the JSON error instead of the application's page (routing fails before a blueprint, and
+    so its error handlers, is known)."""
+    exc = request.routing_exception
+    in_api = request.path == PREFIX or request.path.startswith(f"{PREFIX}/")
+    if in_api and isinstance(exc, HTTPException) and exc.code and exc.code >= 400:
+        return _http_error(exc)
+    return None
 
 
 def api_view(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,7 +163,7 @@ def _bind_school(account: Principal, slug: str) -> School:
     return school
 
 
-@bp.get(f"{PREFIX}/me")
+@v1.get("/me")
 @api_view
 def me(account: Principal) -> dict[str, Any]:
     """The account, its schools and in each the students whose diary it reads (each school
@@ -112,7 +186,7 @@ def me(account: Principal) -> dict[str, Any]:
     return schemas.MeSchema().dump({"account": account, "schools": schools})
 
 
-@bp.get(f"{PREFIX}/schools/<slug>/students/<int:student_id>/diary")
+@v1.get("/schools/<slug>/students/<int:student_id>/diary")
 @api_view
 def student_diary(account: Principal, slug: str, student_id: int) -> dict[str, Any]:
     monday = parse_week(request.args.get("week"), clock.today())
@@ -122,7 +196,7 @@ def student_diary(account: Principal, slug: str, student_id: int) -> dict[str, A
     return schemas.DiaryWeekSchema().dump(week)
 
 
-@bp.get(f"{PREFIX}/schools/<slug>/students/<int:student_id>/grades")
+@v1.get("/schools/<slug>/students/<int:student_id>/grades")
 @api_view
 def student_grades(account: Principal, slug: str, student_id: int) -> dict[str, Any]:
     first = parse_optional_date(request.args.get("from"), "from")
@@ -137,7 +211,7 @@ def student_grades(account: Principal, slug: str, student_id: int) -> dict[str, 
     )
 
 
-@bp.get(f"{PREFIX}/openapi.json")
+@v1.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
 
@@ -177,7 +251,9 @@ def openapi_document() -> dict[str, Any]:
         plugins=[MarshmallowPlugin()],
         info={
             "description": "Read a student's or a guardian's diary. Create a token on the page "
-            "/account/api-tokens and send it as 'Authorization: Bearer <token>'."
+            "/account/api-tokens and send it as 'Authorization: Bearer <token>'. Every error, "
+            "an unknown address or method too, is an Error in the account's language (without "
+            "a valid token: the Accept-Language's)."
         },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -7,7 +7,10 @@ from marshmallow import Schema, fields
 
 class ErrorSchema(Schema):
     error = fields.String(
-        metadata={"description": "unauthorized, forbidden, not_found or bad_request"}
+        metadata={
+            "description": "unauthorized, forbidden, not_found, bad_request, method_not_allowed "
+            "or server_error"
+        }
     )
     message = fields.String(metadata={"description": "In the account's language."})
 

@@ -89,9 +89,8 @@ _INSERT_FROM_TIMETABLE = text(
 )
 
 #: Generated lessons of the period that the timetable (or the calendar) no longer has and in
-#: which nothing was written: no topic, objectives, classwork, notes, homework, attendance or
-#: grades, and
-#: no substitute assigned.
+#: which nothing was written: no topic, objectives, classwork, notes, homework, attendance
+#: (not even a roll taken with everyone present) or grades, and no substitute assigned.
 _DELETE_STALE = text(
     """
     DELETE FROM lessons l
@@ -100,7 +99,7 @@ _DELETE_STALE = text(
       AND (CAST(:group_ids AS bigint[]) IS NULL OR l.group_id = ANY(:group_ids))
       AND COALESCE(l.topic, '') = '' AND COALESCE(l.classwork, '') = ''
       AND COALESCE(l.notes, '') = '' AND COALESCE(l.objectives, '') = ''
-      AND l.substitute_for_id IS NULL
+      AND l.substitute_for_id IS NULL AND l.attendance_taken_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM homework hw WHERE hw.lesson_id = l.id)
       AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.lesson_id = l.id)
       AND NOT EXISTS (SELECT 1 FROM grades gr WHERE gr.lesson_id = l.id)
@@ -151,6 +150,21 @@ def remove_stale_lessons(
     ids = list(group_ids) if group_ids is not None else None
     result = session.execute(_DELETE_STALE, {"start": start, "end": end, "group_ids": ids})
     return result.rowcount
+
+
+def follow_timetable(session: Session, group_id: int, start: date) -> None:
+    """Bring the group's lessons from ``start`` on in line with its timetable, changed from
+    that day in this transaction: remove the generated lessons it no longer has that hold
+    nothing (:func:`remove_stale_lessons`) and generate its lessons for the days already
+    generated (up to the school's last generated lesson). Without it the old slot's lessons
+    stayed next to the new ones in the journal, the teacher's day, the diary and the API
+    until the daily job ran. Three statements (one when nothing is generated from ``start``).
+    """
+    last = session.scalar(select(func.max(Lesson.on_day)).where(Lesson.source == "timetable"))
+    if last is None or last < start:
+        return
+    remove_stale_lessons(session, start, last, group_ids=[group_id])
+    _insert_from_timetable(session, start, last, [group_id])
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """Rules of the weekly timetable: adding, moving and ending entries; clash detection; the
 week grids of a class, a teacher and a room.
 
-An entry says: group G has lesson number N on weekday W (ISO, Monday to Saturday), optionally
-in room R, from date F to date T inside the group's school year. Changing an entry from a date
-keeps history: the old entry ends the day before and a new one starts, so lessons already
-given stay at the time they were given.
+An entry says: group G has lesson number N on weekday W (ISO, Monday to Friday; Saturday in a
+school with six-day weeks), optionally in room R, from date F to date T inside the group's
+school year. Changing an entry from a date keeps history: the old entry ends the day before
+and a new one starts, so lessons already given stay at the time they were given. Every change
+brings the group's lessons already generated from that date in line at once
+(``gradebook.lessons.services.follow_timetable``): the empty lessons of the old slot go, the
+new slot's are generated.
 
 A clash is another entry in the same weekday and lesson number, with overlapping dates, that
 has the same group, shares a teacher, shares a room, or shares students. Students are shared
@@ -24,13 +27,16 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from babel.dates import get_day_names
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from dienynas.database import take_turns
 from dienynas.errors import NotFound, ServiceError
+from dienynas.i18n import joined
+from gradebook.days import get_settings
+from gradebook.lessons.services import follow_timetable
 from school.calendar.models import BellSchedule, Holiday, Room, SchoolYear
 from school.calendar.services import list_schedules, schedule_for_grade
 from school.classes.models import Group, GroupStudent, GroupTeacher, SchoolClass
@@ -40,6 +46,8 @@ from school.timetable.models import TimetableEntry
 
 MONDAY, SATURDAY, SUNDAY = 1, 6, 7
 MAX_LESSON_NO = 15
+#: How many students a clash message names (then "and N more").
+NAMED_STUDENTS = 3
 
 
 def weekday_names() -> dict[int, str]:
@@ -109,11 +117,22 @@ def common_schedule(session: Session) -> BellSchedule | None:
 # --- checks -----------------------------------------------------------------------------------
 
 
-def _check_weekday(weekday: int) -> None:
+def _check_weekday(session: Session, weekday: int) -> None:
+    """A day with lessons: Saturday only in a school with six-day weeks (the gradebook setting
+    lesson generation reads; an entry on another Saturday would never give a lesson)."""
     if weekday == SUNDAY:
         raise ServiceError(_("There are no lessons on Sunday."), field="weekday")
     if not MONDAY <= weekday <= SATURDAY:
         raise ServiceError(_("Choose a day from Monday to Saturday."), field="weekday")
+    if weekday == SATURDAY and not get_settings(session).saturday_lessons:
+        raise ServiceError(
+            _(
+                "This school has no lessons on Saturdays: the gradebook setting “%(setting)s” is "
+                "off. The e-diary administrator can turn it on in the gradebook settings.",
+                setting=_("Lessons on Saturdays (six-day weeks)"),
+            ),
+            field="weekday",
+        )
 
 
 def _check_lesson_no(session: Session, group: Group, lesson_no: int) -> None:
@@ -178,10 +197,12 @@ def _check_dates(year: SchoolYear, valid_from: date, valid_to: date) -> None:
 
 @dataclass(frozen=True)
 class Clash:
-    kind: str  # group, teacher, class, room
+    kind: str  # group, teacher, class (shares students), room
     other: TimetableEntry
     teacher_id: int | None = None
     student_id: int | None = None
+    #: one of the two is a whole-class group of the other's class (kind "class")
+    whole_class: bool = False
 
 
 def _lock_slot(session: Session, weekday: int, lesson_no: int) -> None:
@@ -275,7 +296,9 @@ def find_clashes(
         elif teacher_id is not None:
             clashes.append(Clash("teacher", entry, teacher_id=teacher_id))
         elif is_whole_class or student_id is not None:
-            clashes.append(Clash("class", entry, student_id=student_id))
+            clashes.append(
+                Clash("class", entry, student_id=student_id, whole_class=bool(is_whole_class))
+            )
         elif room_id is not None and entry.room_id == room_id:
             clashes.append(Clash("room", entry))
     return clashes
@@ -303,20 +326,52 @@ def _clash_message(session: Session, group: Group, clash: Clash) -> str:
             room=clash.other.room.code,
             **slot,
         )
-    class_id = group.class_id
-    if clash.student_id is not None:
-        student = session.get(Student, clash.student_id)
-        class_id = student.class_id
-        if class_id is None:
+    if not clash.whole_class:
+        # The groups share students (listed in both, or one's class list): name them, not
+        # their class, which is not what the editor changed.
+        students = _shared_students(session, group, clash.other.group)
+        if len(students) == 1:
             return _(
                 "Student %(student)s already has %(group)s on %(day)s, lesson %(number)d.",
-                student=student.person.full_name,
+                student=students[0].full_name,
                 **slot,
             )
+        names = [person.full_name for person in students[:NAMED_STUDENTS]]
+        if len(students) > NAMED_STUDENTS:
+            others = len(students) - NAMED_STUDENTS
+            names.append(ngettext("%(num)d more student", "%(num)d more students", others))
+        return _(
+            "Students %(students)s already have %(group)s on %(day)s, lesson %(number)d.",
+            students=joined(names),
+            **slot,
+        )
     return _(
         "Class %(class_name)s already has %(group)s on %(day)s, lesson %(number)d.",
-        class_name=session.get(SchoolClass, class_id).name,
+        class_name=session.get(SchoolClass, group.class_id).name,
         **slot,
+    )
+
+
+def _in_group(group: Group) -> ColumnElement[bool]:
+    """SQL: the ``Student`` is in ``group``: listed, or in its class for a whole-class group
+    (as :func:`find_clashes` counts them)."""
+    listed = exists().where(
+        GroupStudent.group_id == group.id, GroupStudent.student_id == Student.person_id
+    )
+    if group.kind == "class" and group.class_id is not None:
+        return or_(listed, Student.class_id == group.class_id)
+    return listed
+
+
+def _shared_students(session: Session, group: Group, other: Group) -> list[Person]:
+    """The active students of both groups, by name (one query; only on the refusal path)."""
+    return list(
+        session.scalars(
+            select(Person)
+            .join(Student, Student.person_id == Person.id)
+            .where(Student.status == "active", _in_group(group), _in_group(other))
+            .order_by(*person_order())
+        )
     )
 
 
@@ -402,7 +457,7 @@ def add_entry(
     group = session.get(Group, group_id)
     if group is None:
         raise ServiceError(_("Choose a group."), field="group")
-    _check_weekday(weekday)
+    _check_weekday(session, weekday)
     _check_lesson_no(session, group, lesson_no)
     _check_room(session, room_id)
     year = _year_of(session, group)
@@ -428,6 +483,7 @@ def add_entry(
     )
     session.add(entry)
     session.flush()
+    follow_timetable(session, group.id, valid_from)
     return entry
 
 
@@ -452,7 +508,7 @@ def move_entry(
     """
     entry = get_entry(session, entry_id)
     group = entry.group
-    _check_weekday(weekday)
+    _check_weekday(session, weekday)
     _check_lesson_no(session, group, lesson_no)
     _check_room(session, room_id)
     end = last_day(session, entry)
@@ -482,6 +538,7 @@ def move_entry(
     if from_date == entry.valid_from:
         entry.weekday, entry.lesson_no, entry.room_id = weekday, lesson_no, room_id
         session.flush()
+        follow_timetable(session, group.id, from_date)
         return entry
     entry.valid_to = from_date - timedelta(days=1)
     successor = TimetableEntry(
@@ -494,6 +551,7 @@ def move_entry(
     )
     session.add(successor)
     session.flush()
+    follow_timetable(session, group.id, from_date)
     return successor
 
 
@@ -506,9 +564,12 @@ def end_entry(
     entry = get_entry(session, entry_id)
     if not delete and from_date is None:
         raise ServiceError(_("Enter the first day without this lesson."), field="from_date")
+    group_id = entry.group_id
     if delete or from_date <= entry.valid_from:
+        first = entry.valid_from
         session.delete(entry)
         session.flush()
+        follow_timetable(session, group_id, first)
         return True
     end = last_day(session, entry)
     if from_date > end:
@@ -518,6 +579,7 @@ def end_entry(
         )
     entry.valid_to = from_date - timedelta(days=1)
     session.flush()
+    follow_timetable(session, group_id, from_date)
     return False
 
 
