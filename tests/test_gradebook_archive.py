@@ -255,7 +255,7 @@ def test_namesakes_are_told_apart_in_every_file(classroom, journal):
     everyone = {str(s.id) for s in [*c.students, second, c.outsider]}
     zip_file = zipfile.ZipFile(io.BytesIO(made(classroom).content))
     grades = rows(zip_file, "grades.csv")
-    assert grades[0][3:5] == ["Student ID", "Mokinys"]
+    assert grades[0][3:5] == ["Mokinio ID", "Mokinys"]
     assert {(row[3], row[4], row[7]) for row in grades[1:] if row[4] == "Butkus Benas"} == {
         (first_id, "Butkus Benas", "6"), (second_id, "Butkus Benas", "9"),
     }  # fmt: skip
@@ -264,7 +264,7 @@ def test_namesakes_are_told_apart_in_every_file(classroom, journal):
     assert students[first_id][1:5] == ["Butkus", "Benas", "2015-03-04", "5a"]
     assert students[second_id][1:5] == ["Butkus", "Benas", "2015-11-20", "5a"]
     for name in ("term_grades.csv", "attendance.csv", "grade_changes.csv"):
-        assert "Student ID" in rows(zip_file, name)[0], name
+        assert "Mokinio ID" in rows(zip_file, name)[0], name
     pdf = zip_file.read(f"{FOLDER}/classes/5a-achievement-summary.pdf")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     with in_locale("lt"):  # the school's language
@@ -298,7 +298,7 @@ def test_change_times_headers_and_the_class_of_remarks_for_archivists(classroom,
     [term_grade] = rows(zip_file, "term_grades.csv")[1:]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", term_grade[-1])
     header, remark = rows(zip_file, "remarks.csv")
-    assert header[:3] == ["Klasė", "Student ID", "Mokinys"]
+    assert header[:3] == ["Klasė", "Mokinio ID", "Mokinys"]
     assert remark[:3] == ["5a", s0_id, s0_name]
     students = {row[0]: row for row in rows(zip_file, "students.csv")[1:]}
     assert students[s0_id][4] == "5a"  # not the 6a they moved up to
