@@ -62,6 +62,8 @@ def test_the_job_renders_the_extract_in_the_leaving_schools_language(transfer):
     assert format_date(TODAY, "long", locale="lt") in text  # "2026 m. rugsėjo 15 d."
     assert "Irena Globėja" in text  # the guardian
     assert "Moved house" in text
+    # where the student went: the school of this municipality the leaving school named
+    assert "Šios savivaldybės mokykla: Бета гимназия" in text.replace("\n", " ")
 
 
 def test_the_extract_follows_the_school_it_is_rendered_for(transfer, world):

@@ -262,8 +262,10 @@ def test_claiming_through_the_page_carries_the_history_and_tells_everyone(transf
     }
     (leaving,) = events_in(session, world.school_a, "transfer_claimed")
     assert leaving.payload == {"pool_id": pool_id}
-    # after the claim school B reads the transfer's page and may return the claim
+    # after the claim school B reads the transfer's page and may return the claim; the page
+    # names the school the student was heading to
     entry_page = text_of(client.get(f"{B}/transfers/{pool_id}"))
+    assert "A school of this municipality: Бета гимназия" in entry_page
     assert f"{B}/transfers/{pool_id}/return" in entry_page
 
 

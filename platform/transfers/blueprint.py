@@ -59,11 +59,6 @@ menu_item(
     section="people",
 )
 
-DESTINATION_LABELS = {
-    "municipality": _l("A school of this municipality"),
-    "elsewhere": _l("A school elsewhere"),
-    "abroad": _l("Abroad"),
-}
 #: The pool page's filter fields (query string).
 _FILTERS = ("q", "birth_date", "personal_code", "grade_level", "from_school", "min_days")
 
@@ -100,7 +95,7 @@ def _leave_page(student, form: dict, error: ServiceError | None = None, status: 
         form=form,
         error=error,
         schools=_other_schools(),
-        destinations=[(k, DESTINATION_LABELS[k]) for k in DESTINATION_KINDS],
+        destinations=[(k, services.DESTINATION_LABELS[k]) for k in DESTINATION_KINDS],
     ), status
 
 
@@ -183,7 +178,7 @@ def _pool_page(error: ServiceError | None = None, status: int = 200):
         can_claim=can_claim,
         ours=services.entries_of_school(db.session, g.school),
         school_names={s.id: s.name for s in schools},
-        destination_labels=DESTINATION_LABELS,
+        destination_labels=services.DESTINATION_LABELS,
     ), status
 
 
@@ -271,7 +266,7 @@ def entry(pool_id: int):
         claimed_here=claimed_here,
         returnable=_returnable(found),
         return_days=services.RETURN_DAYS,
-        destination=DESTINATION_LABELS.get(found.destination_kind),
+        destination=services.destination_text(db.session, found),
         log=services.transfer_log_rows(db.session, pool_id=found.id),
     )
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import object_session
 from weasyprint import HTML
 
 from dienynas import clock
@@ -71,6 +72,7 @@ def extract_html(entry: PoolEntry, school: School, today: date | None = None) ->
             grade_text=grade_text,
             locale=school.default_locale,
             issued_on=today or clock.today(),
+            destination=services.destination_text(object_session(entry), entry),
         )
 
 

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any, NoReturn
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import (
     BigInteger,
@@ -68,6 +69,11 @@ from tenants.models import School, SchoolStatus
 from transfers.models import DESTINATION_KINDS, CarriedRecord, PoolEntry, TransferLog
 
 #: A claim may be returned to the pool within this many days.
+DESTINATION_LABELS = {
+    "municipality": _l("A school of this municipality"),
+    "elsewhere": _l("A school elsewhere"),
+    "abroad": _l("Abroad"),
+}
 RETURN_DAYS = 14
 #: The municipality's overview flags entries waiting longer than this.
 STALE_DAYS = 14
@@ -1404,6 +1410,14 @@ def _dates(items: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
         {k: (date.fromisoformat(v) if k in keys and v else v) for k, v in item.items()}
         for item in items
     ]
+
+
+def destination_text(session: Session, entry: PoolEntry) -> str:
+    """Where the student went, as the transfer's page and the extract say it: the kind, and
+    the school of this municipality when the leaving school named one."""
+    label = str(DESTINATION_LABELS.get(entry.destination_kind, ""))
+    school = session.get(School, entry.to_school_id) if entry.to_school_id else None
+    return f"{label}: {school.name}" if school is not None else label
 
 
 def extract_record(entry: PoolEntry) -> dict[str, Any]:
