@@ -509,3 +509,82 @@ def test_students_import_names_the_school_year_of_the_class(app, in_school_a, wo
         (4, "class", "Choose a class of this school year or of the next one."),
     ]
     assert in_school_a.scalar(select(func.count()).select_from(Student)) == 2
+
+
+def test_guardians_relation_by_its_name_in_any_language_and_errors_name_the_files_columns(
+    app, in_school_a, world, class_5a
+):
+    from school.people.models import Guardianship
+
+    code = personal_code("6150314123")
+    services.run_import(in_school_a, world.school_a, admin(in_school_a), "students", "m.csv",
+                        students_csv(code, personal_code("5150702456")))  # fmt: skip
+    guardians = (
+        "Imię;Nazwisko;Pokrewieństwo;Kod osobisty ucznia;Telefon\n"
+        f"Anna;Nowak;MATKA;{code};\n"
+        f"Jan;Nowak;ojciec;{code};\n"
+        f"Petras;Petraitis;Tevas;{code};\n"
+        f"Олег;Иванов;отец;{code};\n"
+        f"Rūta;Rūtienė;globėjas;{code};\n"
+        f"Ona;Onaitienė;other;{code};\n"
+        f"Piotr;Wujek;wujek;{code};\n"
+        "Ewa;Kowalska;matka;39999999999;\n"
+    ).encode()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "guardians", "g.csv", guardians
+        )
+    assert report.valid == 6
+    assert [(e.row, e.field, e.column, e.message) for e in report.errors] == [
+        (8, "relation", "Pokrewieństwo",
+         "Unknown relation “wujek”; write mother, father, guardian (custodian), or other."),
+        (9, "student_personal_code", "Kod osobisty ucznia",
+         "There is no such student in this school."),
+    ]  # fmt: skip
+    relations = in_school_a.scalars(select(Guardianship.relation).order_by(Guardianship.id))
+    assert list(relations) == ["mother", "father", "father", "father", "guardian", "other"]
+
+
+def test_an_error_of_a_column_the_file_lacks_names_the_column_by_its_key(app, in_school_a, world):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        report = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "classes", "k.csv",
+            "Klasė;Mokslo metai\n5a;1999–2000\n".encode(),
+        )  # fmt: skip
+        missing = services.run_import(
+            in_school_a, world.school_a, admin(in_school_a), "guardians", "g.csv",
+            "Vardas;Pavardė\nJonas;Jonaitis\n".encode(),
+        )  # fmt: skip
+    assert [(e.field, e.column) for e in report.errors] == [("year", "Mokslo metai")]
+    assert [(e.field, e.column) for e in missing.errors] == [
+        ("student_personal_code", "student_personal_code")
+    ]
+
+
+def test_the_report_page_names_the_column_as_the_file_does(client, in_school_a, world):
+    in_school_a.commit()
+    login(client, "admin.a")
+    bad = "Kodas;Pavadinimas;Skalė\nMAT;Matematika;100-balė\n".encode()
+    page = _upload(client, bad, "dalykai.csv", "check").get_data(as_text=True)
+    report = page.split('class="import-report"')[1].split("</table>")[0]
+    assert "<td>2</td><td><code>Skalė</code></td>" in report
+    assert "<code>scale</code>" not in report
+
+
+def test_the_import_page_lists_each_lists_columns_and_allowed_values(client, world):
+    login(client, "admin.a")
+    page = client.get("/s/school-a/imports").get_data(as_text=True)
+    guardians = page.split('id="columns-guardians"')[1].split("</details>")[0]
+    assert "<summary>Guardians</summary>" in guardians
+    # the school's language (Lithuanian) and English, required columns marked
+    assert "<td>vardas</td><td><code>first_name</code></td><td>required</td>" in (
+        " ".join(guardians.split()).replace("> <", "><")
+    )
+    assert "ryšys" in guardians and "pokrewieństwo" not in guardians
+    for value in ("<code>mother</code> (mother)", "<code>guardian</code> (guardian (custodian))",
+                  "<code>lt</code> (Lietuvių)"):  # fmt: skip
+        assert value in guardians
+    staff = page.split('id="columns-staff"')[1].split("</details>")[0]
+    assert "<code>teacher</code> (teacher)" in staff and "<code>form_groups</code>" in staff
+    subjects = page.split('id="columns-subjects"')[1].split("</details>")[0]
+    assert "<code>ten_point</code>" in subjects and "dešimtbalė" in subjects

@@ -48,6 +48,10 @@ def _page(report=None, error: str | None = None, form=None, status: int = 200):
     return render_template(
         "imports/index.html",
         kinds=KIND_LABELS,
+        columns={
+            kind: services.column_help(services.importer_for(kind), g.school.default_locale)
+            for kind in KIND_LABELS
+        },
         report=report,
         error=error,
         form=form or {},

@@ -12,11 +12,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from accounts.identity import Principal
-from accounts.models import Account
+from accounts.models import ROLE_LABELS, Account
 from dienynas import clock
 from dienynas.errors import DienynasError
 from dienynas.forms import parse_id
-from dienynas.names import name_order
+from dienynas.i18n import LANGUAGE_NAMES, in_locale, joined
+from dienynas.names import name_order, name_sort_key
 from school.calendar.models import SchoolYear
 from school.calendar.services import current_year
 from school.classes import services as classes
@@ -107,11 +108,19 @@ register(
     Importer(
         kind="subjects",
         columns={
-            "code": ("kodas", "код", "kod"),
-            "name": ("pavadinimas", "название", "nazwa", "dalykas", "предмет", "przedmiot"),
-            "scale": ("skalė", "vertinimo skalė", "шкала", "skala"),
+            "code": {"lt": ("kodas",), "ru": ("код",), "pl": ("kod",)},
+            "name": {
+                "lt": ("pavadinimas", "dalykas"),
+                "ru": ("название", "предмет"),
+                "pl": ("nazwa", "przedmiot"),
+            },
+            "scale": {"lt": ("skalė", "vertinimo skalė"), "ru": ("шкала",), "pl": ("skala",)},
             **{
-                f"name_{loc}": (f"pavadinimas {loc}", f"название {loc}", f"nazwa {loc}")
+                f"name_{loc}": {
+                    "lt": (f"pavadinimas {loc}",),
+                    "ru": (f"название {loc}",),
+                    "pl": (f"nazwa {loc}",),
+                }
                 for loc in LOCALES
             },
         },
@@ -119,6 +128,7 @@ register(
         apply_row=_apply_subject,
         export_rows=_export_subjects,
         field_columns={"scale_id": "scale"},
+        values={"scale": {code: ", ".join(names[1:]) for code, names in SCALE_ALIASES.items()}},
     )
 )
 
@@ -126,7 +136,8 @@ register(
 # --- classes ---------------------------------------------------------------------------------
 
 #: The school year's column (its name, as on the calendar page; empty: the current year).
-YEAR_COLUMN = ("mokslo metai", "учебный год", "rok szkolny")
+YEAR_COLUMN = {"lt": ("mokslo metai",), "ru": ("учебный год",), "pl": ("rok szkolny",)}
+CLASS_COLUMN = {"lt": ("klasė",), "ru": ("класс",), "pl": ("klasa",)}
 
 CLASS_RE = re.compile(r"^\s*(\d{1,2})\s*([^\d\s]{0,4})\s*$")
 
@@ -214,9 +225,13 @@ register(
     Importer(
         kind="classes",
         columns={
-            "class": ("klasė", "класс", "klasa"),
+            "class": CLASS_COLUMN,
             "year": YEAR_COLUMN,
-            "head_login": ("klasės vadovas", "классный руководитель", "wychowawca"),
+            "head_login": {
+                "lt": ("klasės vadovas",),
+                "ru": ("классный руководитель",),
+                "pl": ("wychowawca",),
+            },
         },
         required=("class",),
         apply_row=_apply_class,
@@ -229,15 +244,32 @@ register(
 # --- people ----------------------------------------------------------------------------------
 
 PERSON_COLUMNS = {
-    "first_name": ("vardas", "имя", "imię", "imie"),
-    "last_name": ("pavardė", "pavarde", "фамилия", "nazwisko"),
-    "personal_code": ("asmens kodas", "личный код", "персональный код", "kod osobisty"),
-    "document_number": ("dokumento numeris", "номер документа", "numer dokumentu"),
-    "birth_date": ("gimimo data", "дата рождения", "data urodzenia"),
-    "email": ("el. paštas", "el. pastas", "e-mail", "электронная почта", "adres e-mail"),
-    "phone": ("telefonas", "телефон", "telefon"),
-    "locale": ("kalba", "язык", "język", "jezyk"),
+    "first_name": {"lt": ("vardas",), "ru": ("имя",), "pl": ("imię", "imie")},
+    "last_name": {"lt": ("pavardė", "pavarde"), "ru": ("фамилия",), "pl": ("nazwisko",)},
+    "personal_code": {
+        "lt": ("asmens kodas",),
+        "ru": ("личный код", "персональный код"),
+        "pl": ("kod osobisty",),
+    },
+    "document_number": {
+        "lt": ("dokumento numeris",),
+        "ru": ("номер документа",),
+        "pl": ("numer dokumentu",),
+    },
+    "birth_date": {"lt": ("gimimo data",), "ru": ("дата рождения",), "pl": ("data urodzenia",)},
+    "email": {
+        "en": ("e-mail",),
+        "lt": ("el. paštas", "el. pastas"),
+        "ru": ("электронная почта",),
+        "pl": ("adres e-mail",),
+    },
+    "phone": {"lt": ("telefonas",), "ru": ("телефон",), "pl": ("telefon",)},
+    "locale": {"lt": ("kalba",), "ru": ("язык",), "pl": ("język", "jezyk")},
 }
+LOGIN_COLUMN = {"lt": ("prisijungimo vardas",), "ru": ("логин",)}
+LINK_CODE_COLUMN = {"lt": ("susiejimo kodas",), "ru": ("код привязки",), "pl": ("kod powiązania",)}
+#: The languages a person's ``locale`` may name.
+PERSON_VALUES = {"locale": LANGUAGE_NAMES}
 
 
 def _details(row: dict[str, str]) -> people.PersonDetails:
@@ -338,16 +370,17 @@ register(
     Importer(
         kind="students",
         columns={
-            "id": ("nr.", "id"),
+            "id": {"lt": ("nr.",)},
             **PERSON_COLUMNS,
-            "class": ("klasė", "класс", "klasa"),
+            "class": CLASS_COLUMN,
             "year": YEAR_COLUMN,
-            "login": ("prisijungimo vardas", "логин"),
+            "login": LOGIN_COLUMN,
         },
         required=("first_name", "last_name", "class"),
         apply_row=_apply_student,
         export_rows=_export_students,
         field_columns={"class_id": "class"},
+        values=PERSON_VALUES,
     )
 )
 
@@ -366,11 +399,33 @@ def _student_of_row(session: Session, row: dict[str, str]) -> Student:
     return student
 
 
+def _relation(value: str) -> str:
+    """The relation's code for the code or its label in any language ("Matka", "tėvas",
+    "globėjas" without its bracket), case and accents aside; empty: a guardian."""
+    wanted = name_sort_key(value.strip())
+    if not wanted:
+        return "guardian"
+    for locale in LOCALES:
+        with in_locale(locale):
+            for code, label in people.RELATIONS.items():
+                label = str(label)
+                if wanted in {code, name_sort_key(label), name_sort_key(label.split(" (")[0])}:
+                    return code
+    raise RowProblem(
+        "relation",
+        _(
+            "Unknown relation “%(value)s”; write %(relations)s.",
+            value=value.strip(),
+            relations=joined(people.RELATIONS.values(), style="or"),
+        ),
+    )
+
+
 def _apply_guardian(session: Session, school: School, actor: Principal, row: dict[str, str]) -> str:
     student = _student_of_row(session, row)
     details = _details(row)
     login = row.get("login", "").strip().lower()
-    relation = row.get("relation", "").strip() or "guardian"
+    relation = _relation(row.get("relation", ""))
     guardian_id = None
     if login:
         guardian_id = session.scalar(
@@ -436,19 +491,20 @@ register(
         kind="guardians",
         columns={
             **PERSON_COLUMNS,
-            "login": ("prisijungimo vardas", "логин"),
-            "link_code": ("susiejimo kodas", "код привязки", "kod powiązania"),
-            "relation": ("ryšys", "родство", "pokrewieństwo"),
-            "student_id": ("mokinio nr.", "student id"),
-            "student_personal_code": (
-                "mokinio asmens kodas",
-                "личный код ученика",
-                "kod osobisty ucznia",
-            ),
+            "login": LOGIN_COLUMN,
+            "link_code": LINK_CODE_COLUMN,
+            "relation": {"lt": ("ryšys",), "ru": ("родство",), "pl": ("pokrewieństwo",)},
+            "student_id": {"en": ("student id",), "lt": ("mokinio nr.",)},
+            "student_personal_code": {
+                "lt": ("mokinio asmens kodas",),
+                "ru": ("личный код ученика",),
+                "pl": ("kod osobisty ucznia",),
+            },
         },
         required=("first_name", "last_name"),
         apply_row=_apply_guardian,
         export_rows=_export_guardians,
+        values={**PERSON_VALUES, "relation": people.RELATIONS},
     )
 )
 
@@ -560,14 +616,19 @@ register(
         kind="staff",
         columns={
             **PERSON_COLUMNS,
-            "login": ("prisijungimo vardas", "логин"),
-            "link_code": ("susiejimo kodas", "код привязки", "kod powiązania"),
-            "roles": ("pareigos", "роли", "role"),
-            "rights": ("teisės", "права", "uprawnienia"),
-            "subjects": ("dalykai", "предметы", "przedmioty"),
+            "login": LOGIN_COLUMN,
+            "link_code": LINK_CODE_COLUMN,
+            "roles": {"lt": ("pareigos",), "ru": ("роли",), "pl": ("role",)},
+            "rights": {"lt": ("teisės",), "ru": ("права",), "pl": ("uprawnienia",)},
+            "subjects": {"lt": ("dalykai",), "ru": ("предметы",), "pl": ("przedmioty",)},
         },
         required=("first_name", "last_name", "roles"),
         apply_row=_apply_staff,
         export_rows=_export_staff,
+        values={
+            **PERSON_VALUES,
+            "roles": {role.value: ROLE_LABELS[role] for role in people.STAFF_ROLE_ORDER},
+            "rights": people.RIGHTS,
+        },
     )
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,8 @@ class RowError:
     row: int  # as the administrator sees it in the file: the header is row 1
     field: str
     message: str
+    #: the column's header as the file wrote it ("Mokslo metai"); the field when it has none
+    column: str
 
 
 @dataclass
@@ -76,8 +78,9 @@ class RowProblem(Exception):
 class Importer:
     """How one kind of list is read and written.
 
-    ``columns`` maps the canonical column name to the header names accepted for it (the
-    English name and the names administrators' files use in Lithuanian, Russian and Polish).
+    ``columns`` maps the canonical column name (itself an accepted English header) to the
+    other header names accepted for it, by language: the names administrators' files use.
+    ``values`` lists, for a coded column, its codes and what each means (shown on the page).
     ``apply_row(session, school, actor, row)`` creates or updates one row, acting as ``actor``
     (permissions are the services' own), and returns "created", "updated" or "unchanged"; it
     raises DienynasError (with ``field``) or RowProblem for a bad row.
@@ -85,12 +88,37 @@ class Importer:
     """
 
     kind: str
-    columns: dict[str, tuple[str, ...]]
+    columns: dict[str, dict[str, tuple[str, ...]]]
     required: tuple[str, ...]
     apply_row: Callable[[Session, School, Account, dict[str, str]], str]
     export_rows: Callable[[Session, School], Iterable[dict[str, Any]]]
     #: service field name → column name, when they differ
     field_columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ColumnHelp:
+    """One column of a list as the import page explains it."""
+
+    name: str
+    names: tuple[str, ...]  # the headers accepted in the school's language
+    english: tuple[str, ...]
+    required: bool
+    values: Mapping[str, Any]
+
+
+def column_help(importer: Importer, locale: str) -> list[ColumnHelp]:
+    return [
+        ColumnHelp(
+            name=column,
+            names=names.get(locale, ()) if locale != "en" else (),
+            english=(column, *names.get("en", ())),
+            required=column in importer.required,
+            values=importer.values.get(column, {}),
+        )
+        for column, names in importer.columns.items()
+    ]
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -124,7 +152,8 @@ def _normalise_header(text: str) -> str:
 
 def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
     """The rows of a CSV (UTF-8, comma or semicolon) or XLSX file (first sheet), as dicts
-    keyed by the header row; all values as stripped strings."""
+    keyed by the header row as written (errors name the columns so); all values as stripped
+    strings."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         try:  # read-only workbooks fail while their rows are read, so read them here too
@@ -153,7 +182,7 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
         raise DienynasError(_("The file is empty."))
     if len(raw_rows) - 1 > MAX_ROWS:
         raise DienynasError(_("The file has more than %(n)d rows.", n=MAX_ROWS))
-    header = [_normalise_header(h) for h in raw_rows[0]]
+    header = [str(h).strip() for h in raw_rows[0]]
     return [
         {header[i]: (row[i].strip() if i < len(row) else "") for i in range(len(header))}
         for row in raw_rows[1:]
@@ -172,16 +201,18 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def canonical_rows(importer: Importer, rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Rename the file's headers to the importer's column names; refuse a file that lacks a
-    required column (nothing can be checked then)."""
+def canonical_rows(
+    importer: Importer, rows: list[dict[str, str]]
+) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """Rename the file's headers to the importer's column names, and say which header each
+    column had; refuse a file that lacks a required column (nothing can be checked then)."""
     aliases = {
         _normalise_header(alias): column
         for column, names in importer.columns.items()
-        for alias in (column, *names)
+        for alias in (column, *(n for by_locale in names.values() for n in by_locale))
     }
-    headers = set(rows[0]) if rows else set()
-    mapping = {h: aliases[h] for h in headers if h in aliases}
+    headers = list(rows[0]) if rows else []
+    mapping = {h: aliases[_normalise_header(h)] for h in headers if _normalise_header(h) in aliases}
     missing = [c for c in importer.required if c not in mapping.values()]
     if missing:
         raise DienynasError(
@@ -192,7 +223,8 @@ def canonical_rows(importer: Importer, rows: list[dict[str, str]]) -> list[dict[
                 example=", ".join(importer.columns),
             )
         )
-    return [{mapping[h]: v for h, v in row.items() if h in mapping} for row in rows]
+    rows = [{mapping[h]: v for h, v in row.items() if h in mapping} for row in rows]
+    return rows, {column: header for header, column in mapping.items()}
 
 
 # --- importing -------------------------------------------------------------------------------
@@ -228,7 +260,7 @@ def import_rows(
     otherwise it rolls back."""
     importer = importer_for(kind)
     report = ImportReport(kind=kind)
-    rows = canonical_rows(importer, table)
+    rows, headers = canonical_rows(importer, table)
     report.rows = len(rows)
     for index, row in enumerate(rows, start=2):
         savepoint = session.begin_nested()
@@ -236,11 +268,15 @@ def import_rows(
             outcome = importer.apply_row(session, school, actor, row)
         except RowProblem as problem:
             savepoint.rollback()
-            report.errors.append(RowError(index, problem.field, problem.message))
+            report.errors.append(
+                RowError(
+                    index, problem.field, problem.message, headers.get(problem.field, problem.field)
+                )
+            )
         except DienynasError as exc:
             savepoint.rollback()
             column = importer.field_columns.get(exc.field or "", exc.field or "")
-            report.errors.append(RowError(index, column, exc.message))
+            report.errors.append(RowError(index, column, exc.message, headers.get(column, column)))
         else:
             savepoint.commit()
             report.valid += 1
