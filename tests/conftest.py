@@ -258,6 +258,18 @@ def login(client: FlaskClient, login_name: str, password: str = TEST_PASSWORD):
     return response
 
 
+def marked_invalid(page: str, element_id: str, field: str) -> bool:
+    """Whether the input, select or textarea ``element_id`` carries ``aria-invalid`` and points
+    at the error paragraph of ``field`` shown on the page (what a screen reader announces)."""
+    tag = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="{element_id}"[^>]*>', page)
+    assert tag, f"no field {element_id} on the page"
+    return (
+        'aria-invalid="true"' in tag.group()
+        and f'aria-describedby="{field}-error"' in tag.group()
+        and f'id="{field}-error"' in page
+    )
+
+
 #: Statements only the test harness runs (savepoints of the rolled-back outer transaction).
 _TEST_ONLY_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", _RESET_SQL)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, Role, SchoolGrant
 from accounts.services import grant_role
 from classroom import _person, _student, new_account
-from conftest import login, post_form, waits_for_commit
+from conftest import login, marked_invalid, post_form, waits_for_commit
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from gradebook.attendance import services
@@ -599,6 +599,8 @@ def test_guardian_page_refuses_bad_input_and_other_children(
     response = post_form(client, f"{BASE}/excuses", form)
     assert response.status_code == 400
     assert "The last day must not be before the first day." in response.get_data(as_text=True)
+    assert marked_invalid(response.get_data(as_text=True), "to_day", "to_day")
+    assert not marked_invalid(response.get_data(as_text=True), "from_day", "from_day")
     response = post_form(client, f"{BASE}/excuses", form | {"from_day": "14.09.2026"})
     assert response.status_code == 400
     assert "is not a date" in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from classroom import _student
-from conftest import csrf_token, login, post_form
+from conftest import csrf_token, login, marked_invalid, post_form
 from dienynas.errors import PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from gradebook.access import (
@@ -637,6 +637,8 @@ def test_teacher_adds_a_grade_on_a_date(classroom, app):
         ({"on_day": "2026-09-15", "value": "0"}, "value", "The grade must be a whole number"),
         ({"on_day": "15.09.2026", "value": "7"}, "on_day", "“15.09.2026” is not a date"),
         ({"on_day": "", "value": "7"}, "on_day", "Enter a date."),
+        ({"on_day": "2026-09-15", "value": "7", "kind": "999999"}, "kind", "Choose one of the"),
+        ({"on_day": "2026-09-15", "value": "7", "comment": "x" * 501}, "comment", "The comment"),
     ],
 )
 def test_bad_grade_on_a_date_is_refused(classroom, app, fields, field, message):
@@ -646,6 +648,8 @@ def test_bad_grade_on_a_date_is_refused(classroom, app, fields, field, message):
     assert response.status_code == 400
     page = page_text(response)
     assert f'id="{field}-error" role="alert">{message}' in page
+    assert marked_invalid(page, field, field)  # a screen reader tells it on the field
+    assert not marked_invalid(page, "value" if field != "value" else "on_day", field)
     assert f'value="{fields["value"]}"' in page  # what was typed is kept
     assert count(classroom.session, Grade) == 0
     assert count(classroom.session, GradeChange) == 0

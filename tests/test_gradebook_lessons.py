@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from classroom import AUTUMN_HOLIDAYS, MONDAY
-from conftest import csrf_token, login, post_form
+from conftest import csrf_token, login, marked_invalid, post_form
 from dienynas.cli import cli
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
@@ -808,6 +808,8 @@ def test_lesson_page_saving_topic_and_permissions(client, classroom, world):
     too_long = post_form(client, url, {"topic": "x" * 301, "classwork": "", "notes": ""})
     assert too_long.status_code == 400
     assert "At most 300 characters" in too_long.get_data(as_text=True)
+    assert marked_invalid(too_long.get_data(as_text=True), "topic", "topic")
+    assert not marked_invalid(too_long.get_data(as_text=True), "classwork", "classwork")
     bind_to_school(classroom.session, world.school_a)
     classroom.session.refresh(lesson)
     assert (lesson.topic, lesson.objectives) == ("Trupmenos", "Sudėti")
@@ -1043,3 +1045,18 @@ def test_my_lessons_list_the_past_lessons_left_unfinished(client, classroom, sch
     # the tag opens the lesson's attendance sheet
     assert f'href="/s/school-a/lessons/{ids["monday"]}/attendance">no attendance taken</a>' in todo
     assert ">no topic</span>" not in todo
+
+
+def test_two_teachers_of_one_name_are_told_apart_in_the_substitute_list(client, classroom):
+    from accounts.models import Role
+    from classroom import _person, new_account
+
+    c = classroom
+    lesson = maths_monday(c)
+    namesake = new_account(c.session, c.school, "jonas.anglas2", "Jonas Anglas", Role.TEACHER)
+    twin = _person(c.session, "Jonas", "Anglas", namesake)
+    lesson_id, first_id, twin_id = lesson.id, c.other_teacher.id, twin.id
+    c.session.commit()
+    login(client, "admin.a")
+    page = client.get(f"/s/school-a/lessons/{lesson_id}").get_data(as_text=True)
+    assert f"Jonas Anglas (no. {first_id})" in page and f"Jonas Anglas (no. {twin_id})" in page

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from conftest import login, post_form
+from conftest import login, marked_invalid, post_form
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
 from gradebook.remarks import services
@@ -203,9 +203,12 @@ def test_the_page_shows_bad_input(app, classroom):
     url = f"{BASE}/remarks/new?student={classroom.students[1].id}&group={classroom.maths.id}"
     response = post_form(client, url, {"kind": "praise", "on_day": "2026-09-09", "text": ""})
     assert response.status_code == 400 and "Write the text of the remark." in text_of(response)
+    assert marked_invalid(text_of(response), "remark-text", "text")
+    assert not marked_invalid(text_of(response), "remark-kind", "kind")
     response = post_form(client, url, {"kind": "x", "on_day": "2026-09-09", "text": "Gerai"})
     assert response.status_code == 400
     assert "Choose praise, remark or reprimand." in text_of(response)
+    assert marked_invalid(text_of(response), "remark-kind", "kind")
     response = post_form(client, url, {"kind": "praise", "on_day": "2026-09-10", "text": "Gerai"})
     assert response.status_code == 400 and "Sep 10, 2026 is in the future." in text_of(response)
     outsider = f"{BASE}/remarks/new?student={classroom.outsider.id}&group={classroom.maths.id}"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from accounts.models import Role
 from classroom import MONDAY, new_account
-from conftest import login, post_form
+from conftest import login, marked_invalid, post_form
 from dienynas.database import db
 from dienynas.errors import NotFound, PermissionDenied, ServiceError
 from dienynas.i18n import in_locale
@@ -404,6 +404,8 @@ def test_pages_send_reply_and_refuse(other_family, app, client, world, school_da
         client, "/s/school-a/messages/new", {"subject": "", "body": "Labas", "persons": [head_id]}
     )
     assert bad.status_code == 400 and "Write the subject" in bad.get_data(as_text=True)
+    assert marked_invalid(bad.get_data(as_text=True), "message-subject", "subject")
+    assert not marked_invalid(bad.get_data(as_text=True), "message-body", "body")
     bad = post_form(
         client,
         "/s/school-a/messages/new",
