@@ -261,3 +261,21 @@ def test_ids_beyond_bigint_are_not_found_not_a_server_error(client, world):
     login(client, "admin.a")
     assert client.get("/s/school-a/imports/99999999999999999999").status_code == 404
     assert client.get("/s/school-a/imports/1").status_code == 404
+
+
+def test_an_outsiders_refusal_is_in_their_own_language_not_the_schools(client, db_session, world):
+    """A member of school A only (no language of their own, an English browser) opening
+    school B (Russian): the refusal and the page are in their own school's language
+    (Lithuanian) throughout, school B's nowhere."""
+    from accounts.models import Role
+    from accounts.services import create_account, grant_role
+
+    account, _ = create_account(db_session, login="outsider.a", name="O", password=TEST_PASSWORD)
+    grant_role(db_session, account, db_session.merge(world.school_a), Role.TEACHER)
+    db_session.commit()
+    login(client, "outsider.a")
+    response = client.get("/s/school-b/", headers={"Accept-Language": "en"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Šioje mokykloje neturite vaidmens." in page and '<html lang="lt">' in page
+    assert "Доступ" not in page and "Выйти" not in page

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask_babel
 from flask import Blueprint, abort, g, render_template, session
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -64,8 +66,11 @@ def _require_member():
     try:
         g.school_roles = require_member(current_user, g.school)
     except PermissionDenied:
-        g.pop("school")  # an outsider's error page shows nothing of the school
-        raise
+        # An outsider's error page shows nothing of the school, its language included: the
+        # language is chosen again without it, and the refusal said in that language.
+        g.pop("school")
+        flask_babel.refresh()
+        raise PermissionDenied(_("You have no role in this school.")) from None
     return None
 
 
