@@ -161,3 +161,14 @@ def test_bad_window_is_refused_and_nothing_saved(client, in_school_a, term):
     assert ok.status_code == 302
     in_school_a.expire_all()
     assert in_school_a.get(LockWindow, 1).days_before_end == 10
+
+
+def test_the_page_says_lesson_dates_are_deleted_until_the_term_closes(client, in_school_a, term):
+    """Deleting lesson dates is open any time up to the closing day, not inside a window: the
+    page gives only that day for it (a start date read as "opens then")."""
+    in_school_a.commit()
+    login(client, "admin.a")
+    page = client.get("/s/school-a/locks", headers={"Accept-Language": "en"})
+    rows = re.findall(r"<tr>(.*?)</tr>", page.get_data(as_text=True), re.S)
+    deleting = next(row for row in rows if "Deleting lesson dates" in row)
+    assert re.search(r"<td>until \w{3} \d{1,2}, \d{4}</td>", deleting), deleting
