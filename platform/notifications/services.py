@@ -29,6 +29,7 @@ from accounts.models import FAMILY_ROLES, Account, Role, SchoolGrant
 from accounts.services import require_role
 from dienynas.errors import NotFound, ServiceError
 from dienynas.i18n import in_locale, joined
+from gradebook.access import SCHOOL_READERS
 from gradebook.attendance.models import Excuse
 from gradebook.diary.services import week_of
 from gradebook.grades.models import Grade, TermGrade
@@ -662,8 +663,6 @@ _LOOKED_UP = {
     "excuse_decision": ("excuse", "excuse_id"),
     "message": ("message", "message_id"),
 }
-#: Who may open a student's page (people.person) without heading the student's class.
-_SCHOOL_HEADS = frozenset({Role.ADMIN, Role.DIRECTOR})
 
 #: (what, id) → (a day, a reference): see :func:`_link_facts`.
 _LinkFacts = dict[tuple[str, int], tuple[date | None, int | None]]
@@ -742,13 +741,13 @@ def _link(
     if kind == "announcement":
         return "announcements.index", {}
     if kind in HEADS_KINDS:
-        if not roles & _SCHOOL_HEADS:
+        if not roles & SCHOOL_READERS:
             return None
         if kind == "transfer_incoming":
             return "transfers.pool", {}
         return "transfers.entry", {"pool_id": payload["pool_id"]}
     if kind in TEACHERS_KINDS:
-        if roles & _SCHOOL_HEADS or ("headed", payload["class_id"]) in found:
+        if roles & SCHOOL_READERS or ("headed", payload["class_id"]) in found:
             return "people.person", {"person_id": payload["student_id"]}
         if roles & READERS:
             return "people.students", {"class": payload["class_id"]}

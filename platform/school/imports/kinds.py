@@ -587,12 +587,6 @@ def _apply_staff(session: Session, school: School, actor: Principal, row: dict[s
     return "updated"
 
 
-def _split_name(name: str) -> tuple[str, str]:
-    """An account's name as first and last name: the last word is the surname."""
-    first, _space, last = " ".join(name.split()).rpartition(" ")
-    return (first, last) if first else (last, last)
-
-
 def _export_staff(session: Session, school: School) -> Iterable[dict[str, Any]]:
     """The staff; an account with no person record here (the e-diary administrator made with
     the school) by its account's name, so the file imports again (a name is required)."""
@@ -600,7 +594,7 @@ def _export_staff(session: Session, school: School) -> Iterable[dict[str, Any]]:
         if member.person is not None:
             columns = _person_columns(member.person)
         else:
-            first, last = _split_name(member.name)
+            first, last = people.names_of_account(member.name)
             columns = {"first_name": first, "last_name": last}
         yield {
             **columns,

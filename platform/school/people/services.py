@@ -449,12 +449,18 @@ def _new_person(session: Session, details: PersonDetails, account: Account | Non
     return person
 
 
+def names_of_account(name: str) -> tuple[str, str]:
+    """An account's name as first and last name: the last word is the surname (a one-word
+    name is both)."""
+    first, _sep, last = " ".join(name.split()).rpartition(" ")
+    return (first, last) if first else (last, last)
+
+
 def _details_from_account(details: PersonDetails, account: Account) -> PersonDetails:
     """Names left blank when linking an existing login are taken from the account's name."""
     if details.first_name or details.last_name:
         return details
-    first, _sep, last = account.name.strip().rpartition(" ")
-    details.first_name, details.last_name = (first, last) if first else (last, last)
+    details.first_name, details.last_name = names_of_account(account.name)
     return details
 
 
